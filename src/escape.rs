@@ -1,0 +1,192 @@
+//! Byte escaping in both directions.
+//!
+//! [`escape_decode`] is Python's `codecs.escape_decode` (Python 2's
+//! `string_escape`), which Mercurial's human-string helper applies to raw
+//! payloads. [`escape_bytes`] is the inverse used for display and for
+//! `--format human`: its output always decodes back to the same bytes.
+
+use std::fmt::Write;
+
+/// Why an escaped payload could not be decoded (Python raises `ValueError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EscapeError {
+    /// `\x` not followed by two hex digits.
+    #[error("invalid \\x escape at position {pos}: expected two hex digits after \\x")]
+    BadHex { pos: usize },
+    /// A lone backslash at the very end.
+    #[error("trailing \\ at position {pos}: a backslash must be followed by a character (write \\\\ for a backslash)")]
+    Trailing { pos: usize },
+}
+
+impl EscapeError {
+    pub fn pos(&self) -> usize {
+        match self {
+            EscapeError::BadHex { pos } | EscapeError::Trailing { pos } => *pos,
+        }
+    }
+}
+
+fn hexval(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Python's `codecs.escape_decode`: `\\ \' \" \a \b \f \n \r \t \v`,
+/// `\<newline>` (removed), octal `\o`, `\oo`, `\ooo` (truncated to a byte),
+/// `\xhh`; any other escape is kept as backslash plus character.
+pub fn escape_decode(s: &[u8]) -> Result<Vec<u8>, EscapeError> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let pos = i;
+        i += 1;
+        let Some(&e) = s.get(i) else {
+            return Err(EscapeError::Trailing { pos });
+        };
+        i += 1;
+        match e {
+            b'\n' => {}
+            b'\\' => out.push(b'\\'),
+            b'\'' => out.push(b'\''),
+            b'"' => out.push(b'"'),
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b't' => out.push(b'\t'),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b'v' => out.push(0x0b),
+            b'a' => out.push(0x07),
+            b'0'..=b'7' => {
+                let mut v: u32 = (e - b'0') as u32;
+                for _ in 0..2 {
+                    match s.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            v = v * 8 + (d - b'0') as u32;
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(v as u8);
+            }
+            b'x' => {
+                let h = s.get(i).and_then(|&c| hexval(c));
+                let l = s.get(i + 1).and_then(|&c| hexval(c));
+                match (h, l) {
+                    (Some(h), Some(l)) => {
+                        out.push(h << 4 | l);
+                        i += 2;
+                    }
+                    _ => return Err(EscapeError::BadHex { pos }),
+                }
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Escape bytes for display: printable ASCII as is, `\\`, `\n`, `\r`, `\t`,
+/// everything else `\xNN`. `escape_decode(escape_bytes(b)) == b`.
+pub fn escape_bytes(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(c as char),
+            _ => {
+                let _ = write!(s, "\\x{c:02x}");
+            }
+        }
+    }
+    s
+}
+
+/// Lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &c in b {
+        s.push(DIGITS[(c >> 4) as usize] as char);
+        s.push(DIGITS[(c & 0xf) as usize] as char);
+    }
+    s
+}
+
+/// Why a hex string could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HexError {
+    #[error("invalid hex digit {ch:?} at position {pos}: expected 0-9, a-f or A-F")]
+    BadDigit { pos: usize, ch: char },
+    #[error("odd number of hex digits ({count}): every byte needs two")]
+    Odd { count: usize },
+}
+
+/// Read hex, ignoring ASCII whitespace (so `xxd -p` output works).
+pub fn unhex(s: &str) -> Result<Vec<u8>, HexError> {
+    let mut out = Vec::with_capacity(s.len() / 2);
+    let mut pending: Option<u8> = None;
+    let mut count = 0;
+    for (pos, ch) in s.char_indices() {
+        if ch.is_ascii_whitespace() {
+            continue;
+        }
+        let v = (ch.is_ascii())
+            .then(|| hexval(ch as u8))
+            .flatten()
+            .ok_or(HexError::BadDigit { pos, ch })?;
+        count += 1;
+        match pending.take() {
+            None => pending = Some(v),
+            Some(h) => out.push(h << 4 | v),
+        }
+    }
+    if pending.is_some() {
+        return Err(HexError::Odd { count });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_escapes() {
+        assert_eq!(escape_decode(br"a\x41\n\t\\\0\101\q").unwrap(), b"aA\n\t\\\0A\\q");
+        assert_eq!(escape_decode(br"\777").unwrap(), vec![0xff]);
+        assert_eq!(escape_decode(b"a\\\nb").unwrap(), b"ab");
+        assert_eq!(escape_decode(br"\xZZ"), Err(EscapeError::BadHex { pos: 0 }));
+        assert_eq!(escape_decode(br"ab\"), Err(EscapeError::Trailing { pos: 2 }));
+        assert_eq!(escape_decode(br"\x4"), Err(EscapeError::BadHex { pos: 0 }));
+    }
+
+    #[test]
+    fn display_roundtrip() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(escape_decode(escape_bytes(&all).as_bytes()).unwrap(), all);
+    }
+
+    #[test]
+    fn hex_roundtrip() {
+        assert_eq!(unhex("00 ff\nAb").unwrap(), vec![0, 0xff, 0xab]);
+        assert!(unhex("0g").is_err());
+        assert!(unhex("abc").is_err());
+    }
+}

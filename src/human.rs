@@ -1,0 +1,720 @@
+//! Human frame strings, both ways (nom).
+//!
+//! Parsing follows Mercurial's `makeframefromhumanstring` for each
+//! revision: the line is split on single spaces (2 times for 0001's
+//! `<type> <flags> <payload>`, 5 times for `<request-id> <stream-id>
+//! <stream-flags> <type> <flags> <payload>`), so the payload is the rest of
+//! the line, spaces included. Ids are decimal `int()`s; stream flags, type
+//! and flags are names or integers OR-ed with `|`; the payload is
+//! `cbor:<python literal>` (0006) or Python-escaped bytes.
+//!
+//! Where Mercurial's helper would crash or silently corrupt (a type number
+//! it has no table entry for raises `KeyError`; flags above 15 overwrite the
+//! type nibble; out-of-range ids raise `struct.error`) we either accept and
+//! warn (unknown type numbers: people send them on purpose) or reject with
+//! an error that points at the field.
+//!
+//! [`to_human`] renders a frame back so that parsing gives identical bytes.
+
+use nom::bytes::complete::{tag, take_while};
+use nom::multi::separated_list1;
+use nom::IResult;
+
+use crate::cbor;
+use crate::escape::{escape_bytes, escape_decode};
+use crate::frame::Frame;
+use crate::proto::{FlagName, PayloadSyntax, Proto};
+use crate::pyliteral::parse_literal;
+use crate::value::Value;
+
+/// A line that is not a valid human frame string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct HumanError {
+    /// The line as given.
+    pub line: String,
+    /// Byte range of the offending part of `line`.
+    pub start: usize,
+    pub end: usize,
+    /// What is wrong.
+    pub message: String,
+    /// Extra help: what was expected, valid names, did-you-mean.
+    pub help: Vec<String>,
+}
+
+impl HumanError {
+    /// Multi-line rendering: message, the quoted line, a caret underline, help.
+    pub fn render(&self) -> String {
+        let mut s = format!("{}\n  | {}\n  | ", self.message, self.line.replace('\t', " "));
+        let col = self.line[..self.start.min(self.line.len())].chars().count();
+        let width = self.line[self.start.min(self.line.len())..self.end.min(self.line.len())]
+            .chars()
+            .count()
+            .max(1);
+        s.push_str(&" ".repeat(col));
+        s.push_str(&"^".repeat(width));
+        for h in &self.help {
+            s.push_str("\n  = ");
+            s.push_str(h);
+        }
+        s
+    }
+}
+
+/// A note about a line that parsed (e.g. something Mercurial would refuse).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+}
+
+/// A parsed line: the frame plus warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub frame: Frame,
+    pub warnings: Vec<Warning>,
+}
+
+struct Field<'a> {
+    text: &'a str,
+    start: usize,
+}
+
+/// Split like Python's `s.split(b' ', n)`.
+fn split_fields(line: &str, n: usize) -> Vec<Field<'_>> {
+    let mut out = Vec::with_capacity(n + 1);
+    let mut start = 0;
+    for _ in 0..n {
+        match line[start..].find(' ') {
+            Some(k) => {
+                out.push(Field {
+                    text: &line[start..start + k],
+                    start,
+                });
+                start += k + 1;
+            }
+            None => break,
+        }
+    }
+    out.push(Field {
+        text: &line[start..],
+        start,
+    });
+    out
+}
+
+const FIELDS6: [&str; 6] = [
+    "request-id",
+    "stream-id",
+    "stream-flags",
+    "type",
+    "flags",
+    "payload",
+];
+const FIELDS3: [&str; 3] = ["type", "flags", "payload"];
+
+/// Parse one human frame string for a revision.
+pub fn parse_human(proto: Proto, line: &str) -> Result<Parsed, HumanError> {
+    parse_human_bytes(proto, line.as_bytes())
+}
+
+/// Parse a human frame string given as bytes, as Mercurial's helper takes
+/// it: everything before the payload must be text; the payload may hold any
+/// bytes (passed through unescaped).
+pub fn parse_human_bytes(proto: Proto, raw: &[u8]) -> Result<Parsed, HumanError> {
+    let t = proto.table();
+    let nfields = if t.has_streams { 6 } else { 3 };
+    // Find where the payload starts (after nfields-1 single spaces).
+    let mut cut = 0;
+    let mut spaces = 0;
+    while spaces < nfields - 1 {
+        match raw[cut..].iter().position(|&b| b == b' ') {
+            Some(k) => {
+                cut += k + 1;
+                spaces += 1;
+            }
+            None => {
+                cut = raw.len();
+                break;
+            }
+        }
+    }
+    let head = &raw[..cut];
+    let payload = &raw[cut..];
+    let Ok(head_text) = std::str::from_utf8(head) else {
+        let line = String::from_utf8_lossy(raw).into_owned();
+        let bad = head.utf8_chunks().next().map_or(0, |c| c.valid().len());
+        return Err(HumanError {
+            line,
+            start: bad,
+            end: bad + 1,
+            message: "the fields before the payload must be text (UTF-8)".into(),
+            help: vec!["only the payload may contain arbitrary bytes".into()],
+        });
+    };
+    match std::str::from_utf8(payload) {
+        Ok(_) => parse_text(proto, std::str::from_utf8(raw).unwrap_or(head_text), None),
+        Err(_) => {
+            // Keep the raw payload bytes; show the line lossily.
+            let mut line = head_text.to_string();
+            line.push_str(&String::from_utf8_lossy(payload));
+            parse_text(proto, &line, Some((head_text.len(), payload)))
+        }
+    }
+}
+
+fn parse_text(proto: Proto, line: &str, raw_payload: Option<(usize, &[u8])>) -> Result<Parsed, HumanError> {
+    let t = proto.table();
+    let names: &[&str] = if t.has_streams { &FIELDS6 } else { &FIELDS3 };
+    let fields = split_fields(line, names.len() - 1);
+    let err = |start: usize, end: usize, message: String, help: Vec<String>| HumanError {
+        line: line.to_string(),
+        start,
+        end,
+        message,
+        help,
+    };
+    if fields.len() < names.len() {
+        let mut help = vec![format!(
+            "a {} frame is: <{}>",
+            proto.name(),
+            names.join("> <")
+        )];
+        if fields.len() == names.len() - 1 {
+            help.push("an empty payload still needs the space before it (end the line with a space)".into());
+        }
+        if t.has_streams && split_fields(line, 2).len() == 3 && fields.len() <= 3 {
+            help.push("this looks like the 3-field 0001 form; use --proto 0001, or add <request-id> <stream-id> <stream-flags> in front".into());
+        }
+        return Err(err(
+            line.len(),
+            line.len(),
+            format!(
+                "expected {} space-separated fields, got {}",
+                names.len(),
+                fields.len()
+            ),
+            help,
+        ));
+    }
+    let mut warnings = Vec::new();
+    let mut frame = Frame::default();
+    let mut k = 0;
+    if t.has_streams {
+        let f = &fields[0];
+        frame.request_id = parse_int_field(proto, f, "request id", 0xffff)
+            .map_err(|(m, h)| err(f.start, f.start + f.text.len(), m, h))? as u16;
+        let f = &fields[1];
+        frame.stream_id = parse_int_field(proto, f, "stream id", 0xff)
+            .map_err(|(m, h)| err(f.start, f.start + f.text.len(), m, h))? as u8;
+        let f = &fields[2];
+        frame.stream_flags = parse_flags(proto, f, t.stream_flags, "stream flag", None, 0xff)
+            .map_err(|(s, e, m, h)| err(s, e, m, h))?;
+        k = 3;
+    }
+    // type
+    let f = &fields[k];
+    let type_id = match proto.type_by_name(f.text) {
+        Some(td) => td.id,
+        None => {
+            let n = match parse_py_int(proto, f.text) {
+                Some(n) => n,
+                None => {
+                    let mut help = vec![format!(
+                        "expected a frame type name or number; {} types: {}",
+                        proto.name(),
+                        t.types
+                            .iter()
+                            .map(|t| t.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )];
+                    if let Some(s) = did_you_mean(f.text, t.types.iter().map(|t| t.name)) {
+                        help.insert(0, format!("did you mean `{s}`?"));
+                    }
+                    if let Some(other) = Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some()) {
+                        help.push(format!(
+                            "`{}` is a frame type of protocol {} (use --proto {})",
+                            f.text,
+                            other.name(),
+                            other.name()
+                        ));
+                    }
+                    return Err(err(
+                        f.start,
+                        f.start + f.text.len(),
+                        format!("unknown frame type `{}`", f.text),
+                        help,
+                    ));
+                }
+            };
+            if !(0..=15).contains(&n) {
+                return Err(err(
+                    f.start,
+                    f.start + f.text.len(),
+                    format!("frame type {n} does not fit in 4 bits"),
+                    vec!["expected a type number from 0 to 15".into()],
+                ));
+            }
+            if proto.type_def(n as u8).is_none() {
+                warnings.push(Warning {
+                    start: f.start,
+                    end: f.start + f.text.len(),
+                    message: format!(
+                        "type {n} is not a {} frame type (Mercurial's makeframefromhumanstring raises KeyError for it); sending it anyway",
+                        proto.name()
+                    ),
+                });
+            }
+            n as u8
+        }
+    };
+    frame.type_id = type_id;
+    let f = &fields[k + 1];
+    let tdname = proto.type_def(type_id).map(|t| t.name);
+    frame.flags = parse_flags(proto, f, proto.flag_names(type_id), "flag", tdname, 0xf)
+        .map_err(|(s, e, m, h)| err(s, e, m, h))?;
+    // payload
+    let f = &fields[k + 2];
+    let payload_bytes = match raw_payload {
+        Some((_, bytes)) => bytes,
+        None => f.text.as_bytes(),
+    };
+    frame.payload = parse_payload(proto, payload_bytes)
+        .map_err(|(s, e, m, h)| err(f.start + s, f.start + e, m, h))?;
+    if frame.payload.len() > crate::frame::MAX_PAYLOAD {
+        return Err(err(
+            f.start,
+            line.len(),
+            format!("payload of {} bytes is larger than a frame can carry", frame.payload.len()),
+            vec![format!("at most {} bytes", crate::frame::MAX_PAYLOAD)],
+        ));
+    }
+    Ok(Parsed { frame, warnings })
+}
+
+type FieldErr = (String, Vec<String>);
+
+/// Python 3 / 2 `int()` on a field (no surrounding spaces possible).
+fn parse_py_int(proto: Proto, s: &str) -> Option<i64> {
+    let s = s.trim_matches(|c: char| c.is_ascii_whitespace());
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+        return None;
+    }
+    if digits.contains('_') && !proto.table().int_underscores {
+        return None;
+    }
+    if !digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        return None;
+    }
+    let v: i64 = digits.replace('_', "").parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+fn parse_int_field(proto: Proto, f: &Field<'_>, what: &str, max: i64) -> Result<i64, FieldErr> {
+    match parse_py_int(proto, f.text) {
+        Some(n) if (0..=max).contains(&n) => Ok(n),
+        Some(n) => Err((
+            format!("{what} {n} is out of range"),
+            vec![format!("expected a decimal integer from 0 to {max}")],
+        )),
+        None => Err((
+            if f.text.is_empty() {
+                format!("empty {what} (two spaces in a row?)")
+            } else {
+                format!("{what} `{}` is not a decimal integer", f.text)
+            },
+            vec![format!("expected a decimal integer from 0 to {max}")],
+        )),
+    }
+}
+
+fn flag_items(i: &str) -> IResult<&str, Vec<&str>> {
+    separated_list1(tag("|"), take_while(|c| c != '|'))(i)
+}
+
+/// `name|name|3` → OR of values. Error: (start, end, message, help).
+fn parse_flags(
+    proto: Proto,
+    f: &Field<'_>,
+    names: &[FlagName],
+    what: &str,
+    type_name: Option<&str>,
+    max: u8,
+) -> Result<u8, (usize, usize, String, Vec<String>)> {
+    let items = match flag_items(f.text) {
+        Ok((_, items)) => items,
+        Err(_) => vec![f.text],
+    };
+    let mut value: i64 = 0;
+    let mut pos = f.start;
+    for item in items {
+        let (s, e) = (pos, pos + item.len());
+        pos = e + 1;
+        if let Some(n) = names.iter().find(|n| n.name == item) {
+            value |= n.value as i64;
+            continue;
+        }
+        match parse_py_int(proto, item) {
+            Some(n) if (0..=max as i64).contains(&n) => value |= n,
+            Some(n) => {
+                return Err((
+                    s,
+                    e,
+                    format!("{what} value {n} does not fit"),
+                    vec![format!(
+                        "expected a name or an integer from 0 to {max}{}",
+                        if max == 0xf {
+                            " (flags share a byte with the type: Mercurial would silently change the type)"
+                        } else {
+                            ""
+                        }
+                    )],
+                ))
+            }
+            None => {
+                let valid: Vec<&str> = names.iter().map(|n| n.name).collect();
+                let mut help = Vec::new();
+                if let Some(s) = did_you_mean(item, valid.iter().copied()) {
+                    help.push(format!("did you mean `{s}`?"));
+                }
+                let ctx = match type_name {
+                    Some(t) => format!(" for {t}"),
+                    None => String::new(),
+                };
+                if valid.is_empty() {
+                    help.push(format!("no {what} names exist{ctx}: use 0 or a number"));
+                } else {
+                    help.push(format!(
+                        "valid {what}s{ctx}: {} (or a number; join several with |)",
+                        valid.join(", ")
+                    ));
+                }
+                if let Some(t) = type_name {
+                    let others: Vec<&str> = proto
+                        .table()
+                        .types
+                        .iter()
+                        .filter(|td| td.name != t && td.flags.iter().any(|n| n.name == item))
+                        .map(|td| td.name)
+                        .collect();
+                    if !others.is_empty() {
+                        help.push(format!("`{item}` is a flag of {}", others.join(", ")));
+                    }
+                }
+                return Err((
+                    s,
+                    e,
+                    if item.is_empty() {
+                        format!("empty {what}")
+                    } else {
+                        format!("unknown {what} `{item}`{ctx}")
+                    },
+                    help,
+                ));
+            }
+        }
+    }
+    Ok(value as u8)
+}
+
+/// Payload: `cbor:<literal>` (when the revision has it) or escaped bytes.
+/// Error positions are relative to the payload text.
+fn parse_payload(proto: Proto, text: &[u8]) -> Result<Vec<u8>, (usize, usize, String, Vec<String>)> {
+    if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
+        if let Some(lit) = text.strip_prefix(b"cbor:") {
+            // Mercurial decodes the literal as latin-1 before literal_eval.
+            let lit: std::borrow::Cow<str> = match std::str::from_utf8(lit) {
+                Ok(s) => s.into(),
+                Err(_) => lit.iter().map(|&b| b as char).collect::<String>().into(),
+            };
+            let v = parse_literal(&lit).map_err(|e| {
+                (
+                    5 + e.pos,
+                    5 + e.pos + 1,
+                    format!("bad cbor: literal: {}", e.message),
+                    vec!["cbor: takes a Python literal, e.g. cbor:{b'name': b'heads'}".into()],
+                )
+            })?;
+            return cbor::encode(&v).map_err(|e| {
+                (
+                    5,
+                    text.len(),
+                    format!("cannot CBOR-encode this value: {e}"),
+                    vec![],
+                )
+            });
+        }
+    }
+    escape_decode(text).map_err(|e| {
+        (
+            e.pos(),
+            (e.pos() + 4).min(text.len()),
+            format!("bad escape in payload: {e}"),
+            vec!["payload escapes are Python's: \\xNN, \\n, \\t, \\r, \\0, \\\\ ...".into()],
+        )
+    })
+}
+
+/// Closest valid name within edit distance 2 (or a prefix match).
+pub fn did_you_mean<'a>(given: &str, valid: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for v in valid {
+        let d = levenshtein(given, v);
+        let ok = d <= 2 || (given.len() >= 3 && v.starts_with(given));
+        if ok && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, v));
+        }
+    }
+    best.map(|(_, v)| v)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + (ca != cb) as usize)
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Guess the revision from frame lines: the first line whose type name
+/// belongs to only one revision decides; otherwise 0006. Returns the
+/// revision and the reason.
+pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, String) {
+    for line in lines {
+        let f3 = split_fields(line, 2);
+        if f3.len() == 3 && Proto::P0001.type_by_name(f3[0].text).is_some() {
+            return (
+                Proto::P0001,
+                format!("`{}` in the first of 3 fields is a 0001 frame type", f3[0].text),
+            );
+        }
+        let f6 = split_fields(line, 5);
+        if f6.len() == 6 {
+            let name = f6[3].text;
+            let in2 = Proto::P0002.type_by_name(name).is_some();
+            let in6 = Proto::P0006.type_by_name(name).is_some();
+            if in2 && !in6 {
+                return (Proto::P0002, format!("`{name}` with 6 fields is a 0002 frame type"));
+            }
+            if in6 && !in2 {
+                return (Proto::P0006, format!("`{name}` is a 0006 frame type"));
+            }
+        }
+    }
+    (Proto::P0006, "no revision-specific type name seen; defaulting to 0006".into())
+}
+
+/// Render a frame as a human string that parses back to identical bytes.
+pub fn to_human(proto: Proto, f: &Frame) -> String {
+    let t = proto.table();
+    let mut s = String::new();
+    if t.has_streams {
+        s.push_str(&format!(
+            "{} {} {} ",
+            f.request_id,
+            f.stream_id,
+            flags_human(t.stream_flags, f.stream_flags)
+        ));
+    }
+    match proto.type_def(f.type_id) {
+        Some(td) => {
+            s.push_str(td.name);
+            s.push(' ');
+            s.push_str(&flags_human(td.flags, f.flags));
+        }
+        None => s.push_str(&format!("{} {}", f.type_id, f.flags)),
+    }
+    s.push(' ');
+    s.push_str(&payload_human(proto, &f.payload));
+    s
+}
+
+fn flags_human(names: &[FlagName], value: u8) -> String {
+    if value == 0 {
+        return "0".into();
+    }
+    let mut parts = Vec::new();
+    let mut rest = value;
+    for n in names {
+        if value & n.value != 0 && rest & n.value != 0 {
+            parts.push(n.name.to_string());
+            rest &= !n.value;
+        }
+    }
+    if rest != 0 {
+        parts.push(rest.to_string());
+    }
+    parts.join("|")
+}
+
+/// `cbor:<literal>` when the payload is exactly one CBOR value that our
+/// encoder reproduces byte for byte, else escaped raw bytes.
+pub fn payload_human(proto: Proto, payload: &[u8]) -> String {
+    if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor && !payload.is_empty() {
+        if let Ok(vals) = cbor::decode_all(payload) {
+            if let [v] = vals.as_slice() {
+                if let Some(lit) = to_literal(v) {
+                    if cbor::encode(v).ok().as_deref() == Some(payload) {
+                        return format!("cbor:{lit}");
+                    }
+                }
+            }
+        }
+    }
+    let e = escape_bytes(payload);
+    if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor && e.starts_with("cbor:") {
+        return format!("\\x63{}", &e[1..]);
+    }
+    e
+}
+
+/// A Python literal for a value, if it has one.
+pub fn to_literal(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::None => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Int(i) => i.to_string(),
+        Value::Bytes(b) => bytes_literal(b),
+        Value::Chunk { .. } | Value::Float(_) | Value::Str(_) => return None,
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(to_literal).collect::<Option<Vec<_>>>()?.join(", ")
+        ),
+        Value::Tuple(items) => {
+            let parts = items.iter().map(to_literal).collect::<Option<Vec<_>>>()?;
+            if parts.len() == 1 {
+                format!("({},)", parts[0])
+            } else {
+                format!("({})", parts.join(", "))
+            }
+        }
+        Value::Set(items) if items.is_empty() => "set()".into(),
+        Value::Set(items) => format!(
+            "{{{}}}",
+            items.iter().map(to_literal).collect::<Option<Vec<_>>>()?.join(", ")
+        ),
+        Value::Dict(pairs) => {
+            let mut parts = Vec::new();
+            for (k, v) in pairs {
+                parts.push(format!("{}: {}", to_literal(k)?, to_literal(v)?));
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
+    })
+}
+
+/// `b'...'` with Python-style escapes.
+pub fn bytes_literal(b: &[u8]) -> String {
+    let mut s = String::from("b'");
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'\'' => s.push_str("\\'"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s.push('\'');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::escape::hex;
+
+    fn enc(p: Proto, s: &str) -> String {
+        hex(&parse_human(p, s).unwrap().frame.encode(p).unwrap())
+    }
+
+    #[test]
+    fn mercurial_table_4a() {
+        let p = Proto::P0006;
+        assert_eq!(enc(p, "1 1 0 1 0 "), "0000000100010010");
+        assert_eq!(enc(p, "2 4 0 1 0 foo"), "0300000200040010666f6f");
+        assert_eq!(enc(p, "1 1 0 1 0 cbor:-342542"), "05000001000100103a00053a0d");
+        assert_eq!(
+            enc(p, "1 1 stream-begin text-output 0 cbor:[{b'msg': b'foo %s', b'args': [b'arg'], b'labels': [b'label']}]"),
+            "250000010001016081a344617267738143617267466c6162656c7381456c6162656c436d736746666f6f202573"
+        );
+        assert_eq!(
+            enc(p, "1 2 stream-begin stream-settings eos cbor:b\"identity\""),
+            "0900000100020192486964656e74697479"
+        );
+    }
+
+    #[test]
+    fn old_revisions() {
+        assert_eq!(
+            enc(Proto::P0001, r"command-argument 0 \x03\x00\x04\x00fooval1"),
+            "0b00002003000400666f6f76616c31"
+        );
+        assert_eq!(
+            enc(Proto::P0002, "1 1 stream-begin command-name have-args command1"),
+            "0800000100010112636f6d6d616e6431"
+        );
+        // no cbor: in 0002
+        assert_eq!(enc(Proto::P0002, "1 1 0 1 0 cbor:1"), "060000010001001063626f723a31");
+    }
+
+    #[test]
+    fn errors_point_at_fields() {
+        let e = parse_human(Proto::P0001, "command-name have-arg foo").unwrap_err();
+        assert_eq!((e.start, e.end), (13, 21));
+        assert!(e.help[0].contains("did you mean `have-args`"), "{:?}", e.help);
+        let r = e.render();
+        assert!(r.contains("              ^^^^^^^^"), "{r}");
+        let e = parse_human(Proto::P0006, "1 1 0 command-name 0 x").unwrap_err();
+        assert!(e.help.iter().any(|h| h.contains("protocol 0001")), "{:?}", e.help);
+        let e = parse_human(Proto::P0006, "1 1 stream-begin command-request new").unwrap_err();
+        assert!(e.message.contains("expected 6"));
+        let e = parse_human(Proto::P0006, "70000 1 0 1 1 x").unwrap_err();
+        assert!(e.message.contains("out of range"));
+        assert!(parse_human(Proto::P0006, "1 1 0 1 16 x").is_err());
+        let w = parse_human(Proto::P0006, "1 1 0 4 0 x").unwrap();
+        assert_eq!(w.warnings.len(), 1);
+    }
+
+    #[test]
+    fn human_roundtrip() {
+        let p = Proto::P0006;
+        for line in [
+            "1 1 stream-begin command-request new|have-data cbor:{b'name': b'x'}",
+            r"3 1 0 command-request continuation \xa1AbA3DnameHcommand3",
+            "1 1 0 command-data eos \\x63bor:",
+            "5 3 stream-begin|encoded|8 4 7 \\x00\\\\",
+        ] {
+            let f = parse_human(p, line).unwrap().frame;
+            let back = to_human(p, &f);
+            let f2 = parse_human(p, &back).unwrap().frame;
+            assert_eq!(f, f2, "{line} -> {back}");
+        }
+    }
+
+    #[test]
+    fn inference() {
+        assert_eq!(infer_proto(["command-name eos x"]).0, Proto::P0001);
+        assert_eq!(infer_proto(["1 1 0 command-name eos x"]).0, Proto::P0002);
+        assert_eq!(infer_proto(["1 1 0 command-data eos x", "1 1 0 command-request new x"]).0, Proto::P0006);
+        assert_eq!(infer_proto(["1 1 0 command-data eos x"]).0, Proto::P0006);
+    }
+}

@@ -1,0 +1,22 @@
+//! hgframe: a debugger for Mercurial's frame-based wire protocol (wire
+//! protocol version 2, the `exp-http-v2` HTTP API).
+//!
+//! Data flows one way: text ([`human`]) → frames ([`frame`]) → reactor
+//! ([`reactor`]) → actions → renderers ([`render`], [`reflect`]). Protocol
+//! revisions are tables ([`proto`]). Nothing here touches a terminal or a
+//! socket; the binary (`src/main.rs`) does.
+
+pub mod cbor;
+pub mod escape;
+pub mod frame;
+pub mod human;
+pub mod proto;
+pub mod pyjson;
+pub mod pyliteral;
+pub mod reactor;
+pub mod reflect;
+pub mod render;
+pub mod value;
+
+pub use frame::Frame;
+pub use proto::Proto;

@@ -1,0 +1,363 @@
+//! Protocol revisions as data.
+//!
+//! Each revision of the frame-based protocol hgframe speaks is one static
+//! [`ProtoTable`]: header layout, frame type ids and names, the flag names
+//! valid for each type, the stream flag names, the media type and the HTTP
+//! API name. Everything else (codec, parser, renderers, CLI) asks the table;
+//! adding a revision means adding a table here (and, if its server rules
+//! differ, a reactor), never an `if` in a renderer.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One named bit (or value) in a flag set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlagName {
+    pub name: &'static str,
+    pub value: u8,
+}
+
+/// One frame type of a revision, with the flag names valid for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeDef {
+    pub id: u8,
+    pub name: &'static str,
+    pub flags: &'static [FlagName],
+}
+
+/// How the text after `cbor:` is treated by a revision's human-string helper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadSyntax {
+    /// Python `string_escape` / `escape_decode` only (the 2018 snapshots).
+    Escaped,
+    /// Escaped, or `cbor:<python literal>` (Mercurial 4.6+).
+    EscapedOrCbor,
+}
+
+/// How a revision's debugreflect endpoint renders actions as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonFlavor {
+    /// Python 2 `json.dumps(obj, sort_keys=True, separators=(', ', ': '))`.
+    Python2,
+    /// Mercurial's `templatefilters.json` (UTF-8b, paranoid `<` `>` escapes).
+    Mercurial,
+}
+
+/// Which server reactor implements the revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReactorKind {
+    /// The seed `000`: 4-byte header, one command at a time.
+    V0001,
+    /// The streams snapshot: request ids, streams, argument frames.
+    V0002,
+    /// Mercurial 4.8 .. 6.0: CBOR command requests, sender settings.
+    V0006,
+}
+
+/// Everything hgframe knows about one protocol revision.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ProtoTable {
+    /// Short name used on the command line: `0001`, `0002`, `0006`.
+    pub name: &'static str,
+    /// Where it comes from, for help and verbose output.
+    pub origin: &'static str,
+    /// Frame header size in bytes (4 or 8).
+    pub header_size: usize,
+    /// Whether the header carries request id, stream id and stream flags.
+    pub has_streams: bool,
+    pub types: &'static [TypeDef],
+    pub stream_flags: &'static [FlagName],
+    pub media_type: &'static str,
+    pub api_name: &'static str,
+    pub payload_syntax: PayloadSyntax,
+    pub json: JsonFlavor,
+    pub reactor: ReactorKind,
+    /// Python 3's `int()` accepts `1_000`; Python 2's does not.
+    pub int_underscores: bool,
+}
+
+const fn f(name: &'static str, value: u8) -> FlagName {
+    FlagName { name, value }
+}
+
+const NO_FLAGS: &[FlagName] = &[];
+const CONT_EOS: &[FlagName] = &[f("continuation", 0x1), f("eos", 0x2)];
+
+const V1_TYPES: &[TypeDef] = &[
+    TypeDef {
+        id: 1,
+        name: "command-name",
+        flags: &[f("eos", 0x1), f("have-args", 0x2), f("have-data", 0x4)],
+    },
+    TypeDef {
+        id: 2,
+        name: "command-argument",
+        flags: &[f("continuation", 0x1), f("eoa", 0x2)],
+    },
+    TypeDef {
+        id: 3,
+        name: "command-data",
+        flags: CONT_EOS,
+    },
+    TypeDef {
+        id: 4,
+        name: "bytes-response",
+        flags: CONT_EOS,
+    },
+    TypeDef {
+        id: 5,
+        name: "error-response",
+        flags: &[f("protocol", 0x1), f("application", 0x2)],
+    },
+];
+
+const V2_TYPES: &[TypeDef] = &[
+    V1_TYPES[0],
+    V1_TYPES[1],
+    V1_TYPES[2],
+    V1_TYPES[3],
+    V1_TYPES[4],
+    TypeDef {
+        id: 6,
+        name: "text-output",
+        flags: NO_FLAGS,
+    },
+    TypeDef {
+        id: 8,
+        name: "stream-settings",
+        flags: NO_FLAGS,
+    },
+];
+
+const V6_TYPES: &[TypeDef] = &[
+    TypeDef {
+        id: 1,
+        name: "command-request",
+        flags: &[
+            f("new", 0x1),
+            f("continuation", 0x2),
+            f("more", 0x4),
+            f("have-data", 0x8),
+        ],
+    },
+    TypeDef {
+        id: 2,
+        name: "command-data",
+        flags: CONT_EOS,
+    },
+    TypeDef {
+        id: 3,
+        name: "command-response",
+        flags: CONT_EOS,
+    },
+    TypeDef {
+        id: 5,
+        name: "error-response",
+        flags: NO_FLAGS,
+    },
+    TypeDef {
+        id: 6,
+        name: "text-output",
+        flags: NO_FLAGS,
+    },
+    TypeDef {
+        id: 7,
+        name: "progress",
+        flags: NO_FLAGS,
+    },
+    TypeDef {
+        id: 8,
+        name: "sender-protocol-settings",
+        flags: CONT_EOS,
+    },
+    TypeDef {
+        id: 9,
+        name: "stream-settings",
+        flags: CONT_EOS,
+    },
+];
+
+const STREAM_FLAGS: &[FlagName] = &[
+    f("stream-begin", 0x1),
+    f("stream-end", 0x2),
+    f("encoded", 0x4),
+];
+
+pub static P0001: ProtoTable = ProtoTable {
+    name: "0001",
+    origin: "Mercurial rev 51f7ac100 (March 2018, 4-byte header, never released)",
+    header_size: 4,
+    has_streams: false,
+    types: V1_TYPES,
+    stream_flags: NO_FLAGS,
+    media_type: "application/mercurial-exp-framing-0001",
+    api_name: "exp-http-v2-0001",
+    payload_syntax: PayloadSyntax::Escaped,
+    json: JsonFlavor::Python2,
+    reactor: ReactorKind::V0001,
+    int_underscores: false,
+};
+
+pub static P0002: ProtoTable = ProtoTable {
+    name: "0002",
+    origin: "Mercurial rev 8862a50a8 (March 2018, streams, never released)",
+    header_size: 8,
+    has_streams: true,
+    types: V2_TYPES,
+    stream_flags: STREAM_FLAGS,
+    media_type: "application/mercurial-exp-framing-0002",
+    api_name: "exp-http-v2-0001",
+    payload_syntax: PayloadSyntax::Escaped,
+    json: JsonFlavor::Python2,
+    reactor: ReactorKind::V0002,
+    int_underscores: false,
+};
+
+pub static P0006: ProtoTable = ProtoTable {
+    name: "0006",
+    origin: "Mercurial 4.8 .. 6.0 (released; removed in 6.1)",
+    header_size: 8,
+    has_streams: true,
+    types: V6_TYPES,
+    stream_flags: STREAM_FLAGS,
+    media_type: "application/mercurial-exp-framing-0006",
+    api_name: "exp-http-v2-0003",
+    payload_syntax: PayloadSyntax::EscapedOrCbor,
+    json: JsonFlavor::Mercurial,
+    reactor: ReactorKind::V0006,
+    int_underscores: true,
+};
+
+/// All revisions, oldest first.
+pub static ALL: [&ProtoTable; 3] = [&P0001, &P0002, &P0006];
+
+/// A protocol revision: a cheap handle on its static table.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Proto(&'static ProtoTable);
+
+impl Proto {
+    pub const P0001: Proto = Proto(&P0001);
+    pub const P0002: Proto = Proto(&P0002);
+    pub const P0006: Proto = Proto(&P0006);
+
+    pub fn table(self) -> &'static ProtoTable {
+        self.0
+    }
+
+    pub fn all() -> impl Iterator<Item = Proto> {
+        ALL.iter().map(|t| Proto(t))
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name
+    }
+
+    /// The type definition for a type id, if the revision defines one.
+    pub fn type_def(self, id: u8) -> Option<&'static TypeDef> {
+        self.0.types.iter().find(|t| t.id == id)
+    }
+
+    /// The type definition with this name.
+    pub fn type_by_name(self, name: &str) -> Option<&'static TypeDef> {
+        self.0.types.iter().find(|t| t.name == name)
+    }
+
+    /// `command-request`, or `type 0xf` for an id the revision lacks.
+    pub fn type_name(self, id: u8) -> String {
+        match self.type_def(id) {
+            Some(t) => t.name.to_string(),
+            None => format!("type {id:#x}"),
+        }
+    }
+
+    /// Flag names valid for a type (empty for unknown types).
+    pub fn flag_names(self, type_id: u8) -> &'static [FlagName] {
+        self.type_def(type_id).map(|t| t.flags).unwrap_or(NO_FLAGS)
+    }
+
+    /// `new|more`, `0`, or `eos|0x8` for bits without a name.
+    pub fn flags_to_string(self, type_id: u8, flags: u8) -> String {
+        names_to_string(self.flag_names(type_id), flags)
+    }
+
+    pub fn stream_flags_to_string(self, flags: u8) -> String {
+        names_to_string(self.0.stream_flags, flags)
+    }
+}
+
+/// Render a flag value as names joined with `|`; unnamed bits as hex.
+pub fn names_to_string(names: &[FlagName], value: u8) -> String {
+    if value == 0 {
+        return "0".to_string();
+    }
+    let mut parts = Vec::new();
+    let mut rest = value;
+    for bit in 0..8 {
+        let v = 1u8 << bit;
+        if value & v == 0 {
+            continue;
+        }
+        if let Some(n) = names.iter().find(|n| n.value == v) {
+            parts.push(n.name.to_string());
+            rest &= !v;
+        }
+    }
+    if rest != 0 {
+        parts.push(format!("{rest:#x}"));
+    }
+    parts.join("|")
+}
+
+impl fmt::Debug for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Proto({})", self.0.name)
+    }
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name)
+    }
+}
+
+impl FromStr for Proto {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let want = s
+            .strip_prefix("application/mercurial-exp-framing-")
+            .unwrap_or(s);
+        for p in Proto::all() {
+            if p.name() == want || p.name().trim_start_matches('0') == want {
+                return Ok(p);
+            }
+        }
+        Err(format!(
+            "unknown protocol revision {s:?}: expected one of 0001, 0002, 0006"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_roundtrip() {
+        let p = Proto::P0006;
+        assert_eq!(p.flags_to_string(1, 0x5), "new|more");
+        assert_eq!(p.flags_to_string(5, 0x3), "0x3");
+        assert_eq!(p.flags_to_string(2, 0xa), "eos|0x8");
+        assert_eq!(p.stream_flags_to_string(0x0), "0");
+        assert_eq!(p.stream_flags_to_string(0x85), "stream-begin|encoded|0x80");
+        assert_eq!(p.type_name(4), "type 0x4");
+        assert_eq!("6".parse::<Proto>().unwrap(), Proto::P0006);
+        assert_eq!(
+            "application/mercurial-exp-framing-0002"
+                .parse::<Proto>()
+                .unwrap(),
+            Proto::P0002
+        );
+        assert!("0003".parse::<Proto>().is_err());
+    }
+}

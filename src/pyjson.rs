@@ -1,0 +1,292 @@
+//! The two JSON encoders debugreflect endpoints use, byte for byte.
+//!
+//! * 0001/0002 servers ran Python 2 and used `json.dumps(obj,
+//!   sort_keys=True, separators=(', ', ': '))`: bytes are decoded as UTF-8
+//!   (invalid UTF-8 raises, which the server turns into HTTP 500) and
+//!   everything outside printable ASCII is `\uXXXX`.
+//! * 0006 (Mercurial 5.0+ on Python 3) uses `templatefilters.json`: bytes go
+//!   through UTF-8b (`encoding.toutf8b`: invalid bytes become U+DC80..U+DCFF)
+//!   and `jsonescape(paranoid=True)`: `<` `>` as `\u003c` `\u003e`,
+//!   non-ASCII as `\uXXXX` (surrogate pairs beyond the BMP). It never fails
+//!   on bytes; it fails on non-bytes dict keys.
+
+use crate::proto::JsonFlavor;
+use crate::value::{py_sorted_by, Value};
+
+/// The server's JSON encoder raised: a Mercurial server answers HTTP 500.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    #[error("bytes are not valid UTF-8 (Python 2's json.dumps raises UnicodeDecodeError): {0}")]
+    NotUtf8(String),
+    #[error("dict key of type {0} cannot be rendered (templatefilters.json only handles bytes keys)")]
+    BadKey(&'static str),
+    #[error("cannot sort dict keys: {0}")]
+    Unorderable(String),
+    #[error("value of type {0} cannot be rendered")]
+    BadValue(&'static str),
+}
+
+/// Encode with the given flavor.
+pub fn to_json(flavor: JsonFlavor, v: &Value) -> Result<Vec<u8>, JsonError> {
+    let mut out = Vec::new();
+    match flavor {
+        JsonFlavor::Python2 => py2(v, &mut out)?,
+        JsonFlavor::Mercurial => hg(v, &mut out)?,
+    }
+    Ok(out)
+}
+
+fn sorted_bytes_keys<'a>(
+    pairs: &'a [(Value, Value)],
+) -> Result<Vec<&'a (Value, Value)>, JsonError> {
+    // sorted(d.items()): keys are distinct, so only keys are compared.
+    let v: Vec<&(Value, Value)> = pairs.iter().collect();
+    py_sorted_by(v, |a, b| a.0.py_lt(&b.0)).map_err(|e| JsonError::Unorderable(e.0))
+}
+
+fn hg(v: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
+    match v {
+        Value::None => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Bytes(b) | Value::Chunk { data: b, .. } => {
+            out.push(b'"');
+            hg_escape(b, out);
+            out.push(b'"');
+        }
+        Value::Dict(pairs) => {
+            let sorted = sorted_bytes_keys(pairs)?;
+            out.push(b'{');
+            for (n, (k, val)) in sorted.into_iter().enumerate() {
+                let Some(kb) = k.as_bytes() else {
+                    return Err(JsonError::BadKey(k.type_name()));
+                };
+                if n > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                out.push(b'"');
+                hg_escape(kb, out);
+                out.extend_from_slice(b"\": ");
+                hg(val, out)?;
+            }
+            out.push(b'}');
+        }
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+            out.push(b'[');
+            for (n, i) in items.iter().enumerate() {
+                if n > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                hg(i, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Str(_) | Value::Float(_) => return Err(JsonError::BadValue(v.type_name())),
+    }
+    Ok(())
+}
+
+/// Length of a valid UTF-8 sequence at the start of `b`, surrogates allowed
+/// (Python's `surrogatepass`), with its code point.
+fn utf8_char(b: &[u8]) -> Option<(usize, u32)> {
+    let lead = *b.first()?;
+    let (len, init) = match lead {
+        0x00..=0x7f => return Some((1, lead as u32)),
+        0xc2..=0xdf => (2, (lead & 0x1f) as u32),
+        0xe0..=0xef => (3, (lead & 0x0f) as u32),
+        0xf0..=0xf4 => (4, (lead & 0x07) as u32),
+        _ => return None,
+    };
+    if b.len() < len {
+        return None;
+    }
+    let mut cp = init;
+    for &c in &b[1..len] {
+        if c & 0xc0 != 0x80 {
+            return None;
+        }
+        cp = cp << 6 | (c & 0x3f) as u32;
+    }
+    let min = [0, 0, 0x80, 0x800, 0x10000][len];
+    if cp < min || cp > 0x10ffff {
+        return None;
+    }
+    Some((len, cp))
+}
+
+/// `encoding.toutf8b` as code points.
+fn utf8b_codepoints(s: &[u8]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut pos = 0;
+    while pos < s.len() {
+        let lead = s[pos];
+        // getutf8char: how many bytes to try comes from the first nibble.
+        let want = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 4][(lead >> 4) as usize];
+        if want == 0 {
+            out.push(lead as u32);
+            pos += 1;
+            continue;
+        }
+        let end = (pos + want).min(s.len());
+        match utf8_char(&s[pos..end]) {
+            Some((len, cp)) if len == end - pos => {
+                if (0xdc00..=0xdcff).contains(&cp) {
+                    // existing U+DCxx: re-escape its first byte
+                    out.push(0xdc00 + lead as u32);
+                    pos += 1;
+                } else {
+                    out.push(cp);
+                    pos += len;
+                }
+            }
+            _ => {
+                out.push(0xdc00 + lead as u32);
+                pos += 1;
+            }
+        }
+    }
+    out
+}
+
+fn push_u(out: &mut Vec<u8>, unit: u32) {
+    out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
+}
+
+fn push_cp_escaped(out: &mut Vec<u8>, cp: u32) {
+    if cp > 0xffff {
+        let c = cp - 0x10000;
+        push_u(out, 0xd800 + (c >> 10));
+        push_u(out, 0xdc00 + (c & 0x3ff));
+    } else {
+        push_u(out, cp);
+    }
+}
+
+/// `encoding.jsonescape(s, paranoid=True)`.
+pub fn hg_escape(s: &[u8], out: &mut Vec<u8>) {
+    let ascii = s.is_ascii();
+    let cps: Vec<u32> = if ascii {
+        Vec::new()
+    } else {
+        utf8b_codepoints(s)
+    };
+    let iter: Box<dyn Iterator<Item = u32>> = if ascii {
+        Box::new(s.iter().map(|&b| b as u32))
+    } else {
+        Box::new(cps.into_iter())
+    };
+    for cp in iter {
+        match cp {
+            0x22 => out.extend_from_slice(b"\\\""),
+            0x5c => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            0x0a => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x0d => out.extend_from_slice(b"\\r"),
+            0x3c | 0x3e => push_u(out, cp),
+            0x20..=0x7e => out.push(cp as u8),
+            _ => push_cp_escaped(out, cp),
+        }
+    }
+}
+
+fn py2(v: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
+    match v {
+        Value::None => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Bytes(b) | Value::Chunk { data: b, .. } => py2_string(b, out)?,
+        Value::Dict(pairs) => {
+            let sorted = sorted_bytes_keys(pairs)?;
+            out.push(b'{');
+            for (n, (k, val)) in sorted.into_iter().enumerate() {
+                let Some(kb) = k.as_bytes() else {
+                    return Err(JsonError::BadKey(k.type_name()));
+                };
+                if n > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                py2_string(kb, out)?;
+                out.extend_from_slice(b": ");
+                py2(val, out)?;
+            }
+            out.push(b'}');
+        }
+        Value::List(items) | Value::Tuple(items) => {
+            out.push(b'[');
+            for (n, i) in items.iter().enumerate() {
+                if n > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                py2(i, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Set(_) | Value::Str(_) | Value::Float(_) => {
+            return Err(JsonError::BadValue(v.type_name()))
+        }
+    }
+    Ok(())
+}
+
+/// Python 2 `encode_basestring_ascii` of a `str` (UTF-8 decoded first;
+/// Python 2's codec lets encoded surrogates through).
+fn py2_string(b: &[u8], out: &mut Vec<u8>) -> Result<(), JsonError> {
+    out.push(b'"');
+    let mut pos = 0;
+    while pos < b.len() {
+        let Some((len, cp)) = utf8_char(&b[pos..]) else {
+            return Err(JsonError::NotUtf8(crate::escape::escape_bytes(b)));
+        };
+        pos += len;
+        match cp {
+            0x22 => out.extend_from_slice(b"\\\""),
+            0x5c => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            0x0a => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x0d => out.extend_from_slice(b"\\r"),
+            0x20..=0x7e => out.push(cp as u8),
+            _ => push_cp_escaped(out, cp),
+        }
+    }
+    out.push(b'"');
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hgs(b: &[u8]) -> String {
+        let mut o = Vec::new();
+        hg_escape(b, &mut o);
+        String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn mercurial_doctests() {
+        assert_eq!(hgs(b"escape characters: \0 \x0b \x7f"), "escape characters: \\u0000 \\u000b \\u007f");
+        assert_eq!(hgs(b"escape boundary: \x7e \x7f \xc2\x80"), "escape boundary: ~ \\u007f \\u0080");
+        assert_eq!(hgs(b"a weird byte: \xdd"), "a weird byte: \\udcdd");
+        assert_eq!(hgs(b"utf-8: caf\xc3\xa9"), "utf-8: caf\\u00e9");
+        assert_eq!(hgs(b"non-BMP: \xf0\x9d\x84\x9e"), "non-BMP: \\ud834\\udd1e");
+        assert_eq!(hgs(b"<foo@example.org>"), "\\u003cfoo@example.org\\u003e");
+        assert_eq!(hgs(b"\xed\xb0\x80"), "\\udced\\udcb0\\udc80");
+        assert_eq!(hgs(b"\xed\xa0\x80"), "\\ud800");
+    }
+
+    #[test]
+    fn python2_dumps() {
+        let v = Value::dict([("k", Value::bytes(&b"caf\xc3\xa9<b>\x00"[..]))]);
+        assert_eq!(
+            to_json(JsonFlavor::Python2, &v).unwrap(),
+            b"{\"k\": \"caf\\u00e9<b>\\u0000\"}".to_vec()
+        );
+        assert!(to_json(JsonFlavor::Python2, &Value::bytes(&b"\xff"[..])).is_err());
+    }
+}

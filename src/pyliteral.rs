@@ -1,0 +1,507 @@
+//! The Python-literal subset behind `cbor:` payloads (nom).
+//!
+//! Mercurial evaluates the text after `cbor:` with `ast.literal_eval` and
+//! CBOR-encodes the result. This parser accepts what `literal_eval` accepts
+//! and Mercurial's tests use: bytes literals (`b'..'`, `b".."`, raw, triple
+//! quoted, adjacent ones concatenated), ints in any base with `_` and a
+//! unary sign, `None`, `True`, `False`, lists, tuples, dicts, sets and
+//! `set()`. `str` and float literals parse (Python accepts them) and are
+//! rejected later by the CBOR encoder, as Mercurial rejects them. Errors
+//! carry the byte position so the caller can draw a caret.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{char, one_of};
+use nom::combinator::{opt, recognize};
+use nom::error::{ErrorKind, ParseError};
+use nom::{Err, IResult};
+
+use crate::value::{dict_insert, set_add, Value};
+
+/// A literal that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct LiteralError {
+    /// Byte offset in the literal text.
+    pub pos: usize,
+    pub message: String,
+}
+
+#[derive(Debug)]
+struct PErr<'a> {
+    input: &'a str,
+    msg: String,
+}
+
+impl<'a> ParseError<&'a str> for PErr<'a> {
+    fn from_error_kind(input: &'a str, kind: ErrorKind) -> Self {
+        PErr {
+            input,
+            msg: format!("unexpected input ({kind:?})"),
+        }
+    }
+    fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+type Res<'a, T> = IResult<&'a str, T, PErr<'a>>;
+
+fn fail<T>(input: &str, msg: impl Into<String>) -> Res<'_, T> {
+    Err(Err::Error(PErr {
+        input,
+        msg: msg.into(),
+    }))
+}
+
+fn cut<T>(input: &str, msg: impl Into<String>) -> Res<'_, T> {
+    Err(Err::Failure(PErr {
+        input,
+        msg: msg.into(),
+    }))
+}
+
+/// Whitespace and `#` comments.
+fn ws(mut i: &str) -> Res<'_, ()> {
+    loop {
+        let t = i.trim_start_matches([' ', '\t', '\n', '\r', '\x0c']);
+        if let Some(rest) = t.strip_prefix('#') {
+            i = rest.trim_start_matches(|c| c != '\n');
+        } else {
+            return Ok((t, ()));
+        }
+    }
+}
+
+/// Parse a whole literal (what follows `cbor:`).
+pub fn parse_literal(text: &str) -> Result<Value, LiteralError> {
+    let pos = |rest: &str| text.len() - rest.len();
+    let run = || -> Res<'_, Value> {
+        let (i, _) = ws(text)?;
+        if i.is_empty() {
+            return cut(i, "empty literal: expected a Python value such as b'x', 1, [..] or {..}");
+        }
+        let (i, v) = testlist(i)?;
+        let (i, _) = ws(i)?;
+        if !i.is_empty() {
+            return cut(
+                i,
+                "unexpected text after the value (only one literal is allowed; join items with commas inside [..])",
+            );
+        }
+        Ok((i, v))
+    };
+    match run() {
+        Ok((_, v)) => Ok(v),
+        Err(Err::Error(e)) | Err(Err::Failure(e)) => Err(LiteralError {
+            pos: pos(e.input),
+            message: e.msg,
+        }),
+        Err(Err::Incomplete(_)) => Err(LiteralError {
+            pos: text.len(),
+            message: "incomplete literal".into(),
+        }),
+    }
+}
+
+/// `a, b, c` at top level makes a tuple (as in Python).
+fn testlist(i: &str) -> Res<'_, Value> {
+    let (mut i, first) = expr(i)?;
+    let mut items = vec![first];
+    let mut tuple = false;
+    loop {
+        let (j, _) = ws(i)?;
+        let Some(j) = j.strip_prefix(',') else { break };
+        tuple = true;
+        let (j, _) = ws(j)?;
+        i = j;
+        if j.is_empty() {
+            break;
+        }
+        let (j, v) = expr(j)?;
+        items.push(v);
+        i = j;
+    }
+    Ok((i, if tuple { Value::Tuple(items) } else { items.pop().unwrap_or(Value::None) }))
+}
+
+fn expr(i: &str) -> Res<'_, Value> {
+    let (i, _) = ws(i)?;
+    if i.is_empty() {
+        return cut(i, "expected a value here");
+    }
+    if let Some(rest) = i.strip_prefix('-').or_else(|| i.strip_prefix('+')) {
+        let neg = i.starts_with('-');
+        let (rest, _) = ws(rest)?;
+        return match number(rest) {
+            Ok((r, Value::Int(n))) => Ok((r, Value::Int(if neg { -n } else { n }))),
+            Ok((r, Value::Float(f))) => Ok((r, Value::Float(if neg { -f } else { f }))),
+            Ok((r, v)) => Ok((r, v)),
+            Err(_) => cut(rest, "a unary sign must be followed by a number"),
+        };
+    }
+    alt((strings, number, keyword, list, paren, brace))(i).or_else(|e| match e {
+        Err::Error(_) => cut(
+            i,
+            "expected a value: b'bytes', an int, None, True, False, [list], (tuple), {dict} or {set}",
+        ),
+        other => Err(other),
+    })
+}
+
+fn keyword(i: &str) -> Res<'_, Value> {
+    let (rest, word) = take_while1(|c: char| c.is_ascii_alphanumeric() || c == '_')(i)?;
+    match word {
+        "None" => Ok((rest, Value::None)),
+        "True" => Ok((rest, Value::Bool(true))),
+        "False" => Ok((rest, Value::Bool(false))),
+        "set" => {
+            let (r, _) = ws(rest)?;
+            let Some(r) = r.strip_prefix('(') else {
+                return cut(rest, "only set() (an empty set) is allowed; write {a, b} for others");
+            };
+            let (r, _) = ws(r)?;
+            match r.strip_prefix(')') {
+                Some(r) => Ok((r, Value::Set(Vec::new()))),
+                None => cut(r, "only set() (an empty set) is allowed; write {a, b} for others"),
+            }
+        }
+        "null" | "none" | "true" | "false" | "nil" => cut(
+            i,
+            format!("unknown name {word:?}: Python spells these None, True and False"),
+        ),
+        _ if word.starts_with(|c: char| c.is_ascii_digit()) => fail(i, "not a keyword"),
+        _ => {
+            // A string prefix followed by a quote is handled by `strings`.
+            cut(
+                i,
+                format!("unknown name {word:?}: only literals are allowed (no variables or calls)"),
+            )
+        }
+    }
+}
+
+fn digits_with_underscores(pred: fn(char) -> bool) -> impl Fn(&str) -> Res<'_, &str> {
+    move |i: &str| {
+        let (mut rest, _) = take_while1(pred)(i)?;
+        while let Some(r) = rest.strip_prefix('_') {
+            match take_while1::<_, _, PErr>(pred)(r) {
+                Ok((r2, _)) => rest = r2,
+                Err(_) => return cut(r, "an underscore in a number must be followed by a digit"),
+            }
+        }
+        Ok((rest, &i[..i.len() - rest.len()]))
+    }
+}
+
+fn number(i: &str) -> Res<'_, Value> {
+    if !i.starts_with(|c: char| c.is_ascii_digit()) && !(i.starts_with('.') && i[1..].starts_with(|c: char| c.is_ascii_digit())) {
+        return fail(i, "not a number");
+    }
+    let lower = i.get(..2).map(|s| s.to_ascii_lowercase());
+    let radix = match lower.as_deref() {
+        Some("0x") => Some((16, (|c: char| c.is_ascii_hexdigit()) as fn(char) -> bool)),
+        Some("0o") => Some((8, (|c: char| ('0'..='7').contains(&c)) as fn(char) -> bool)),
+        Some("0b") => Some((2, (|c: char| c == '0' || c == '1') as fn(char) -> bool)),
+        _ => None,
+    };
+    if let Some((radix, pred)) = radix {
+        let r = &i[2..];
+        let r = r.strip_prefix('_').unwrap_or(r);
+        let (rest, ds) = digits_with_underscores(pred)(r)
+            .or_else(|_| cut(r, format!("expected base-{radix} digits")))?;
+        return to_int(i, rest, &ds.replace('_', ""), radix);
+    }
+    let (rest, ds) = digits_with_underscores(|c| c.is_ascii_digit())(i)?;
+    // floats: Python accepts them; the CBOR encoder will not.
+    let (rest2, frac) = opt(recognize(|i| {
+        let (i, _) = char('.')(i)?;
+        let (i, _) = take_while(|c: char| c.is_ascii_digit() || c == '_')(i)?;
+        Ok((i, ()))
+    }))(rest)?;
+    let (rest3, exp) = opt(recognize(|i| {
+        let (i, _) = one_of("eE")(i)?;
+        let (i, _) = opt(one_of("+-"))(i)?;
+        take_while1(|c: char| c.is_ascii_digit())(i)
+    }))(rest2)?;
+    if rest3.starts_with(['j', 'J']) {
+        return cut(i, "complex numbers are not supported by Mercurial's CBOR encoder");
+    }
+    if frac.is_some() || exp.is_some() {
+        let text = &i[..i.len() - rest3.len()];
+        let f: f64 = text.replace('_', "").parse().unwrap_or(f64::NAN);
+        return Ok((rest3, Value::Float(f)));
+    }
+    if ds.len() > 1 && ds.starts_with('0') && ds.chars().any(|c| c != '0' && c != '_') {
+        return cut(
+            i,
+            "leading zeros in decimal integer literals are not permitted (Python syntax); use 0o for octal",
+        );
+    }
+    to_int(i, rest, &ds.replace('_', ""), 10)
+}
+
+fn to_int<'a>(start: &'a str, rest: &'a str, digits: &str, radix: u32) -> Res<'a, Value> {
+    if rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+        return cut(rest, "invalid character in a number");
+    }
+    match i128::from_str_radix(digits, radix) {
+        Ok(n) => Ok((rest, Value::Int(n))),
+        Err(_) => cut(
+            start,
+            "big integers not supported: Mercurial's CBOR encoder takes -2**64 .. 2**64-1",
+        ),
+    }
+}
+
+/// One or more adjacent string literals (implicit concatenation).
+fn strings(i: &str) -> Res<'_, Value> {
+    let (mut rest, (mut is_bytes, mut acc)) = string_lit(i)?;
+    loop {
+        let (r, _) = ws(rest)?;
+        match string_lit(r) {
+            Ok((r2, (b, data))) => {
+                if b != is_bytes {
+                    return cut(r, "cannot mix bytes and nonbytes literals");
+                }
+                acc.extend(data);
+                rest = r2;
+                is_bytes = b;
+            }
+            Err(Err::Error(_)) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    if is_bytes {
+        Ok((rest, Value::Bytes(acc)))
+    } else {
+        Ok((rest, Value::Str(String::from_utf8_lossy(&acc).into_owned())))
+    }
+}
+
+/// A single string literal: (is bytes, content bytes).
+fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
+    let (r, prefix) = take_while(|c: char| c.is_ascii_alphabetic())(i)?;
+    if prefix.len() > 2 || !(r.starts_with('\'') || r.starts_with('"')) {
+        return fail(i, "not a string");
+    }
+    let p = prefix.to_ascii_lowercase();
+    let (is_bytes, raw) = match p.as_str() {
+        "" | "u" => (false, false),
+        "r" => (false, true),
+        "b" => (true, false),
+        "br" | "rb" => (true, true),
+        "f" | "fr" | "rf" => return cut(i, "f-strings are not literals"),
+        _ => return fail(i, "not a string"),
+    };
+    let q = if r.starts_with("'''") {
+        "'''"
+    } else if r.starts_with("\"\"\"") {
+        "\"\"\""
+    } else {
+        &r[..1]
+    };
+    let body_start = &r[q.len()..];
+    let mut out = Vec::new();
+    let mut j = 0;
+    let b = body_start.as_bytes();
+    loop {
+        if j >= b.len() {
+            return cut(r, "unterminated string literal: no closing quote");
+        }
+        if body_start[j..].starts_with(q) {
+            break;
+        }
+        let c = b[j];
+        if c == b'\n' && q.len() == 1 {
+            return cut(&body_start[j..], "unterminated string literal: newline before the closing quote");
+        }
+        if c >= 0x80 && is_bytes {
+            return cut(
+                &body_start[j..],
+                "bytes can only contain ASCII literal characters (write non-ASCII bytes as \\xNN)",
+            );
+        }
+        if c == b'\\' {
+            let Some(&e) = b.get(j + 1) else {
+                return cut(r, "unterminated string literal: no closing quote");
+            };
+            if raw {
+                out.push(b'\\');
+                out.push(e);
+                j += 2;
+                continue;
+            }
+            let is_ascii_escape = e.is_ascii();
+            if !is_ascii_escape {
+                out.push(b'\\');
+                j += 1;
+                continue;
+            }
+            // Reuse the escape decoder on the escape sequence alone.
+            let seq_len = match e {
+                b'x' => 4,
+                b'0'..=b'7' => {
+                    let mut k = 2;
+                    while k < 4 && matches!(b.get(j + k), Some(b'0'..=b'7')) {
+                        k += 1;
+                    }
+                    k
+                }
+                _ => 2,
+            };
+            let seq = &b[j..(j + seq_len).min(b.len())];
+            match crate::escape::escape_decode(seq) {
+                Ok(bytes) => out.extend(bytes),
+                Err(_) => {
+                    return cut(
+                        &body_start[j..],
+                        "invalid \\x escape: expected two hex digits after \\x",
+                    )
+                }
+            }
+            j += seq.len();
+            continue;
+        }
+        // copy one UTF-8 character
+        let ch_len = body_start[j..].chars().next().map_or(1, |c| c.len_utf8());
+        out.extend_from_slice(&b[j..j + ch_len]);
+        j += ch_len;
+    }
+    Ok((&body_start[j + q.len()..], (is_bytes, out)))
+}
+
+fn comma_separated<'a, T>(
+    mut i: &'a str,
+    close: char,
+    mut item: impl FnMut(&'a str) -> Res<'a, T>,
+) -> Res<'a, (Vec<T>, bool)> {
+    let mut out = Vec::new();
+    let mut trailing_comma = false;
+    loop {
+        let (r, _) = ws(i)?;
+        if let Some(r) = r.strip_prefix(close) {
+            return Ok((r, (out, trailing_comma)));
+        }
+        if r.is_empty() {
+            return cut(r, format!("missing closing {close:?}"));
+        }
+        let (r, v) = item(r)?;
+        out.push(v);
+        let (r, _) = ws(r)?;
+        if let Some(r2) = r.strip_prefix(',') {
+            trailing_comma = true;
+            i = r2;
+        } else if let Some(r2) = r.strip_prefix(close) {
+            return Ok((r2, (out, false)));
+        } else if r.is_empty() {
+            return cut(r, format!("missing closing {close:?}"));
+        } else {
+            return cut(r, format!("expected ',' or {close:?}"));
+        }
+    }
+}
+
+fn list(i: &str) -> Res<'_, Value> {
+    let (i, _) = tag("[")(i)?;
+    let (i, (items, _)) = comma_separated(i, ']', expr)?;
+    Ok((i, Value::List(items)))
+}
+
+fn paren(i: &str) -> Res<'_, Value> {
+    let (i, _) = tag("(")(i)?;
+    let (i, (mut items, trailing)) = comma_separated(i, ')', expr)?;
+    if items.len() == 1 && !trailing {
+        return Ok((i, items.pop().unwrap_or(Value::None)));
+    }
+    Ok((i, Value::Tuple(items)))
+}
+
+fn brace(i: &str) -> Res<'_, Value> {
+    let (start, _) = tag("{")(i)?;
+    let (r, _) = ws(start)?;
+    if let Some(r) = r.strip_prefix('}') {
+        return Ok((r, Value::Dict(Vec::new())));
+    }
+    // Decide dict or set from the first item.
+    let (after_first, first) = expr(r)?;
+    let (probe, _) = ws(after_first)?;
+    if probe.starts_with(':') {
+        let (i, (pairs, _)) = comma_separated(start, '}', |i| {
+            let (i, k) = expr(i)?;
+            let (i, _) = ws(i)?;
+            let Some(i) = i.strip_prefix(':') else {
+                return cut(i, "expected ':' between a dict key and its value");
+            };
+            let (i, v) = expr(i)?;
+            Ok((i, (k, v)))
+        })?;
+        let mut d = Vec::new();
+        for (k, v) in pairs {
+            if let Err(e) = k.check_hashable() {
+                return cut(start, format!("{e} (a dict key must be bytes, an int, None, a bool or a tuple)"));
+            }
+            dict_insert(&mut d, k, v);
+        }
+        Ok((i, Value::Dict(d)))
+    } else {
+        let _ = first;
+        let (i, (items, _)) = comma_separated(start, '}', expr)?;
+        let mut s = Vec::new();
+        for v in items {
+            if let Err(e) = v.check_hashable() {
+                return cut(start, format!("{e} (set members must be hashable)"));
+            }
+            set_add(&mut s, v);
+        }
+        Ok((i, Value::Set(s)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cbor::encode;
+    use crate::escape::hex;
+
+    fn enc(s: &str) -> String {
+        hex(&encode(&parse_literal(s).unwrap()).unwrap())
+    }
+
+    #[test]
+    fn mercurial_vectors() {
+        assert_eq!(enc("15"), "0f");
+        assert_eq!(enc("-342542"), "3a00053a0d");
+        assert_eq!(enc("b'foo'"), "43666f6f");
+        assert_eq!(enc("[None, True, False, 42, b'foo']"), "85f6f5f4182a43666f6f");
+        assert_eq!(
+            enc("{b'foo': b'val1', b'bar': b'val2'}"),
+            "a2436261724476616c3243666f6f4476616c31"
+        );
+        assert_eq!(enc("b\"identity\""), "486964656e74697479");
+        assert_eq!(enc("b'a' b\"b\""), "426162");
+        assert_eq!(enc("1_000"), "1903e8");
+        assert_eq!(enc("0x1f"), "181f");
+        assert_eq!(enc("(1,)"), "8101");
+        assert_eq!(enc("1, 2"), "820102");
+        assert_eq!(enc("set()"), "d9010280");
+        assert_eq!(enc(" {1: b'a', True: b'b'}"), "a10141 62".replace(' ', ""));
+        assert_eq!(enc(r"b'\x00\n'"), "42000a");
+        assert_eq!(enc(r"rb'\x00'"), "445c783030");
+    }
+
+    #[test]
+    fn errors_have_positions() {
+        let e = parse_literal("{b'a': }").unwrap_err();
+        assert_eq!(e.pos, 7);
+        let e = parse_literal("[1, 2").unwrap_err();
+        assert!(e.message.contains("missing closing"), "{e:?}");
+        assert!(parse_literal("b'caf\u{e9}'").is_err());
+        assert!(parse_literal("01").is_err());
+        assert!(parse_literal("foo").is_err());
+        assert!(encode(&parse_literal("'str'").unwrap()).is_err());
+        assert!(encode(&parse_literal("1.5").unwrap()).is_err());
+        assert!(parse_literal("{[1]: 2}").is_err());
+        assert!(parse_literal("340282366920938463463374607431768211456").is_err());
+    }
+}

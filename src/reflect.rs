@@ -1,0 +1,283 @@
+//! Running frames through a reactor the way a server endpoint does.
+//!
+//! [`Session`] feeds decoded frames to a reactor one at a time and reports
+//! each [`Step`] (the frame, the action, frames produced) to a sink as it
+//! happens, so any size of input streams through. It can also play the
+//! command layer: canned responses for dispatched commands go through the
+//! reactor's response path ([`Responder`]).
+//!
+//! [`ReflectBody`] turns steps into exactly the body a revision's
+//! `debugreflect` endpoint returns (`received: …` lines and one JSON line
+//! per action with that revision's JSON rules), or the reason the server
+//! answers HTTP 500 instead.
+
+use crate::frame::{DecodeError, Frame, Located};
+use crate::proto::Proto;
+use crate::pyjson::{self, JsonError};
+use crate::reactor::{new_reactor, Action, Consumed, Reactor, ReactorOptions, Response, ServerCrash};
+use crate::value::Value;
+
+/// What happened at one step.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A frame was received and handled.
+    Frame {
+        frame: Located<Frame>,
+        outcome: Result<Action, ServerCrash>,
+        /// Frames produced when the outcome was `sendframes` (consumed at once).
+        sent: Option<Consumed>,
+    },
+    /// A canned response was handed to the reactor after a `runcommand`.
+    Response {
+        request_id: u16,
+        outcome: Result<Action, ServerCrash>,
+        sent: Option<Consumed>,
+    },
+    /// The input could not be decoded (a server raises while reading).
+    Undecodable(DecodeError),
+    /// End of input.
+    Eof {
+        outcome: Result<Action, ServerCrash>,
+        sent: Option<Consumed>,
+    },
+}
+
+/// Canned responses keyed by request id or command name.
+#[derive(Debug, Clone, Default)]
+pub struct Responder {
+    pub by_request: Vec<(u16, Response)>,
+    pub by_command: Vec<(Vec<u8>, Response)>,
+}
+
+impl Responder {
+    pub fn is_empty(&self) -> bool {
+        self.by_request.is_empty() && self.by_command.is_empty()
+    }
+
+    fn find(&self, request_id: Option<u16>, command: &Value) -> Option<Response> {
+        if let Some(id) = request_id {
+            if let Some((_, r)) = self.by_request.iter().find(|(i, _)| *i == id) {
+                return Some(r.clone());
+            }
+        }
+        let name = command.as_bytes()?;
+        self.by_command
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r.clone())
+    }
+}
+
+/// Drives a reactor over a sequence of frames.
+pub struct Session {
+    pub reactor: Box<dyn Reactor + Send>,
+    pub responder: Responder,
+}
+
+impl Session {
+    pub fn new(proto: Proto, opts: ReactorOptions, responder: Responder) -> Self {
+        Session {
+            reactor: new_reactor(proto, opts),
+            responder,
+        }
+    }
+
+    fn maybe_consume(&mut self, outcome: &Result<Action, ServerCrash>) -> Option<Consumed> {
+        match outcome {
+            Ok(Action::SendFrames(s)) => Some(self.reactor.consume(s)),
+            _ => None,
+        }
+    }
+
+    /// Feed one frame; calls `sink` for the frame step and any response step.
+    pub fn frame(&mut self, frame: Located<Frame>, sink: &mut dyn FnMut(Step)) {
+        let outcome = self.reactor.on_frame(&frame.frame);
+        let sent = self.maybe_consume(&outcome);
+        let respond = match &outcome {
+            Ok(Action::RunCommand(r)) => self
+                .responder
+                .find(r.request_id, &r.command)
+                .map(|resp| (r.request_id.unwrap_or(0), resp)),
+            _ => None,
+        };
+        sink(Step::Frame {
+            frame,
+            outcome,
+            sent,
+        });
+        if let Some((request_id, resp)) = respond {
+            let outcome = self.reactor.on_response(request_id, resp);
+            let sent = self.maybe_consume(&outcome);
+            sink(Step::Response {
+                request_id,
+                outcome,
+                sent,
+            });
+        }
+    }
+
+    /// Signal end of input.
+    pub fn eof(&mut self, sink: &mut dyn FnMut(Step)) {
+        let outcome = self.reactor.on_input_eof();
+        let sent = self.maybe_consume(&outcome);
+        sink(Step::Eof { outcome, sent });
+    }
+
+    /// Run a whole input: frames (or a decode error), then EOF.
+    pub fn run<I>(&mut self, frames: I, sink: &mut dyn FnMut(Step))
+    where
+        I: IntoIterator<Item = Result<Located<Frame>, DecodeError>>,
+    {
+        for f in frames {
+            match f {
+                Ok(f) => self.frame(f, sink),
+                Err(e) => {
+                    sink(Step::Undecodable(e));
+                    return;
+                }
+            }
+        }
+        self.eof(sink);
+    }
+}
+
+/// Why a debugreflect request gets HTTP 500 instead of a body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Http500 {
+    #[error("a Mercurial server answers HTTP 500 here: {0}")]
+    Crash(ServerCrash),
+    #[error("a Mercurial server answers HTTP 500 here: it cannot read the request body: {}", .0)]
+    Undecodable(DecodeError),
+    #[error("a Mercurial server answers HTTP 500 here: its JSON encoder raises: {0}")]
+    Json(JsonError),
+}
+
+impl Http500 {
+    /// The exception as Mercurial's error log shows it.
+    pub fn exception(&self) -> String {
+        match self {
+            Http500::Crash(c) => c.exception.clone(),
+            Http500::Undecodable(DecodeError::TruncatedHeader { got, hex, .. }) => {
+                format!("Abort: received incomplete frame: got {got} bytes: {hex}")
+            }
+            Http500::Undecodable(DecodeError::TruncatedPayload { want, got, .. }) => {
+                format!("Abort: frame length error: expected {want}; got {got}")
+            }
+            Http500::Json(e) => format!("{e}"),
+        }
+    }
+}
+
+/// Builds the exact debugreflect response body from steps.
+pub struct ReflectBody {
+    proto: Proto,
+    lines: Vec<Vec<u8>>,
+    failed: Option<Http500>,
+}
+
+impl ReflectBody {
+    pub fn new(proto: Proto) -> Self {
+        ReflectBody {
+            proto,
+            lines: Vec::new(),
+            failed: None,
+        }
+    }
+
+    fn json(&mut self, v: &Value) -> Option<Vec<u8>> {
+        match pyjson::to_json(self.proto.table().json, v) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                self.failed.get_or_insert(Http500::Json(e));
+                None
+            }
+        }
+    }
+
+    /// Add one step.
+    pub fn push(&mut self, step: &Step) {
+        if self.failed.is_some() {
+            return;
+        }
+        match step {
+            Step::Frame { frame, outcome, .. } => {
+                let f = &frame.frame;
+                let mut line = if self.proto.table().has_streams {
+                    format!("received: {} {} {} ", f.type_id, f.flags, f.request_id).into_bytes()
+                } else {
+                    format!("received: {} {} ", f.type_id, f.flags).into_bytes()
+                };
+                line.extend_from_slice(&f.payload);
+                self.lines.push(line);
+                match outcome {
+                    Ok(a) => {
+                        if let Some(j) = self.json(&a.as_tuple()) {
+                            self.lines.push(j);
+                        }
+                    }
+                    Err(c) => self.failed = Some(Http500::Crash(c.clone())),
+                }
+            }
+            Step::Response { outcome, sent, .. } => {
+                // Not part of debugreflect (it never answers commands): shown
+                // as the action tuple so a session with --respond stays readable.
+                match outcome {
+                    Ok(a) => {
+                        if let Some(j) = self.json(&a.as_tuple()) {
+                            self.lines.push(j);
+                        }
+                    }
+                    Err(c) => self.failed = Some(Http500::Crash(c.clone())),
+                }
+                self.push_sent(sent);
+            }
+            Step::Undecodable(e) => self.failed = Some(Http500::Undecodable(e.clone())),
+            Step::Eof { outcome, sent } => {
+                self.lines.push(b"received: <no frame>".to_vec());
+                match outcome {
+                    Ok(a) => {
+                        let mut meta = a.meta();
+                        if let Value::Dict(d) = &mut meta {
+                            crate::value::dict_insert(d, Value::bytes("action"), Value::bytes(a.name()));
+                        }
+                        if let Some(j) = self.json(&meta) {
+                            self.lines.push(j);
+                        }
+                    }
+                    Err(c) => self.failed = Some(Http500::Crash(c.clone())),
+                }
+                self.push_sent(sent);
+            }
+        }
+    }
+
+    fn push_sent(&mut self, sent: &Option<Consumed>) {
+        if let Some(c) = sent {
+            for f in &c.frames {
+                self.lines.push(format!("sent: {}", crate::human::to_human(self.proto, f)).into_bytes());
+            }
+            if let Some(crash) = &c.crash {
+                self.failed = Some(Http500::Crash(crash.clone()));
+            }
+        }
+    }
+
+    /// The body (lines joined by `\n`, no trailing newline) or the 500.
+    pub fn finish(self) -> Result<Vec<u8>, Http500> {
+        if let Some(f) = self.failed {
+            return Err(f);
+        }
+        Ok(self.lines.join(&b'\n'))
+    }
+}
+
+/// The debugreflect body a server of this revision returns for `body`
+/// (raw request bytes), or why it answers 500.
+pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
+    let mut out = ReflectBody::new(proto);
+    let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
+    let frames = crate::frame::SliceDecoder::new(proto, crate::frame::LengthMode::Mercurial, body)
+        .map(|r| r.map(|l| Located { offset: l.offset, header: l.header, frame: l.frame.to_owned() }));
+    s.run(frames, &mut |st| out.push(&st));
+    out.finish()
+}
