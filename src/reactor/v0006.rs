@@ -460,10 +460,13 @@ impl Reactor0006 {
         }
         let Value::Dict(pairs) = request else {
             return Err(ServerCrash::new(
-                format!(
-                    "TypeError: '{}' object does not support item assignment",
-                    request.type_name()
-                ),
+                match request {
+                    Value::List(_) => "TypeError: list indices must be integers or slices, not bytes".to_string(),
+                    _ => format!(
+                        "TypeError: '{}' object does not support item assignment",
+                        request.type_name()
+                    ),
+                },
                 format!(
                     "the command request is a CBOR {} containing b'name', not a map",
                     request.type_name()
@@ -528,6 +531,40 @@ impl Reactor0006 {
             0 => self.new_out_stream(),
             n => Ok(n - 1),
         }
+    }
+
+    /// Register a response on a given output stream (by stream id, as
+    /// returned by `make_output_stream`).
+    pub fn respond_on(&mut self, stream_id: u8, request_id: u16, response: Response) -> Option<Action> {
+        let idx = self.out_streams.iter().position(|s| s.id == stream_id)?;
+        Some(self.respond(idx, request_id, response))
+    }
+
+    fn respond(&mut self, stream: usize, request_id: u16, response: Response) -> Action {
+        let p = match response {
+            Response::Bytes(b) => Pending::Objects {
+                stream,
+                request_id,
+                objects: vec![Value::Bytes(b)],
+            },
+            Response::Objects(objects) => Pending::Objects {
+                stream,
+                request_id,
+                objects,
+            },
+            Response::Error(message) => Pending::ServerError {
+                stream,
+                request_id,
+                message,
+            },
+            Response::CommandError { message, args } => Pending::CommandError {
+                stream,
+                request_id,
+                message,
+                args,
+            },
+        };
+        self.handle_send(p)
     }
 
     fn handle_send(&mut self, p: Pending) -> Action {
@@ -767,30 +804,7 @@ impl super::Reactor for Reactor0006 {
 
     fn on_response(&mut self, request_id: u16, response: Response) -> Result<Action, ServerCrash> {
         let stream = self.current_stream()?;
-        let p = match response {
-            Response::Bytes(b) => Pending::Objects {
-                stream,
-                request_id,
-                objects: vec![Value::Bytes(b)],
-            },
-            Response::Objects(objects) => Pending::Objects {
-                stream,
-                request_id,
-                objects,
-            },
-            Response::Error(message) => Pending::ServerError {
-                stream,
-                request_id,
-                message,
-            },
-            Response::CommandError { message, args } => Pending::CommandError {
-                stream,
-                request_id,
-                message,
-                args,
-            },
-        };
-        Ok(self.handle_send(p))
+        Ok(self.respond(stream, request_id, response))
     }
 
     fn consume(&mut self, sent: &SendFrames) -> Consumed {
