@@ -7,6 +7,8 @@
 //! socket; the binary (`src/main.rs`) does.
 
 pub mod cbor;
+pub mod cli;
+pub mod commands;
 pub mod escape;
 pub mod frame;
 pub mod human;

@@ -1,1 +1,60 @@
-fn main() {}
+//! The `hgframe` binary: parse arguments, set up colour, run, map errors to
+//! the documented exit codes. Everything else lives in the library.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use hgframe::cli::{Cli, ColorChoice};
+use hgframe::commands::{run, Io};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let stdout_is_terminal = io::stdout().is_terminal();
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            stdout_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    colored::control::set_override(color);
+    let stdin = io::stdin();
+    let mut stdin = stdin.lock();
+    let stdout = io::stdout();
+    let mut stdout = io::BufWriter::new(stdout.lock());
+    let stderr = io::stderr();
+    let mut stderr = stderr.lock();
+    let result = run(
+        cli,
+        &mut Io {
+            stdin: &mut stdin,
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            stdout_is_terminal,
+        },
+    );
+    let flushed = stdout.flush();
+    match result {
+        Ok(code) => match flushed {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                let _ = writeln!(stderr, "hgframe: error writing output: {e}");
+                ExitCode::from(2)
+            }
+            _ => ExitCode::from(code),
+        },
+        Err(e) => {
+            let code = e.exit_code();
+            if code != 0 {
+                let _ = writeln!(stderr, "{e}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}

@@ -158,7 +158,7 @@ impl Http500 {
         match self {
             Http500::Crash(c) => c.exception.clone(),
             Http500::Undecodable(DecodeError::TruncatedHeader { got, hex, .. }) => {
-                format!("Abort: received incomplete frame: got {got} bytes: {hex}")
+                format!("Abort: received incomplete frame: got {got} bytes (then the {} bytes themselves)", hex.len() / 2)
             }
             Http500::Undecodable(DecodeError::TruncatedPayload { want, got, .. }) => {
                 format!("Abort: frame length error: expected {want}; got {got}")

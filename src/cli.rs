@@ -1,0 +1,185 @@
+//! Command-line argument types (clap derive). Only declarations live here;
+//! [`crate::commands`] runs them. Kept in the library so tests and the
+//! completion generator see exactly the CLI users get.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::proto::Proto;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  an expectation did not hold (replays)
+  2  usage or parse error (bad flag, bad frame line, bad hex)
+  3  transport error (connect, timeout)
+  4  the server answered an HTTP error (for `reflect --local`: a real
+     Mercurial server would answer HTTP 500 here; the reason is on stderr)
+  5  undecodable bytes (truncated frame header or payload)";
+
+/// Debugger for Mercurial's frame-based wire protocol (exp-http-v2).
+///
+/// Type frames as short human strings, turn them into exact wire bytes,
+/// decode captured bytes, and run frames through a local port of
+/// Mercurial's server reactor that predicts a real server's debugreflect
+/// answer byte for byte. Revisions: 0001 (4-byte header), 0002 (streams),
+/// 0006 (Mercurial 4.8 to 6.0).
+#[derive(Debug, Parser)]
+#[command(name = "hgframe", version, after_help = EXIT_CODES_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOpts {
+    /// Protocol revision: 0001, 0002 or 0006. Without it, inferred from
+    /// frame type names where they are unambiguous, else 0006.
+    #[arg(long, global = true, value_parser = parse_proto, value_name = "P")]
+    pub proto: Option<Proto>,
+
+    /// When to colour output (auto honours NO_COLOR and whether stdout is a terminal).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// More detail (the chosen revision and why, full payloads).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+fn parse_proto(s: &str) -> Result<Proto, String> {
+    s.parse()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Turn human frame strings into wire bytes.
+    ///
+    /// Frames come from the arguments, or one per line from stdin (blank
+    /// lines and lines starting with # are skipped). Syntax:
+    ///   0001:        <type> <flags> <payload>
+    ///   0002, 0006:  <request-id> <stream-id> <stream-flags> <type> <flags> <payload>
+    /// Names or decimal numbers; `|` joins flags; the payload is the rest of
+    /// the line, Python-escaped (\xNN, \n, \\ ...), or for 0006
+    /// `cbor:<python literal>`, e.g. cbor:{b'name': b'heads'}.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Encode(EncodeArgs),
+
+    /// Decode wire bytes into frames.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Decode(DecodeArgs),
+
+    /// Run frames through a server reactor and show what it does.
+    ///
+    /// With --local (the default), frames go through hgframe's port of the
+    /// revision's server reactor, exactly as a server's debugreflect endpoint
+    /// runs them. --raw prints the very body that endpoint returns.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Reflect(ReflectArgs),
+
+    /// Print a shell completion script.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncodeFormat {
+    /// Binary frames back to back (refused on a terminal).
+    Raw,
+    /// One frame per line, lowercase hex.
+    Hex,
+    /// One frame per line, Python-escaped bytes.
+    Escaped,
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = EncodeFormat::Hex)]
+    pub format: EncodeFormat,
+
+    /// Frames as human strings (default: one per line from stdin).
+    #[arg(value_name = "FRAME")]
+    pub frames: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecodeFormat {
+    /// One readable block per frame.
+    Blocks,
+    /// One human string per frame (`encode` turns it back into the same bytes).
+    Human,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The input is hex text (whitespace ignored), not binary.
+    #[arg(long)]
+    pub hex_input: bool,
+
+    /// One JSON object per frame (schema in the README).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DecodeFormat::Blocks)]
+    pub format: DecodeFormat,
+
+    /// Read lengths as Mercurial servers do (b0 + 256*b1 + 16384*b2).
+    #[arg(long)]
+    pub mercurial_lengths: bool,
+
+    /// Input file, or - for stdin.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub input: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReflectArgs {
+    /// Use hgframe's local reactor (the default; no server needed).
+    #[arg(long)]
+    pub local: bool,
+
+    /// Print exactly the body the revision's debugreflect endpoint returns.
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
+
+    /// One JSON event per line (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Buffer responses until end of input (half-duplex, as the HTTP server).
+    #[arg(long)]
+    pub defer_output: bool,
+
+    /// Canned response for a dispatched command: REQUESTID=RESPONSE or
+    /// COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal>
+    /// (0006: the objects of a list literal), or error:TEXT. Repeatable.
+    #[arg(long, value_name = "KEY=RESPONSE")]
+    pub respond: Vec<String>,
+
+    /// Read frame lines from a file (- for stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with_all = ["bin", "frames"])]
+    pub file: Option<PathBuf>,
+
+    /// Read raw frame bytes (a request body) from a file (- for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with = "frames")]
+    pub bin: Option<PathBuf>,
+
+    /// Frames as human strings.
+    #[arg(value_name = "FRAME")]
+    pub frames: Vec<String>,
+}
