@@ -1,0 +1,211 @@
+//! Shared test support: a real Mercurial 6.0 `hg serve` on 127.0.0.1 and a
+//! minimal HTTP/1.1 client for talking to it.
+//!
+//! The server comes from `scripts/hg-venv.sh`, which installs Mercurial 6.0
+//! from PyPI into a cache outside the clone the first time. A test that
+//! needs the server fails (never skips) when it cannot be started.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Path of the Mercurial 6.0 `hg` (installed on first use).
+pub fn hg_path() -> PathBuf {
+    static HG: OnceLock<PathBuf> = OnceLock::new();
+    HG.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/hg-venv.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/hg-venv.sh");
+        assert!(out.status.success(), "scripts/hg-venv.sh failed: Mercurial 6.0 could not be installed");
+        let s = String::from_utf8(out.stdout).unwrap();
+        PathBuf::from(s.lines().last().expect("hg path").trim())
+    })
+    .clone()
+}
+
+pub const APICONFIG: &[&str] = &[
+    "experimental.web.apiserver=true",
+    "experimental.web.api.http-v2=true",
+    "experimental.web.api.debugreflect=true",
+    "web.push_ssl=false",
+    "web.allow-push=*",
+];
+
+/// A running `hg serve`, stopped (by its pid) on drop.
+pub struct HgServer {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+    pub repo: PathBuf,
+}
+
+pub fn hg(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(hg_path())
+        .args(args)
+        .current_dir(cwd)
+        .env("HGRCPATH", "")
+        .env("HGPLAIN", "1")
+        .env("HGUSER", "test <test@example.invalid>")
+        .output()
+        .expect("run hg")
+}
+
+impl HgServer {
+    /// Start a server on a fresh repo with the given `--config` settings.
+    pub fn start(config: &[&str]) -> HgServer {
+        Self::start_with(config, |_| {})
+    }
+
+    /// As `start`, after `setup` has prepared the repo (e.g. commits).
+    pub fn start_with(config: &[&str], setup: impl FnOnce(&Path)) -> HgServer {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        let out = hg(
+            &["init", "--config", "format.revlog-compression=zlib", repo.to_str().unwrap()],
+            dir.path(),
+        );
+        assert!(out.status.success(), "hg init: {}", String::from_utf8_lossy(&out.stderr));
+        setup(&repo);
+        let mut cmd = Command::new(hg_path());
+        cmd.args(["serve", "-a", "127.0.0.1", "-p", "0", "-E"])
+            .arg(dir.path().join("errors.log"))
+            .arg("-A")
+            .arg(dir.path().join("access.log"))
+            .current_dir(&repo)
+            .env("HGRCPATH", "")
+            .env("HGPLAIN", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for c in config {
+            cmd.args(["--config", c]);
+        }
+        let mut child = cmd.spawn().expect("spawn hg serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = r.read_line(&mut line);
+            let _ = tx.send(line);
+            // Keep draining so the server never writes to a closed pipe.
+            let _ = std::io::copy(&mut r, &mut std::io::sink());
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("hg serve did not report its port within 60 s");
+            }
+        };
+        // "listening at http://localhost:PORT/ (bound to 127.0.0.1:PORT)"
+        let port = line
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim().trim_end_matches(')').parse().ok())
+            .unwrap_or_else(|| panic!("unexpected hg serve output: {line:?}"));
+        HgServer {
+            child,
+            port,
+            _dir: dir,
+            repo,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's error log (tracebacks of 500s).
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("errors.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for HgServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A parsed HTTP response.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`.
+pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no end of headers in {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let nl = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..nl]).trim(), 16).unwrap();
+            rest = &rest[nl + 2..];
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[..size]);
+            rest = &rest[size + 2..];
+        }
+        body = out;
+    }
+    HttpResponse { status, headers, body }
+}
+
+pub const MEDIA_0006: &str = "application/mercurial-exp-framing-0006";
+
+/// POST frames to the 0006 debugreflect endpoint.
+pub fn post_reflect(port: u16, body: &[u8]) -> HttpResponse {
+    http(
+        port,
+        "POST",
+        "/api/exp-http-v2-0003/ro/debugreflect",
+        &[("Accept", MEDIA_0006), ("Content-Type", MEDIA_0006)],
+        body,
+    )
+}
