@@ -267,8 +267,7 @@ fn decode_item(b: &[u8], offset: usize) -> Result<Item, DecodeError> {
                             special: SPECIAL_NONE,
                         })
                     } else {
-                        let wanted =
-                            b.len() as i128 - offset as i128 - rc as i128 - size as i128;
+                        let wanted = b.len() as i128 - offset as i128 - rc as i128 - size as i128;
                         Ok(incomplete(wanted.max(i64::MIN as i128) as i64))
                     }
                 }
@@ -459,7 +458,9 @@ impl SansIoDecoder {
     }
 
     fn top(&mut self) -> &mut Open {
-        self.stack.last_mut().expect("collection state implies an open collection")
+        self.stack
+            .last_mut()
+            .expect("collection state implies an open collection")
     }
 
     /// `sansiodecoder.decode(b)`: (values available, bytes consumed, wanted).
@@ -621,7 +622,9 @@ impl SansIoDecoder {
                                     Err(DecodeError("negative count".into(), PyExc::ValueError))
                                 }
                                 Value::Int(n) if n <= (1 << 26) => Ok(vec![0; n as usize]),
-                                Value::Int(_) => Err(DecodeError(String::new(), PyExc::MemoryError)),
+                                Value::Int(_) => {
+                                    Err(DecodeError(String::new(), PyExc::MemoryError))
+                                }
                                 other => Err(DecodeError(
                                     format!(
                                         "cannot convert '{}' object to bytes",
@@ -648,8 +651,8 @@ impl SansIoDecoder {
                         }
                         _ => {
                             return Err(err(format!(
-                                "unexpected special value when expecting bytestring chunk: {special}"
-                            )))
+                            "unexpected special value when expecting bytestring chunk: {special}"
+                        )))
                         }
                     }
                 }
@@ -779,8 +782,9 @@ mod tests {
 
     #[test]
     fn decodes_like_mercurial() {
-        let v = decode_all(&crate::escape::unhex("a2436261724476616c3243666f6f4476616c31").unwrap())
-            .unwrap();
+        let v =
+            decode_all(&crate::escape::unhex("a2436261724476616c3243666f6f4476616c31").unwrap())
+                .unwrap();
         assert_eq!(v.len(), 1);
         assert_eq!(
             decode_all(b"badvalue").unwrap_err().to_string(),

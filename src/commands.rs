@@ -47,6 +47,8 @@ impl CmdError {
 
 type Result<T> = std::result::Result<T, CmdError>;
 
+type LineIter<'a> = Box<dyn Iterator<Item = Result<Line>> + 'a>;
+
 /// Where a command reads and writes.
 pub struct Io<'a> {
     pub stdin: &'a mut dyn BufRead,
@@ -80,9 +82,8 @@ fn open_input<'a>(path: &Path, stdin: &'a mut dyn BufRead) -> Result<Box<dyn Buf
     if path.as_os_str() == "-" {
         Ok(Box::new(stdin))
     } else {
-        let f = File::open(path).map_err(|e| {
-            CmdError::Usage(format!("cannot open {}: {e}", path.display()))
-        })?;
+        let f = File::open(path)
+            .map_err(|e| CmdError::Usage(format!("cannot open {}: {e}", path.display())))?;
         Ok(Box::new(BufReader::new(f)))
     }
 }
@@ -169,7 +170,11 @@ fn parse_line(proto: Proto, l: &Line, stderr: &mut dyn Write) -> Result<Frame> {
     match parse_human_bytes(proto, &l.bytes) {
         Ok(p) => {
             for w in &p.warnings {
-                writeln!(stderr, "hgframe: warning: {} {}: {}", l.origin, l.number, w.message)?;
+                writeln!(
+                    stderr,
+                    "hgframe: warning: {} {}: {}",
+                    l.origin, l.number, w.message
+                )?;
             }
             Ok(p.frame)
         }
@@ -190,7 +195,10 @@ fn encode(global: &crate::cli::GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Re
         ));
     }
     let reader = if a.frames.is_empty() {
-        Some(("stdin line".to_string(), Box::new(&mut *io.stdin) as Box<dyn BufRead>))
+        Some((
+            "stdin line".to_string(),
+            Box::new(&mut *io.stdin) as Box<dyn BufRead>,
+        ))
     } else {
         None
     };
@@ -276,7 +284,11 @@ fn decode(global: &crate::cli::GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Re
         writeln!(
             io.stderr,
             "hgframe: decoding as protocol {proto}{}",
-            if global.proto.is_some() { "" } else { " (the default; use --proto for 0001 or 0002)" }
+            if global.proto.is_some() {
+                ""
+            } else {
+                " (the default; use --proto for 0001 or 0002)"
+            }
         )?;
     }
     let input = open_input(&a.input, io.stdin)?;
@@ -308,7 +320,10 @@ fn decode(global: &crate::cli::GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Re
                 return Err(CmdError::Usage(format!("error: bad hex input: {e}")))
             }
             Err(ReadError::Io(e)) => {
-                return Err(CmdError::Usage(format!("error: cannot read {}: {e}", a.input.display())))
+                return Err(CmdError::Usage(format!(
+                    "error: cannot read {}: {e}",
+                    a.input.display()
+                )))
             }
         };
         if a.json {
@@ -318,7 +333,11 @@ fn decode(global: &crate::cli::GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Re
         } else if a.format == DecodeFormat::Human {
             writeln!(io.stdout, "{}", to_human(proto, &l.frame))?;
             for w in render::frame_warnings(&l) {
-                writeln!(io.stderr, "hgframe: warning: frame at offset {}: {w}", l.offset)?;
+                writeln!(
+                    io.stderr,
+                    "hgframe: warning: frame at offset {}: {w}",
+                    l.offset
+                )?;
             }
         } else {
             if index > 0 {
@@ -342,12 +361,15 @@ pub fn parse_responder(proto: Proto, specs: &[String]) -> Result<Responder> {
         };
         let resp = if let Some(path) = val.strip_prefix('@') {
             Response::Bytes(std::fs::read(path).map_err(|e| {
-                CmdError::Usage(format!("error: --respond {spec:?}: cannot read {path}: {e}"))
+                CmdError::Usage(format!(
+                    "error: --respond {spec:?}: cannot read {path}: {e}"
+                ))
             })?)
         } else if let Some(t) = val.strip_prefix("error:") {
-            Response::Error(escape_decode(t.as_bytes()).map_err(|e| {
-                CmdError::Usage(format!("error: --respond {spec:?}: {e}"))
-            })?)
+            Response::Error(
+                escape_decode(t.as_bytes())
+                    .map_err(|e| CmdError::Usage(format!("error: --respond {spec:?}: {e}")))?,
+            )
         } else if let Some(lit) = val.strip_prefix("cbor:") {
             if proto.table().payload_syntax != PayloadSyntax::EscapedOrCbor {
                 return Err(CmdError::Usage(format!(
@@ -368,9 +390,10 @@ pub fn parse_responder(proto: Proto, specs: &[String]) -> Result<Responder> {
                 other => Response::Objects(vec![other]),
             }
         } else {
-            Response::Bytes(escape_decode(val.as_bytes()).map_err(|e| {
-                CmdError::Usage(format!("error: --respond {spec:?}: {e}"))
-            })?)
+            Response::Bytes(
+                escape_decode(val.as_bytes())
+                    .map_err(|e| CmdError::Usage(format!("error: --respond {spec:?}: {e}")))?,
+            )
         };
         match key.parse::<u16>() {
             Ok(id) => r.by_request.push((id, resp)),
@@ -393,7 +416,7 @@ enum Sink<'w> {
 
 fn reflect(global: &crate::cli::GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
     let _ = a.local; // the only target for now
-    // Frame source: raw bytes, or lines (args, -f FILE, or stdin).
+                     // Frame source: raw bytes, or lines (args, -f FILE, or stdin).
     let bin = a.bin.clone();
     let mut line_reader = None;
     if bin.is_none() && a.frames.is_empty() {
@@ -414,12 +437,20 @@ fn reflect(global: &crate::cli::GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> 
     let stdin: &mut dyn BufRead = *stdin;
     let stderr: &mut dyn Write = *stderr;
     // Choose the revision.
-    let (proto, ahead, mut lines): (Proto, Vec<Line>, Option<Box<dyn Iterator<Item = Result<Line>>>>);
+    let (proto, ahead, mut lines): (Proto, Vec<Line>, Option<LineIter>);
     let mut bin_reader: Option<Box<dyn Read>> = None;
     if let Some(path) = &bin {
         proto = global.proto.unwrap_or(Proto::P0006);
         if global.verbose > 0 {
-            writeln!(stderr, "hgframe: protocol {proto}{}", if global.proto.is_some() { "" } else { " (default for --bin)" })?;
+            writeln!(
+                stderr,
+                "hgframe: protocol {proto}{}",
+                if global.proto.is_some() {
+                    ""
+                } else {
+                    " (default for --bin)"
+                }
+            )?;
         }
         ahead = Vec::new();
         lines = None;
@@ -573,7 +604,9 @@ impl Out<'_> {
 
 fn step_crash(step: &Step) -> Option<String> {
     let (outcome, sent) = match step {
-        Step::Frame { outcome, sent, .. } | Step::Response { outcome, sent, .. } | Step::Eof { outcome, sent } => (outcome, sent),
+        Step::Frame { outcome, sent, .. }
+        | Step::Response { outcome, sent, .. }
+        | Step::Eof { outcome, sent } => (outcome, sent),
         Step::Undecodable(_) => return None,
     };
     if let Err(c) = outcome {
@@ -583,4 +616,3 @@ fn step_crash(step: &Step) -> Option<String> {
         .and_then(|c| c.crash.as_ref())
         .map(|c| c.exception.clone())
 }
-

@@ -169,11 +169,17 @@ mod tests {
 
     #[test]
     fn python_escapes() {
-        assert_eq!(escape_decode(br"a\x41\n\t\\\0\101\q").unwrap(), b"aA\n\t\\\0A\\q");
+        assert_eq!(
+            escape_decode(br"a\x41\n\t\\\0\101\q").unwrap(),
+            b"aA\n\t\\\0A\\q"
+        );
         assert_eq!(escape_decode(br"\777").unwrap(), vec![0xff]);
         assert_eq!(escape_decode(b"a\\\nb").unwrap(), b"ab");
         assert_eq!(escape_decode(br"\xZZ"), Err(EscapeError::BadHex { pos: 0 }));
-        assert_eq!(escape_decode(br"ab\"), Err(EscapeError::Trailing { pos: 2 }));
+        assert_eq!(
+            escape_decode(br"ab\"),
+            Err(EscapeError::Trailing { pos: 2 })
+        );
         assert_eq!(escape_decode(br"\x4"), Err(EscapeError::BadHex { pos: 0 }));
     }
 

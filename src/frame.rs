@@ -250,7 +250,11 @@ pub enum DecodeError {
     #[error(
         "truncated payload of the frame at byte offset {offset}: header says {want} payload bytes, only {got} follow"
     )]
-    TruncatedPayload { offset: u64, want: usize, got: usize },
+    TruncatedPayload {
+        offset: u64,
+        want: usize,
+        got: usize,
+    },
 }
 
 /// A frame and where it was found.

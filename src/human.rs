@@ -45,7 +45,11 @@ pub struct HumanError {
 impl HumanError {
     /// Multi-line rendering: message, the quoted line, a caret underline, help.
     pub fn render(&self) -> String {
-        let mut s = format!("{}\n  | {}\n  | ", self.message, self.line.replace('\t', " "));
+        let mut s = format!(
+            "{}\n  | {}\n  | ",
+            self.message,
+            self.line.replace('\t', " ")
+        );
         let col = self.line[..self.start.min(self.line.len())].chars().count();
         let width = self.line[self.start.min(self.line.len())..self.end.min(self.line.len())]
             .chars()
@@ -164,7 +168,11 @@ pub fn parse_human_bytes(proto: Proto, raw: &[u8]) -> Result<Parsed, HumanError>
     }
 }
 
-fn parse_text(proto: Proto, line: &str, raw_payload: Option<(usize, &[u8])>) -> Result<Parsed, HumanError> {
+fn parse_text(
+    proto: Proto,
+    line: &str,
+    raw_payload: Option<(usize, &[u8])>,
+) -> Result<Parsed, HumanError> {
     let t = proto.table();
     let names: &[&str] = if t.has_streams { &FIELDS6 } else { &FIELDS3 };
     let fields = split_fields(line, names.len() - 1);
@@ -182,7 +190,10 @@ fn parse_text(proto: Proto, line: &str, raw_payload: Option<(usize, &[u8])>) -> 
             names.join("> <")
         )];
         if fields.len() == names.len() - 1 {
-            help.push("an empty payload still needs the space before it (end the line with a space)".into());
+            help.push(
+                "an empty payload still needs the space before it (end the line with a space)"
+                    .into(),
+            );
         }
         if t.has_streams && split_fields(line, 2).len() == 3 && fields.len() <= 3 {
             help.push("this looks like the 3-field 0001 form; use --proto 0001, or add <request-id> <stream-id> <stream-flags> in front".into());
@@ -204,10 +215,12 @@ fn parse_text(proto: Proto, line: &str, raw_payload: Option<(usize, &[u8])>) -> 
     if t.has_streams {
         let f = &fields[0];
         frame.request_id = parse_int_field(proto, f, "request id", 0xffff)
-            .map_err(|(m, h)| err(f.start, f.start + f.text.len(), m, h))? as u16;
+            .map_err(|(m, h)| err(f.start, f.start + f.text.len(), m, h))?
+            as u16;
         let f = &fields[1];
         frame.stream_id = parse_int_field(proto, f, "stream id", 0xff)
-            .map_err(|(m, h)| err(f.start, f.start + f.text.len(), m, h))? as u8;
+            .map_err(|(m, h)| err(f.start, f.start + f.text.len(), m, h))?
+            as u8;
         let f = &fields[2];
         frame.stream_flags = parse_flags(proto, f, t.stream_flags, "stream flag", None, 0xff)
             .map_err(|(s, e, m, h)| err(s, e, m, h))?;
@@ -233,7 +246,9 @@ fn parse_text(proto: Proto, line: &str, raw_payload: Option<(usize, &[u8])>) -> 
                     if let Some(s) = did_you_mean(f.text, t.types.iter().map(|t| t.name)) {
                         help.insert(0, format!("did you mean `{s}`?"));
                     }
-                    if let Some(other) = Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some()) {
+                    if let Some(other) =
+                        Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some())
+                    {
                         help.push(format!(
                             "`{}` is a frame type of protocol {} (use --proto {})",
                             f.text,
@@ -287,7 +302,10 @@ fn parse_text(proto: Proto, line: &str, raw_payload: Option<(usize, &[u8])>) -> 
         return Err(err(
             f.start,
             line.len(),
-            format!("payload of {} bytes is larger than a frame can carry", frame.payload.len()),
+            format!(
+                "payload of {} bytes is larger than a frame can carry",
+                frame.payload.len()
+            ),
             vec![format!("at most {} bytes", crate::frame::MAX_PAYLOAD)],
         ));
     }
@@ -304,7 +322,11 @@ fn parse_py_int(proto: Proto, s: &str) -> Option<i64> {
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return None;
     }
     if digits.contains('_') && !proto.table().int_underscores {
@@ -426,7 +448,10 @@ fn parse_flags(
 
 /// Payload: `cbor:<literal>` (when the revision has it) or escaped bytes.
 /// Error positions are relative to the payload text.
-fn parse_payload(proto: Proto, text: &[u8]) -> Result<Vec<u8>, (usize, usize, String, Vec<String>)> {
+fn parse_payload(
+    proto: Proto,
+    text: &[u8],
+) -> Result<Vec<u8>, (usize, usize, String, Vec<String>)> {
     if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
         if let Some(lit) = text.strip_prefix(b"cbor:") {
             // Mercurial decodes the literal as latin-1 before literal_eval.
@@ -500,7 +525,10 @@ pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, Stri
         if f3.len() == 3 && Proto::P0001.type_by_name(f3[0].text).is_some() {
             return (
                 Proto::P0001,
-                format!("`{}` in the first of 3 fields is a 0001 frame type", f3[0].text),
+                format!(
+                    "`{}` in the first of 3 fields is a 0001 frame type",
+                    f3[0].text
+                ),
             );
         }
         let f6 = split_fields(line, 5);
@@ -509,14 +537,20 @@ pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, Stri
             let in2 = Proto::P0002.type_by_name(name).is_some();
             let in6 = Proto::P0006.type_by_name(name).is_some();
             if in2 && !in6 {
-                return (Proto::P0002, format!("`{name}` with 6 fields is a 0002 frame type"));
+                return (
+                    Proto::P0002,
+                    format!("`{name}` with 6 fields is a 0002 frame type"),
+                );
             }
             if in6 && !in2 {
                 return (Proto::P0006, format!("`{name}` is a 0006 frame type"));
             }
         }
     }
-    (Proto::P0006, "no revision-specific type name seen; defaulting to 0006".into())
+    (
+        Proto::P0006,
+        "no revision-specific type name seen; defaulting to 0006".into(),
+    )
 }
 
 /// Render a frame as a human string that parses back to identical bytes.
@@ -594,7 +628,11 @@ pub fn to_literal(v: &Value) -> Option<String> {
         Value::Chunk { .. } | Value::Float(_) | Value::Str(_) => return None,
         Value::List(items) => format!(
             "[{}]",
-            items.iter().map(to_literal).collect::<Option<Vec<_>>>()?.join(", ")
+            items
+                .iter()
+                .map(to_literal)
+                .collect::<Option<Vec<_>>>()?
+                .join(", ")
         ),
         Value::Tuple(items) => {
             let parts = items.iter().map(to_literal).collect::<Option<Vec<_>>>()?;
@@ -607,7 +645,11 @@ pub fn to_literal(v: &Value) -> Option<String> {
         Value::Set(items) if items.is_empty() => "set()".into(),
         Value::Set(items) => format!(
             "{{{}}}",
-            items.iter().map(to_literal).collect::<Option<Vec<_>>>()?.join(", ")
+            items
+                .iter()
+                .map(to_literal)
+                .collect::<Option<Vec<_>>>()?
+                .join(", ")
         ),
         Value::Dict(pairs) => {
             let mut parts = Vec::new();
@@ -651,7 +693,10 @@ mod tests {
         let p = Proto::P0006;
         assert_eq!(enc(p, "1 1 0 1 0 "), "0000000100010010");
         assert_eq!(enc(p, "2 4 0 1 0 foo"), "0300000200040010666f6f");
-        assert_eq!(enc(p, "1 1 0 1 0 cbor:-342542"), "05000001000100103a00053a0d");
+        assert_eq!(
+            enc(p, "1 1 0 1 0 cbor:-342542"),
+            "05000001000100103a00053a0d"
+        );
         assert_eq!(
             enc(p, "1 1 stream-begin text-output 0 cbor:[{b'msg': b'foo %s', b'args': [b'arg'], b'labels': [b'label']}]"),
             "250000010001016081a344617267738143617267466c6162656c7381456c6162656c436d736746666f6f202573"
@@ -669,22 +714,36 @@ mod tests {
             "0b00002003000400666f6f76616c31"
         );
         assert_eq!(
-            enc(Proto::P0002, "1 1 stream-begin command-name have-args command1"),
+            enc(
+                Proto::P0002,
+                "1 1 stream-begin command-name have-args command1"
+            ),
             "0800000100010112636f6d6d616e6431"
         );
         // no cbor: in 0002
-        assert_eq!(enc(Proto::P0002, "1 1 0 1 0 cbor:1"), "060000010001001063626f723a31");
+        assert_eq!(
+            enc(Proto::P0002, "1 1 0 1 0 cbor:1"),
+            "060000010001001063626f723a31"
+        );
     }
 
     #[test]
     fn errors_point_at_fields() {
         let e = parse_human(Proto::P0001, "command-name have-arg foo").unwrap_err();
         assert_eq!((e.start, e.end), (13, 21));
-        assert!(e.help[0].contains("did you mean `have-args`"), "{:?}", e.help);
+        assert!(
+            e.help[0].contains("did you mean `have-args`"),
+            "{:?}",
+            e.help
+        );
         let r = e.render();
         assert!(r.contains("              ^^^^^^^^"), "{r}");
         let e = parse_human(Proto::P0006, "1 1 0 command-name 0 x").unwrap_err();
-        assert!(e.help.iter().any(|h| h.contains("protocol 0001")), "{:?}", e.help);
+        assert!(
+            e.help.iter().any(|h| h.contains("protocol 0001")),
+            "{:?}",
+            e.help
+        );
         let e = parse_human(Proto::P0006, "1 1 stream-begin command-request new").unwrap_err();
         assert!(e.message.contains("expected 6"));
         let e = parse_human(Proto::P0006, "70000 1 0 1 1 x").unwrap_err();
@@ -714,7 +773,10 @@ mod tests {
     fn inference() {
         assert_eq!(infer_proto(["command-name eos x"]).0, Proto::P0001);
         assert_eq!(infer_proto(["1 1 0 command-name eos x"]).0, Proto::P0002);
-        assert_eq!(infer_proto(["1 1 0 command-data eos x", "1 1 0 command-request new x"]).0, Proto::P0006);
+        assert_eq!(
+            infer_proto(["1 1 0 command-data eos x", "1 1 0 command-request new x"]).0,
+            Proto::P0006
+        );
         assert_eq!(infer_proto(["1 1 0 command-data eos x"]).0, Proto::P0006);
     }
 }

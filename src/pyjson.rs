@@ -18,7 +18,9 @@ use crate::value::{py_sorted_by, Value};
 pub enum JsonError {
     #[error("bytes are not valid UTF-8 (Python 2's json.dumps raises UnicodeDecodeError): {0}")]
     NotUtf8(String),
-    #[error("dict key of type {0} cannot be rendered (templatefilters.json only handles bytes keys)")]
+    #[error(
+        "dict key of type {0} cannot be rendered (templatefilters.json only handles bytes keys)"
+    )]
     BadKey(&'static str),
     #[error("cannot sort dict keys: {0}")]
     Unorderable(String),
@@ -36,9 +38,7 @@ pub fn to_json(flavor: JsonFlavor, v: &Value) -> Result<Vec<u8>, JsonError> {
     Ok(out)
 }
 
-fn sorted_bytes_keys<'a>(
-    pairs: &'a [(Value, Value)],
-) -> Result<Vec<&'a (Value, Value)>, JsonError> {
+fn sorted_bytes_keys(pairs: &[(Value, Value)]) -> Result<Vec<&(Value, Value)>, JsonError> {
     // sorted(d.items()): keys are distinct, so only keys are compared.
     let v: Vec<&(Value, Value)> = pairs.iter().collect();
     py_sorted_by(v, |a, b| a.0.py_lt(&b.0)).map_err(|e| JsonError::Unorderable(e.0))
@@ -270,8 +270,14 @@ mod tests {
 
     #[test]
     fn mercurial_doctests() {
-        assert_eq!(hgs(b"escape characters: \0 \x0b \x7f"), "escape characters: \\u0000 \\u000b \\u007f");
-        assert_eq!(hgs(b"escape boundary: \x7e \x7f \xc2\x80"), "escape boundary: ~ \\u007f \\u0080");
+        assert_eq!(
+            hgs(b"escape characters: \0 \x0b \x7f"),
+            "escape characters: \\u0000 \\u000b \\u007f"
+        );
+        assert_eq!(
+            hgs(b"escape boundary: \x7e \x7f \xc2\x80"),
+            "escape boundary: ~ \\u007f \\u0080"
+        );
         assert_eq!(hgs(b"a weird byte: \xdd"), "a weird byte: \\udcdd");
         assert_eq!(hgs(b"utf-8: caf\xc3\xa9"), "utf-8: caf\\u00e9");
         assert_eq!(hgs(b"non-BMP: \xf0\x9d\x84\x9e"), "non-BMP: \\ud834\\udd1e");

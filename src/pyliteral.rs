@@ -79,7 +79,10 @@ pub fn parse_literal(text: &str) -> Result<Value, LiteralError> {
     let run = || -> Res<'_, Value> {
         let (i, _) = ws(text)?;
         if i.is_empty() {
-            return cut(i, "empty literal: expected a Python value such as b'x', 1, [..] or {..}");
+            return cut(
+                i,
+                "empty literal: expected a Python value such as b'x', 1, [..] or {..}",
+            );
         }
         let (i, v) = testlist(i)?;
         let (i, _) = ws(i)?;
@@ -122,7 +125,14 @@ fn testlist(i: &str) -> Res<'_, Value> {
         items.push(v);
         i = j;
     }
-    Ok((i, if tuple { Value::Tuple(items) } else { items.pop().unwrap_or(Value::None) }))
+    Ok((
+        i,
+        if tuple {
+            Value::Tuple(items)
+        } else {
+            items.pop().unwrap_or(Value::None)
+        },
+    ))
 }
 
 fn expr(i: &str) -> Res<'_, Value> {
@@ -158,12 +168,18 @@ fn keyword(i: &str) -> Res<'_, Value> {
         "set" => {
             let (r, _) = ws(rest)?;
             let Some(r) = r.strip_prefix('(') else {
-                return cut(rest, "only set() (an empty set) is allowed; write {a, b} for others");
+                return cut(
+                    rest,
+                    "only set() (an empty set) is allowed; write {a, b} for others",
+                );
             };
             let (r, _) = ws(r)?;
             match r.strip_prefix(')') {
                 Some(r) => Ok((r, Value::Set(Vec::new()))),
-                None => cut(r, "only set() (an empty set) is allowed; write {a, b} for others"),
+                None => cut(
+                    r,
+                    "only set() (an empty set) is allowed; write {a, b} for others",
+                ),
             }
         }
         "null" | "none" | "true" | "false" | "nil" => cut(
@@ -195,7 +211,9 @@ fn digits_with_underscores(pred: fn(char) -> bool) -> impl Fn(&str) -> Res<'_, &
 }
 
 fn number(i: &str) -> Res<'_, Value> {
-    if !i.starts_with(|c: char| c.is_ascii_digit()) && !(i.starts_with('.') && i[1..].starts_with(|c: char| c.is_ascii_digit())) {
+    let digit_start = i.starts_with(|c: char| c.is_ascii_digit());
+    let dot_start = i.starts_with('.') && i[1..].starts_with(|c: char| c.is_ascii_digit());
+    if !digit_start && !dot_start {
         return fail(i, "not a number");
     }
     let lower = i.get(..2).map(|s| s.to_ascii_lowercase());
@@ -225,7 +243,10 @@ fn number(i: &str) -> Res<'_, Value> {
         take_while1(|c: char| c.is_ascii_digit())(i)
     }))(rest2)?;
     if rest3.starts_with(['j', 'J']) {
-        return cut(i, "complex numbers are not supported by Mercurial's CBOR encoder");
+        return cut(
+            i,
+            "complex numbers are not supported by Mercurial's CBOR encoder",
+        );
     }
     if frac.is_some() || exp.is_some() {
         let text = &i[..i.len() - rest3.len()];
@@ -314,7 +335,10 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
         }
         let c = b[j];
         if c == b'\n' && q.len() == 1 {
-            return cut(&body_start[j..], "unterminated string literal: newline before the closing quote");
+            return cut(
+                &body_start[j..],
+                "unterminated string literal: newline before the closing quote",
+            );
         }
         if c >= 0x80 && is_bytes {
             return cut(
@@ -439,7 +463,10 @@ fn brace(i: &str) -> Res<'_, Value> {
         let mut d = Vec::new();
         for (k, v) in pairs {
             if let Err(e) = k.check_hashable() {
-                return cut(start, format!("{e} (a dict key must be bytes, an int, None, a bool or a tuple)"));
+                return cut(
+                    start,
+                    format!("{e} (a dict key must be bytes, an int, None, a bool or a tuple)"),
+                );
             }
             dict_insert(&mut d, k, v);
         }
@@ -473,7 +500,10 @@ mod tests {
         assert_eq!(enc("15"), "0f");
         assert_eq!(enc("-342542"), "3a00053a0d");
         assert_eq!(enc("b'foo'"), "43666f6f");
-        assert_eq!(enc("[None, True, False, 42, b'foo']"), "85f6f5f4182a43666f6f");
+        assert_eq!(
+            enc("[None, True, False, 42, b'foo']"),
+            "85f6f5f4182a43666f6f"
+        );
         assert_eq!(
             enc("{b'foo': b'val1', b'bar': b'val2'}"),
             "a2436261724476616c3243666f6f4476616c31"

@@ -14,7 +14,9 @@
 use crate::frame::{DecodeError, Frame, Located};
 use crate::proto::Proto;
 use crate::pyjson::{self, JsonError};
-use crate::reactor::{new_reactor, Action, Consumed, Reactor, ReactorOptions, Response, ServerCrash};
+use crate::reactor::{
+    new_reactor, Action, Consumed, Reactor, ReactorOptions, Response, ServerCrash,
+};
 use crate::value::Value;
 
 /// What happened at one step.
@@ -238,7 +240,11 @@ impl ReflectBody {
                     Ok(a) => {
                         let mut meta = a.meta();
                         if let Value::Dict(d) = &mut meta {
-                            crate::value::dict_insert(d, Value::bytes("action"), Value::bytes(a.name()));
+                            crate::value::dict_insert(
+                                d,
+                                Value::bytes("action"),
+                                Value::bytes(a.name()),
+                            );
                         }
                         if let Some(j) = self.json(&meta) {
                             self.lines.push(j);
@@ -254,7 +260,8 @@ impl ReflectBody {
     fn push_sent(&mut self, sent: &Option<Consumed>) {
         if let Some(c) = sent {
             for f in &c.frames {
-                self.lines.push(format!("sent: {}", crate::human::to_human(self.proto, f)).into_bytes());
+                self.lines
+                    .push(format!("sent: {}", crate::human::to_human(self.proto, f)).into_bytes());
             }
             if let Some(crash) = &c.crash {
                 self.failed = Some(Http500::Crash(crash.clone()));
@@ -277,7 +284,13 @@ pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
     let mut out = ReflectBody::new(proto);
     let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
     let frames = crate::frame::SliceDecoder::new(proto, crate::frame::LengthMode::Mercurial, body)
-        .map(|r| r.map(|l| Located { offset: l.offset, header: l.header, frame: l.frame.to_owned() }));
+        .map(|r| {
+            r.map(|l| Located {
+                offset: l.offset,
+                header: l.header,
+                frame: l.frame.to_owned(),
+            })
+        });
     s.run(frames, &mut |st| out.push(&st));
     out.finish()
 }

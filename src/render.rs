@@ -54,7 +54,9 @@ pub fn value_json(v: &Value) -> J {
         Value::Chunk { data, first, last } => {
             json!({"chunk": bytes_json(data), "first": first, "last": last})
         }
-        Value::List(items) | Value::Tuple(items) => J::Array(items.iter().map(value_json).collect()),
+        Value::List(items) | Value::Tuple(items) => {
+            J::Array(items.iter().map(value_json).collect())
+        }
         Value::Set(items) => json!({ "set": items.iter().map(value_json).collect::<Vec<_>>() }),
         Value::Dict(pairs) => {
             let all_str = pairs
@@ -146,7 +148,10 @@ pub fn frame_json(proto: Proto, offset: u64, f: &Frame, warnings: &[String]) -> 
     m.insert("payload_hex".into(), json!(hex(&f.payload)));
     m.insert("payload".into(), json!(escape_bytes(&f.payload)));
     if let Some(vals) = payload_cbor(proto, &f.payload) {
-        m.insert("cbor".into(), J::Array(vals.iter().map(value_json).collect()));
+        m.insert(
+            "cbor".into(),
+            J::Array(vals.iter().map(value_json).collect()),
+        );
     }
     m.insert("warnings".into(), json!(warnings));
     J::Object(m)
@@ -167,13 +172,21 @@ pub fn frame_line(proto: Proto, f: &Frame, verbose: bool) -> String {
     if t.has_streams {
         s.push_str(&format!("req {} stream {} ", f.request_id, f.stream_id));
         if f.stream_flags != 0 {
-            s.push_str(&format!("[{}] ", proto.stream_flags_to_string(f.stream_flags)).yellow().to_string());
+            s.push_str(
+                &format!("[{}] ", proto.stream_flags_to_string(f.stream_flags))
+                    .yellow()
+                    .to_string(),
+            );
         }
     }
     s.push_str(&proto.type_name(f.type_id).cyan().bold().to_string());
     s.push(' ');
     s.push_str(&proto.flags_to_string(f.type_id, f.flags).cyan().to_string());
-    s.push_str(&format!("  ({} bytes)", f.payload.len()).dimmed().to_string());
+    s.push_str(
+        &format!("  ({} bytes)", f.payload.len())
+            .dimmed()
+            .to_string(),
+    );
     if !f.payload.is_empty() {
         let max = if verbose { usize::MAX } else { 120 };
         match payload_cbor(proto, &f.payload) {
@@ -201,7 +214,13 @@ pub fn write_frame_block(
         w,
         "{} {}",
         format!("frame {index}").bold(),
-        format!("@ offset {} (header {} + payload {} bytes)", l.offset, t.header_size, f.payload.len()).dimmed()
+        format!(
+            "@ offset {} (header {} + payload {} bytes)",
+            l.offset,
+            t.header_size,
+            f.payload.len()
+        )
+        .dimmed()
     )?;
     if t.has_streams {
         writeln!(
@@ -221,12 +240,20 @@ pub fn write_frame_block(
         f.flags
     )?;
     let payload = escape_bytes(&f.payload);
-    let payload = if verbose { payload } else { shorten(&payload, 400) };
+    let payload = if verbose {
+        payload
+    } else {
+        shorten(&payload, 400)
+    };
     writeln!(w, "  payload {payload}")?;
     if let Some(vals) = payload_cbor(proto, &f.payload) {
         for v in vals {
             let text = value_text(&v);
-            writeln!(w, "  cbor {}", if verbose { text } else { shorten(&text, 400) }.green())?;
+            writeln!(
+                w,
+                "  cbor {}",
+                if verbose { text } else { shorten(&text, 400) }.green()
+            )?;
         }
     }
     for warn in frame_warnings(l) {
@@ -274,7 +301,12 @@ fn write_crash(w: &mut dyn Write, c: &ServerCrash) -> io::Result<()> {
     writeln!(w, "    why: {}", c.why)
 }
 
-fn write_sent(w: &mut dyn Write, proto: Proto, c: &Option<Consumed>, verbose: bool) -> io::Result<()> {
+fn write_sent(
+    w: &mut dyn Write,
+    proto: Proto,
+    c: &Option<Consumed>,
+    verbose: bool,
+) -> io::Result<()> {
     if let Some(c) = c {
         for f in &c.frames {
             writeln!(w, "      ⇠ {}", frame_line(proto, f, verbose))?;
@@ -287,7 +319,12 @@ fn write_sent(w: &mut dyn Write, proto: Proto, c: &Option<Consumed>, verbose: bo
 }
 
 /// The readable view of a reactor step.
-pub fn write_step_pretty(w: &mut dyn Write, proto: Proto, step: &Step, verbose: bool) -> io::Result<()> {
+pub fn write_step_pretty(
+    w: &mut dyn Write,
+    proto: Proto,
+    step: &Step,
+    verbose: bool,
+) -> io::Result<()> {
     match step {
         Step::Frame { frame, outcome, sent } => {
             writeln!(
@@ -357,13 +394,21 @@ pub fn step_json(proto: Proto, step: &Step) -> J {
         }
     };
     match step {
-        Step::Frame { frame, outcome: o, sent } => {
+        Step::Frame {
+            frame,
+            outcome: o,
+            sent,
+        } => {
             let (a, c) = outcome(o);
             json!({"event": "frame", "offset": frame.offset,
                    "frame": frame_json(proto, frame.offset, &frame.frame, &frame_warnings(frame)),
                    "action": a, "crash": c, "sent": sent_json(sent)})
         }
-        Step::Response { request_id, outcome: o, sent } => {
+        Step::Response {
+            request_id,
+            outcome: o,
+            sent,
+        } => {
             let (a, c) = outcome(o);
             json!({"event": "response", "request_id": request_id, "action": a, "crash": c, "sent": sent_json(sent)})
         }

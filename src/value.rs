@@ -174,8 +174,9 @@ impl Value {
     pub fn py_contains_bytes(&self, needle: &[u8]) -> Result<bool, PyTypeError> {
         let n = Value::Bytes(needle.to_vec());
         match self {
-            Value::Bytes(b) | Value::Chunk { data: b, .. } => Ok(needle.is_empty()
-                || b.windows(needle.len()).any(|w| w == needle)),
+            Value::Bytes(b) | Value::Chunk { data: b, .. } => {
+                Ok(needle.is_empty() || b.windows(needle.len()).any(|w| w == needle))
+            }
             Value::List(v) | Value::Tuple(v) | Value::Set(v) => Ok(v.iter().any(|x| x.py_eq(&n))),
             Value::Dict(d) => Ok(dict_get(d, &n).is_some()),
             Value::Str(_) => Err(PyTypeError(
@@ -297,11 +298,21 @@ mod tests {
 
     #[test]
     fn mixed_sort() {
-        let v = vec![Value::bytes("b"), Value::Int(2), Value::None, Value::bytes("a")];
+        let v = vec![
+            Value::bytes("b"),
+            Value::Int(2),
+            Value::None,
+            Value::bytes("a"),
+        ];
         let s = py_sorted_by(v, mixed_type_lt).unwrap();
         assert_eq!(
             s,
-            vec![Value::None, Value::bytes("a"), Value::bytes("b"), Value::Int(2)]
+            vec![
+                Value::None,
+                Value::bytes("a"),
+                Value::bytes("b"),
+                Value::Int(2)
+            ]
         );
     }
 }

@@ -62,7 +62,21 @@ fn rand_bytes(r: &mut Rng) -> Vec<u8> {
 fn rand_value(r: &mut Rng, depth: u32) -> Value {
     let k = if depth > 2 { r.below(5) } else { r.below(9) };
     match k {
-        0 => Value::Int(*r.pick(&[0i128, 1, -1, 23, 24, 255, 256, 65535, 65536, -342542, 4294967296, (1 << 64) - 1, -(1 << 64)])),
+        0 => Value::Int(*r.pick(&[
+            0i128,
+            1,
+            -1,
+            23,
+            24,
+            255,
+            256,
+            65535,
+            65536,
+            -342542,
+            4294967296,
+            (1 << 64) - 1,
+            -(1 << 64),
+        ])),
         1 | 2 => Value::Bytes(rand_bytes(r)),
         3 => Value::Bool(r.chance(50)),
         4 => Value::None,
@@ -70,7 +84,11 @@ fn rand_value(r: &mut Rng, depth: u32) -> Value {
         6 | 7 => {
             let mut d = Vec::new();
             for _ in 0..r.below(4) {
-                let key = if r.chance(95) { Value::Bytes(rand_bytes(r)) } else { Value::Int(r.below(5) as i128) };
+                let key = if r.chance(95) {
+                    Value::Bytes(rand_bytes(r))
+                } else {
+                    Value::Int(r.below(5) as i128)
+                };
                 hgframe::value::dict_insert(&mut d, key, rand_value(r, depth + 1));
             }
             Value::Dict(d)
@@ -84,10 +102,24 @@ fn rand_value(r: &mut Rng, depth: u32) -> Value {
 fn command_map(r: &mut Rng) -> Value {
     let mut d = Vec::new();
     if r.chance(95) {
-        d.push((Value::bytes("name"), if r.chance(90) { Value::Bytes(rand_bytes(r)) } else { rand_value(r, 1) }));
+        d.push((
+            Value::bytes("name"),
+            if r.chance(90) {
+                Value::Bytes(rand_bytes(r))
+            } else {
+                rand_value(r, 1)
+            },
+        ));
     }
     if r.chance(70) {
-        d.push((Value::bytes("args"), if r.chance(85) { rand_value(r, 0) } else { Value::Dict(vec![]) }));
+        d.push((
+            Value::bytes("args"),
+            if r.chance(85) {
+                rand_value(r, 0)
+            } else {
+                Value::Dict(vec![])
+            },
+        ));
     }
     if r.chance(10) {
         d.push((Value::bytes("redirect"), rand_value(r, 1)));
@@ -103,7 +135,11 @@ fn frame(rid: u16, sid: u8, sflags: u8, t: u8, flags: u8, payload: Vec<u8>) -> F
 fn random_case(r: &mut Rng) -> Vec<Frame> {
     let mut frames = Vec::new();
     let mut begun = false;
-    let sid = if r.chance(90) { 1 } else { *r.pick(&[0u8, 2, 3, 255]) };
+    let sid = if r.chance(90) {
+        1
+    } else {
+        *r.pick(&[0u8, 2, 3, 255])
+    };
     let sflags = |r: &mut Rng, begun: &mut bool| -> u8 {
         if r.chance(5) {
             return *r.pick(&[0u8, 2, 3, 8, 0x80]);
@@ -115,9 +151,15 @@ fn random_case(r: &mut Rng) -> Vec<Frame> {
     if r.chance(30) {
         let enc = Value::dict([(
             "contentencodings",
-            Value::List(vec![Value::bytes(*r.pick(&["identity", "zlib", "zstd-8mb", "bogus"]))]),
+            Value::List(vec![Value::bytes(
+                *r.pick(&["identity", "zlib", "zstd-8mb", "bogus"]),
+            )]),
         )]);
-        let payload = if r.chance(85) { cbor::encode(&enc).unwrap() } else { rand_bytes(r) };
+        let payload = if r.chance(85) {
+            cbor::encode(&enc).unwrap()
+        } else {
+            rand_bytes(r)
+        };
         if r.chance(30) && payload.len() > 2 {
             let cut = 1 + r.below(payload.len() as u64 - 1) as usize;
             let s = sflags(r, &mut begun);
@@ -125,7 +167,14 @@ fn random_case(r: &mut Rng) -> Vec<Frame> {
             frames.push(frame(0, sid, 0, 8, 2, payload[cut..].to_vec()));
         } else {
             let s = sflags(r, &mut begun);
-            frames.push(frame(*r.pick(&[0u16, 1]), sid, s, 8, *r.pick(&[2u8, 2, 2, 1, 0, 3]), payload));
+            frames.push(frame(
+                *r.pick(&[0u16, 1]),
+                sid,
+                s,
+                8,
+                *r.pick(&[2u8, 2, 2, 1, 0, 3]),
+                payload,
+            ));
         }
     }
     for _ in 0..1 + r.below(3) {
@@ -140,7 +189,14 @@ fn random_case(r: &mut Rng) -> Vec<Frame> {
         if split {
             let cut = 1 + r.below(payload.len() as u64 - 1) as usize;
             let s = sflags(r, &mut begun);
-            frames.push(frame(rid, sid, s, 1, 1 | 4 | data_flag, payload[..cut].to_vec()));
+            frames.push(frame(
+                rid,
+                sid,
+                s,
+                1,
+                1 | 4 | data_flag,
+                payload[..cut].to_vec(),
+            ));
             if r.chance(15) {
                 // interleave another request
                 let other = cbor::encode(&command_map(r)).unwrap();
@@ -248,7 +304,10 @@ fn human_cases() -> Vec<(String, Vec<u8>)> {
 fn raw_cases() -> Vec<(String, Vec<u8>)> {
     let mut v = vec![
         ("truncated header".to_string(), vec![0x0c, 0, 0, 1, 0]),
-        ("truncated payload".to_string(), vec![0x0c, 0, 0, 1, 0, 1, 1, 0x11, 0xa1]),
+        (
+            "truncated payload".to_string(),
+            vec![0x0c, 0, 0, 1, 0, 1, 1, 0x11, 0xa1],
+        ),
     ];
     // 0x010000 in the header: the server reads 16384 bytes.
     let mut body = vec![0x00, 0x00, 0x01, 1, 0, 1, 1, 0x21];
@@ -296,7 +355,13 @@ fn local_reactor_matches_real_mercurial_6_0() {
             )),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     eprintln!(
         "{} cases against Mercurial 6.0: {same200} identical 200 bodies, {same500} predicted 500s",
         cases.len()

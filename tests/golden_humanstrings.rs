@@ -46,7 +46,10 @@ fn human_strings_match_mercurial_6_0() {
                 if Some(&got) == r.frame_hex.as_ref() {
                     same += 1;
                 } else {
-                    failures.push(format!("{} {line:?}: ours {got} hg {:?}", r.source, r.frame_hex));
+                    failures.push(format!(
+                        "{} {line:?}: ours {got} hg {:?}",
+                        r.source, r.frame_hex
+                    ));
                 }
             }
             (false, Err(_)) => rejected_too += 1,
@@ -62,12 +65,20 @@ fn human_strings_match_mercurial_6_0() {
                 if e.message.contains("does not fit") {
                     flags_over_15 += 1;
                 } else {
-                    failures.push(format!("{} {line:?}: we reject ({}), hg accepts", r.source, e.message));
+                    failures.push(format!(
+                        "{} {line:?}: we reject ({}), hg accepts",
+                        r.source, e.message
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     eprintln!(
         "{same} identical, {rejected_too} rejected by both, {type_keyerror} unknown-type lines sent with a warning, {flags_over_15} flags>15 refused"
     );

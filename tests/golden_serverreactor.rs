@@ -29,7 +29,9 @@ fn one_value(h: &str) -> Value {
 
 fn action_json(a: &Action) -> String {
     let t = match a {
-        Action::SendFrames(_) => Value::Tuple(vec![Value::bytes("sendframes"), Value::Dict(vec![])]),
+        Action::SendFrames(_) => {
+            Value::Tuple(vec![Value::bytes("sendframes"), Value::Dict(vec![])])
+        }
         a => a.as_tuple(),
     };
     String::from_utf8(to_json(JsonFlavor::Mercurial, &t).unwrap()).unwrap()
@@ -40,7 +42,10 @@ fn serverreactor_cases_match_mercurial_6_0() {
     let data: J = serde_json::from_str(include_str!("data/hg60/serverreactor.json")).unwrap();
     let cases = data["cases"].as_array().unwrap();
     assert!(cases.len() >= 33);
-    let upstream = cases.iter().filter(|c| c["name"].as_str().unwrap().starts_with("test")).count();
+    let upstream = cases
+        .iter()
+        .filter(|c| c["name"].as_str().unwrap().starts_with("test"))
+        .count();
     assert_eq!(upstream, 33, "all 33 upstream test methods are present");
     let mut failures = Vec::new();
     let (mut checked, mut limited) = (0, 0);
@@ -80,9 +85,16 @@ fn serverreactor_cases_match_mercurial_6_0() {
                     let rid = ev["requestid"].as_u64().unwrap() as u16;
                     let resp = match kind {
                         "response" => Response::Objects(
-                            ev["objects_cbor_hex"].as_array().unwrap().iter().map(|h| one_value(h.as_str().unwrap())).collect(),
+                            ev["objects_cbor_hex"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|h| one_value(h.as_str().unwrap()))
+                                .collect(),
                         ),
-                        "servererror" => Response::Error(unhex(ev["message_hex"].as_str().unwrap()).unwrap()),
+                        "servererror" => {
+                            Response::Error(unhex(ev["message_hex"].as_str().unwrap()).unwrap())
+                        }
                         _ => Response::CommandError {
                             message: unhex(ev["message_hex"].as_str().unwrap()).unwrap(),
                             args: ev["args_cbor_hex"].as_str().map(one_value),
@@ -95,9 +107,20 @@ fn serverreactor_cases_match_mercurial_6_0() {
                     let of = ev["of"].as_u64().unwrap() as usize;
                     let s = sends[of].clone().expect("consume refers to a sendframes");
                     let c = r.consume(&s);
-                    let got: Vec<String> = c.frames.iter().map(|f| hex(&f.encode(Proto::P0006).unwrap())).collect();
-                    let want_frames: Vec<String> = want["frames_hex"].as_array().map(|a| a.iter().map(|h| h.as_str().unwrap().to_string()).collect()).unwrap_or_default();
-                    if let Some(crash) = c.crash.as_ref().filter(|c| c.exception.starts_with("hgframe limitation")) {
+                    let got: Vec<String> = c
+                        .frames
+                        .iter()
+                        .map(|f| hex(&f.encode(Proto::P0006).unwrap()))
+                        .collect();
+                    let want_frames: Vec<String> = want["frames_hex"]
+                        .as_array()
+                        .map(|a| a.iter().map(|h| h.as_str().unwrap().to_string()).collect())
+                        .unwrap_or_default();
+                    if let Some(crash) = c
+                        .crash
+                        .as_ref()
+                        .filter(|c| c.exception.starts_with("hgframe limitation"))
+                    {
                         // Only allowed where Mercurial compressed: zlib/zstd.
                         if !name.contains("zlib") && !name.contains("zstd") {
                             failures.push(fail(format!("unexpected limitation: {crash}")));
@@ -105,7 +128,9 @@ fn serverreactor_cases_match_mercurial_6_0() {
                         case_limited = true;
                     } else {
                         if got != want_frames {
-                            failures.push(fail(format!("frames\n ours {got:?}\n hg   {want_frames:?}")));
+                            failures.push(fail(format!(
+                                "frames\n ours {got:?}\n hg   {want_frames:?}"
+                            )));
                         }
                         match (want.get("raises"), &c.crash) {
                             (Some(_), Some(_)) | (None, None) => {}
@@ -119,8 +144,13 @@ fn serverreactor_cases_match_mercurial_6_0() {
             if let Some(outcome) = outcome {
                 match (outcome, want.get("raises")) {
                     (Err(_), Some(_)) => {}
-                    (Err(c), None) => failures.push(fail(format!("we crash ({c}), hg returns {}", want["json"]))),
-                    (Ok(a), Some(w)) => failures.push(fail(format!("hg raises {w}, we return {}", action_json(&a)))),
+                    (Err(c), None) => {
+                        failures.push(fail(format!("we crash ({c}), hg returns {}", want["json"])))
+                    }
+                    (Ok(a), Some(w)) => failures.push(fail(format!(
+                        "hg raises {w}, we return {}",
+                        action_json(&a)
+                    ))),
                     (Ok(a), None) => {
                         let got = action_json(&a);
                         if Some(got.as_str()) != want["json"].as_str() {
@@ -141,7 +171,14 @@ fn serverreactor_cases_match_mercurial_6_0() {
         checked += 1;
         limited += case_limited as usize;
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
-    eprintln!("{checked} cases identical to Mercurial 6.0 ({limited} stop at the zlib/zstd limitation)");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "{checked} cases identical to Mercurial 6.0 ({limited} stop at the zlib/zstd limitation)"
+    );
     assert!(limited <= 6);
 }

@@ -13,7 +13,9 @@ use hgframe::reflect::reflect_bytes;
 use hgframe::Proto;
 
 fn cases(dir: &str) -> Vec<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/vectors").join(dir);
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/vectors")
+        .join(dir);
     let mut v: Vec<PathBuf> = fs::read_dir(&d)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -31,7 +33,11 @@ fn field<'a>(txt: &'a str, key: &str) -> Option<&'a str> {
 fn reflect_vectors_reproduce_byte_for_byte() {
     let mut n200 = 0;
     let mut n500 = 0;
-    for (dir, proto) in [("0001", Proto::P0001), ("0002", Proto::P0002), ("0006", Proto::P0006)] {
+    for (dir, proto) in [
+        ("0001", Proto::P0001),
+        ("0002", Proto::P0002),
+        ("0006", Proto::P0006),
+    ] {
         for txt_path in cases(dir) {
             let txt = fs::read_to_string(&txt_path).unwrap();
             let request = field(&txt, "request:").unwrap();
@@ -54,7 +60,8 @@ fn reflect_vectors_reproduce_byte_for_byte() {
                     n200 += 1;
                 }
                 "500" => {
-                    let e = reflect_bytes(proto, &bin).expect_err(&format!("{name}: server answered 500"));
+                    let e = reflect_bytes(proto, &bin)
+                        .expect_err(&format!("{name}: server answered 500"));
                     assert!(e.to_string().contains("HTTP 500"), "{name}: {e}");
                     n500 += 1;
                 }
@@ -70,17 +77,25 @@ fn reflect_vectors_reproduce_byte_for_byte() {
 #[test]
 fn vector_frame_lines_encode_to_their_bin() {
     let mut checked = 0;
-    for (dir, proto) in [("0001", Proto::P0001), ("0002", Proto::P0002), ("0006", Proto::P0006)] {
+    for (dir, proto) in [
+        ("0001", Proto::P0001),
+        ("0002", Proto::P0002),
+        ("0006", Proto::P0006),
+    ] {
         for txt_path in cases(dir) {
             let txt = fs::read_to_string(&txt_path).unwrap();
-            let lines: Vec<&str> = txt.lines().filter_map(|l| l.strip_prefix("  frame ")).collect();
+            let lines: Vec<&str> = txt
+                .lines()
+                .filter_map(|l| l.strip_prefix("  frame "))
+                .collect();
             // Payloads written as Python reprs (b'...') are for reading only.
             if lines.is_empty() || lines.iter().any(|l| l.contains(" b'")) {
                 continue;
             }
             let mut bytes = Vec::new();
             for l in &lines {
-                let f = parse_human(proto, l).unwrap_or_else(|e| panic!("{}: {}", txt_path.display(), e.render()));
+                let f = parse_human(proto, l)
+                    .unwrap_or_else(|e| panic!("{}: {}", txt_path.display(), e.render()));
                 f.frame.encode_into(proto, &mut bytes).unwrap();
             }
             let bin = fs::read(txt_path.with_extension("bin")).unwrap();

@@ -175,7 +175,10 @@ pub enum Response {
     /// 0001/0002 `onapplicationerror`; 0006 `onservererror`.
     Error(Vec<u8>),
     /// 0006 `oncommanderror`.
-    CommandError { message: Vec<u8>, args: Option<Value> },
+    CommandError {
+        message: Vec<u8>,
+        args: Option<Value>,
+    },
 }
 
 /// The common interface of the three reactors.

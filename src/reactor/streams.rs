@@ -29,7 +29,7 @@ impl InputStreams {
 
     /// Apply the stream rules to a received frame.
     pub fn check(&mut self, f: &Frame) -> Result<StreamCheck, ServerCrash> {
-        if f.stream_id % 2 == 0 {
+        if f.stream_id.is_multiple_of(2) {
             return Ok(StreamCheck::Error(msg(format!(
                 "received frame with even numbered stream ID: {}",
                 f.stream_id

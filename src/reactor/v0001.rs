@@ -9,7 +9,9 @@
 //! with the `continuation` flag raises `not yet implemented`; an argument
 //! frame shorter than its 4-byte header makes `struct.unpack_from` raise.
 
-use super::{msg, Action, Batches, Consumed, ReactorOptions, Response, RunCommand, SendFrames, ServerCrash};
+use super::{
+    msg, Action, Batches, Consumed, ReactorOptions, Response, RunCommand, SendFrames, ServerCrash,
+};
 use crate::frame::{Frame, DEFAULT_MAX_FRAME_SIZE};
 use crate::proto::Proto;
 use crate::value::{dict_insert, Value};
@@ -199,7 +201,13 @@ pub fn bytes_response_frames(data: &[u8]) -> Vec<Frame> {
     chunks
         .into_iter()
         .enumerate()
-        .map(|(i, c)| Frame::new(T_BYTES_RESPONSE, if i + 1 == n { 0x2 } else { 0x1 }, c.to_vec()))
+        .map(|(i, c)| {
+            Frame::new(
+                T_BYTES_RESPONSE,
+                if i + 1 == n { 0x2 } else { 0x1 },
+                c.to_vec(),
+            )
+        })
         .collect()
 }
 

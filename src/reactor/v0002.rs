@@ -87,7 +87,9 @@ impl Reactor0002 {
 
     fn run(&mut self, id: u16) -> Action {
         let Some(e) = self.receiving.remove(&id) else {
-            return self.error(format!("received frame for request that is not receiving: {id}"));
+            return self.error(format!(
+                "received frame for request that is not receiving: {id}"
+            ));
         };
         self.state = if self.receiving.is_empty() {
             State::Idle
@@ -112,7 +114,10 @@ impl Reactor0002 {
             return self.error(format!("request with ID {} already received", f.request_id));
         }
         if self.active.contains(f.request_id) {
-            return self.error(format!("request with ID {} is already active", f.request_id));
+            return self.error(format!(
+                "request with ID {} is already active",
+                f.request_id
+            ));
         }
         let expecting_args = f.flags & 0x2 != 0;
         let expecting_data = f.flags & 0x4 != 0;
@@ -149,7 +154,9 @@ impl Reactor0002 {
         }
         let id = f.request_id;
         let Some(entry) = self.receiving.get_mut(&id) else {
-            return Ok(self.error(format!("received frame for request that is not receiving: {id}")));
+            return Ok(self.error(format!(
+                "received frame for request that is not receiving: {id}"
+            )));
         };
         match f.type_id {
             T_COMMAND_ARGUMENT => {

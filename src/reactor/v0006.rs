@@ -17,8 +17,8 @@
 
 use super::streams::{InputStreams, StreamCheck};
 use super::{
-    msg, Action, Batches, Consumed, IdMap, IdSet, ReactorOptions, Response, RunCommand,
-    SendFrames, ServerCrash,
+    msg, Action, Batches, Consumed, IdMap, IdSet, ReactorOptions, Response, RunCommand, SendFrames,
+    ServerCrash,
 };
 use crate::cbor::{self, BufferingDecoder};
 use crate::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED};
@@ -226,9 +226,11 @@ impl Reactor0006 {
         let new = f.flags & F_NEW != 0;
         let cont = f.flags & F_CONTINUATION != 0;
         if new && cont {
-            return Some(self.error(
-                "received command request frame with both new and continuation flags set",
-            ));
+            return Some(
+                self.error(
+                    "received command request frame with both new and continuation flags set",
+                ),
+            );
         }
         if !new && !cont {
             return Some(self.error(
@@ -274,7 +276,9 @@ impl Reactor0006 {
                 "sender protocol settings frame must have continuation or end of stream flag set",
             ));
         }
-        let dec = self.settings_decoder.get_or_insert_with(BufferingDecoder::new);
+        let dec = self
+            .settings_decoder
+            .get_or_insert_with(BufferingDecoder::new);
         if let Err(e) = dec.decode(&f.payload) {
             return Ok(self.error(format!(
                 "error decoding CBOR from sender protocol settings frame: {}",
@@ -320,10 +324,7 @@ impl Reactor0006 {
 
     fn on_idle(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
         if f.type_id != T_COMMAND_REQUEST {
-            return Ok(self.error(format!(
-                "expected command request frame; got {}",
-                f.type_id
-            )));
+            return Ok(self.error(format!("expected command request frame; got {}", f.type_id)));
         }
         if let Some(a) = self.validate_request(f) {
             return Ok(a);
@@ -430,7 +431,9 @@ impl Reactor0006 {
             ));
         }
         let Some(entry) = self.receiving.remove(&id) else {
-            return Ok(self.error(format!("received frame for request that is not receiving: {id}")));
+            return Ok(self.error(format!(
+                "received frame for request that is not receiving: {id}"
+            )));
         };
         self.state = if self.receiving.is_empty() {
             State::Idle
@@ -452,7 +455,10 @@ impl Reactor0006 {
         let has_name = request.py_contains_bytes(b"name").map_err(|e| {
             ServerCrash::new(
                 format!("TypeError: {e}"),
-                format!("the command request is a CBOR {}, not a map", request.type_name()),
+                format!(
+                    "the command request is a CBOR {}, not a map",
+                    request.type_name()
+                ),
             )
         })?;
         if !has_name {
@@ -461,7 +467,9 @@ impl Reactor0006 {
         let Value::Dict(pairs) = request else {
             return Err(ServerCrash::new(
                 match request {
-                    Value::List(_) => "TypeError: list indices must be integers or slices, not bytes".to_string(),
+                    Value::List(_) => {
+                        "TypeError: list indices must be integers or slices, not bytes".to_string()
+                    }
                     _ => format!(
                         "TypeError: '{}' object does not support item assignment",
                         request.type_name()
@@ -535,7 +543,12 @@ impl Reactor0006 {
 
     /// Register a response on a given output stream (by stream id, as
     /// returned by `make_output_stream`).
-    pub fn respond_on(&mut self, stream_id: u8, request_id: u16, response: Response) -> Option<Action> {
+    pub fn respond_on(
+        &mut self,
+        stream_id: u8,
+        request_id: u16,
+        response: Response,
+    ) -> Option<Action> {
         let idx = self.out_streams.iter().position(|s| s.id == stream_id)?;
         Some(self.respond(idx, request_id, response))
     }
@@ -610,7 +623,7 @@ impl Reactor0006 {
                 args,
             } => {
                 let mut err = vec![(Value::bytes("message"), Value::Bytes(message))];
-                if let Some(a) = args.filter(|a| truthy(a)) {
+                if let Some(a) = args.filter(truthy) {
                     err.push((Value::bytes("args"), a));
                 }
                 let m = Value::Dict(vec![
@@ -618,7 +631,10 @@ impl Reactor0006 {
                     (Value::bytes("error"), Value::Dict(err)),
                 ]);
                 let payload = cbor::encode(&m).map_err(|e| {
-                    ServerCrash::new(format!("TypeError: {e}"), "the command error arguments cannot be CBOR-encoded")
+                    ServerCrash::new(
+                        format!("TypeError: {e}"),
+                        "the command error arguments cannot be CBOR-encoded",
+                    )
                 })?;
                 let s = &mut self.out_streams[stream];
                 out.push(s.make_frame(request_id, T_COMMAND_RESPONSE, F_EOS, payload, false)?);
@@ -757,7 +773,12 @@ impl Emitter {
         Ok(())
     }
 
-    fn flush(&mut self, s: &mut OutStream, request_id: u16, out: &mut Vec<Frame>) -> Result<(), ServerCrash> {
+    fn flush(
+        &mut self,
+        s: &mut OutStream,
+        request_id: u16,
+        out: &mut Vec<Frame>,
+    ) -> Result<(), ServerCrash> {
         let payload = std::mem::take(&mut self.chunks);
         if payload.is_empty() {
             return Ok(());
@@ -810,7 +831,9 @@ impl super::Reactor for Reactor0006 {
     fn consume(&mut self, sent: &SendFrames) -> Consumed {
         let mut c = Consumed::default();
         for b in &sent.batches {
-            let Some(p) = self.batches.take(*b) else { continue };
+            let Some(p) = self.batches.take(*b) else {
+                continue;
+            };
             if let Err(e) = self.produce(p, &mut c.frames) {
                 c.crash = Some(e);
                 break;

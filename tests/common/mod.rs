@@ -25,7 +25,10 @@ pub fn hg_path() -> PathBuf {
             .stderr(Stdio::inherit())
             .output()
             .expect("run scripts/hg-venv.sh");
-        assert!(out.status.success(), "scripts/hg-venv.sh failed: Mercurial 6.0 could not be installed");
+        assert!(
+            out.status.success(),
+            "scripts/hg-venv.sh failed: Mercurial 6.0 could not be installed"
+        );
         let s = String::from_utf8(out.stdout).unwrap();
         PathBuf::from(s.lines().last().expect("hg path").trim())
     })
@@ -70,10 +73,19 @@ impl HgServer {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
         let out = hg(
-            &["init", "--config", "format.revlog-compression=zlib", repo.to_str().unwrap()],
+            &[
+                "init",
+                "--config",
+                "format.revlog-compression=zlib",
+                repo.to_str().unwrap(),
+            ],
             dir.path(),
         );
-        assert!(out.status.success(), "hg init: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "hg init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         setup(&repo);
         let mut cmd = Command::new(hg_path());
         cmd.args(["serve", "-a", "127.0.0.1", "-p", "0", "-E"])
@@ -155,7 +167,13 @@ impl HttpResponse {
 }
 
 /// One HTTP/1.1 request with `Connection: close`.
-pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -167,24 +185,38 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body:
     s.write_all(body).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("read response");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no end of headers in {:?}", String::from_utf8_lossy(&raw)));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of headers in {:?}", String::from_utf8_lossy(&raw)));
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut body = raw[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
     if chunked {
         let mut out = Vec::new();
         let mut rest = &body[..];
         loop {
-            let nl = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..nl]).trim(), 16).unwrap();
+            let nl = rest
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("chunk size line");
+            let size =
+                usize::from_str_radix(String::from_utf8_lossy(&rest[..nl]).trim(), 16).unwrap();
             rest = &rest[nl + 2..];
             if size == 0 {
                 break;
@@ -194,7 +226,11 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body:
         }
         body = out;
     }
-    HttpResponse { status, headers, body }
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub const MEDIA_0006: &str = "application/mercurial-exp-framing-0006";
