@@ -87,6 +87,36 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Reflect(ReflectArgs),
 
+    /// Run real commands on a server (0006) and decode the response stream.
+    ///
+    /// Sends a sender-protocol-settings frame and the command-request frames
+    /// (several commands, joined with `+`, go to multirequest), decodes the
+    /// stream-settings, encoded command-response (identity, zlib, zstd-8mb),
+    /// error-response and text-output frames, and prints the frames and the
+    /// decoded values (node ids as hex).
+    ///
+    /// Argument values: cbor:<python literal>, hex:<hex bytes>,
+    /// hexlist:<hex>,<hex>,... (a list of bytes, e.g. nodes), or plain text
+    /// (bytes).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Send(SendArgs),
+
+    /// Check that a server's frame protocol endpoints work, step by step,
+    /// and say how to fix what does not.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Doctor(DoctorArgs),
+
+    /// Serve Mercurial's HTTP API (debugreflect and canned command
+    /// responses) from hgframe's own reactor.
+    ///
+    /// Speaks the chosen revision's `/api/` URL space like `hg serve` with
+    /// the experimental API enabled: debugreflect bodies identical to
+    /// Mercurial's, Mercurial's status codes and messages, and commands
+    /// answered with the responses given by --respond, through the
+    /// reactor's response path.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Serve(ServeArgs),
+
     /// Print a shell completion script.
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -147,11 +177,52 @@ pub struct DecodeArgs {
     pub input: PathBuf,
 }
 
+/// Options for talking to a server.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteOpts {
+    /// Total time allowed for a request, in seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Time allowed to connect, in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub connect_timeout: f64,
+
+    /// Extra request header (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+
+    /// Print the request (method, URL, headers, frames) instead of sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print an equivalent curl command instead of sending.
+    #[arg(long)]
+    pub curl: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct ReflectArgs {
     /// Use hgframe's local reactor (the default; no server needed).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "url")]
     pub local: bool,
+
+    /// Post the frames to a server's debugreflect endpoint instead
+    /// (URL of the repository, e.g. http://127.0.0.1:8000/).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Use the rw/ endpoint (needs push permission) instead of ro/.
+    #[arg(long, requires = "url")]
+    pub rw: bool,
+
+    /// With --url: also run the frames through the local reactor and show
+    /// any difference (exit 1 when they differ).
+    #[arg(long, requires = "url")]
+    pub compare: bool,
+
+    #[command(flatten)]
+    pub remote: RemoteOpts,
 
     /// Print exactly the body the revision's debugreflect endpoint returns.
     #[arg(long, conflicts_with = "json")]
@@ -182,4 +253,73 @@ pub struct ReflectArgs {
     /// Frames as human strings.
     #[arg(value_name = "FRAME")]
     pub frames: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR:PORT")]
+    pub addr: String,
+
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    pub public: bool,
+
+    /// Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal>
+    /// (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable.
+    #[arg(long, value_name = "NAME=RESPONSE")]
+    pub respond: Vec<String>,
+
+    /// Largest request body accepted, in bytes (larger: 413).
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body: u64,
+
+    /// Seconds a client may take to send its request (else 408).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+
+    /// Disable the debugreflect endpoint (404, as a server without
+    /// experimental.web.api.debugreflect).
+    #[arg(long)]
+    pub no_reflect: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Repository URL, e.g. http://127.0.0.1:8000/
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// COMMAND [NAME=VALUE ...] [+ COMMAND [NAME=VALUE ...] ...]
+    #[arg(value_name = "COMMAND", required = true, num_args = 1..)]
+    pub command: Vec<String>,
+
+    /// Command data from a file (- for stdin), for the first command.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+
+    /// Use the rw/ endpoint (needs push permission).
+    #[arg(long)]
+    pub rw: bool,
+
+    /// Content encodings to announce, in order (identity, zlib, zstd-8mb).
+    #[arg(long, value_delimiter = ',', default_value = "identity", value_name = "LIST")]
+    pub encodings: Vec<String>,
+
+    /// JSON output (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub remote: RemoteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Repository URL, e.g. http://127.0.0.1:8000/
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    #[command(flatten)]
+    pub remote: RemoteOpts,
 }

@@ -28,6 +28,9 @@ pub enum CmdError {
     /// The server answers (or would answer) an HTTP error (exit 4).
     #[error("{0}")]
     Http(String),
+    /// Connecting or talking to the server failed (exit 3).
+    #[error("{0}")]
+    Transport(String),
     /// Writing output failed.
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -39,6 +42,7 @@ impl CmdError {
             CmdError::Usage(_) => 2,
             CmdError::Undecodable(_) => 5,
             CmdError::Http(_) => 4,
+            CmdError::Transport(_) => 3,
             CmdError::Io(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
             CmdError::Io(_) => 2,
         }
@@ -63,6 +67,9 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
         Command::Encode(a) => encode(&cli.global, a, io),
         Command::Decode(a) => decode(&cli.global, a, io),
         Command::Reflect(a) => reflect(&cli.global, a, io),
+        Command::Serve(a) => crate::serve::run_cli(&cli.global, a, io),
+        Command::Send(a) => crate::remote::send(&cli.global, a, io.stdin, io.stdout, io.stderr),
+        Command::Doctor(a) => crate::remote::doctor(a, io.stdout),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "hgframe", io.stdout);
@@ -414,8 +421,63 @@ enum Sink<'w> {
     Pretty(&'w mut dyn Write, bool),
 }
 
+/// Collect a whole request body for `reflect --url`: the revision the text
+/// decides (if any) and the bytes.
+fn collect_body(
+    global: &crate::cli::GlobalOpts,
+    a: &ReflectArgs,
+    io: &mut Io<'_>,
+) -> Result<(Option<(Proto, String)>, Vec<u8>)> {
+    if let Some(path) = &a.bin {
+        let mut r = open_input(path, io.stdin)?;
+        let mut b = Vec::new();
+        r.read_to_end(&mut b)
+            .map_err(|e| CmdError::Usage(format!("error: cannot read {}: {e}", path.display())))?;
+        return Ok((None, b));
+    }
+    let reader = if a.frames.is_empty() {
+        let path = a.file.clone().unwrap_or_else(|| "-".into());
+        let origin = if path.as_os_str() == "-" {
+            "stdin line".to_string()
+        } else {
+            format!("{} line", path.display())
+        };
+        Some((origin, open_input(&path, io.stdin)?))
+    } else {
+        None
+    };
+    let mut lines = frame_lines(&a.frames, reader);
+    let lines: Vec<Line> = (&mut lines).collect::<Result<Vec<_>>>()?;
+    let texts: Vec<String> = lines.iter().map(|l| String::from_utf8_lossy(&l.bytes).into_owned()).collect();
+    let (p, why) = infer_proto(texts.iter().map(|s| s.as_str()));
+    let decided = if why.starts_with("no revision-specific") { None } else { Some((p, why)) };
+    let proto = global.proto.or(decided.as_ref().map(|d| d.0)).unwrap_or(Proto::P0006);
+    let mut body = Vec::new();
+    for l in &lines {
+        let f = parse_line(proto, l, io.stderr)?;
+        f.encode_into(proto, &mut body)
+            .map_err(|e| CmdError::Usage(format!("error: {} {}: {e}", l.origin, l.number)))?;
+    }
+    if global.proto.is_none() && decided.is_none() && !lines.is_empty() {
+        // The text does not decide; the server will (frames of 0002 and
+        // 0006 share their syntax, so the bytes stay valid).
+        return Ok((None, body));
+    }
+    Ok((decided.or(Some((proto, "from --proto".into()))), body))
+}
+
 fn reflect(global: &crate::cli::GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
-    let _ = a.local; // the only target for now
+    if let Some(url) = a.url.clone() {
+        if !a.respond.is_empty() || a.defer_output {
+            return Err(CmdError::Usage(
+                "error: --respond and --defer-output play the server's part: they work with the local reactor, not with --url".into(),
+            ));
+        }
+        let (text_proto, body) = collect_body(global, &a, io)?;
+        return crate::remote::reflect_remote(
+            global, &url, a.rw, a.compare, a.raw, a.json, &a.remote, text_proto, body, io.stdout, io.stderr,
+        );
+    }
                      // Frame source: raw bytes, or lines (args, -f FILE, or stdin).
     let bin = a.bin.clone();
     let mut line_reader = None;

@@ -8,6 +8,7 @@
 
 pub mod cbor;
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod escape;
 pub mod frame;
@@ -17,7 +18,11 @@ pub mod pyjson;
 pub mod pyliteral;
 pub mod reactor;
 pub mod reflect;
+pub mod remote;
 pub mod render;
+pub mod request;
+pub mod response;
+pub mod serve;
 pub mod value;
 
 pub use frame::Frame;

@@ -294,3 +294,77 @@ pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
     s.run(frames, &mut |st| out.push(&st));
     out.finish()
 }
+
+/// One frame of a server's debugreflect body, parsed back.
+#[derive(Debug, Clone)]
+pub struct RemoteStep {
+    pub frame: Located<Frame>,
+    /// The `[action, meta]` JSON line, or why it could not be read.
+    pub action: Result<serde_json::Value, String>,
+}
+
+/// A server's debugreflect body, parsed with the help of the frames sent.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteReflect {
+    pub steps: Vec<RemoteStep>,
+    /// The final `{..., "action": ...}` object.
+    pub eof: Option<Result<serde_json::Value, String>>,
+    /// Where the body did not have the expected shape.
+    pub problems: Vec<String>,
+}
+
+/// Parse a debugreflect body. `received:` lines carry raw payloads that may
+/// contain newlines, so the body cannot be split on `\n`; instead each
+/// `received:` line is matched against the frame the server read (the
+/// frames of the request, decoded with Mercurial's length arithmetic).
+pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) -> RemoteReflect {
+    let mut out = RemoteReflect::default();
+    let mut pos = 0usize;
+    let json_line = |pos: &mut usize| -> Result<serde_json::Value, String> {
+        let rest = &body[*pos..];
+        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let line = &rest[..end];
+        *pos += end + (end < rest.len()) as usize;
+        serde_json::from_slice(line)
+            .map_err(|e| format!("not JSON ({e}): {}", crate::escape::escape_bytes(line)))
+    };
+    for f in frames {
+        let fr = &f.frame;
+        let mut want = if proto.table().has_streams {
+            format!("received: {} {} {} ", fr.type_id, fr.flags, fr.request_id).into_bytes()
+        } else {
+            format!("received: {} {} ", fr.type_id, fr.flags).into_bytes()
+        };
+        want.extend_from_slice(&fr.payload);
+        want.push(b'\n');
+        if !body[pos..].starts_with(&want) {
+            out.problems.push(format!(
+                "at body byte {pos}: expected the line for the frame at request offset {} (`{}`), found `{}`",
+                f.offset,
+                crate::escape::escape_bytes(&want[..want.len().min(60)]),
+                crate::escape::escape_bytes(&body[pos..(pos + 60).min(body.len())])
+            ));
+            return out;
+        }
+        pos += want.len();
+        let action = json_line(&mut pos);
+        out.steps.push(RemoteStep {
+            frame: f.clone(),
+            action,
+        });
+    }
+    let end = b"received: <no frame>\n";
+    if body[pos..].starts_with(end) {
+        pos += end.len();
+        out.eof = Some(json_line(&mut pos));
+        if pos < body.len() {
+            out.problems.push(format!("{} unexpected bytes after the final line", body.len() - pos));
+        }
+    } else {
+        out.problems.push(format!(
+            "at body byte {pos}: expected `received: <no frame>`, found `{}`",
+            crate::escape::escape_bytes(&body[pos..(pos + 60).min(body.len())])
+        ));
+    }
+    out
+}
