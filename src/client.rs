@@ -268,7 +268,11 @@ impl Client {
         if lower.contains("connection refused") {
             return ClientError::Refused { url };
         }
-        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("handshake")
+            || lower.contains("corrupt message")
+        {
             return ClientError::Tls {
                 url,
                 detail: last_cause(&chain),

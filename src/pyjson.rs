@@ -296,3 +296,211 @@ mod tests {
         assert!(to_json(JsonFlavor::Python2, &Value::bytes(&b"\xff"[..])).is_err());
     }
 }
+
+/// Parse JSON as a debugreflect endpoint writes it, back into values:
+/// strings become bytes (UTF-8, with Mercurial's UTF-8b escapes `\udc80` ..
+/// `\udcff` turned back into the raw bytes they stand for), integers ints,
+/// objects dicts with bytes keys, arrays lists.
+pub fn parse_reflect_json(s: &[u8]) -> Result<Value, String> {
+    let mut p = JsonParser { s, i: 0 };
+    p.ws();
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != s.len() {
+        return Err(format!("trailing bytes at {}", p.i));
+    }
+    Ok(v)
+}
+
+struct JsonParser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl JsonParser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    fn err<T>(&self, what: &str) -> Result<T, String> {
+        Err(format!("{what} at byte {}", self.i))
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, String> {
+        if depth > 200 {
+            return self.err("too deeply nested");
+        }
+        self.ws();
+        match self.s.get(self.i) {
+            Some(b'{') => {
+                self.i += 1;
+                let mut d = Vec::new();
+                self.ws();
+                if self.eat(b'}') {
+                    return Ok(Value::Dict(d));
+                }
+                loop {
+                    self.ws();
+                    let k = self.string()?;
+                    self.ws();
+                    if !self.eat(b':') {
+                        return self.err("expected ':'");
+                    }
+                    let v = self.value(depth + 1)?;
+                    crate::value::dict_insert(&mut d, k, v);
+                    self.ws();
+                    if self.eat(b'}') {
+                        return Ok(Value::Dict(d));
+                    }
+                    if !self.eat(b',') {
+                        return self.err("expected ',' or '}'");
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                let mut l = Vec::new();
+                self.ws();
+                if self.eat(b']') {
+                    return Ok(Value::List(l));
+                }
+                loop {
+                    l.push(self.value(depth + 1)?);
+                    self.ws();
+                    if self.eat(b']') {
+                        return Ok(Value::List(l));
+                    }
+                    if !self.eat(b',') {
+                        return self.err("expected ',' or ']'");
+                    }
+                }
+            }
+            Some(b'"') => self.string(),
+            Some(b't') if self.s[self.i..].starts_with(b"true") => {
+                self.i += 4;
+                Ok(Value::Bool(true))
+            }
+            Some(b'f') if self.s[self.i..].starts_with(b"false") => {
+                self.i += 5;
+                Ok(Value::Bool(false))
+            }
+            Some(b'n') if self.s[self.i..].starts_with(b"null") => {
+                self.i += 4;
+                Ok(Value::None)
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.i;
+                self.i += 1;
+                while matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
+                    self.i += 1;
+                }
+                let t = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
+                t.parse::<i128>()
+                    .map(Value::Int)
+                    .map_err(|_| format!("bad number {t:?}"))
+            }
+            _ => self.err("expected a JSON value"),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let h = self.s.get(self.i..self.i + 4).ok_or("truncated \\u escape")?;
+        let v = u32::from_str_radix(std::str::from_utf8(h).map_err(|e| e.to_string())?, 16)
+            .map_err(|_| "bad \\u escape".to_string())?;
+        self.i += 4;
+        Ok(v)
+    }
+
+    fn string(&mut self) -> Result<Value, String> {
+        if !self.eat(b'"') {
+            return self.err("expected a string");
+        }
+        let mut out = Vec::new();
+        loop {
+            let Some(&c) = self.s.get(self.i) else {
+                return self.err("unterminated string");
+            };
+            self.i += 1;
+            match c {
+                b'"' => return Ok(Value::Bytes(out)),
+                b'\\' => {
+                    let Some(&e) = self.s.get(self.i) else {
+                        return self.err("unterminated escape");
+                    };
+                    self.i += 1;
+                    match e {
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'u' => {
+                            let u = self.hex4()?;
+                            let cp = if (0xd800..0xdc00).contains(&u)
+                                && self.s[self.i..].starts_with(b"\\u")
+                            {
+                                let save = self.i;
+                                self.i += 2;
+                                let lo = self.hex4()?;
+                                if (0xdc00..0xe000).contains(&lo) {
+                                    0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00)
+                                } else {
+                                    self.i = save;
+                                    u
+                                }
+                            } else {
+                                u
+                            };
+                            if (0xdc80..=0xdcff).contains(&cp) {
+                                // UTF-8b: a raw byte
+                                out.push((cp - 0xdc00) as u8);
+                            } else {
+                                let mut buf = [0u8; 4];
+                                match char::from_u32(cp) {
+                                    Some(ch) => out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes()),
+                                    None => {
+                                        // a lone surrogate: its surrogatepass UTF-8
+                                        out.extend_from_slice(&[
+                                            0xe0 | (cp >> 12) as u8,
+                                            0x80 | ((cp >> 6) & 0x3f) as u8,
+                                            0x80 | (cp & 0x3f) as u8,
+                                        ]);
+                                    }
+                                }
+                            }
+                        }
+                        _ => return self.err("bad escape"),
+                    }
+                }
+                _ => out.push(c),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn roundtrips_mercurial_json() {
+        for b in [&b"caf\xc3\xa9 <x> \xff\x00 \xf0\x9d\x84\x9e \xed\xa0\x80"[..], b"plain", b""] {
+            let v = Value::dict([("k", Value::bytes(b))]);
+            let j = to_json(JsonFlavor::Mercurial, &v).unwrap();
+            assert_eq!(parse_reflect_json(&j).unwrap(), v, "{}", String::from_utf8_lossy(&j));
+        }
+        assert!(parse_reflect_json(b"[1, ").is_err());
+    }
+}

@@ -299,8 +299,8 @@ pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
 #[derive(Debug, Clone)]
 pub struct RemoteStep {
     pub frame: Located<Frame>,
-    /// The `[action, meta]` JSON line, or why it could not be read.
-    pub action: Result<serde_json::Value, String>,
+    /// The `[action, meta]` JSON line as an action, or why it could not be read.
+    pub action: Result<Action, String>,
 }
 
 /// A server's debugreflect body, parsed with the help of the frames sent.
@@ -308,7 +308,7 @@ pub struct RemoteStep {
 pub struct RemoteReflect {
     pub steps: Vec<RemoteStep>,
     /// The final `{..., "action": ...}` object.
-    pub eof: Option<Result<serde_json::Value, String>>,
+    pub eof: Option<Result<Action, String>>,
     /// Where the body did not have the expected shape.
     pub problems: Vec<String>,
 }
@@ -320,12 +320,12 @@ pub struct RemoteReflect {
 pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) -> RemoteReflect {
     let mut out = RemoteReflect::default();
     let mut pos = 0usize;
-    let json_line = |pos: &mut usize| -> Result<serde_json::Value, String> {
+    let json_line = |pos: &mut usize| -> Result<Value, String> {
         let rest = &body[*pos..];
         let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
         let line = &rest[..end];
         *pos += end + (end < rest.len()) as usize;
-        serde_json::from_slice(line)
+        pyjson::parse_reflect_json(line)
             .map_err(|e| format!("not JSON ({e}): {}", crate::escape::escape_bytes(line)))
     };
     for f in frames {
@@ -347,7 +347,14 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
             return out;
         }
         pos += want.len();
-        let action = json_line(&mut pos);
+        let action = json_line(&mut pos).and_then(|v| match v {
+            Value::List(mut l) if l.len() == 2 => {
+                let meta = l.pop().unwrap_or(Value::None);
+                let name = l.pop().unwrap_or(Value::None);
+                action_from_meta(&name, &meta)
+            }
+            other => Err(format!("expected [action, meta], got {other:?}")),
+        });
         out.steps.push(RemoteStep {
             frame: f.clone(),
             action,
@@ -356,7 +363,13 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
     let end = b"received: <no frame>\n";
     if body[pos..].starts_with(end) {
         pos += end.len();
-        out.eof = Some(json_line(&mut pos));
+        out.eof = Some(json_line(&mut pos).and_then(|meta| {
+            let name = match &meta {
+                Value::Dict(d) => crate::value::dict_get(d, &Value::bytes("action")).cloned(),
+                _ => None,
+            };
+            action_from_meta(&name.unwrap_or(Value::None), &meta)
+        }));
         if pos < body.len() {
             out.problems.push(format!("{} unexpected bytes after the final line", body.len() - pos));
         }
@@ -367,4 +380,39 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
         ));
     }
     out
+}
+
+/// Rebuild an action from its name and meta as a server rendered them.
+pub fn action_from_meta(name: &Value, meta: &Value) -> Result<Action, String> {
+    let get = |k: &str| match meta {
+        Value::Dict(d) => crate::value::dict_get(d, &Value::bytes(k)).cloned(),
+        _ => None,
+    };
+    let name = name.as_bytes().ok_or("action name is not a string")?;
+    Ok(match name {
+        b"wantframe" => {
+            let st = get("state").and_then(|s| s.as_bytes().map(|b| b.to_vec())).unwrap_or_default();
+            let state = ["initial", "protocol-settings-receiving", "idle", "command-receiving",
+                "command-receiving-args", "command-receiving-data", "errored", "waiting"]
+                .into_iter()
+                .find(|s| s.as_bytes() == st)
+                .unwrap_or("?");
+            Action::WantFrame { state }
+        }
+        b"error" => Action::Error {
+            message: get("message").and_then(|m| m.as_bytes().map(|b| b.to_vec())).unwrap_or_default(),
+        },
+        b"noop" => Action::Noop,
+        b"runcommand" => Action::RunCommand(crate::reactor::RunCommand {
+            request_id: get("requestid").and_then(|v| match v {
+                Value::Int(i) => u16::try_from(i).ok(),
+                _ => None,
+            }),
+            command: get("command").unwrap_or(Value::None),
+            args: get("args").unwrap_or(Value::None),
+            data: get("data").and_then(|d| d.as_bytes().map(|b| b.to_vec())),
+            redirect: get("redirect"),
+        }),
+        other => return Err(format!("unknown action {:?}", String::from_utf8_lossy(other))),
+    })
 }

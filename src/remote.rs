@@ -15,7 +15,7 @@ use crate::commands::CmdError;
 use crate::escape::{escape_bytes, hex, unhex};
 use crate::frame::{Frame, LengthMode, Located, SliceDecoder};
 use crate::proto::Proto;
-use crate::reflect::{parse_reflect_body, reflect_bytes, RemoteReflect};
+use crate::reflect::{parse_reflect_body, reflect_bytes, RemoteReflect, Step};
 use crate::render::{self, frame_line, value_json};
 use crate::request::{command_frames, settings_frame, ClientStream};
 use crate::response::{decode_response, DecodedResponse};
@@ -299,53 +299,26 @@ pub fn write_diff(w: &mut dyn Write, local: &[u8], server: &[u8]) -> io::Result<
     writeln!(w, "  (- local reactor, + server)")
 }
 
-fn write_remote_action(w: &mut dyn Write, j: &serde_json::Value) -> io::Result<()> {
-    let name = j.get(0).and_then(|v| v.as_str()).unwrap_or("?");
-    let meta = j.get(1).cloned().unwrap_or(serde_json::Value::Null);
-    match name {
-        "wantframe" => writeln!(
-            w,
-            "  → {} (state {})",
-            name.blue().bold(),
-            meta["state"].as_str().unwrap_or("?")
-        ),
-        "error" => writeln!(
-            w,
-            "  → {}: {}",
-            name.red().bold(),
-            meta["message"].as_str().unwrap_or("?").red()
-        ),
-        "runcommand" => {
-            writeln!(w, "  → {}", name.green().bold())?;
-            for line in serde_json::to_string_pretty(&meta).unwrap_or_default().lines() {
-                writeln!(w, "      {line}")?;
-            }
-            Ok(())
-        }
-        other => writeln!(w, "  → {} {}", other.blue().bold(), meta),
-    }
-}
-
-/// The readable view of a server's debugreflect body.
+/// The readable view of a server's debugreflect body (as `reflect --local`).
 pub fn write_remote_pretty(w: &mut dyn Write, proto: Proto, r: &RemoteReflect, verbose: bool) -> io::Result<()> {
-    for s in &r.steps {
-        writeln!(
-            w,
-            "{} {}",
-            format!("@{}", s.frame.offset).dimmed(),
-            frame_line(proto, &s.frame.frame, verbose)
-        )?;
-        match &s.action {
-            Ok(j) => write_remote_action(w, j)?,
-            Err(e) => writeln!(w, "  {} {e}", "?".yellow())?,
+    for st in &r.steps {
+        match &st.action {
+            Ok(a) => {
+                let step = Step::Frame {
+                    frame: st.frame.clone(),
+                    outcome: Ok(a.clone()),
+                    sent: None,
+                };
+                render::write_step_pretty(w, proto, &step, verbose)?;
+            }
+            Err(e) => {
+                writeln!(w, "{} {}", format!("@{}", st.frame.offset).dimmed(), frame_line(proto, &st.frame.frame, verbose))?;
+                writeln!(w, "  {} {e}", "?".yellow())?;
+            }
         }
     }
     match &r.eof {
-        Some(Ok(j)) => {
-            writeln!(w, "{}", "end of input".dimmed())?;
-            let a = j["action"].as_str().unwrap_or("?");
-            writeln!(w, "  → {}", a.blue().bold())?;
-        }
+        Some(Ok(a)) => render::write_step_pretty(w, proto, &Step::Eof { outcome: Ok(a.clone()), sent: None }, verbose)?,
         Some(Err(e)) => writeln!(w, "{} {e}", "?".yellow())?,
         None => {}
     }
@@ -356,22 +329,18 @@ pub fn write_remote_pretty(w: &mut dyn Write, proto: Proto, r: &RemoteReflect, v
 }
 
 fn write_remote_json(w: &mut dyn Write, proto: Proto, r: &RemoteReflect) -> io::Result<()> {
-    for s in &r.steps {
-        let (action, err) = match &s.action {
-            Ok(j) => (json!({"action": j.get(0), "meta": j.get(1)}), serde_json::Value::Null),
-            Err(e) => (serde_json::Value::Null, json!(e)),
+    for st in &r.steps {
+        let v = match &st.action {
+            Ok(a) => render::step_json(proto, &Step::Frame { frame: st.frame.clone(), outcome: Ok(a.clone()), sent: None }),
+            Err(e) => json!({"event": "frame", "offset": st.frame.offset,
+                "frame": render::frame_json(proto, st.frame.offset, &st.frame.frame, &[]), "parse_error": e}),
         };
-        let v = json!({"event": "frame", "offset": s.frame.offset,
-            "frame": render::frame_json(proto, s.frame.offset, &s.frame.frame, &[]),
-            "action": action, "parse_error": err});
         writeln!(w, "{v}")?;
     }
-    if let Some(e) = &r.eof {
-        let v = match e {
-            Ok(j) => json!({"event": "eof", "action": {"action": j.get("action"), "meta": j}}),
-            Err(e) => json!({"event": "eof", "parse_error": e}),
-        };
-        writeln!(w, "{v}")?;
+    match &r.eof {
+        Some(Ok(a)) => writeln!(w, "{}", render::step_json(proto, &Step::Eof { outcome: Ok(a.clone()), sent: None }))?,
+        Some(Err(e)) => writeln!(w, "{}", json!({"event": "eof", "parse_error": e}))?,
+        None => {}
     }
     for p in &r.problems {
         writeln!(w, "{}", json!({"event": "problem", "message": p}))?;
