@@ -106,6 +106,20 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Doctor(DoctorArgs),
 
+    /// Run replay scripts (.hgframe transcripts) and check their expected output.
+    ///
+    /// A script is a transcript: frame lines (`> FRAME`, or the shorthand
+    /// `> cmd NAME [ARG=VALUE ...]`), `eof` ending each request, and the
+    /// expected output right under each step (`< LINE`, with ` (glob)` or
+    /// ` (re)` suffixes for volatile parts), plus `expect action|error|
+    /// status|frame` assertions. Directives: `proto P`, `target URL|local`,
+    /// `defer on|off`, `respond KEY RESPONSE`; `#` comments. A directory
+    /// means every .hgframe file under it. The last line printed is
+    /// `N passed, N failed` (`, N skipped` when any were). See the README
+    /// for the full format.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Replay(ReplayArgs),
+
     /// Serve Mercurial's HTTP API (debugreflect and canned command
     /// responses) from hgframe's own reactor.
     ///
@@ -322,4 +336,43 @@ pub struct DoctorArgs {
 
     #[command(flatten)]
     pub remote: RemoteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Run against the local reactor (the default).
+    #[arg(long, conflicts_with_all = ["url", "against"])]
+    pub local: bool,
+
+    /// Run against a server's debugreflect endpoint.
+    #[arg(long, value_name = "URL", conflicts_with = "against")]
+    pub url: Option<String>,
+
+    /// Run every script on two targets and report where they disagree,
+    /// e.g. --against local,http://127.0.0.1:8000/
+    #[arg(long, value_name = "A,B", value_delimiter = ',', num_args = 2)]
+    pub against: Vec<String>,
+
+    /// Rewrite the expected output in place from the actual output.
+    #[arg(long)]
+    pub update: bool,
+
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// One JSON object per script (then the summary line).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Scripts run in parallel.
+    #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
+    pub jobs: usize,
+
+    #[command(flatten)]
+    pub remote: RemoteOpts,
+
+    /// Scripts or directories.
+    #[arg(value_name = "FILES", required = true)]
+    pub files: Vec<PathBuf>,
 }

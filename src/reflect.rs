@@ -301,6 +301,8 @@ pub struct RemoteStep {
     pub frame: Located<Frame>,
     /// The `[action, meta]` JSON line as an action, or why it could not be read.
     pub action: Result<Action, String>,
+    /// The JSON line as the server wrote it.
+    pub raw: Vec<u8>,
 }
 
 /// A server's debugreflect body, parsed with the help of the frames sent.
@@ -309,6 +311,8 @@ pub struct RemoteReflect {
     pub steps: Vec<RemoteStep>,
     /// The final `{..., "action": ...}` object.
     pub eof: Option<Result<Action, String>>,
+    /// The final line as the server wrote it.
+    pub eof_raw: Vec<u8>,
     /// Where the body did not have the expected shape.
     pub problems: Vec<String>,
 }
@@ -320,11 +324,13 @@ pub struct RemoteReflect {
 pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) -> RemoteReflect {
     let mut out = RemoteReflect::default();
     let mut pos = 0usize;
-    let json_line = |pos: &mut usize| -> Result<Value, String> {
+    let raw_line = |pos: &mut usize| -> Vec<u8> {
         let rest = &body[*pos..];
         let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        let line = &rest[..end];
         *pos += end + (end < rest.len()) as usize;
+        rest[..end].to_vec()
+    };
+    let parse = |line: &[u8]| -> Result<Value, String> {
         pyjson::parse_reflect_json(line)
             .map_err(|e| format!("not JSON ({e}): {}", crate::escape::escape_bytes(line)))
     };
@@ -347,7 +353,8 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
             return out;
         }
         pos += want.len();
-        let action = json_line(&mut pos).and_then(|v| match v {
+        let raw = raw_line(&mut pos);
+        let action = parse(&raw).and_then(|v| match v {
             Value::List(mut l) if l.len() == 2 => {
                 let meta = l.pop().unwrap_or(Value::None);
                 let name = l.pop().unwrap_or(Value::None);
@@ -358,18 +365,21 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
         out.steps.push(RemoteStep {
             frame: f.clone(),
             action,
+            raw,
         });
     }
     let end = b"received: <no frame>\n";
     if body[pos..].starts_with(end) {
         pos += end.len();
-        out.eof = Some(json_line(&mut pos).and_then(|meta| {
+        let raw = raw_line(&mut pos);
+        out.eof = Some(parse(&raw).and_then(|meta| {
             let name = match &meta {
                 Value::Dict(d) => crate::value::dict_get(d, &Value::bytes("action")).cloned(),
                 _ => None,
             };
             action_from_meta(&name.unwrap_or(Value::None), &meta)
         }));
+        out.eof_raw = raw;
         if pos < body.len() {
             out.problems.push(format!("{} unexpected bytes after the final line", body.len() - pos));
         }
