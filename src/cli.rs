@@ -350,7 +350,7 @@ pub struct ReplayArgs {
 
     /// Run every script on two targets and report where they disagree,
     /// e.g. --against local,http://127.0.0.1:8000/
-    #[arg(long, value_name = "A,B", value_delimiter = ',', num_args = 2)]
+    #[arg(long, value_name = "A,B", value_delimiter = ',', num_args = 1)]
     pub against: Vec<String>,
 
     /// Rewrite the expected output in place from the actual output.

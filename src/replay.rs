@@ -319,7 +319,7 @@ fn collect(proto: Proto, s: Step, st: &mut StepRec, failed: &mut bool) {
     }
 }
 
-fn check_assert(a: &Assertion, st: &StepRec, status: u16) -> Option<String> {
+fn check_assert(proto: Proto, a: &Assertion, st: &StepRec, status: u16) -> Option<String> {
     match a {
         Assertion::Status(want) => (status != *want).then(|| format!("expected status {want}, got {status}")),
         Assertion::Action(name) => {
@@ -352,7 +352,7 @@ fn check_assert(a: &Assertion, st: &StepRec, status: u16) -> Option<String> {
         Assertion::Frame(conds) => {
             let ok = st.sent.iter().any(|f| {
                 conds.iter().all(|(k, v)| {
-                    let p = Proto::P0006;
+                    let p = proto;
                     match k.as_str() {
                         "type" => p.type_name(f.type_id) == *v || f.type_id.to_string() == *v,
                         "flags" => p.flags_to_string(f.type_id, f.flags) == *v || f.flags.to_string() == *v,
@@ -371,7 +371,7 @@ fn check_assert(a: &Assertion, st: &StepRec, status: u16) -> Option<String> {
                     if st.sent.is_empty() {
                         "none".to_string()
                     } else {
-                        st.sent.iter().map(|f| crate::human::to_human(Proto::P0006, f)).collect::<Vec<_>>().join(" / ")
+                        st.sent.iter().map(|f| crate::human::to_human(proto, f)).collect::<Vec<_>>().join(" / ")
                     }
                 )
             })
@@ -628,7 +628,7 @@ fn finish_request(
             });
         }
         for (ln, a) in &st.asserts {
-            if let Some(m) = check_assert(a, st, status) {
+            if let Some(m) = check_assert(proto, a, st, status) {
                 report.failures.push(Failure {
                     line: *ln,
                     message: m,

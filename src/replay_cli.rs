@@ -178,6 +178,12 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
             a.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         )));
     }
+    if !a.against.is_empty() && a.against.len() != 2 {
+        return Err(CmdError::Usage(format!(
+            "error: --against takes two targets, e.g. --against local,http://127.0.0.1:8000/ (got {})",
+            a.against.len()
+        )));
+    }
     if a.update && !a.against.is_empty() {
         return Err(CmdError::Usage("error: --update and --against do not combine (update against one target)".into()));
     }

@@ -169,10 +169,11 @@ fn parse_assertion(file: &str, number: usize, t: &str, rest: &str, col: usize) -
     let arg_col = col + rest.len() - arg.len();
     Ok(match kind {
         "action" if !arg.is_empty() => Assertion::Action(arg.to_string()),
-        "error" => {
-            let s = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')).unwrap_or(arg);
-            Assertion::Error(s.to_string())
-        }
+        "error" => match arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
+            // quoted: \" and \\ are escapes
+            Some(q) => Assertion::Error(q.replace("\\\"", "\"").replace("\\\\", "\\")),
+            None => Assertion::Error(arg.to_string()),
+        },
         "status" => match arg.parse() {
             Ok(n) => Assertion::Status(n),
             Err(_) => return Err(err(file, number, t, arg_col, arg.len(), format!("expect status takes an HTTP status code, not {arg:?}"), "")),
