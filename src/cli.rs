@@ -72,7 +72,7 @@ pub enum Command {
     /// Names or decimal numbers; `|` joins flags; the payload is the rest of
     /// the line, Python-escaped (\xNN, \n, \\ ...), or for 0006
     /// `cbor:<python literal>`, e.g. cbor:{b'name': b'heads'}.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
     Encode(EncodeArgs),
 
     /// Decode wire bytes into frames.

@@ -91,7 +91,7 @@ fn open_input<'a>(path: &Path, stdin: &'a mut dyn BufRead) -> Result<Box<dyn Buf
         Ok(Box::new(stdin))
     } else {
         let f = File::open(path)
-            .map_err(|e| CmdError::Usage(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| CmdError::Usage(format!("error: cannot open {}: {e}", path.display())))?;
         Ok(Box::new(BufReader::new(f)))
     }
 }
@@ -219,6 +219,16 @@ fn encode(global: &crate::cli::GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Re
         buf.clear();
         f.encode_into(proto, &mut buf)
             .map_err(|e| CmdError::Usage(format!("error: {} {}: {e}", l.origin, l.number)))?;
+        if f.payload.len() >= 65536 {
+            writeln!(
+                io.stderr,
+                "hgframe: warning: {} {}: a {}-byte payload: Mercurial servers read this frame's length as {} and lose sync",
+                l.origin,
+                l.number,
+                f.payload.len(),
+                crate::frame::mercurial_misread_len(f.payload.len())
+            )?;
+        }
         match a.format {
             EncodeFormat::Raw => io.stdout.write_all(&buf)?,
             EncodeFormat::Hex => writeln!(io.stdout, "{}", hex(&buf))?,
@@ -364,34 +374,34 @@ pub fn parse_responder(proto: Proto, specs: &[String]) -> Result<Responder> {
     for spec in specs {
         let Some((key, val)) = spec.split_once('=') else {
             return Err(CmdError::Usage(format!(
-                "error: --respond {spec:?}: expected KEY=RESPONSE (KEY a request id or a command name)"
+                "error: --respond '{spec}': expected KEY=RESPONSE (KEY a request id or a command name)"
             )));
         };
         let resp = if let Some(path) = val.strip_prefix('@') {
             Response::Bytes(std::fs::read(path).map_err(|e| {
                 CmdError::Usage(format!(
-                    "error: --respond {spec:?}: cannot read {path}: {e}"
+                    "error: --respond '{spec}': cannot read {path}: {e}"
                 ))
             })?)
         } else if let Some(t) = val.strip_prefix("error:") {
             Response::Error(
                 escape_decode(t.as_bytes())
-                    .map_err(|e| CmdError::Usage(format!("error: --respond {spec:?}: {e}")))?,
+                    .map_err(|e| CmdError::Usage(format!("error: --respond '{spec}': {e}")))?,
             )
         } else if let Some(lit) = val.strip_prefix("cbor:") {
             if proto.table().payload_syntax != PayloadSyntax::EscapedOrCbor {
                 return Err(CmdError::Usage(format!(
-                    "error: --respond {spec:?}: protocol {proto} responses are raw bytes; cbor: needs 0006"
+                    "error: --respond '{spec}': protocol {proto} responses are raw bytes; cbor: needs 0006"
                 )));
             }
             let v = crate::pyliteral::parse_literal(lit).map_err(|e| {
                 CmdError::Usage(format!(
-                    "error: --respond {spec:?}: bad literal at {}: {}",
+                    "error: --respond '{spec}': bad literal at {}: {}",
                     e.pos, e.message
                 ))
             })?;
             if let Err(e) = crate::cbor::encode(&v) {
-                return Err(CmdError::Usage(format!("error: --respond {spec:?}: {e}")));
+                return Err(CmdError::Usage(format!("error: --respond '{spec}': {e}")));
             }
             match v {
                 Value::List(items) => Response::Objects(items),
@@ -400,7 +410,7 @@ pub fn parse_responder(proto: Proto, specs: &[String]) -> Result<Responder> {
         } else {
             Response::Bytes(
                 escape_decode(val.as_bytes())
-                    .map_err(|e| CmdError::Usage(format!("error: --respond {spec:?}: {e}")))?,
+                    .map_err(|e| CmdError::Usage(format!("error: --respond '{spec}': {e}")))?,
             )
         };
         match key.parse::<u16>() {
@@ -408,7 +418,7 @@ pub fn parse_responder(proto: Proto, specs: &[String]) -> Result<Responder> {
             Err(_) if !key.is_empty() => r.by_command.push((key.as_bytes().to_vec(), resp)),
             Err(_) => {
                 return Err(CmdError::Usage(format!(
-                    "error: --respond {spec:?}: empty KEY (expected a request id or a command name)"
+                    "error: --respond '{spec}': empty KEY (expected a request id or a command name)"
                 )))
             }
         }
@@ -555,6 +565,9 @@ fn reflect(global: &crate::cli::GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> 
     let mut undecodable = None;
     if let Some(r) = bin_reader {
         for item in FrameReader::new(proto, LengthMode::Mercurial, r) {
+            if out.crash.is_some() {
+                break;
+            }
             match item {
                 Ok(l) => session.frame(l, &mut |s| out.emit(s)),
                 Err(ReadError::Decode(e)) => {
@@ -581,9 +594,12 @@ fn reflect(global: &crate::cli::GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> 
                 .map_err(|e| CmdError::Usage(format!("error: {} {}: {e}", l.origin, l.number)))?;
             dec.feed(&buf);
             while let Some(fr) = dec.next_frame() {
+                if out.crash.is_some() {
+                    break;
+                }
                 session.frame(fr, &mut |s| out.emit(s));
             }
-            if out.io_err.is_some() {
+            if out.io_err.is_some() || out.crash.is_some() {
                 break;
             }
         }
@@ -592,7 +608,7 @@ fn reflect(global: &crate::cli::GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> 
             out.emit(Step::Undecodable(e));
         }
     }
-    if undecodable.is_none() && out.io_err.is_none() {
+    if undecodable.is_none() && out.io_err.is_none() && out.crash.is_none() {
         session.eof(&mut |s| out.emit(s));
     }
     if let Some(e) = out.io_err {

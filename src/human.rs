@@ -246,11 +246,27 @@ fn parse_text(
                     if let Some(s) = did_you_mean(f.text, t.types.iter().map(|t| t.name)) {
                         help.insert(0, format!("did you mean `{s}`?"));
                     }
-                    if let Some(other) =
-                        Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some())
-                    {
+                    let same_layout = Proto::all().find(|p| {
+                        *p != proto
+                            && p.table().has_streams == t.has_streams
+                            && p.type_by_name(f.text).is_some()
+                    });
+                    let any = Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some());
+                    if let Some(other) = same_layout {
                         help.push(format!(
                             "`{}` is a frame type of protocol {} (use --proto {})",
+                            f.text,
+                            other.name(),
+                            other.name()
+                        ));
+                    } else if let Some(other) = any {
+                        let layout = if other.table().has_streams {
+                            "<request-id> <stream-id> <stream-flags> <type> <flags> <payload>"
+                        } else {
+                            "<type> <flags> <payload>"
+                        };
+                        help.push(format!(
+                            "`{}` is a frame type of protocol {}, whose frames read {layout} (use --proto {} with that form)",
                             f.text,
                             other.name(),
                             other.name()

@@ -146,7 +146,7 @@ impl Session {
 /// Why a debugreflect request gets HTTP 500 instead of a body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Http500 {
-    #[error("a Mercurial server answers HTTP 500 here: {0}")]
+    #[error("{0}")]
     Crash(ServerCrash),
     #[error("a Mercurial server answers HTTP 500 here: it cannot read the request body: {}", .0)]
     Undecodable(DecodeError),

@@ -114,9 +114,9 @@ pub fn payload_cbor(proto: Proto, payload: &[u8]) -> Option<Vec<Value>> {
 pub fn frame_warnings(l: &Located<Frame>) -> Vec<String> {
     let mut w = Vec::new();
     if let Some(m) = l.mercurial_misread() {
+        let real = crate::frame::LengthMode::Correct.read(l.header.raw_length);
         w.push(format!(
-            "payload is {} bytes: Mercurial servers read this header's length as {m} (b0 + 256*b1 + 16384*b2) and lose sync",
-            l.header.length
+            "the header says {real} payload bytes; Mercurial servers read its length as {m} (b0 + 256*b1 + 16384*b2) and lose sync",
         ));
     }
     w
@@ -231,11 +231,17 @@ pub fn write_frame_block(
             proto.stream_flags_to_string(f.stream_flags).yellow()
         )?;
     }
+    let tname = match proto.type_def(f.type_id) {
+        Some(t) => format!("{} ({})", t.name.cyan().bold(), f.type_id),
+        None => format!(
+            "{} (not a {} type)",
+            f.type_id.to_string().red().bold(),
+            proto.name()
+        ),
+    };
     writeln!(
         w,
-        "  type {} ({})  flags {} ({:#x})",
-        proto.type_name(f.type_id).cyan().bold(),
-        f.type_id,
+        "  type {tname}  flags {} ({:#x})",
         proto.flags_to_string(f.type_id, f.flags).cyan(),
         f.flags
     )?;
@@ -343,7 +349,11 @@ pub fn write_step_pretty(
             write_sent(w, proto, sent, verbose)
         }
         Step::Response { request_id, outcome, sent } => {
-            writeln!(w, "{} canned response for request {request_id}", "⇢".dimmed())?;
+            if proto.table().has_streams {
+                writeln!(w, "{} canned response for request {request_id}", "⇢".dimmed())?;
+            } else {
+                writeln!(w, "{} canned response", "⇢".dimmed())?;
+            }
             match outcome {
                 Ok(a) => write_action(w, a)?,
                 Err(c) => write_crash(w, c)?,

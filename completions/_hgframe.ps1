@@ -1,0 +1,233 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'hgframe'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'hgframe' {
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('encode', 'encode', [CompletionResultType]::ParameterValue, 'Turn human frame strings into wire bytes.')
+            [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes into frames')
+            [CompletionResult]::new('reflect', 'reflect', [CompletionResultType]::ParameterValue, 'Run frames through a server reactor and show what it does')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Run real commands on a server (0006) and decode the response stream')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check that a server''s frame protocol endpoints work, step by step, and say how to fix what does not')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Run replay scripts (.hgframe transcripts) and check their expected output')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hgframe;encode' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;decode' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('--hex-input', '--hex-input', [CompletionResultType]::ParameterName, 'The input is hex text (whitespace ignored), not binary')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per frame (schema in the README)')
+            [CompletionResult]::new('--mercurial-lengths', '--mercurial-lengths', [CompletionResultType]::ParameterName, 'Read lengths as Mercurial servers do (b0 + 256*b1 + 16384*b2)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;reflect' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Post the frames to a server''s debugreflect endpoint instead (URL of the repository, e.g. http://127.0.0.1:8000/)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('--respond', '--respond', [CompletionResultType]::ParameterName, 'Canned response for a dispatched command: REQUESTID=RESPONSE or COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal> (0006: the objects of a list literal), or error:TEXT. Repeatable')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read frame lines from a file (- for stdin)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read frame lines from a file (- for stdin)')
+            [CompletionResult]::new('--bin', '--bin', [CompletionResultType]::ParameterName, 'Read raw frame bytes (a request body) from a file (- for stdin)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Use hgframe''s local reactor (the default; no server needed)')
+            [CompletionResult]::new('--rw', '--rw', [CompletionResultType]::ParameterName, 'Use the rw/ endpoint (needs push permission) instead of ro/')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'With --url: also run the frames through the local reactor and show any difference (exit 1 when they differ)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
+            [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print exactly the body the revision''s debugreflect endpoint returns')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON event per line (schema in the README)')
+            [CompletionResult]::new('--defer-output', '--defer-output', [CompletionResultType]::ParameterName, 'Buffer responses until end of input (half-duplex, as the HTTP server)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;send' {
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Command data from a file (- for stdin), for the first command')
+            [CompletionResult]::new('--encodings', '--encodings', [CompletionResultType]::ParameterName, 'Content encodings to announce, in order (identity, zlib, zstd-8mb)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('--rw', '--rw', [CompletionResultType]::ParameterName, 'Use the rw/ endpoint (needs push permission)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON output (schema in the README)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
+            [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;doctor' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
+            [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;replay' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Run against a server''s debugreflect endpoint')
+            [CompletionResult]::new('--against', '--against', [CompletionResultType]::ParameterName, 'Run every script on two targets and report where they disagree, e.g. --against local,http://127.0.0.1:8000/')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write a JUnit XML report')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Scripts run in parallel')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Scripts run in parallel')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run against the local reactor (the default)')
+            [CompletionResult]::new('--update', '--update', [CompletionResultType]::ParameterName, 'Rewrite the expected output in place from the actual output')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per script (then the summary line)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
+            [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;serve' {
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
+            [CompletionResult]::new('--respond', '--respond', [CompletionResultType]::ParameterName, 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable')
+            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body accepted, in bytes (larger: 413)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds a client may take to send its request (else 408)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('--public', '--public', [CompletionResultType]::ParameterName, 'Allow listening on a non-loopback address')
+            [CompletionResult]::new('--no-reflect', '--no-reflect', [CompletionResultType]::ParameterName, 'Disable the debugreflect endpoint (404, as a server without experimental.web.api.debugreflect)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;completions' {
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;help' {
+            [CompletionResult]::new('encode', 'encode', [CompletionResultType]::ParameterValue, 'Turn human frame strings into wire bytes.')
+            [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes into frames')
+            [CompletionResult]::new('reflect', 'reflect', [CompletionResultType]::ParameterValue, 'Run frames through a server reactor and show what it does')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Run real commands on a server (0006) and decode the response stream')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check that a server''s frame protocol endpoints work, step by step, and say how to fix what does not')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Run replay scripts (.hgframe transcripts) and check their expected output')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hgframe;help;encode' {
+            break
+        }
+        'hgframe;help;decode' {
+            break
+        }
+        'hgframe;help;reflect' {
+            break
+        }
+        'hgframe;help;send' {
+            break
+        }
+        'hgframe;help;doctor' {
+            break
+        }
+        'hgframe;help;replay' {
+            break
+        }
+        'hgframe;help;serve' {
+            break
+        }
+        'hgframe;help;completions' {
+            break
+        }
+        'hgframe;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,209 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[hgframe] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'hgframe'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'hgframe'= {
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand encode 'Turn human frame strings into wire bytes.'
+            cand decode 'Decode wire bytes into frames'
+            cand reflect 'Run frames through a server reactor and show what it does'
+            cand send 'Run real commands on a server (0006) and decode the response stream'
+            cand doctor 'Check that a server''s frame protocol endpoints work, step by step, and say how to fix what does not'
+            cand replay 'Run replay scripts (.hgframe transcripts) and check their expected output'
+            cand serve 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hgframe;encode'= {
+            cand -f 'Output format'
+            cand --format 'Output format'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hgframe;decode'= {
+            cand --format 'Output format'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand --hex-input 'The input is hex text (whitespace ignored), not binary'
+            cand --json 'One JSON object per frame (schema in the README)'
+            cand --mercurial-lengths 'Read lengths as Mercurial servers do (b0 + 256*b1 + 16384*b2)'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hgframe;reflect'= {
+            cand --url 'Post the frames to a server''s debugreflect endpoint instead (URL of the repository, e.g. http://127.0.0.1:8000/)'
+            cand --timeout 'Total time allowed for a request, in seconds'
+            cand --connect-timeout 'Time allowed to connect, in seconds'
+            cand -H 'Extra request header (repeatable)'
+            cand --header 'Extra request header (repeatable)'
+            cand --respond 'Canned response for a dispatched command: REQUESTID=RESPONSE or COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal> (0006: the objects of a list literal), or error:TEXT. Repeatable'
+            cand -f 'Read frame lines from a file (- for stdin)'
+            cand --file 'Read frame lines from a file (- for stdin)'
+            cand --bin 'Read raw frame bytes (a request body) from a file (- for stdin)'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand --local 'Use hgframe''s local reactor (the default; no server needed)'
+            cand --rw 'Use the rw/ endpoint (needs push permission) instead of ro/'
+            cand --compare 'With --url: also run the frames through the local reactor and show any difference (exit 1 when they differ)'
+            cand --dry-run 'Print the request (method, URL, headers, frames) instead of sending it'
+            cand --curl 'Print an equivalent curl command instead of sending'
+            cand --raw 'Print exactly the body the revision''s debugreflect endpoint returns'
+            cand --json 'One JSON event per line (schema in the README)'
+            cand --defer-output 'Buffer responses until end of input (half-duplex, as the HTTP server)'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hgframe;send'= {
+            cand --data 'Command data from a file (- for stdin), for the first command'
+            cand --encodings 'Content encodings to announce, in order (identity, zlib, zstd-8mb)'
+            cand --timeout 'Total time allowed for a request, in seconds'
+            cand --connect-timeout 'Time allowed to connect, in seconds'
+            cand -H 'Extra request header (repeatable)'
+            cand --header 'Extra request header (repeatable)'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand --rw 'Use the rw/ endpoint (needs push permission)'
+            cand --json 'JSON output (schema in the README)'
+            cand --dry-run 'Print the request (method, URL, headers, frames) instead of sending it'
+            cand --curl 'Print an equivalent curl command instead of sending'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hgframe;doctor'= {
+            cand --timeout 'Total time allowed for a request, in seconds'
+            cand --connect-timeout 'Time allowed to connect, in seconds'
+            cand -H 'Extra request header (repeatable)'
+            cand --header 'Extra request header (repeatable)'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand --dry-run 'Print the request (method, URL, headers, frames) instead of sending it'
+            cand --curl 'Print an equivalent curl command instead of sending'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hgframe;replay'= {
+            cand --url 'Run against a server''s debugreflect endpoint'
+            cand --against 'Run every script on two targets and report where they disagree, e.g. --against local,http://127.0.0.1:8000/'
+            cand --junit 'Write a JUnit XML report'
+            cand -j 'Scripts run in parallel'
+            cand --jobs 'Scripts run in parallel'
+            cand --timeout 'Total time allowed for a request, in seconds'
+            cand --connect-timeout 'Time allowed to connect, in seconds'
+            cand -H 'Extra request header (repeatable)'
+            cand --header 'Extra request header (repeatable)'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand --local 'Run against the local reactor (the default)'
+            cand --update 'Rewrite the expected output in place from the actual output'
+            cand --json 'One JSON object per script (then the summary line)'
+            cand --dry-run 'Print the request (method, URL, headers, frames) instead of sending it'
+            cand --curl 'Print an equivalent curl command instead of sending'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hgframe;serve'= {
+            cand --addr 'Address to listen on (port 0 picks a free port)'
+            cand --respond 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable'
+            cand --max-body 'Largest request body accepted, in bytes (larger: 413)'
+            cand --timeout 'Seconds a client may take to send its request (else 408)'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand --public 'Allow listening on a non-loopback address'
+            cand --no-reflect 'Disable the debugreflect endpoint (404, as a server without experimental.web.api.debugreflect)'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hgframe;completions'= {
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hgframe;help'= {
+            cand encode 'Turn human frame strings into wire bytes.'
+            cand decode 'Decode wire bytes into frames'
+            cand reflect 'Run frames through a server reactor and show what it does'
+            cand send 'Run real commands on a server (0006) and decode the response stream'
+            cand doctor 'Check that a server''s frame protocol endpoints work, step by step, and say how to fix what does not'
+            cand replay 'Run replay scripts (.hgframe transcripts) and check their expected output'
+            cand serve 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hgframe;help;encode'= {
+        }
+        &'hgframe;help;decode'= {
+        }
+        &'hgframe;help;reflect'= {
+        }
+        &'hgframe;help;send'= {
+        }
+        &'hgframe;help;doctor'= {
+        }
+        &'hgframe;help;replay'= {
+        }
+        &'hgframe;help;serve'= {
+        }
+        &'hgframe;help;completions'= {
+        }
+        &'hgframe;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,162 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_hgframe_global_optspecs
+    string join \n proto= color= v/verbose h/help V/version
+end
+
+function __fish_hgframe_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_hgframe_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_hgframe_using_subcommand
+    set -l cmd (__fish_hgframe_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c hgframe -n "__fish_hgframe_needs_command" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_needs_command" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_needs_command" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_needs_command" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "decode" -d 'Decode wire bytes into frames'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s f -l format -d 'Output format' -r -f -a "raw\t'Binary frames back to back (refused on a terminal)'
+hex\t'One frame per line, lowercase hex'
+escaped\t'One frame per line, Python-escaped bytes'"
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l format -d 'Output format' -r -f -a "blocks\t'One readable block per frame'
+human\t'One human string per frame (`encode` turns it back into the same bytes)'"
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l hex-input -d 'The input is hex text (whitespace ignored), not binary'
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l json -d 'One JSON object per frame (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l mercurial-lengths -d 'Read lengths as Mercurial servers do (b0 + 256*b1 + 16384*b2)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l url -d 'Post the frames to a server\'s debugreflect endpoint instead (URL of the repository, e.g. http://127.0.0.1:8000/)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l timeout -d 'Total time allowed for a request, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l respond -d 'Canned response for a dispatched command: REQUESTID=RESPONSE or COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal> (0006: the objects of a list literal), or error:TEXT. Repeatable' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s f -l file -d 'Read frame lines from a file (- for stdin)' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l bin -d 'Read raw frame bytes (a request body) from a file (- for stdin)' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l local -d 'Use hgframe\'s local reactor (the default; no server needed)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l rw -d 'Use the rw/ endpoint (needs push permission) instead of ro/'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l compare -d 'With --url: also run the frames through the local reactor and show any difference (exit 1 when they differ)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l curl -d 'Print an equivalent curl command instead of sending'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l raw -d 'Print exactly the body the revision\'s debugreflect endpoint returns'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l json -d 'One JSON event per line (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l defer-output -d 'Buffer responses until end of input (half-duplex, as the HTTP server)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l data -d 'Command data from a file (- for stdin), for the first command' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l encodings -d 'Content encodings to announce, in order (identity, zlib, zstd-8mb)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l timeout -d 'Total time allowed for a request, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l rw -d 'Use the rw/ endpoint (needs push permission)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l json -d 'JSON output (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l curl -d 'Print an equivalent curl command instead of sending'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l timeout -d 'Total time allowed for a request, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l curl -d 'Print an equivalent curl command instead of sending'
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l url -d 'Run against a server\'s debugreflect endpoint' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l against -d 'Run every script on two targets and report where they disagree, e.g. --against local,http://127.0.0.1:8000/' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l junit -d 'Write a JUnit XML report' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s j -l jobs -d 'Scripts run in parallel' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l timeout -d 'Total time allowed for a request, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l local -d 'Run against the local reactor (the default)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l update -d 'Rewrite the expected output in place from the actual output'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l json -d 'One JSON object per script (then the summary line)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l curl -d 'Print an equivalent curl command instead of sending'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l respond -d 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted, in bytes (larger: 413)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l timeout -d 'Seconds a client may take to send its request (else 408)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l public -d 'Allow listening on a non-loopback address'
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l no-reflect -d 'Disable the debugreflect endpoint (404, as a server without experimental.web.api.debugreflect)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "decode" -d 'Decode wire bytes into frames'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
