@@ -120,6 +120,15 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Replay(ReplayArgs),
 
+    /// Interactive session: frames answered as they are typed.
+    ///
+    /// The local reactor by default (no server needed), or a server with
+    /// --url / `:target URL`. Tab completes type and flag names, `cmd NAME`
+    /// builds requests, `:save FILE` writes a replay script. When stdin is
+    /// not a terminal the lines run as a script.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Repl(ReplArgs),
+
     /// Serve Mercurial's HTTP API (debugreflect and canned command
     /// responses) from hgframe's own reactor.
     ///
@@ -375,4 +384,14 @@ pub struct ReplayArgs {
     /// Scripts or directories.
     #[arg(value_name = "FILES", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplArgs {
+    /// Start with a server target.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    #[command(flatten)]
+    pub remote: RemoteOpts,
 }

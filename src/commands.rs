@@ -71,6 +71,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
         Command::Send(a) => crate::remote::send(&cli.global, a, io.stdin, io.stdout, io.stderr),
         Command::Doctor(a) => crate::remote::doctor(a, io.stdout),
         Command::Replay(a) => crate::replay_cli::replay(&cli.global, a, io),
+        Command::Repl(a) => crate::repl::run(&cli.global, a, io),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "hgframe", io.stdout);

@@ -20,6 +20,7 @@ pub mod reactor;
 pub mod reflect;
 pub mod remote;
 pub mod render;
+pub mod repl;
 pub mod replay;
 pub mod replay_cli;
 pub mod request;

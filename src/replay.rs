@@ -95,13 +95,13 @@ struct StepRec {
 }
 
 /// Shorthand state: request ids and stream-begin bookkeeping per request.
-struct Shorthand {
+pub(crate) struct Shorthand {
     next_id: u16,
     stream: ClientStream,
 }
 
 impl Shorthand {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Shorthand {
             next_id: 1,
             stream: ClientStream::new(1),
@@ -109,7 +109,7 @@ impl Shorthand {
     }
 
     /// Note a full frame line's ids so shorthands continue after it.
-    fn observe(&mut self, f: &Frame) {
+    pub(crate) fn observe(&mut self, f: &Frame) {
         if f.request_id >= self.next_id {
             self.next_id = f.request_id.saturating_add(2) | 1;
         }
@@ -120,7 +120,7 @@ impl Shorthand {
     }
 
     /// `cmd NAME [ARG=VALUE ...]`.
-    fn expand(&mut self, proto: Proto, words: &[&str]) -> Result<Vec<Frame>, String> {
+    pub(crate) fn expand(&mut self, proto: Proto, words: &[&str]) -> Result<Vec<Frame>, String> {
         let Some((name, args)) = words.split_first() else {
             return Err("cmd needs a command name: cmd NAME [ARG=VALUE ...]".into());
         };
@@ -445,7 +445,7 @@ pub fn run_script<R: BufRead>(
         report.skipped = Some("the script plays the server's part (respond/defer): local reactor only".into());
         return Ok(report);
     }
-    let responder = crate::commands::parse_responder(proto, &responder_specs).map_err(|e| {
+    let mut responder = crate::commands::parse_responder(proto, &responder_specs).map_err(|e| {
         Fatal::Parse(ScriptError {
             file: file.into(),
             line: head.iter().find(|l| matches!(l.item, Item::Respond(..))).map_or(0, |l| l.number),
@@ -469,15 +469,37 @@ pub fn run_script<R: BufRead>(
     let all = pending.into_iter().map(Ok).chain(lines);
     // A request runs once its `eof` and the lines under it have been read.
     let mut request_done = false;
+    let mut pending_specs: Vec<String> = Vec::new();
+    let mut pending_defer: Option<bool> = None;
     for l in all {
         let l = l?;
-        if request_done && matches!(l.item, Item::Frame(_) | Item::Bin(_) | Item::Eof) {
+        let is_step = matches!(l.item, Item::Frame(_) | Item::Bin(_) | Item::Eof);
+        if request_done && is_step {
             finish_request(exec, proto, &mut steps, defer, &responder, opts, &mut report, &mut out_text, &interleaved)?;
             interleaved.clear();
             shorthand = Shorthand::new();
             steps.clear();
             request_done = false;
             progress(report.frames);
+        }
+        // Directives between requests apply from the next request on.
+        if is_step && steps.is_empty() {
+            if let Some(d) = pending_defer.take() {
+                defer = d;
+            }
+            if !pending_specs.is_empty() {
+                responder_specs.append(&mut pending_specs);
+                responder = crate::commands::parse_responder(proto, &responder_specs).map_err(|e| {
+                    Fatal::Parse(ScriptError {
+                        file: file.into(),
+                        line: l.number,
+                        text: String::new(),
+                        caret: String::new(),
+                        message: format!("a respond line before this step: {e}"),
+                        help: String::new(),
+                    })
+                })?;
+            }
         }
         match &l.item {
             Item::Frame(text) => {
@@ -549,6 +571,16 @@ pub fn run_script<R: BufRead>(
                 }
             },
             Item::Comment(_) | Item::Proto(_) | Item::Target(_) | Item::Defer(_) | Item::Respond(..) => {
+                match &l.item {
+                    Item::Respond(k, v) => pending_specs.push(format!("{k}={v}")),
+                    Item::Defer(d) => pending_defer = Some(*d),
+                    _ => {}
+                }
+                if matches!(exec, Exec::Remote(_)) && matches!(l.item, Item::Respond(..) | Item::Defer(_)) {
+                    report.skipped =
+                        Some("the script plays the server's part (respond/defer): local reactor only".into());
+                    return Ok(report);
+                }
                 if steps.is_empty() {
                     if opts.update {
                         out_text.push_str(&l.text);
