@@ -478,10 +478,16 @@ pub fn send(global: &GlobalOpts, a: SendArgs, stdin: &mut dyn Read, out: &mut dy
     Ok(if failed { 4 } else { 0 })
 }
 
-/// Value display for responses: 20-byte binary strings as 40-digit hex.
+/// Whether bytes look like a binary node id: 20 bytes that are not
+/// printable text.
+pub fn is_node(b: &[u8]) -> bool {
+    b.len() == 20 && std::str::from_utf8(b).map_or(true, |s| s.chars().any(|c| c.is_control()))
+}
+
+/// Value display for responses: node ids as 40-digit hex.
 pub fn node_aware(v: &Value) -> Value {
     match v {
-        Value::Bytes(b) if b.len() == 20 && std::str::from_utf8(b).is_err() => Value::Str(hex(b)),
+        Value::Bytes(b) if is_node(b) => Value::Str(hex(b)),
         Value::List(x) => Value::List(x.iter().map(node_aware).collect()),
         Value::Tuple(x) => Value::Tuple(x.iter().map(node_aware).collect()),
         Value::Set(x) => Value::Set(x.iter().map(node_aware).collect()),

@@ -19,6 +19,9 @@ def conv(v):
             s = v.decode('utf-8')
         except UnicodeDecodeError:
             return v.hex() if len(v) == 20 else {'hex': v.hex()}
+        # a node id: 20 bytes that are not printable text
+        if len(v) == 20 and any(c < ' ' or '\x7f' <= c <= '\x9f' for c in s):
+            return v.hex()
         return s
     if isinstance(v, (list, tuple)):
         return [conv(x) for x in v]
