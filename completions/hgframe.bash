@@ -34,6 +34,9 @@ _hgframe() {
             hgframe,reflect)
                 cmd="hgframe__subcmd__reflect"
                 ;;
+            hgframe,repl)
+                cmd="hgframe__subcmd__repl"
+                ;;
             hgframe,replay)
                 cmd="hgframe__subcmd__replay"
                 ;;
@@ -61,6 +64,9 @@ _hgframe() {
             hgframe__subcmd__help,reflect)
                 cmd="hgframe__subcmd__help__subcmd__reflect"
                 ;;
+            hgframe__subcmd__help,repl)
+                cmd="hgframe__subcmd__help__subcmd__repl"
+                ;;
             hgframe__subcmd__help,replay)
                 cmd="hgframe__subcmd__help__subcmd__replay"
                 ;;
@@ -77,7 +83,7 @@ _hgframe() {
 
     case "${cmd}" in
         hgframe)
-            opts="-v -h -V --proto --color --verbose --help --version encode decode reflect send doctor replay serve completions help"
+            opts="-v -h -V --proto --color --verbose --help --version encode decode reflect send doctor replay repl serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +221,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__help)
-            opts="encode decode reflect send doctor replay serve completions help"
+            opts="encode decode reflect send doctor replay repl serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +318,20 @@ _hgframe() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hgframe__subcmd__help__subcmd__repl)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hgframe__subcmd__help__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -394,6 +414,48 @@ _hgframe() {
                     return 0
                     ;;
                 --bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hgframe__subcmd__repl)
+            opts="-H -v -h -V --url --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand send 'Run real commands on a server (0006) and decode the response stream'
             cand doctor 'Check that a server''s frame protocol endpoints work, step by step, and say how to fix what does not'
             cand replay 'Run replay scripts (.hgframe transcripts) and check their expected output'
+            cand repl 'Interactive session: frames answered as they are typed'
             cand serve 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -149,6 +150,23 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hgframe;repl'= {
+            cand --url 'Start with a server target'
+            cand --timeout 'Total time allowed for a request, in seconds'
+            cand --connect-timeout 'Time allowed to connect, in seconds'
+            cand -H 'Extra request header (repeatable)'
+            cand --header 'Extra request header (repeatable)'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand --dry-run 'Print the request (method, URL, headers, frames) instead of sending it'
+            cand --curl 'Print an equivalent curl command instead of sending'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hgframe;serve'= {
             cand --addr 'Address to listen on (port 0 picks a free port)'
             cand --respond 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable'
@@ -182,6 +200,7 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand send 'Run real commands on a server (0006) and decode the response stream'
             cand doctor 'Check that a server''s frame protocol endpoints work, step by step, and say how to fix what does not'
             cand replay 'Run replay scripts (.hgframe transcripts) and check their expected output'
+            cand repl 'Interactive session: frames answered as they are typed'
             cand serve 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -197,6 +216,8 @@ set edit:completion:arg-completer[hgframe] = {|@words|
         &'hgframe;help;doctor'= {
         }
         &'hgframe;help;replay'= {
+        }
+        &'hgframe;help;repl'= {
         }
         &'hgframe;help;serve'= {
         }

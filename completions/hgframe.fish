@@ -37,6 +37,7 @@ complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "reflect" -d 'Run fr
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -131,6 +132,19 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l curl -d 'Prin
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l url -d 'Start with a server target' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l timeout -d 'Total time allowed for a request, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l curl -d 'Print an equivalent curl command instead of sending'
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l respond -d 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted, in bytes (larger: 413)' -r
@@ -151,12 +165,13 @@ never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "decode" -d 'Decode wire bytes into frames'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "decode" -d 'Decode wire bytes into frames'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

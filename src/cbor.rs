@@ -754,6 +754,50 @@ pub fn decode_all(b: &[u8]) -> Result<Vec<Value>, DecodeError> {
     Ok(d.get_available())
 }
 
+/// `streamencode(v)` as the sequence of chunks its generator yields (the
+/// response emitter's framing depends on chunk boundaries).
+pub fn encode_chunks(v: &Value, out: &mut Vec<Vec<u8>>) -> Result<(), EncodeError> {
+    let mut head = Vec::new();
+    match v {
+        Value::Bytes(b) | Value::Chunk { data: b, .. } => {
+            encode_length(MAJOR_BYTES, b.len() as u64, &mut head);
+            out.push(head);
+            out.push(b.clone());
+        }
+        Value::List(items) | Value::Tuple(items) => {
+            encode_length(MAJOR_ARRAY, items.len() as u64, &mut head);
+            out.push(head);
+            for i in items {
+                encode_chunks(i, out)?;
+            }
+        }
+        Value::Set(items) => {
+            encode_length(MAJOR_SEMANTIC, TAG_FINITE_SET, &mut head);
+            out.push(head);
+            let sorted = py_sorted_by(items.iter().collect(), |a, b| mixed_type_lt(a, b))
+                .map_err(|e| EncodeError::Unorderable(e.0))?;
+            let mut h2 = Vec::new();
+            encode_length(MAJOR_ARRAY, sorted.len() as u64, &mut h2);
+            out.push(h2);
+            for i in sorted {
+                encode_chunks(i, out)?;
+            }
+        }
+        Value::Dict(pairs) => {
+            encode_length(MAJOR_MAP, pairs.len() as u64, &mut head);
+            out.push(head);
+            let sorted = py_sorted_by(pairs.iter().collect(), |a, b| mixed_type_lt(&a.0, &b.0))
+                .map_err(|e| EncodeError::Unorderable(e.0))?;
+            for (k, v) in sorted {
+                encode_chunks(k, out)?;
+                encode_chunks(v, out)?;
+            }
+        }
+        other => out.push(encode(other)?),
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,48 +866,4 @@ mod tests {
         let v = d.get_available();
         assert_eq!(v.len(), 1);
     }
-}
-
-/// `streamencode(v)` as the sequence of chunks its generator yields (the
-/// response emitter's framing depends on chunk boundaries).
-pub fn encode_chunks(v: &Value, out: &mut Vec<Vec<u8>>) -> Result<(), EncodeError> {
-    let mut head = Vec::new();
-    match v {
-        Value::Bytes(b) | Value::Chunk { data: b, .. } => {
-            encode_length(MAJOR_BYTES, b.len() as u64, &mut head);
-            out.push(head);
-            out.push(b.clone());
-        }
-        Value::List(items) | Value::Tuple(items) => {
-            encode_length(MAJOR_ARRAY, items.len() as u64, &mut head);
-            out.push(head);
-            for i in items {
-                encode_chunks(i, out)?;
-            }
-        }
-        Value::Set(items) => {
-            encode_length(MAJOR_SEMANTIC, TAG_FINITE_SET, &mut head);
-            out.push(head);
-            let sorted = py_sorted_by(items.iter().collect(), |a, b| mixed_type_lt(a, b))
-                .map_err(|e| EncodeError::Unorderable(e.0))?;
-            let mut h2 = Vec::new();
-            encode_length(MAJOR_ARRAY, sorted.len() as u64, &mut h2);
-            out.push(h2);
-            for i in sorted {
-                encode_chunks(i, out)?;
-            }
-        }
-        Value::Dict(pairs) => {
-            encode_length(MAJOR_MAP, pairs.len() as u64, &mut head);
-            out.push(head);
-            let sorted = py_sorted_by(pairs.iter().collect(), |a, b| mixed_type_lt(&a.0, &b.0))
-                .map_err(|e| EncodeError::Unorderable(e.0))?;
-            for (k, v) in sorted {
-                encode_chunks(k, out)?;
-                encode_chunks(v, out)?;
-            }
-        }
-        other => out.push(encode(other)?),
-    }
-    Ok(())
 }

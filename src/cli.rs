@@ -326,7 +326,12 @@ pub struct SendArgs {
     pub rw: bool,
 
     /// Content encodings to announce, in order (identity, zlib, zstd-8mb).
-    #[arg(long, value_delimiter = ',', default_value = "identity", value_name = "LIST")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "identity",
+        value_name = "LIST"
+    )]
     pub encodings: Vec<String>,
 
     /// JSON output (schema in the README).

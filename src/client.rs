@@ -195,7 +195,12 @@ impl Client {
     }
 
     /// POST frames with the revision's media type as Accept and Content-Type.
-    pub fn post_frames(&self, url: &str, proto: Proto, body: Vec<u8>) -> Result<Reply, ClientError> {
+    pub fn post_frames(
+        &self,
+        url: &str,
+        proto: Proto,
+        body: Vec<u8>,
+    ) -> Result<Reply, ClientError> {
         let mt = proto.table().media_type;
         let rb = self
             .http
@@ -207,7 +212,12 @@ impl Client {
     }
 
     /// POST with explicit headers (for probing servers).
-    pub fn post_raw(&self, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Reply, ClientError> {
+    pub fn post_raw(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Reply, ClientError> {
         let mut rb = self.http.post(url).body(body);
         for (k, v) in headers {
             rb = rb.header(*k, *v);
@@ -215,7 +225,11 @@ impl Client {
         self.send(rb, url)
     }
 
-    fn send(&self, mut rb: reqwest::blocking::RequestBuilder, url: &str) -> Result<Reply, ClientError> {
+    fn send(
+        &self,
+        mut rb: reqwest::blocking::RequestBuilder,
+        url: &str,
+    ) -> Result<Reply, ClientError> {
         for (k, v) in &self.opts.headers {
             rb = rb.header(k, v);
         }
@@ -227,7 +241,12 @@ impl Client {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = resp.bytes().map_err(|e| self.classify(e, url))?.to_vec();
         Ok(Reply {
@@ -259,7 +278,10 @@ impl Client {
                 },
             };
         }
-        if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+        if lower.contains("dns error")
+            || lower.contains("failed to lookup")
+            || lower.contains("name or service not known")
+        {
             return ClientError::Dns {
                 url,
                 detail: last_cause(&chain),

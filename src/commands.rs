@@ -51,6 +51,9 @@ impl CmdError {
 
 type Result<T> = std::result::Result<T, CmdError>;
 
+/// A request body and the revision its text decided (if it did).
+type CollectedBody = (Option<(Proto, String)>, Vec<u8>);
+
 type LineIter<'a> = Box<dyn Iterator<Item = Result<Line>> + 'a>;
 
 /// Where a command reads and writes.
@@ -439,7 +442,7 @@ fn collect_body(
     global: &crate::cli::GlobalOpts,
     a: &ReflectArgs,
     io: &mut Io<'_>,
-) -> Result<(Option<(Proto, String)>, Vec<u8>)> {
+) -> Result<CollectedBody> {
     if let Some(path) = &a.bin {
         let mut r = open_input(path, io.stdin)?;
         let mut b = Vec::new();
@@ -460,10 +463,20 @@ fn collect_body(
     };
     let mut lines = frame_lines(&a.frames, reader);
     let lines: Vec<Line> = (&mut lines).collect::<Result<Vec<_>>>()?;
-    let texts: Vec<String> = lines.iter().map(|l| String::from_utf8_lossy(&l.bytes).into_owned()).collect();
+    let texts: Vec<String> = lines
+        .iter()
+        .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
+        .collect();
     let (p, why) = infer_proto(texts.iter().map(|s| s.as_str()));
-    let decided = if why.starts_with("no revision-specific") { None } else { Some((p, why)) };
-    let proto = global.proto.or(decided.as_ref().map(|d| d.0)).unwrap_or(Proto::P0006);
+    let decided = if why.starts_with("no revision-specific") {
+        None
+    } else {
+        Some((p, why))
+    };
+    let proto = global
+        .proto
+        .or(decided.as_ref().map(|d| d.0))
+        .unwrap_or(Proto::P0006);
     let mut body = Vec::new();
     for l in &lines {
         let f = parse_line(proto, l, io.stderr)?;
@@ -487,10 +500,11 @@ fn reflect(global: &crate::cli::GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> 
         }
         let (text_proto, body) = collect_body(global, &a, io)?;
         return crate::remote::reflect_remote(
-            global, &url, a.rw, a.compare, a.raw, a.json, &a.remote, text_proto, body, io.stdout, io.stderr,
+            global, &url, a.rw, a.compare, a.raw, a.json, &a.remote, text_proto, body, io.stdout,
+            io.stderr,
         );
     }
-                     // Frame source: raw bytes, or lines (args, -f FILE, or stdin).
+    // Frame source: raw bytes, or lines (args, -f FILE, or stdin).
     let bin = a.bin.clone();
     let mut line_reader = None;
     if bin.is_none() && a.frames.is_empty() {

@@ -251,7 +251,8 @@ fn parse_text(
                             && p.table().has_streams == t.has_streams
                             && p.type_by_name(f.text).is_some()
                     });
-                    let any = Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some());
+                    let any =
+                        Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some());
                     if let Some(other) = same_layout {
                         help.push(format!(
                             "`{}` is a frame type of protocol {} (use --proto {})",
@@ -756,7 +757,7 @@ mod tests {
         assert!(r.contains("              ^^^^^^^^"), "{r}");
         let e = parse_human(Proto::P0006, "1 1 0 command-name 0 x").unwrap_err();
         assert!(
-            e.help.iter().any(|h| h.contains("protocol 0001")),
+            e.help.iter().any(|h| h.contains("protocol 0002 (use --proto 0002)")),
             "{:?}",
             e.help
         );

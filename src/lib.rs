@@ -24,8 +24,8 @@ pub mod repl;
 pub mod replay;
 pub mod replay_cli;
 pub mod request;
-pub mod script;
 pub mod response;
+pub mod script;
 pub mod serve;
 pub mod value;
 

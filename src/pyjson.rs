@@ -415,7 +415,10 @@ impl JsonParser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
-        let h = self.s.get(self.i..self.i + 4).ok_or("truncated \\u escape")?;
+        let h = self
+            .s
+            .get(self.i..self.i + 4)
+            .ok_or("truncated \\u escape")?;
         let v = u32::from_str_radix(std::str::from_utf8(h).map_err(|e| e.to_string())?, 16)
             .map_err(|_| "bad \\u escape".to_string())?;
         self.i += 4;
@@ -469,7 +472,9 @@ impl JsonParser<'_> {
                             } else {
                                 let mut buf = [0u8; 4];
                                 match char::from_u32(cp) {
-                                    Some(ch) => out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes()),
+                                    Some(ch) => {
+                                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes())
+                                    }
                                     None => {
                                         // a lone surrogate: its surrogatepass UTF-8
                                         out.extend_from_slice(&[
@@ -496,10 +501,19 @@ mod parse_tests {
 
     #[test]
     fn roundtrips_mercurial_json() {
-        for b in [&b"caf\xc3\xa9 <x> \xff\x00 \xf0\x9d\x84\x9e \xed\xa0\x80"[..], b"plain", b""] {
+        for b in [
+            &b"caf\xc3\xa9 <x> \xff\x00 \xf0\x9d\x84\x9e \xed\xa0\x80"[..],
+            b"plain",
+            b"",
+        ] {
             let v = Value::dict([("k", Value::bytes(b))]);
             let j = to_json(JsonFlavor::Mercurial, &v).unwrap();
-            assert_eq!(parse_reflect_json(&j).unwrap(), v, "{}", String::from_utf8_lossy(&j));
+            assert_eq!(
+                parse_reflect_json(&j).unwrap(),
+                v,
+                "{}",
+                String::from_utf8_lossy(&j)
+            );
         }
         assert!(parse_reflect_json(b"[1, ").is_err());
     }

@@ -381,7 +381,10 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
         }));
         out.eof_raw = raw;
         if pos < body.len() {
-            out.problems.push(format!("{} unexpected bytes after the final line", body.len() - pos));
+            out.problems.push(format!(
+                "{} unexpected bytes after the final line",
+                body.len() - pos
+            ));
         }
     } else {
         out.problems.push(format!(
@@ -401,16 +404,28 @@ pub fn action_from_meta(name: &Value, meta: &Value) -> Result<Action, String> {
     let name = name.as_bytes().ok_or("action name is not a string")?;
     Ok(match name {
         b"wantframe" => {
-            let st = get("state").and_then(|s| s.as_bytes().map(|b| b.to_vec())).unwrap_or_default();
-            let state = ["initial", "protocol-settings-receiving", "idle", "command-receiving",
-                "command-receiving-args", "command-receiving-data", "errored", "waiting"]
-                .into_iter()
-                .find(|s| s.as_bytes() == st)
-                .unwrap_or("?");
+            let st = get("state")
+                .and_then(|s| s.as_bytes().map(|b| b.to_vec()))
+                .unwrap_or_default();
+            let state = [
+                "initial",
+                "protocol-settings-receiving",
+                "idle",
+                "command-receiving",
+                "command-receiving-args",
+                "command-receiving-data",
+                "errored",
+                "waiting",
+            ]
+            .into_iter()
+            .find(|s| s.as_bytes() == st)
+            .unwrap_or("?");
             Action::WantFrame { state }
         }
         b"error" => Action::Error {
-            message: get("message").and_then(|m| m.as_bytes().map(|b| b.to_vec())).unwrap_or_default(),
+            message: get("message")
+                .and_then(|m| m.as_bytes().map(|b| b.to_vec()))
+                .unwrap_or_default(),
         },
         b"noop" => Action::Noop,
         b"runcommand" => Action::RunCommand(crate::reactor::RunCommand {
@@ -423,6 +438,11 @@ pub fn action_from_meta(name: &Value, meta: &Value) -> Result<Action, String> {
             data: get("data").and_then(|d| d.as_bytes().map(|b| b.to_vec())),
             redirect: get("redirect"),
         }),
-        other => return Err(format!("unknown action {:?}", String::from_utf8_lossy(other))),
+        other => {
+            return Err(format!(
+                "unknown action {:?}",
+                String::from_utf8_lossy(other)
+            ))
+        }
     })
 }

@@ -107,7 +107,11 @@ pub fn detect_proto(client: &Client) -> Result<(Proto, String)> {
     }
     if text.contains("exp-http-v2-0001") {
         let url = client.target.join("api/exp-http-v2-0001/ro/heads");
-        let r = client.post_raw(&url, &[("Accept", "application/x-hgframe-probe")], Vec::new())?;
+        let r = client.post_raw(
+            &url,
+            &[("Accept", "application/x-hgframe-probe")],
+            Vec::new(),
+        )?;
         let body = String::from_utf8_lossy(&r.body);
         if let Some(pos) = body.find("application/mercurial-exp-framing-") {
             let mt = body[pos..].trim();
@@ -128,7 +132,13 @@ pub fn detect_proto(client: &Client) -> Result<(Proto, String)> {
 }
 
 /// `--dry-run`: the request as text.
-pub fn write_request(w: &mut dyn Write, proto: Proto, url: &str, extra: &[String], body: &[u8]) -> io::Result<()> {
+pub fn write_request(
+    w: &mut dyn Write,
+    proto: Proto,
+    url: &str,
+    extra: &[String],
+    body: &[u8],
+) -> io::Result<()> {
     let mt = proto.table().media_type;
     writeln!(w, "POST {url}")?;
     writeln!(w, "Accept: {mt}")?;
@@ -154,13 +164,22 @@ pub fn write_request(w: &mut dyn Write, proto: Proto, url: &str, extra: &[String
 }
 
 /// `--curl`: an equivalent command line.
-pub fn write_curl(w: &mut dyn Write, proto: Proto, url: &str, extra: &[String], body: &[u8]) -> io::Result<()> {
+pub fn write_curl(
+    w: &mut dyn Write,
+    proto: Proto,
+    url: &str,
+    extra: &[String],
+    body: &[u8],
+) -> io::Result<()> {
     let mt = proto.table().media_type;
     let mut printf = String::new();
     for b in body {
         printf.push_str(&format!("\\{b:03o}"));
     }
-    write!(w, "printf '{printf}' | curl -sS -X POST -H 'Accept: {mt}' -H 'Content-Type: {mt}'")?;
+    write!(
+        w,
+        "printf '{printf}' | curl -sS -X POST -H 'Accept: {mt}' -H 'Content-Type: {mt}'"
+    )?;
     for h in extra {
         write!(w, " -H '{}'", h.replace('\'', "'\\''"))?;
     }
@@ -202,7 +221,13 @@ pub fn reflect_remote(
     };
     let endpoint = client.target.command_url(proto, rw, "debugreflect");
     if opts.dry_run {
-        write_request(out, proto, &crate::client::redact(&endpoint), &opts.headers, &body)?;
+        write_request(
+            out,
+            proto,
+            &crate::client::redact(&endpoint),
+            &opts.headers,
+            &body,
+        )?;
         return Ok(0);
     }
     if opts.curl {
@@ -211,7 +236,10 @@ pub fn reflect_remote(
     }
     let reply = client.post_frames(&endpoint, proto, body.clone())?;
     if !reply.is_ok() {
-        return Err(http_error(&reply, &format!("POST {}", crate::client::redact(&endpoint))));
+        return Err(http_error(
+            &reply,
+            &format!("POST {}", crate::client::redact(&endpoint)),
+        ));
     }
     if raw {
         out.write_all(&reply.body)?;
@@ -245,7 +273,11 @@ pub fn reflect_remote(
                 Ok(0)
             }
             Ok(l) => {
-                writeln!(err, "{} the local reactor and the server differ:", "✗".red().bold())?;
+                writeln!(
+                    err,
+                    "{} the local reactor and the server differ:",
+                    "✗".red().bold()
+                )?;
                 write_diff(err, &l, &reply.body)?;
                 Ok(1)
             }
@@ -300,7 +332,12 @@ pub fn write_diff(w: &mut dyn Write, local: &[u8], server: &[u8]) -> io::Result<
 }
 
 /// The readable view of a server's debugreflect body (as `reflect --local`).
-pub fn write_remote_pretty(w: &mut dyn Write, proto: Proto, r: &RemoteReflect, verbose: bool) -> io::Result<()> {
+pub fn write_remote_pretty(
+    w: &mut dyn Write,
+    proto: Proto,
+    r: &RemoteReflect,
+    verbose: bool,
+) -> io::Result<()> {
     for st in &r.steps {
         match &st.action {
             Ok(a) => {
@@ -312,13 +349,26 @@ pub fn write_remote_pretty(w: &mut dyn Write, proto: Proto, r: &RemoteReflect, v
                 render::write_step_pretty(w, proto, &step, verbose)?;
             }
             Err(e) => {
-                writeln!(w, "{} {}", format!("@{}", st.frame.offset).dimmed(), frame_line(proto, &st.frame.frame, verbose))?;
+                writeln!(
+                    w,
+                    "{} {}",
+                    format!("@{}", st.frame.offset).dimmed(),
+                    frame_line(proto, &st.frame.frame, verbose)
+                )?;
                 writeln!(w, "  {} {e}", "?".yellow())?;
             }
         }
     }
     match &r.eof {
-        Some(Ok(a)) => render::write_step_pretty(w, proto, &Step::Eof { outcome: Ok(a.clone()), sent: None }, verbose)?,
+        Some(Ok(a)) => render::write_step_pretty(
+            w,
+            proto,
+            &Step::Eof {
+                outcome: Ok(a.clone()),
+                sent: None,
+            },
+            verbose,
+        )?,
         Some(Err(e)) => writeln!(w, "{} {e}", "?".yellow())?,
         None => {}
     }
@@ -331,14 +381,31 @@ pub fn write_remote_pretty(w: &mut dyn Write, proto: Proto, r: &RemoteReflect, v
 fn write_remote_json(w: &mut dyn Write, proto: Proto, r: &RemoteReflect) -> io::Result<()> {
     for st in &r.steps {
         let v = match &st.action {
-            Ok(a) => render::step_json(proto, &Step::Frame { frame: st.frame.clone(), outcome: Ok(a.clone()), sent: None }),
+            Ok(a) => render::step_json(
+                proto,
+                &Step::Frame {
+                    frame: st.frame.clone(),
+                    outcome: Ok(a.clone()),
+                    sent: None,
+                },
+            ),
             Err(e) => json!({"event": "frame", "offset": st.frame.offset,
                 "frame": render::frame_json(proto, st.frame.offset, &st.frame.frame, &[]), "parse_error": e}),
         };
         writeln!(w, "{v}")?;
     }
     match &r.eof {
-        Some(Ok(a)) => writeln!(w, "{}", render::step_json(proto, &Step::Eof { outcome: Ok(a.clone()), sent: None }))?,
+        Some(Ok(a)) => writeln!(
+            w,
+            "{}",
+            render::step_json(
+                proto,
+                &Step::Eof {
+                    outcome: Ok(a.clone()),
+                    sent: None
+                }
+            )
+        )?,
         Some(Err(e)) => writeln!(w, "{}", json!({"event": "eof", "parse_error": e}))?,
         None => {}
     }
@@ -363,7 +430,9 @@ pub fn parse_arg_value(name: &str, v: &str) -> Result<Value> {
     if let Some(list) = v.strip_prefix("hexlist:") {
         let mut items = Vec::new();
         for h in list.split(',').filter(|s| !s.is_empty()) {
-            items.push(Value::Bytes(unhex(h).map_err(|e| bad(format!("{h}: {e}")))?));
+            items.push(Value::Bytes(
+                unhex(h).map_err(|e| bad(format!("{h}: {e}")))?,
+            ));
         }
         return Ok(Value::List(items));
     }
@@ -380,7 +449,8 @@ fn parse_commands(words: &[String]) -> Result<Vec<Cmd>> {
     for group in words.split(|w| w == "+") {
         let Some((name, rest)) = group.split_first() else {
             return Err(CmdError::Usage(
-                "error: empty command around `+` (expected COMMAND [NAME=VALUE ...] + COMMAND ...)".into(),
+                "error: empty command around `+` (expected COMMAND [NAME=VALUE ...] + COMMAND ...)"
+                    .into(),
             ));
         };
         if name.contains('=') {
@@ -406,7 +476,13 @@ fn parse_commands(words: &[String]) -> Result<Vec<Cmd>> {
 }
 
 /// `send`.
-pub fn send(global: &GlobalOpts, a: SendArgs, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+pub fn send(
+    global: &GlobalOpts,
+    a: SendArgs,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8> {
     if let Some(p) = global.proto {
         if p != Proto::P0006 {
             return Err(CmdError::Usage(format!(
@@ -423,7 +499,10 @@ pub fn send(global: &GlobalOpts, a: SendArgs, stdin: &mut dyn Read, out: &mut dy
             stdin.read_to_end(&mut b)?;
             Some(b)
         }
-        Some(p) => Some(std::fs::read(p).map_err(|e| CmdError::Usage(format!("error: cannot read {}: {e}", p.display())))?),
+        Some(p) => Some(
+            std::fs::read(p)
+                .map_err(|e| CmdError::Usage(format!("error: cannot read {}: {e}", p.display())))?,
+        ),
     };
     for e in &a.encodings {
         if !matches!(e.as_str(), "identity" | "zlib" | "zstd-8mb") {
@@ -431,24 +510,52 @@ pub fn send(global: &GlobalOpts, a: SendArgs, stdin: &mut dyn Read, out: &mut dy
         }
     }
     let mut stream = ClientStream::new(1);
-    let mut frames = vec![settings_frame(&mut stream, &a.encodings.iter().map(|e| e.as_bytes().to_vec()).collect::<Vec<_>>())];
+    let mut frames = vec![settings_frame(
+        &mut stream,
+        &a.encodings
+            .iter()
+            .map(|e| e.as_bytes().to_vec())
+            .collect::<Vec<_>>(),
+    )];
     for (i, c) in cmds.iter().enumerate() {
-        let args = if c.args.is_empty() { None } else { Some(Value::Dict(c.args.clone())) };
+        let args = if c.args.is_empty() {
+            None
+        } else {
+            Some(Value::Dict(c.args.clone()))
+        };
         let d = if i == 0 { data.as_deref() } else { None };
         frames.extend(
-            command_frames(&mut stream, 1 + 2 * i as u16, c.name.as_bytes(), args, None, d)
-                .map_err(|e| CmdError::Usage(format!("error: {e}")))?,
+            command_frames(
+                &mut stream,
+                1 + 2 * i as u16,
+                c.name.as_bytes(),
+                args,
+                None,
+                d,
+            )
+            .map_err(|e| CmdError::Usage(format!("error: {e}")))?,
         );
     }
     let mut body = Vec::new();
     for f in &frames {
-        f.encode_into(proto, &mut body).map_err(|e| CmdError::Usage(format!("error: {e}")))?;
+        f.encode_into(proto, &mut body)
+            .map_err(|e| CmdError::Usage(format!("error: {e}")))?;
     }
     let client = make_client(&a.remote, &a.url)?;
-    let endpoint_cmd = if cmds.len() > 1 { "multirequest" } else { cmds[0].name.as_str() };
+    let endpoint_cmd = if cmds.len() > 1 {
+        "multirequest"
+    } else {
+        cmds[0].name.as_str()
+    };
     let url = client.target.command_url(proto, a.rw, endpoint_cmd);
     if a.remote.dry_run {
-        write_request(out, proto, &crate::client::redact(&url), &a.remote.headers, &body)?;
+        write_request(
+            out,
+            proto,
+            &crate::client::redact(&url),
+            &a.remote.headers,
+            &body,
+        )?;
         return Ok(0);
     }
     if a.remote.curl {
@@ -457,14 +564,21 @@ pub fn send(global: &GlobalOpts, a: SendArgs, stdin: &mut dyn Read, out: &mut dy
     }
     let reply = client.post_frames(&url, proto, body)?;
     if !reply.is_ok() {
-        return Err(http_error(&reply, &format!("POST {}", crate::client::redact(&url))));
+        return Err(http_error(
+            &reply,
+            &format!("POST {}", crate::client::redact(&url)),
+        ));
     }
     let ct = reply.header("content-type").unwrap_or("");
     if ct != proto.table().media_type {
         let text = String::from_utf8_lossy(&reply.body);
         return Err(CmdError::Http(format!(
             "error: the server answered with {} instead of frames: {}",
-            if ct.is_empty() { "no content type".to_string() } else { ct.to_string() },
+            if ct.is_empty() {
+                "no content type".to_string()
+            } else {
+                ct.to_string()
+            },
             text.trim_end()
         )));
     }
@@ -474,7 +588,8 @@ pub fn send(global: &GlobalOpts, a: SendArgs, stdin: &mut dyn Read, out: &mut dy
     } else {
         write_send_pretty(out, proto, &decoded, global.verbose > 0)?;
     }
-    let failed = decoded.requests.iter().any(|r| r.status() != "ok") || !decoded.problems.is_empty();
+    let failed =
+        decoded.requests.iter().any(|r| r.status() != "ok") || !decoded.problems.is_empty();
     Ok(if failed { 4 } else { 0 })
 }
 
@@ -491,7 +606,11 @@ pub fn node_aware(v: &Value) -> Value {
         Value::List(x) => Value::List(x.iter().map(node_aware).collect()),
         Value::Tuple(x) => Value::Tuple(x.iter().map(node_aware).collect()),
         Value::Set(x) => Value::Set(x.iter().map(node_aware).collect()),
-        Value::Dict(d) => Value::Dict(d.iter().map(|(k, v)| (node_aware(k), node_aware(v))).collect()),
+        Value::Dict(d) => Value::Dict(
+            d.iter()
+                .map(|(k, v)| (node_aware(k), node_aware(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -502,18 +621,36 @@ fn text_of(v: &Value) -> String {
         Value::List(x) => format!("[{}]", x.iter().map(text_of).collect::<Vec<_>>().join(", ")),
         Value::Dict(d) => format!(
             "{{{}}}",
-            d.iter().map(|(k, v)| format!("{}: {}", text_of(k), text_of(v))).collect::<Vec<_>>().join(", ")
+            d.iter()
+                .map(|(k, v)| format!("{}: {}", text_of(k), text_of(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => render::value_text(other),
     }
 }
 
-fn write_send_pretty(w: &mut dyn Write, proto: Proto, d: &DecodedResponse, verbose: bool) -> io::Result<()> {
+fn write_send_pretty(
+    w: &mut dyn Write,
+    proto: Proto,
+    d: &DecodedResponse,
+    verbose: bool,
+) -> io::Result<()> {
     for (l, dp) in d.frames.iter().zip(&d.decoded_payloads) {
-        writeln!(w, "{} {}", format!("@{}", l.offset).dimmed(), frame_line(proto, &l.frame, verbose))?;
+        writeln!(
+            w,
+            "{} {}",
+            format!("@{}", l.offset).dimmed(),
+            frame_line(proto, &l.frame, verbose)
+        )?;
         if let Some(p) = dp {
             if p != &l.frame.payload {
-                writeln!(w, "    decoded {} bytes: {}", p.len(), escape_bytes(&p[..p.len().min(200)]))?;
+                writeln!(
+                    w,
+                    "    decoded {} bytes: {}",
+                    p.len(),
+                    escape_bytes(&p[..p.len().min(200)])
+                )?;
             }
         }
     }
@@ -522,7 +659,11 @@ fn write_send_pretty(w: &mut dyn Write, proto: Proto, d: &DecodedResponse, verbo
     }
     for r in &d.requests {
         let status = r.status();
-        let st = if status == "ok" { status.green().bold() } else { status.red().bold() };
+        let st = if status == "ok" {
+            status.green().bold()
+        } else {
+            status.red().bold()
+        };
         writeln!(w, "request {}: {st}", r.request_id)?;
         if let Some(Value::Dict(m)) = r.values.first() {
             for (k, v) in m {
@@ -576,7 +717,11 @@ fn write_send_json(w: &mut dyn Write, d: &DecodedResponse) -> io::Result<()> {
             })
         })
         .collect();
-    let encodings: Vec<serde_json::Value> = d.encodings.iter().map(|(s, e)| json!({"stream_id": s, "encoding": e})).collect();
+    let encodings: Vec<serde_json::Value> = d
+        .encodings
+        .iter()
+        .map(|(s, e)| json!({"stream_id": s, "encoding": e}))
+        .collect();
     writeln!(
         w,
         "{}",
@@ -604,7 +749,10 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
             return Ok(3);
         }
     };
-    ok(out, format!("{url} answers (HTTP {} on GET /)", root.status))?;
+    ok(
+        out,
+        format!("{url} answers (HTTP {} on GET /)", root.status),
+    )?;
     // 2. /api/
     let listing = client.get("api/")?;
     let text = String::from_utf8_lossy(&listing.body).into_owned();
@@ -616,7 +764,12 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
         )?;
         return Ok(4);
     }
-    let apis: Vec<&str> = text.lines().skip(1).map(str::trim).filter(|l| !l.is_empty()).collect();
+    let apis: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     ok(out, format!("/api/ lists: {}", apis.join(", ")))?;
     // 3. http-v2
     let api = if apis.contains(&"exp-http-v2-0003") {
@@ -627,7 +780,10 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
         bad(
             out,
             "the HTTP version 2 API (exp-http-v2-*) is not enabled".into(),
-            &["--config experimental.web.api.http-v2=true", "or in .hg/hgrc:  [experimental]  web.api.http-v2 = true"],
+            &[
+                "--config experimental.web.api.http-v2=true",
+                "or in .hg/hgrc:  [experimental]  web.api.http-v2 = true",
+            ],
         )?;
         return Ok(4);
     };
@@ -640,7 +796,13 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
             return Ok(4);
         }
     };
-    ok(out, format!("protocol revision {proto} ({}; {why})", proto.table().media_type))?;
+    ok(
+        out,
+        format!(
+            "protocol revision {proto} ({}; {why})",
+            proto.table().media_type
+        ),
+    )?;
     // 5. debugreflect on ro/
     let ro = client.command_url_for(proto, false);
     let r = client.post_frames(&ro, proto, Vec::new())?;
@@ -653,7 +815,10 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
             bad(
                 out,
                 "debugreflect is disabled (404 debugreflect service not available)".into(),
-                &["--config experimental.web.api.debugreflect=true", "or in .hg/hgrc:  [experimental]  web.api.debugreflect = true"],
+                &[
+                    "--config experimental.web.api.debugreflect=true",
+                    "or in .hg/hgrc:  [experimental]  web.api.debugreflect = true",
+                ],
             )?;
             false
         }
@@ -666,7 +831,14 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
             false
         }
         s => {
-            bad(out, format!("ro/debugreflect answers HTTP {s}: {}", String::from_utf8_lossy(&r.body).trim()), &[])?;
+            bad(
+                out,
+                format!(
+                    "ro/debugreflect answers HTTP {s}: {}",
+                    String::from_utf8_lossy(&r.body).trim()
+                ),
+                &[],
+            )?;
             false
         }
     };
@@ -675,11 +847,21 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
     let r = client.post_frames(&rw, proto, Vec::new())?;
     match r.status {
         200 => ok(out, "rw/ is allowed (push permission)".into())?,
-        404 if !reflect_ok => writeln!(out, "{} rw/ not checked (debugreflect is disabled)", "-".dimmed())?,
+        404 if !reflect_ok => writeln!(
+            out,
+            "{} rw/ not checked (debugreflect is disabled)",
+            "-".dimmed()
+        )?,
         401 | 403 => bad(
             out,
-            format!("rw/ is refused (HTTP {} {}): no push permission (only needed for rw/ commands)", r.status, r.reason),
-            &["--config web.allow-push=* --config web.push_ssl=false (plain HTTP)", "or in .hg/hgrc:  [web]  allow-push = *  push_ssl = false"],
+            format!(
+                "rw/ is refused (HTTP {} {}): no push permission (only needed for rw/ commands)",
+                r.status, r.reason
+            ),
+            &[
+                "--config web.allow-push=* --config web.push_ssl=false (plain HTTP)",
+                "or in .hg/hgrc:  [web]  allow-push = *  push_ssl = false",
+            ],
         )?,
         s => bad(out, format!("rw/debugreflect answers HTTP {s}"), &[])?,
     }
@@ -692,8 +874,12 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
         p if p == Proto::P0002 => "1 1 stream-begin command-name eos heads",
         _ => "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
     };
-    let frame = crate::human::parse_human(proto, line).map_err(|e| CmdError::Usage(e.render()))?.frame;
-    let body = frame.encode(proto).map_err(|e| CmdError::Usage(e.to_string()))?;
+    let frame = crate::human::parse_human(proto, line)
+        .map_err(|e| CmdError::Usage(e.render()))?
+        .frame;
+    let body = frame
+        .encode(proto)
+        .map_err(|e| CmdError::Usage(e.to_string()))?;
     let r = client.post_frames(&ro, proto, body.clone())?;
     let local = reflect_bytes(proto, &body);
     match (r.status, local) {
@@ -702,12 +888,23 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
             Ok(0)
         }
         (200, Ok(l)) => {
-            bad(out, "a test frame is reflected differently from the local reactor's prediction:".into(), &[])?;
+            bad(
+                out,
+                "a test frame is reflected differently from the local reactor's prediction:".into(),
+                &[],
+            )?;
             write_diff(out, &l, &r.body)?;
             Ok(1)
         }
         (s, _) => {
-            bad(out, format!("the test frame got HTTP {s}: {}", String::from_utf8_lossy(&r.body).trim()), &[])?;
+            bad(
+                out,
+                format!(
+                    "the test frame got HTTP {s}: {}",
+                    String::from_utf8_lossy(&r.body).trim()
+                ),
+                &[],
+            )?;
             Ok(4)
         }
     }
@@ -725,11 +922,23 @@ mod tests {
 
     #[test]
     fn send_commands_parse() {
-        let c = parse_commands(&["heads".into(), "+".into(), "known".into(), "nodes=hexlist:00,ff".into()]).unwrap();
+        let c = parse_commands(&[
+            "heads".into(),
+            "+".into(),
+            "known".into(),
+            "nodes=hexlist:00,ff".into(),
+        ])
+        .unwrap();
         assert_eq!(c.len(), 2);
-        assert_eq!(c[1].args[0].1, Value::List(vec![Value::bytes(vec![0]), Value::bytes(vec![0xff])]));
+        assert_eq!(
+            c[1].args[0].1,
+            Value::List(vec![Value::bytes(vec![0]), Value::bytes(vec![0xff])])
+        );
         assert!(parse_commands(&["a=b".into()]).is_err());
         assert!(parse_commands(&["heads".into(), "x".into()]).is_err());
-        assert_eq!(parse_arg_value("n", "cbor:[1]").unwrap(), Value::List(vec![Value::Int(1)]));
+        assert_eq!(
+            parse_arg_value("n", "cbor:[1]").unwrap(),
+            Value::List(vec![Value::Int(1)])
+        );
     }
 }

@@ -36,17 +36,35 @@ use crate::replay::{run_script, Exec, RunOptions, Shorthand};
 /// Meta-commands with a one-line description.
 pub const META: &[(&str, &str)] = &[
     (":help", "this list"),
-    (":proto", "P: switch protocol revision (0001, 0002, 0006); resets"),
+    (
+        ":proto",
+        "P: switch protocol revision (0001, 0002, 0006); resets",
+    ),
     (":target", "URL|local: where frames go"),
     (":reset", "a fresh reactor (drops the current request)"),
-    (":eof", "end of input: what a half-duplex reactor releases; starts a new request"),
-    (":defer", "on|off: buffer responses until :eof (half-duplex)"),
-    (":respond", "ID|COMMAND TEXT: canned response (text, @FILE, cbor:LITERAL, error:TEXT)"),
+    (
+        ":eof",
+        "end of input: what a half-duplex reactor releases; starts a new request",
+    ),
+    (
+        ":defer",
+        "on|off: buffer responses until :eof (half-duplex)",
+    ),
+    (
+        ":respond",
+        "ID|COMMAND TEXT: canned response (text, @FILE, cbor:LITERAL, error:TEXT)",
+    ),
     (":show", "the frames of the current request, decoded"),
     (":hex", "the current request body as hex"),
-    (":send", "server target: post the queued frames to debugreflect"),
+    (
+        ":send",
+        "server target: post the queued frames to debugreflect",
+    ),
     (":reflect", "same as :send"),
-    (":run", "COMMAND [NAME=VALUE ...]: run a real command on the server (as `send`)"),
+    (
+        ":run",
+        "COMMAND [NAME=VALUE ...]: run a real command on the server (as `send`)",
+    ),
     (":save", "FILE: write the session as a replay script"),
     (":load", "FILE: run a script's lines here"),
     (":quit", "leave (also Ctrl-D)"),
@@ -144,10 +162,16 @@ pub fn complete_line(shared: &Shared, line: &str, pos: usize) -> (usize, Vec<Str
         Some(":defer") => return (start, out(pairs(["on", "off"], word))),
         Some(":target") => return (start, out(pairs(["local", "http://127.0.0.1:8000/"], word))),
         Some(":run") if field == 1 => {
-            return (start, out(pairs(shared.commands.iter().map(|s| s.as_str()), word)))
+            return (
+                start,
+                out(pairs(shared.commands.iter().map(|s| s.as_str()), word)),
+            )
         }
         Some("cmd") if field == 1 => {
-            return (start, out(pairs(shared.commands.iter().map(|s| s.as_str()), word)))
+            return (
+                start,
+                out(pairs(shared.commands.iter().map(|s| s.as_str()), word)),
+            )
         }
         _ => {}
     }
@@ -158,7 +182,10 @@ pub fn complete_line(shared: &Shared, line: &str, pos: usize) -> (usize, Vec<Str
     };
     let (tf, ff) = if t.has_streams { (3, 4) } else { (0, 1) };
     if t.has_streams && field == 2 {
-        return (item_start, out(pairs(t.stream_flags.iter().map(|f| f.name), item)));
+        return (
+            item_start,
+            out(pairs(t.stream_flags.iter().map(|f| f.name), item)),
+        );
     }
     if field == tf {
         return (start, out(pairs(t.types.iter().map(|d| d.name), word)));
@@ -178,7 +205,12 @@ pub fn complete_line(shared: &Shared, line: &str, pos: usize) -> (usize, Vec<Str
 impl Completer for ReplHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let (start, _) = word_at(line, pos);
         let word = &line[start..pos];
         // file paths after @ and for :save / :load
@@ -206,7 +238,10 @@ impl Completer for ReplHelper {
 /// The fields still to type, as a hint.
 pub fn hint_for(proto: Proto, line: &str) -> Option<String> {
     if line.is_empty() || line.starts_with(':') {
-        if let Some(m) = META.iter().find(|(m, _)| m.starts_with(line) && *m != line && !line.is_empty()) {
+        if let Some(m) = META
+            .iter()
+            .find(|(m, _)| m.starts_with(line) && *m != line && !line.is_empty())
+        {
             return Some(m.0[line.len()..].to_string());
         }
         if let Some((_, d)) = META.iter().find(|(m, _)| line.trim_end() == *m) {
@@ -215,24 +250,40 @@ pub fn hint_for(proto: Proto, line: &str) -> Option<String> {
         return None;
     }
     if line == "cmd" || line == "cmd " {
-        return Some(if line.ends_with(' ') { "NAME [ARG=VALUE ...]" } else { " NAME [ARG=VALUE ...]" }.into());
+        return Some(
+            if line.ends_with(' ') {
+                "NAME [ARG=VALUE ...]"
+            } else {
+                " NAME [ARG=VALUE ...]"
+            }
+            .into(),
+        );
     }
     if line.starts_with("cmd ") {
         return None;
     }
     let names: &[&str] = if proto.table().has_streams {
-        &["<request-id>", "<stream-id>", "<stream-flags>", "<type>", "<flags>", "<payload>"]
+        &[
+            "<request-id>",
+            "<stream-id>",
+            "<stream-flags>",
+            "<type>",
+            "<flags>",
+            "<payload>",
+        ]
     } else {
         &["<type>", "<flags>", "<payload>"]
     };
-    let typed = line.split(' ').count();
-    if typed > names.len() {
+    // Fields already begun; when the line ends with a space the next field
+    // is still to type.
+    let mut typed = line.split(' ').count();
+    if line.ends_with(' ') {
+        typed -= 1;
+    }
+    if typed >= names.len() {
         return None;
     }
-    let rest = &names[typed.min(names.len())..];
-    if rest.is_empty() {
-        return None;
-    }
+    let rest = &names[typed..];
     let sep = if line.ends_with(' ') { "" } else { " " };
     Some(format!("{sep}{}", rest.join(" ")))
 }
@@ -254,7 +305,11 @@ impl Highlighter for ReplHelper {
             return Cow::Borrowed(line);
         }
         let proto = shared.proto;
-        let (tf, ff) = if proto.table().has_streams { (3, 4) } else { (0, 1) };
+        let (tf, ff) = if proto.table().has_streams {
+            (3, 4)
+        } else {
+            (0, 1)
+        };
         let parts: Vec<&str> = line.splitn(ff + 2, ' ').collect();
         let mut out = String::with_capacity(line.len() + 32);
         for (i, p) in parts.iter().enumerate() {
@@ -263,12 +318,22 @@ impl Highlighter for ReplHelper {
             }
             if i == tf && i + 1 < parts.len() {
                 let ok = proto.type_by_name(p).is_some() || p.parse::<u8>().is_ok_and(|n| n < 16);
-                out.push_str(&if ok { p.cyan().to_string() } else { p.red().to_string() });
+                out.push_str(&if ok {
+                    p.cyan().to_string()
+                } else {
+                    p.red().to_string()
+                });
             } else if i == ff && i + 1 < parts.len() {
                 let ty = parts.get(tf).copied().unwrap_or("");
                 let valid = proto.type_by_name(ty).map(|d| d.flags).unwrap_or(&[]);
-                let ok = p.split('|').all(|f| valid.iter().any(|n| n.name == f) || f.parse::<u8>().is_ok());
-                out.push_str(&if ok { p.cyan().to_string() } else { p.red().to_string() });
+                let ok = p
+                    .split('|')
+                    .all(|f| valid.iter().any(|n| n.name == f) || f.parse::<u8>().is_ok());
+                out.push_str(&if ok {
+                    p.cyan().to_string()
+                } else {
+                    p.red().to_string()
+                });
             } else {
                 out.push_str(p);
             }
@@ -291,7 +356,9 @@ impl Highlighter for ReplHelper {
 
 /// Whether a `cbor:` literal's brackets are still open (outside quotes).
 pub fn brackets_open(line: &str) -> bool {
-    let Some(i) = line.find("cbor:") else { return false };
+    let Some(i) = line.find("cbor:") else {
+        return false;
+    };
     let mut depth = 0i32;
     let mut quote: Option<char> = None;
     let mut escaped = false;
@@ -330,7 +397,7 @@ impl Helper for ReplHelper {}
 
 enum Target {
     Local,
-    Url { client: Client, url: String },
+    Url { client: Box<Client>, url: String },
 }
 
 /// The session state behind the prompt.
@@ -361,7 +428,13 @@ pub enum Flow {
 }
 
 impl Repl {
-    pub fn new(proto: Proto, remote: RemoteOpts, verbose: bool, interactive: bool, color: bool) -> Repl {
+    pub fn new(
+        proto: Proto,
+        remote: RemoteOpts,
+        verbose: bool,
+        interactive: bool,
+        color: bool,
+    ) -> Repl {
         let shared = Rc::new(RefCell::new(Shared {
             proto,
             commands: KNOWN_COMMANDS.iter().map(|s| s.to_string()).collect(),
@@ -404,7 +477,11 @@ impl Repl {
     }
 
     fn responder(&self) -> Result<Responder, CmdError> {
-        let specs: Vec<String> = self.respond.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let specs: Vec<String> = self
+            .respond
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         parse_responder(self.proto, &specs)
     }
 
@@ -481,7 +558,8 @@ impl Repl {
                 let verbose = self.verbose;
                 for f in frames {
                     let mut b = Vec::new();
-                    f.encode_into(proto, &mut b).map_err(|e| CmdError::Usage(e.to_string()))?;
+                    f.encode_into(proto, &mut b)
+                        .map_err(|e| CmdError::Usage(e.to_string()))?;
                     self.request_frames.push(f);
                     self.dec.feed(&b);
                     let mut err = None;
@@ -499,10 +577,18 @@ impl Repl {
             }
             Target::Url { .. } => {
                 for f in frames {
-                    writeln!(out, "queued {}", render::frame_line(self.proto, &f, self.verbose))?;
+                    writeln!(
+                        out,
+                        "queued {}",
+                        render::frame_line(self.proto, &f, self.verbose)
+                    )?;
                     self.request_frames.push(f);
                 }
-                writeln!(out, "{}", "(:send posts the queued frames as one request)".dimmed())?;
+                writeln!(
+                    out,
+                    "{}",
+                    "(:send posts the queued frames as one request)".dimmed()
+                )?;
             }
         }
         Ok(Flow::Continue)
@@ -537,13 +623,21 @@ impl Repl {
             }
             "reset" => {
                 self.fresh_request();
-                writeln!(out, "a fresh reactor (state {})", self.session.reactor.state())?;
+                writeln!(
+                    out,
+                    "a fresh reactor (state {})",
+                    self.session.reactor.state()
+                )?;
             }
             "defer" => {
                 self.defer = match arg {
                     "on" => true,
                     "off" => false,
-                    _ => return Err(CmdError::Usage(format!("error: :defer takes on or off, not {arg:?}"))),
+                    _ => {
+                        return Err(CmdError::Usage(format!(
+                            "error: :defer takes on or off, not {arg:?}"
+                        )))
+                    }
                 };
                 self.fresh_request();
                 self.script.push(format!("defer {arg}"));
@@ -584,11 +678,15 @@ impl Repl {
             "send" | "reflect" => self.send(out)?,
             "run" => {
                 let Target::Url { url, .. } = &self.target else {
-                    return Err(CmdError::Usage("error: :run needs a server target (:target URL)".into()));
+                    return Err(CmdError::Usage(
+                        "error: :run needs a server target (:target URL)".into(),
+                    ));
                 };
                 let words: Vec<String> = arg.split_whitespace().map(String::from).collect();
                 if words.is_empty() {
-                    return Err(CmdError::Usage("error: :run COMMAND [NAME=VALUE ...]".into()));
+                    return Err(CmdError::Usage(
+                        "error: :run COMMAND [NAME=VALUE ...]".into(),
+                    ));
                 }
                 let args = SendArgs {
                     url: url.clone(),
@@ -616,7 +714,9 @@ impl Repl {
                 let hint = crate::human::did_you_mean(other, names.into_iter())
                     .map(|s| format!(" (did you mean :{s}?)"))
                     .unwrap_or_default();
-                return Err(CmdError::Usage(format!("error: unknown command :{other}{hint}; :help lists them")));
+                return Err(CmdError::Usage(format!(
+                    "error: unknown command :{other}{hint}; :help lists them"
+                )));
             }
         }
         Ok(Flow::Continue)
@@ -645,7 +745,11 @@ impl Repl {
         self.script.append(&mut self.request_lines);
         self.script.append(&mut self.pending);
         self.fresh_request();
-        writeln!(out, "{}", "(a new request starts with a fresh reactor)".dimmed())?;
+        writeln!(
+            out,
+            "{}",
+            "(a new request starts with a fresh reactor)".dimmed()
+        )?;
         Ok(())
     }
 
@@ -666,8 +770,11 @@ impl Repl {
         if p == Proto::P0006 {
             let mut stream = crate::request::ClientStream::new(1);
             let mut body = Vec::new();
-            let _ = crate::request::settings_frame(&mut stream, &[b"identity".to_vec()]).encode_into(p, &mut body);
-            if let Ok(fs) = crate::request::command_frames(&mut stream, 1, b"capabilities", None, None, None) {
+            let _ = crate::request::settings_frame(&mut stream, &[b"identity".to_vec()])
+                .encode_into(p, &mut body);
+            if let Ok(fs) =
+                crate::request::command_frames(&mut stream, 1, b"capabilities", None, None, None)
+            {
                 for f in fs {
                     let _ = f.encode_into(p, &mut body);
                 }
@@ -675,13 +782,18 @@ impl Repl {
             let url = client.target.command_url(p, false, "capabilities");
             if let Ok(reply) = client.post_frames(&url, p, body) {
                 let d = crate::response::decode_response(&reply.body);
-                if let Some(crate::value::Value::Dict(caps)) = d.requests.first().and_then(|r| r.objects().first()) {
+                if let Some(crate::value::Value::Dict(caps)) =
+                    d.requests.first().and_then(|r| r.objects().first())
+                {
                     if let Some(crate::value::Value::Dict(cmds)) =
                         crate::value::dict_get(caps, &crate::value::Value::bytes("commands"))
                     {
                         let names: Vec<String> = cmds
                             .iter()
-                            .filter_map(|(k, _)| k.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned()))
+                            .filter_map(|(k, _)| {
+                                k.as_bytes()
+                                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                            })
                             .collect();
                         if !names.is_empty() {
                             writeln!(out, "server commands: {}", names.join(", "))?;
@@ -692,7 +804,7 @@ impl Repl {
             }
         }
         self.target = Target::Url {
-            client,
+            client: Box::new(client),
             url: arg.to_string(),
         };
         self.fresh_request();
@@ -701,7 +813,9 @@ impl Repl {
 
     fn send(&mut self, out: &mut dyn Write) -> Result<(), CmdError> {
         let Target::Url { url, .. } = &self.target else {
-            return Err(CmdError::Usage("error: :send needs a server target (:target URL); locally use :eof".into()));
+            return Err(CmdError::Usage(
+                "error: :send needs a server target (:target URL); locally use :eof".into(),
+            ));
         };
         let body = self.body();
         let g = GlobalOpts {
@@ -710,7 +824,19 @@ impl Repl {
             verbose: self.verbose as u8,
         };
         let mut err = Vec::new();
-        let r = crate::remote::reflect_remote(&g, &url.clone(), false, false, false, false, &self.remote, None, body, out, &mut err);
+        let r = crate::remote::reflect_remote(
+            &g,
+            &url.clone(),
+            false,
+            false,
+            false,
+            false,
+            &self.remote,
+            None,
+            body,
+            out,
+            &mut err,
+        );
         out.write_all(&err)?;
         r?;
         self.request_lines.push("eof".into());
@@ -750,10 +876,18 @@ impl Repl {
             keep_outputs: false,
             check: true,
         };
-        let report = run_script(arg, io::Cursor::new(skeleton.as_bytes()), &exec, Some(self.proto), &opts, |_| {})
-            .map_err(|e| CmdError::Usage(format!("error: {e}")))?;
+        let report = run_script(
+            arg,
+            io::Cursor::new(skeleton.as_bytes()),
+            &exec,
+            Some(self.proto),
+            &opts,
+            |_| {},
+        )
+        .map_err(|e| CmdError::Usage(format!("error: {e}")))?;
         let text = report.updated.unwrap_or(skeleton);
-        std::fs::write(arg, text).map_err(|e| CmdError::Usage(format!("error: cannot write {arg}: {e}")))?;
+        std::fs::write(arg, text)
+            .map_err(|e| CmdError::Usage(format!("error: cannot write {arg}: {e}")))?;
         writeln!(
             out,
             "saved {} request(s), {} frame(s) to {arg} (check it with: hgframe replay {arg})",
@@ -763,7 +897,8 @@ impl Repl {
     }
 
     fn load(&mut self, arg: &str, out: &mut dyn Write) -> Result<Flow, CmdError> {
-        let f = std::fs::File::open(arg).map_err(|e| CmdError::Usage(format!("error: cannot open {arg}: {e}")))?;
+        let f = std::fs::File::open(arg)
+            .map_err(|e| CmdError::Usage(format!("error: cannot open {arg}: {e}")))?;
         for l in crate::script::read_lines(arg.to_string(), io::BufReader::new(f)) {
             let l = l.map_err(|e| CmdError::Usage(e.to_string()))?;
             use crate::script::Item;
@@ -804,7 +939,13 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8, CmdE
     let interactive = std::io::stdin().is_terminal() && io.stdout_is_terminal;
     let color = colored::control::SHOULD_COLORIZE.should_colorize();
     let proto = global.proto.unwrap_or(Proto::P0006);
-    let mut repl = Repl::new(proto, a.remote.clone(), global.verbose > 0, interactive, color);
+    let mut repl = Repl::new(
+        proto,
+        a.remote.clone(),
+        global.verbose > 0,
+        interactive,
+        color,
+    );
     if let Some(url) = &a.url {
         if let Err(e) = repl.set_target(url, io.stdout) {
             writeln!(io.stderr, "{e}")?;
@@ -841,7 +982,8 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8, CmdE
         .map_err(|e| CmdError::Usage(e.to_string()))?
         .build();
     let mut rl: Editor<ReplHelper, rustyline::history::DefaultHistory> =
-        Editor::with_config(config).map_err(|e| CmdError::Usage(format!("error: cannot start the line editor: {e}")))?;
+        Editor::with_config(config)
+            .map_err(|e| CmdError::Usage(format!("error: cannot start the line editor: {e}")))?;
     rl.set_helper(Some(ReplHelper::new(repl.shared())));
     let hist = history_path();
     if let Some(h) = &hist {
@@ -895,21 +1037,41 @@ mod tests {
     #[test]
     fn completes_by_field() {
         let s = shared(Proto::P0006);
-        assert_eq!(complete_line(&s, "1 1 stream-begin command-re", 27).1, vec!["command-request", "command-response"]);
-        assert_eq!(complete_line(&s, "1 1 0 command-request ne", 24).1, vec!["new"]);
-        assert_eq!(complete_line(&s, "1 1 0 command-request new|m", 27), (26, vec!["more".to_string()]));
-        assert_eq!(complete_line(&s, "1 1 stream-b", 12).1, vec!["stream-begin"]);
+        assert_eq!(
+            complete_line(&s, "1 1 stream-begin command-re", 27).1,
+            vec!["command-request", "command-response"]
+        );
+        assert_eq!(
+            complete_line(&s, "1 1 0 command-request ne", 24).1,
+            vec!["new"]
+        );
+        assert_eq!(
+            complete_line(&s, "1 1 0 command-request new|m", 27),
+            (26, vec!["more".to_string()])
+        );
+        assert_eq!(
+            complete_line(&s, "1 1 stream-b", 12).1,
+            vec!["stream-begin"]
+        );
         assert_eq!(complete_line(&s, ":ta", 3).1, vec![":target"]);
         assert_eq!(complete_line(&s, "cmd he", 6).1, vec!["heads"]);
         let s1 = shared(Proto::P0001);
-        assert_eq!(complete_line(&s1, "command-name have-a", 19).1, vec!["have-args"]);
+        assert_eq!(
+            complete_line(&s1, "command-name have-a", 19).1,
+            vec!["have-args"]
+        );
     }
 
     #[test]
     fn hints_and_brackets() {
-        assert_eq!(hint_for(Proto::P0006, "1 1 ").as_deref(), Some("<stream-flags> <type> <flags> <payload>"));
+        assert_eq!(
+            hint_for(Proto::P0006, "1 1 ").as_deref(),
+            Some("<stream-flags> <type> <flags> <payload>")
+        );
         assert_eq!(hint_for(Proto::P0006, ":sa").as_deref(), Some("ve"));
         assert!(brackets_open("1 1 0 command-request new cbor:{b'name': ["));
-        assert!(!brackets_open("1 1 0 command-request new cbor:{b'n[ame': 1}"));
+        assert!(!brackets_open(
+            "1 1 0 command-request new cbor:{b'n[ame': 1}"
+        ));
     }
 }

@@ -36,11 +36,17 @@ pub enum Exec<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum Fatal {
     #[error("{0}")]
-    Parse(#[from] ScriptError),
+    Parse(Box<ScriptError>),
     #[error("{0}")]
     Transport(String),
     #[error("{0}")]
     Http(String),
+}
+
+impl From<ScriptError> for Fatal {
+    fn from(e: ScriptError) -> Self {
+        Fatal::Parse(Box::new(e))
+    }
 }
 
 /// A mismatch or failed assertion.
@@ -142,7 +148,10 @@ impl Shorthand {
         // 0001/0002: command-name, then one command-argument per argument.
         let mut frames = Vec::new();
         let flags = if pairs.is_empty() { 0x1 } else { 0x2 };
-        frames.push(self.stream.make_frame(id, 1, flags, name.as_bytes().to_vec()));
+        frames.push(
+            self.stream
+                .make_frame(id, 1, flags, name.as_bytes().to_vec()),
+        );
         let n = pairs.len();
         for (i, (k, v)) in pairs.into_iter().enumerate() {
             let (Some(k), Some(v)) = (k.as_bytes(), v.as_bytes()) else {
@@ -153,7 +162,10 @@ impl Shorthand {
             p.extend_from_slice(&(v.len() as u16).to_le_bytes());
             p.extend_from_slice(k);
             p.extend_from_slice(v);
-            frames.push(self.stream.make_frame(id, 2, if i + 1 == n { 0x2 } else { 0 }, p));
+            frames.push(
+                self.stream
+                    .make_frame(id, 2, if i + 1 == n { 0x2 } else { 0 }, p),
+            );
         }
         if !proto.table().has_streams {
             for f in &mut frames {
@@ -245,7 +257,9 @@ fn run_request(
                             .iter()
                             .position(|r| r.contains(&(rs.frame.offset as usize)))
                             .unwrap_or(n - 1);
-                        steps[i].actual.push(String::from_utf8_lossy(&rs.raw).into_owned());
+                        steps[i]
+                            .actual
+                            .push(String::from_utf8_lossy(&rs.raw).into_owned());
                         if let Ok(a) = &rs.action {
                             steps[i].actions.push(a.clone());
                         }
@@ -263,7 +277,11 @@ fn run_request(
                     Ok(())
                 }
                 _ => Err(Fatal::Http(
-                    crate::remote::http_error(&reply, &format!("POST {}", crate::client::redact(&url))).to_string(),
+                    crate::remote::http_error(
+                        &reply,
+                        &format!("POST {}", crate::client::redact(&url)),
+                    )
+                    .to_string(),
                 )),
             }
         }
@@ -279,7 +297,9 @@ fn collect(proto: Proto, s: Step, st: &mut StepRec, failed: &mut bool) {
         // A frame's line is its (action, meta) as debugreflect prints it.
         Step::Frame { outcome, sent, .. } => {
             let json = match &outcome {
-                Ok(a) if !matches!(a, Action::SendFrames(_)) => Some(json_line(proto, &a.as_tuple())),
+                Ok(a) if !matches!(a, Action::SendFrames(_)) => {
+                    Some(json_line(proto, &a.as_tuple()))
+                }
                 _ => None,
             };
             (outcome, sent, json)
@@ -310,7 +330,8 @@ fn collect(proto: Proto, s: Step, st: &mut StepRec, failed: &mut bool) {
     }
     if let Some(c) = sent {
         for f in &c.frames {
-            st.actual.push(format!("sent: {}", crate::human::to_human(proto, f)));
+            st.actual
+                .push(format!("sent: {}", crate::human::to_human(proto, f)));
             st.sent.push(f.clone());
         }
         if c.crash.is_some() {
@@ -321,15 +342,26 @@ fn collect(proto: Proto, s: Step, st: &mut StepRec, failed: &mut bool) {
 
 fn check_assert(proto: Proto, a: &Assertion, st: &StepRec, status: u16) -> Option<String> {
     match a {
-        Assertion::Status(want) => (status != *want).then(|| format!("expected status {want}, got {status}")),
+        Assertion::Status(want) => {
+            (status != *want).then(|| format!("expected status {want}, got {status}"))
+        }
         Assertion::Action(name) => {
             let got: Vec<&str> = st.actions.iter().map(|a| a.name()).collect();
             if got.last() == Some(&name.as_str()) {
                 None
             } else if status != 200 {
-                Some(format!("expected action {name}, but the request got HTTP {status}"))
+                Some(format!(
+                    "expected action {name}, but the request got HTTP {status}"
+                ))
             } else {
-                Some(format!("expected action {name}, got {}", if got.is_empty() { "none".into() } else { got.join(", ") }))
+                Some(format!(
+                    "expected action {name}, got {}",
+                    if got.is_empty() {
+                        "none".into()
+                    } else {
+                        got.join(", ")
+                    }
+                ))
             }
         }
         Assertion::Error(text) => {
@@ -337,16 +369,22 @@ fn check_assert(proto: Proto, a: &Assertion, st: &StepRec, status: u16) -> Optio
                 .actions
                 .iter()
                 .filter_map(|a| match a {
-                    Action::Error { message } => Some(String::from_utf8_lossy(message).into_owned()),
+                    Action::Error { message } => {
+                        Some(String::from_utf8_lossy(message).into_owned())
+                    }
                     _ => None,
                 })
                 .collect();
             if msgs.iter().any(|m| m.contains(text.as_str())) {
                 None
             } else if msgs.is_empty() {
-                Some(format!("expected an error containing {text:?}, got no error action"))
+                Some(format!(
+                    "expected an error containing {text:?}, got no error action"
+                ))
             } else {
-                Some(format!("expected an error containing {text:?}, got {msgs:?}"))
+                Some(format!(
+                    "expected an error containing {text:?}, got {msgs:?}"
+                ))
             }
         }
         Assertion::Frame(conds) => {
@@ -355,8 +393,13 @@ fn check_assert(proto: Proto, a: &Assertion, st: &StepRec, status: u16) -> Optio
                     let p = proto;
                     match k.as_str() {
                         "type" => p.type_name(f.type_id) == *v || f.type_id.to_string() == *v,
-                        "flags" => p.flags_to_string(f.type_id, f.flags) == *v || f.flags.to_string() == *v,
-                        "stream-flags" => p.stream_flags_to_string(f.stream_flags) == *v || f.stream_flags.to_string() == *v,
+                        "flags" => {
+                            p.flags_to_string(f.type_id, f.flags) == *v || f.flags.to_string() == *v
+                        }
+                        "stream-flags" => {
+                            p.stream_flags_to_string(f.stream_flags) == *v
+                                || f.stream_flags.to_string() == *v
+                        }
                         "request" => f.request_id.to_string() == *v,
                         "stream" => f.stream_id.to_string() == *v,
                         "payload" => crate::escape::escape_bytes(&f.payload) == *v,
@@ -367,11 +410,19 @@ fn check_assert(proto: Proto, a: &Assertion, st: &StepRec, status: u16) -> Optio
             (!ok).then(|| {
                 format!(
                     "no sent frame matches {}; sent: {}",
-                    conds.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+                    conds
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     if st.sent.is_empty() {
                         "none".to_string()
                     } else {
-                        st.sent.iter().map(|f| crate::human::to_human(proto, f)).collect::<Vec<_>>().join(" / ")
+                        st.sent
+                            .iter()
+                            .map(|f| crate::human::to_human(proto, f))
+                            .collect::<Vec<_>>()
+                            .join(" / ")
                     }
                 )
             })
@@ -384,7 +435,7 @@ fn lines_match(expected: &[String], actual: &[String]) -> bool {
 }
 
 /// Run a script from a reader.
-pub fn run_script<R: BufRead>(
+pub fn run_script<R: BufRead + Send>(
     file: &str,
     reader: R,
     exec: &Exec<'_>,
@@ -399,7 +450,11 @@ pub fn run_script<R: BufRead>(
     let mut head: Vec<Line> = Vec::new();
     while let Some(l) = lines.peek() {
         match l {
-            Ok(Line { item: Item::Frame(_) | Item::Bin(_) | Item::Eof, .. }) | Err(_) => break,
+            Ok(Line {
+                item: Item::Frame(_) | Item::Bin(_) | Item::Eof,
+                ..
+            })
+            | Err(_) => break,
             Ok(_) => head.push(lines.next().and_then(|r| r.ok()).expect("peeked")),
         }
     }
@@ -437,23 +492,29 @@ pub fn run_script<R: BufRead>(
     let proto = proto.unwrap_or(Proto::P0006);
     if let (Exec::Remote(_), Some(sp)) = (exec, server_proto) {
         if sp != proto {
-            report.skipped = Some(format!("the script is protocol {proto}; the server speaks {sp}"));
+            report.skipped = Some(format!(
+                "the script is protocol {proto}; the server speaks {sp}"
+            ));
             return Ok(report);
         }
     }
     if matches!(exec, Exec::Remote(_)) && (!responder_specs.is_empty() || defer) {
-        report.skipped = Some("the script plays the server's part (respond/defer): local reactor only".into());
+        report.skipped =
+            Some("the script plays the server's part (respond/defer): local reactor only".into());
         return Ok(report);
     }
     let mut responder = crate::commands::parse_responder(proto, &responder_specs).map_err(|e| {
-        Fatal::Parse(ScriptError {
+        Fatal::Parse(Box::new(ScriptError {
             file: file.into(),
-            line: head.iter().find(|l| matches!(l.item, Item::Respond(..))).map_or(0, |l| l.number),
+            line: head
+                .iter()
+                .find(|l| matches!(l.item, Item::Respond(..)))
+                .map_or(0, |l| l.number),
             text: String::new(),
             caret: String::new(),
             message: e.to_string(),
             help: String::new(),
-        })
+        }))
     })?;
     let mut out_text = String::new();
     if opts.update {
@@ -465,19 +526,153 @@ pub fn run_script<R: BufRead>(
     let mut steps: Vec<StepRec> = Vec::new();
     // Lines after the last eof (trailing comments) must survive --update.
     let mut interleaved: Vec<(usize, String)> = Vec::new();
-    let mut shorthand = Shorthand::new();
     let all = pending.into_iter().map(Ok).chain(lines);
+    // Two threads: one reads the script and encodes frame lines (text
+    // parsing is about half the work), this one runs requests and compares.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Prepared, Fatal>>>(16);
+    std::thread::scope(|scope| -> Result<(), Fatal> {
+        scope.spawn(move || {
+            let mut shorthand = Shorthand::new();
+            let mut after_eof = false;
+            let mut batch = Vec::with_capacity(256);
+            for l in all {
+                let item = l.map_err(Fatal::from).and_then(|l| {
+                    let is_step = matches!(l.item, Item::Frame(_) | Item::Bin(_) | Item::Eof);
+                    if is_step && after_eof {
+                        shorthand = Shorthand::new();
+                        after_eof = false;
+                    }
+                    if matches!(l.item, Item::Eof) {
+                        after_eof = true;
+                    }
+                    let encoded = match &l.item {
+                        Item::Frame(text) => {
+                            Some(encode_frame_line(file, proto, &mut shorthand, &l, text)?)
+                        }
+                        _ => None,
+                    };
+                    Ok(Prepared { line: l, encoded })
+                });
+                let stop = item.is_err();
+                batch.push(item);
+                if batch.len() == 256 || stop {
+                    let sent = tx.send(std::mem::take(&mut batch)).is_ok();
+                    if !sent || stop {
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send(batch);
+        });
+        run_prepared(
+            file,
+            exec,
+            proto,
+            opts,
+            rx,
+            &mut report,
+            &mut out_text,
+            &mut steps,
+            &mut interleaved,
+            &mut defer,
+            &mut responder,
+            &mut responder_specs,
+            &mut progress,
+        )
+    })?;
+    if opts.update {
+        report.updated = Some(out_text);
+    }
+    Ok(report)
+}
+
+/// A script line, with its frames already encoded when it is a frame line.
+struct Prepared {
+    line: Line,
+    encoded: Option<(Vec<u8>, usize)>,
+}
+
+fn encode_frame_line(
+    file: &str,
+    proto: Proto,
+    shorthand: &mut Shorthand,
+    l: &Line,
+    text: &str,
+) -> Result<(Vec<u8>, usize), Fatal> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let frames = if words.first() == Some(&"cmd") {
+        shorthand.expand(proto, &words[1..]).map_err(|m| {
+            Fatal::Parse(Box::new(ScriptError {
+                file: file.into(),
+                line: l.number,
+                text: l.text.clone(),
+                caret: "  ^^^".into(),
+                message: m,
+                help: String::new(),
+            }))
+        })?
+    } else {
+        let p = parse_human(proto, text).map_err(|e| {
+            Fatal::Parse(Box::new(ScriptError {
+                file: file.into(),
+                line: l.number,
+                text: l.text.clone(),
+                caret: format!(
+                    "  {}{}",
+                    " ".repeat(text[..e.start.min(text.len())].chars().count()),
+                    "^".repeat((e.end.saturating_sub(e.start)).max(1))
+                ),
+                message: format!("{} (protocol {proto})", e.message),
+                help: e.help.iter().map(|h| format!("\n  = {h}")).collect(),
+            }))
+        })?;
+        shorthand.observe(&p.frame);
+        vec![p.frame]
+    };
+    let mut bytes = Vec::new();
+    for f in &frames {
+        f.encode_into(proto, &mut bytes)
+            .map_err(|e| Fatal::Http(e.to_string()))?;
+    }
+    Ok((bytes, frames.len()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_prepared(
+    file: &str,
+    exec: &Exec<'_>,
+    proto: Proto,
+    opts: &RunOptions,
+    rx: std::sync::mpsc::Receiver<Vec<Result<Prepared, Fatal>>>,
+    report: &mut ScriptReport,
+    out_text: &mut String,
+    steps: &mut Vec<StepRec>,
+    interleaved: &mut Vec<(usize, String)>,
+    defer: &mut bool,
+    responder: &mut Responder,
+    responder_specs: &mut Vec<String>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<(), Fatal> {
     // A request runs once its `eof` and the lines under it have been read.
     let mut request_done = false;
     let mut pending_specs: Vec<String> = Vec::new();
     let mut pending_defer: Option<bool> = None;
-    for l in all {
-        let l = l?;
+    for prepared in rx.into_iter().flatten() {
+        let Prepared { line: l, encoded } = prepared?;
         let is_step = matches!(l.item, Item::Frame(_) | Item::Bin(_) | Item::Eof);
         if request_done && is_step {
-            finish_request(exec, proto, &mut steps, defer, &responder, opts, &mut report, &mut out_text, &interleaved)?;
+            finish_request(
+                exec,
+                proto,
+                steps,
+                *defer,
+                responder,
+                opts,
+                report,
+                out_text,
+                interleaved,
+            )?;
             interleaved.clear();
-            shorthand = Shorthand::new();
             steps.clear();
             request_done = false;
             progress(report.frames);
@@ -485,55 +680,27 @@ pub fn run_script<R: BufRead>(
         // Directives between requests apply from the next request on.
         if is_step && steps.is_empty() {
             if let Some(d) = pending_defer.take() {
-                defer = d;
+                *defer = d;
             }
             if !pending_specs.is_empty() {
                 responder_specs.append(&mut pending_specs);
-                responder = crate::commands::parse_responder(proto, &responder_specs).map_err(|e| {
-                    Fatal::Parse(ScriptError {
-                        file: file.into(),
-                        line: l.number,
-                        text: String::new(),
-                        caret: String::new(),
-                        message: format!("a respond line before this step: {e}"),
-                        help: String::new(),
-                    })
-                })?;
+                *responder =
+                    crate::commands::parse_responder(proto, responder_specs).map_err(|e| {
+                        Fatal::Parse(Box::new(ScriptError {
+                            file: file.into(),
+                            line: l.number,
+                            text: String::new(),
+                            caret: String::new(),
+                            message: format!("a respond line before this step: {e}"),
+                            help: String::new(),
+                        }))
+                    })?;
             }
         }
         match &l.item {
-            Item::Frame(text) => {
-                let words: Vec<&str> = text.split_whitespace().collect();
-                let frames = if words.first() == Some(&"cmd") {
-                    shorthand.expand(proto, &words[1..]).map_err(|m| {
-                        Fatal::Parse(ScriptError {
-                            file: file.into(),
-                            line: l.number,
-                            text: l.text.clone(),
-                            caret: "  ^^^".into(),
-                            message: m,
-                            help: String::new(),
-                        })
-                    })?
-                } else {
-                    let p = parse_human(proto, text).map_err(|e| {
-                        Fatal::Parse(ScriptError {
-                            file: file.into(),
-                            line: l.number,
-                            text: l.text.clone(),
-                            caret: format!("  {}{}", " ".repeat(text[..e.start.min(text.len())].chars().count()), "^".repeat((e.end.saturating_sub(e.start)).max(1))),
-                            message: format!("{} (protocol {proto})", e.message),
-                            help: e.help.iter().map(|h| format!("\n  = {h}")).collect(),
-                        })
-                    })?;
-                    shorthand.observe(&p.frame);
-                    vec![p.frame]
-                };
-                let mut bytes = Vec::new();
-                for f in &frames {
-                    f.encode_into(proto, &mut bytes).map_err(|e| Fatal::Http(e.to_string()))?;
-                }
-                report.frames += frames.len();
+            Item::Frame(_) => {
+                let (bytes, n) = encoded.unwrap_or_default();
+                report.frames += n;
                 steps.push(step(&l, bytes, false));
             }
             Item::Bin(h) => {
@@ -547,27 +714,27 @@ pub fn run_script<R: BufRead>(
             Item::Expect(e) => match steps.last_mut() {
                 Some(s) => s.expected.push(e.clone()),
                 None => {
-                    return Err(Fatal::Parse(ScriptError {
+                    return Err(Fatal::Parse(Box::new(ScriptError {
                         file: file.into(),
                         line: l.number,
                         text: l.text.clone(),
                         caret: "^".into(),
                         message: "expected output before any step".into(),
                         help: "\n  = `<` lines go under the `>` frame or `eof` line whose output they describe".into(),
-                    }))
+                    })))
                 }
             },
             Item::Assert(a) => match steps.last_mut() {
                 Some(s) => s.asserts.push((l.number, a.clone())),
                 None => {
-                    return Err(Fatal::Parse(ScriptError {
+                    return Err(Fatal::Parse(Box::new(ScriptError {
                         file: file.into(),
                         line: l.number,
                         text: l.text.clone(),
                         caret: "^".into(),
                         message: "an assertion before any step".into(),
                         help: "\n  = `expect` lines go under the step they check".into(),
-                    }))
+                    })))
                 }
             },
             Item::Comment(_) | Item::Proto(_) | Item::Target(_) | Item::Defer(_) | Item::Respond(..) => {
@@ -579,7 +746,7 @@ pub fn run_script<R: BufRead>(
                 if matches!(exec, Exec::Remote(_)) && matches!(l.item, Item::Respond(..) | Item::Defer(_)) {
                     report.skipped =
                         Some("the script plays the server's part (respond/defer): local reactor only".into());
-                    return Ok(report);
+                    return Ok(());
                 }
                 if steps.is_empty() {
                     if opts.update {
@@ -593,26 +760,33 @@ pub fn run_script<R: BufRead>(
         }
     }
     if request_done {
-        finish_request(exec, proto, &mut steps, defer, &responder, opts, &mut report, &mut out_text, &interleaved)?;
+        finish_request(
+            exec,
+            proto,
+            steps,
+            *defer,
+            responder,
+            opts,
+            report,
+            out_text,
+            interleaved,
+        )?;
         interleaved.clear();
         steps.clear();
         progress(report.frames);
     }
     if !steps.is_empty() {
         let last = steps.last().map(|s| s.line).unwrap_or(0);
-        return Err(Fatal::Parse(ScriptError {
+        return Err(Fatal::Parse(Box::new(ScriptError {
             file: file.into(),
             line: last,
             text: steps.last().map(|s| s.text.clone()).unwrap_or_default(),
             caret: "^".into(),
             message: "the script ends in the middle of a request".into(),
             help: "\n  = end every request with an `eof` line".into(),
-        }));
+        })));
     }
-    if opts.update {
-        report.updated = Some(out_text);
-    }
-    Ok(report)
+    Ok(())
 }
 
 fn step(l: &Line, bytes: Vec<u8>, is_eof: bool) -> StepRec {
@@ -703,7 +877,10 @@ fn assert_text(a: &Assertion) -> String {
         Assertion::Status(s) => format!("expect status {s}"),
         Assertion::Frame(kv) => format!(
             "expect frame {}",
-            kv.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+            kv.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
     }
 }

@@ -26,8 +26,9 @@ fn collect_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, CmdError> {
             let mut stack = vec![a.clone()];
             let mut found = Vec::new();
             while let Some(d) = stack.pop() {
-                let rd = std::fs::read_dir(&d)
-                    .map_err(|e| CmdError::Usage(format!("error: cannot read directory {}: {e}", d.display())))?;
+                let rd = std::fs::read_dir(&d).map_err(|e| {
+                    CmdError::Usage(format!("error: cannot read directory {}: {e}", d.display()))
+                })?;
                 for e in rd.flatten() {
                     let p = e.path();
                     if p.is_dir() {
@@ -61,7 +62,7 @@ struct Outcome {
 /// A target: the local reactor or a server (with its detected revision).
 enum TargetSpec {
     Local,
-    Url(Client, Option<Proto>),
+    Url(Box<Client>, Option<Proto>),
 }
 
 fn target_spec(global: &GlobalOpts, a: &ReplayArgs, url: &str) -> Result<TargetSpec, CmdError> {
@@ -73,21 +74,21 @@ fn target_spec(global: &GlobalOpts, a: &ReplayArgs, url: &str) -> Result<TargetS
         Some(p) => Some(p),
         None => crate::remote::detect_proto(&client).ok().map(|(p, _)| p),
     };
-    Ok(TargetSpec::Url(client, proto))
+    Ok(TargetSpec::Url(Box::new(client), proto))
 }
 
 fn run_one(path: &Path, spec: &TargetSpec, opts: &RunOptions) -> Outcome {
     let file = path.display().to_string();
     let t = Instant::now();
     let result = match File::open(path) {
-        Err(e) => Err(Fatal::Parse(crate::script::ScriptError {
+        Err(e) => Err(Fatal::Parse(Box::new(crate::script::ScriptError {
             file: file.clone(),
             line: 0,
             text: String::new(),
             caret: String::new(),
             message: format!("cannot open: {e}"),
             help: String::new(),
-        })),
+        }))),
         Ok(f) => {
             let (exec, sp) = match spec {
                 TargetSpec::Local => (Exec::Local, None),
@@ -155,7 +156,9 @@ fn xml_escape(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => o.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {
+                o.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => o.push(c),
         }
     }
@@ -175,7 +178,11 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
     if files.is_empty() {
         return Err(CmdError::Usage(format!(
             "error: no .{EXTENSION} scripts found in {}",
-            a.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            a.files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     if !a.against.is_empty() && a.against.len() != 2 {
@@ -185,7 +192,9 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
         )));
     }
     if a.update && !a.against.is_empty() {
-        return Err(CmdError::Usage("error: --update and --against do not combine (update against one target)".into()));
+        return Err(CmdError::Usage(
+            "error: --update and --against do not combine (update against one target)".into(),
+        ));
     }
     let show_progress = std::io::stderr().is_terminal() && !a.json && files.len() > 1;
     let color = colored::control::SHOULD_COLORIZE.should_colorize();
@@ -249,7 +258,11 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
                 skipped += 1;
                 let why = r.skipped.clone().unwrap_or_default();
                 if a.json {
-                    writeln!(io.stdout, "{}", json!({"file": o.file, "result": "skipped", "reason": why}))?;
+                    writeln!(
+                        io.stdout,
+                        "{}",
+                        json!({"file": o.file, "result": "skipped", "reason": why})
+                    )?;
                 } else {
                     writeln!(io.stdout, "{} {}: {why}", "SKIP".yellow().bold(), o.file)?;
                 }
@@ -268,9 +281,20 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
                     }
                 }
                 if a.json {
-                    writeln!(io.stdout, "{}", json!({"file": o.file, "result": "passed", "requests": r.requests, "frames": r.frames, "seconds": o.seconds}))?;
+                    writeln!(
+                        io.stdout,
+                        "{}",
+                        json!({"file": o.file, "result": "passed", "requests": r.requests, "frames": r.frames, "seconds": o.seconds})
+                    )?;
                 } else {
-                    writeln!(io.stdout, "{} {} ({} requests, {} frames)", "PASS".green().bold(), o.file, r.requests, r.frames)?;
+                    writeln!(
+                        io.stdout,
+                        "{} {} ({} requests, {} frames)",
+                        "PASS".green().bold(),
+                        o.file,
+                        r.requests,
+                        r.frames
+                    )?;
                 }
                 junit.push(format!(
                     "<testcase name=\"{}\" time=\"{:.3}\"/>",
@@ -284,19 +308,40 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
                         write_if_changed(&o.file, text)?;
                     }
                     // Expectations rewritten: only assertions can still fail.
-                    let remaining: Vec<&Failure> = r.failures.iter().filter(|f| f.message != "output differs").collect();
+                    let remaining: Vec<&Failure> = r
+                        .failures
+                        .iter()
+                        .filter(|f| f.message != "output differs")
+                        .collect();
                     if remaining.is_empty() {
                         passed += 1;
-                        writeln!(io.stdout, "{} {} (expected output updated)", "UPDATED".cyan().bold(), o.file)?;
-                        junit.push(format!("<testcase name=\"{}\" time=\"{:.3}\"/>", xml_escape(&o.file), o.seconds));
+                        writeln!(
+                            io.stdout,
+                            "{} {} (expected output updated)",
+                            "UPDATED".cyan().bold(),
+                            o.file
+                        )?;
+                        junit.push(format!(
+                            "<testcase name=\"{}\" time=\"{:.3}\"/>",
+                            xml_escape(&o.file),
+                            o.seconds
+                        ));
                         continue;
                     }
                 }
                 failed += 1;
                 set(1);
-                let texts: Vec<String> = r.failures.iter().map(|f| failure_text(&o.file, f)).collect();
+                let texts: Vec<String> = r
+                    .failures
+                    .iter()
+                    .map(|f| failure_text(&o.file, f))
+                    .collect();
                 if a.json {
-                    writeln!(io.stdout, "{}", json!({"file": o.file, "result": "failed", "failures": r.failures.iter().map(|f| json!({"line": f.line, "message": f.message, "step": f.step, "expected": f.expected, "actual": f.actual})).collect::<Vec<_>>()}))?;
+                    writeln!(
+                        io.stdout,
+                        "{}",
+                        json!({"file": o.file, "result": "failed", "failures": r.failures.iter().map(|f| json!({"line": f.line, "message": f.message, "step": f.step, "expected": f.expected, "actual": f.actual})).collect::<Vec<_>>()})
+                    )?;
                 } else {
                     writeln!(io.stdout, "{} {}", "FAIL".red().bold(), o.file)?;
                     for f in &r.failures {
@@ -320,7 +365,11 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
                 };
                 set(code);
                 if a.json {
-                    writeln!(io.stdout, "{}", json!({"file": o.file, "result": "error", "exit": code, "message": e.to_string()}))?;
+                    writeln!(
+                        io.stdout,
+                        "{}",
+                        json!({"file": o.file, "result": "error", "exit": code, "message": e.to_string()})
+                    )?;
                 } else {
                     writeln!(io.stdout, "{} {}", "ERROR".red().bold(), o.file)?;
                     writeln!(io.stdout, "{e}")?;
@@ -387,7 +436,10 @@ fn compare_targets(
         if a != b {
             out.failures.push(Failure {
                 line: *line,
-                message: format!("{} and {} disagree (- {}, + {})", names[0], names[1], names[0], names[1]),
+                message: format!(
+                    "{} and {} disagree (- {}, + {})",
+                    names[0], names[1], names[0], names[1]
+                ),
                 step: String::new(),
                 expected: a.clone(),
                 actual: b.clone(),

@@ -23,7 +23,13 @@ impl ClientStream {
         ClientStream { id, active: false }
     }
 
-    pub fn make_frame(&mut self, request_id: u16, type_id: u8, flags: u8, payload: Vec<u8>) -> Frame {
+    pub fn make_frame(
+        &mut self,
+        request_id: u16,
+        type_id: u8,
+        flags: u8,
+        payload: Vec<u8>,
+    ) -> Frame {
         let sflags = if self.active { 0 } else { STREAM_BEGIN };
         self.active = true;
         Frame::new(type_id, flags, payload).with_ids(request_id, self.id, sflags)
@@ -125,8 +131,7 @@ mod tests {
         let sf = settings_frame(&mut s, &[b"identity".to_vec()]);
         assert_eq!(
             hex(&sf.encode(Proto::P0006).unwrap()),
-            "1c00000100010182a150636f6e74656e74656e636f64696e6773814869646"
-                .to_string()
+            "1c00000100010182a150636f6e74656e74656e636f64696e6773814869646".to_string()
                 + "56e74697479"
         );
     }

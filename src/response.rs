@@ -68,7 +68,8 @@ impl Decoder {
                 let mut chunk = vec![0u8; 128 * 1024];
                 loop {
                     let mut outb = OutBuffer::around(&mut chunk[..]);
-                    d.run(&mut inb, &mut outb).map_err(|e| format!("zstd: {e}"))?;
+                    d.run(&mut inb, &mut outb)
+                        .map_err(|e| format!("zstd: {e}"))?;
                     let n = outb.pos();
                     out.extend_from_slice(&chunk[..n]);
                     if inb.pos() == data.len() && n < chunk.len() {
@@ -198,12 +199,16 @@ pub fn decode_response(body: &[u8]) -> DecodedResponse {
                         Some(name) => match Decoder::new(name) {
                             Ok(d) => {
                                 st.decoder = Some(d);
-                                out.encodings
-                                    .push((f.stream_id, String::from_utf8_lossy(name).into_owned()));
+                                out.encodings.push((
+                                    f.stream_id,
+                                    String::from_utf8_lossy(name).into_owned(),
+                                ));
                             }
                             Err(e) => out.problems.push(e),
                         },
-                        None => out.problems.push("stream-settings frame without an encoder name".into()),
+                        None => out
+                            .problems
+                            .push("stream-settings frame without an encoder name".into()),
                     }
                 }
             }
@@ -269,8 +274,10 @@ pub fn decode_response(body: &[u8]) -> DecodedResponse {
     }
     for r in &out.requests {
         if !r.complete {
-            out.problems
-                .push(format!("request {} did not end (no eos frame)", r.request_id));
+            out.problems.push(format!(
+                "request {} did not end (no eos frame)",
+                r.request_id
+            ));
         }
     }
     out

@@ -80,7 +80,16 @@ pub struct ScriptError {
     pub help: String,
 }
 
-fn err(file: &str, number: usize, text: &str, col: usize, width: usize, message: String, help: &str) -> ScriptError {
+#[allow(clippy::too_many_arguments)]
+fn err(
+    file: &str,
+    number: usize,
+    text: &str,
+    col: usize,
+    width: usize,
+    message: String,
+    help: &str,
+) -> ScriptError {
     ScriptError {
         file: file.to_string(),
         line: number,
@@ -98,6 +107,7 @@ fn err(file: &str, number: usize, text: &str, col: usize, width: usize, message:
 const KEYWORDS: &str = "`> FRAME`, `< EXPECTED`, `bin HEX`, `eof`, `proto P`, `target URL|local`, `defer on|off`, `respond KEY RESPONSE`, `expect action|error|status|frame ...`, `# comment`";
 
 /// Parse one line.
+#[allow(clippy::result_large_err)] // errors are rare and carry the whole context
 pub fn parse_line(file: &str, number: usize, text: &str) -> Result<Line, ScriptError> {
     let t = text.trim_end_matches(['\r', '\n']);
     let trimmed = t.trim_start();
@@ -106,7 +116,15 @@ pub fn parse_line(file: &str, number: usize, text: &str) -> Result<Line, ScriptE
     } else if let Some(rest) = t.strip_prefix("> ") {
         Item::Frame(rest.to_string())
     } else if t == ">" {
-        return Err(err(file, number, t, 1, 1, "a frame line needs a frame after `> `".into(), "e.g. > 1 1 stream-begin command-request new cbor:{b'name': b'heads'}"));
+        return Err(err(
+            file,
+            number,
+            t,
+            1,
+            1,
+            "a frame line needs a frame after `> `".into(),
+            "e.g. > 1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
+        ));
     } else if let Some(rest) = t.strip_prefix("< ") {
         Item::Expect(rest.to_string())
     } else if t == "<" {
@@ -161,7 +179,14 @@ pub fn parse_line(file: &str, number: usize, text: &str) -> Result<Line, ScriptE
     })
 }
 
-fn parse_assertion(file: &str, number: usize, t: &str, rest: &str, col: usize) -> Result<Assertion, ScriptError> {
+#[allow(clippy::result_large_err)]
+fn parse_assertion(
+    file: &str,
+    number: usize,
+    t: &str,
+    rest: &str,
+    col: usize,
+) -> Result<Assertion, ScriptError> {
     let (kind, arg) = match rest.split_once(' ') {
         Some((k, a)) => (k, a.trim()),
         None => (rest, ""),
@@ -195,7 +220,11 @@ fn parse_assertion(file: &str, number: usize, t: &str, rest: &str, col: usize) -
 }
 
 /// Stream the lines of a script.
-pub fn read_lines<R: BufRead>(file: String, r: R) -> impl Iterator<Item = Result<Line, ScriptError>> {
+#[allow(clippy::result_large_err)]
+pub fn read_lines<R: BufRead>(
+    file: String,
+    r: R,
+) -> impl Iterator<Item = Result<Line, ScriptError>> {
     let mut number = 0;
     r.lines().map(move |l| {
         number += 1;
@@ -235,7 +264,9 @@ fn glob_match(p: &[u8], s: &[u8]) -> bool {
         if pi < p.len() && p[pi] == b'\\' && pi + 1 < p.len() && p[pi + 1] == s[si] {
             pi += 2;
             si += 1;
-        } else if pi < p.len() && (p[pi] == b'?' || (p[pi] == s[si] && p[pi] != b'*' && p[pi] != b'\\')) {
+        } else if pi < p.len()
+            && (p[pi] == b'?' || (p[pi] == s[si] && p[pi] != b'*' && p[pi] != b'\\'))
+        {
             pi += 1;
             si += 1;
         } else if pi < p.len() && p[pi] == b'*' {
@@ -263,14 +294,26 @@ mod tests {
     #[test]
     fn parses_lines() {
         assert_eq!(parse_line("f", 1, "eof").unwrap().item, Item::Eof);
-        assert_eq!(parse_line("f", 1, "> x y").unwrap().item, Item::Frame("x y".into()));
-        assert_eq!(parse_line("f", 1, "< ").unwrap().item, Item::Expect("".into()));
         assert_eq!(
-            parse_line("f", 1, "expect error \"already active\"").unwrap().item,
+            parse_line("f", 1, "> x y").unwrap().item,
+            Item::Frame("x y".into())
+        );
+        assert_eq!(
+            parse_line("f", 1, "< ").unwrap().item,
+            Item::Expect("".into())
+        );
+        assert_eq!(
+            parse_line("f", 1, "expect error \"already active\"")
+                .unwrap()
+                .item,
             Item::Assert(Assertion::Error("already active".into()))
         );
         let e = parse_line("t.hgframe", 3, "1 1 0 command-request new x").unwrap_err();
-        assert!(e.to_string().contains("t.hgframe:3: unknown script line `1`"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("t.hgframe:3: unknown script line `1`"),
+            "{e}"
+        );
         assert!(e.to_string().contains("start with `> `"), "{e}");
         assert!(parse_line("f", 1, "proto 0003").is_err());
         assert!(parse_line("f", 1, "expect status abc").is_err());

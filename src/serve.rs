@@ -312,10 +312,12 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
             addr: opts.addr.clone(),
             source,
         })?;
-    let local = std_listener.local_addr().map_err(|source| ServeError::Bind {
-        addr: opts.addr.clone(),
-        source,
-    })?;
+    let local = std_listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind {
+            addr: opts.addr.clone(),
+            source,
+        })?;
     std_listener
         .set_nonblocking(true)
         .map_err(ServeError::Runtime)?;
@@ -668,7 +670,9 @@ async fn route(ctx: &Ctx, req: Request, deadline: Instant) -> Reply {
             let proto = ctx.proto;
             blocking(move || match reflect_bytes(proto, &bytes) {
                 Ok(b) => Reply::text(StatusCode::OK, b),
-                Err(e) => Reply::internal_error(format!("{e}; Mercurial's log shows {}", e.exception())),
+                Err(e) => {
+                    Reply::internal_error(format!("{e}; Mercurial's log shows {}", e.exception()))
+                }
             })
             .await
         }
@@ -714,7 +718,9 @@ fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap) -> Route 
         return Route::Now(r);
     }
     if parts.len() == 1 {
-        let mut body = b"APIs can be accessed at /api/<name>, where <name> can be one of the following:\n\n".to_vec();
+        let mut body =
+            b"APIs can be accessed at /api/<name>, where <name> can be one of the following:\n\n"
+                .to_vec();
         body.extend_from_slice(table.api_name.as_bytes());
         return Route::Now(Reply::text(StatusCode::OK, body));
     }
@@ -1058,10 +1064,7 @@ async fn read_body(
             courtesy_drain(&mut body).await;
             Err(too_large(max, None))
         }
-        Err(BodyEnd::TimedOut) => Err(timed_out(
-            timeout.max(Duration::from_secs(0)),
-            out.len(),
-        )),
+        Err(BodyEnd::TimedOut) => Err(timed_out(timeout.max(Duration::from_secs(0)), out.len())),
         Err(BodyEnd::Failed(e)) => Err(Reply::text(
             StatusCode::BAD_REQUEST,
             format!("error reading the request body: {e}\n"),
@@ -1074,7 +1077,13 @@ async fn read_body(
 /// Mercurial drains the request body before answering; do the same
 /// (within the limits) so keep-alive clients stay in sync, and close the
 /// connection when the body could not be drained.
-async fn drain(mut body: Body, headers: &HeaderMap, max: u64, deadline: Instant, reply: Reply) -> Reply {
+async fn drain(
+    mut body: Body,
+    headers: &HeaderMap,
+    max: u64,
+    deadline: Instant,
+    reply: Reply,
+) -> Reply {
     if body.is_end_stream() {
         return reply;
     }
@@ -1106,12 +1115,7 @@ fn process_command(
     url_command: &[u8],
     body: &[u8],
 ) -> Reply {
-    let mut reactor = new_reactor(
-        proto,
-        ReactorOptions {
-            defer_output: true,
-        },
-    );
+    let mut reactor = new_reactor(proto, ReactorOptions { defer_output: true });
     let mut seen_command = false;
     let mut out_stream: Option<u8> = None;
     let mut status_set = false;
@@ -1177,18 +1181,18 @@ fn process_command(
             let mut out = Vec::new();
             for f in &consumed.frames {
                 if let Err(e) = f.encode_into(proto, &mut out) {
-                    return Reply::internal_error(format!("hgframe bug: cannot encode a response frame: {e}"));
+                    return Reply::internal_error(format!(
+                        "hgframe bug: cannot encode a response frame: {e}"
+                    ));
                 }
             }
             match consumed.crash {
                 None => Reply::frames(proto, out),
-                Some(c) if c.exception.starts_with("hgframe limitation") => {
-                    Reply::text(
-                        StatusCode::NOT_IMPLEMENTED,
-                        format!("hgframe serve cannot produce this response: {}\n", c.why),
-                    )
-                    .with_note(c.exception)
-                }
+                Some(c) if c.exception.starts_with("hgframe limitation") => Reply::text(
+                    StatusCode::NOT_IMPLEMENTED,
+                    format!("hgframe serve cannot produce this response: {}\n", c.why),
+                )
+                .with_note(c.exception),
                 // The generator raised before yielding: no status line yet.
                 Some(c) if consumed.frames.is_empty() => Reply::internal_error(crash_note(&c)),
                 // Status line and frames already out: http.server writes
