@@ -139,7 +139,12 @@ pub enum PyExc {
     TypeError,
     ValueError,
     MemoryError,
+    RecursionError,
 }
+
+/// Deepest nesting of collections the decoder builds (values are dropped
+/// and rendered recursively).
+pub const MAX_DEPTH: usize = 1_000;
 
 fn err(s: String) -> DecodeError {
     DecodeError(s, PyExc::CborDecodeError)
@@ -425,7 +430,13 @@ impl SansIoDecoder {
         std::mem::take(&mut self.decoded)
     }
 
-    fn open(&mut self, kind: Kind, size: u64, slot: Slot) {
+    fn open(&mut self, kind: Kind, size: u64, slot: Slot) -> Result<(), DecodeError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(DecodeError(
+                format!("collections nested deeper than {MAX_DEPTH} levels (an hgframe limit; Mercurial has none, but cannot render more than about 490 levels as JSON either)"),
+                PyExc::RecursionError,
+            ));
+        }
         self.stack.push(Open {
             kind,
             remaining: size,
@@ -433,6 +444,7 @@ impl SansIoDecoder {
             pairs: Vec::new(),
             slot,
         });
+        Ok(())
     }
 
     fn close(&mut self) {
@@ -495,15 +507,15 @@ impl SansIoDecoder {
                 State::None => match special {
                     SPECIAL_NONE => self.decoded.push(value),
                     SPECIAL_START_ARRAY => {
-                        self.open(Kind::List, size, Slot::Root);
+                        self.open(Kind::List, size, Slot::Root)?;
                         self.state = State::WantArrayValue;
                     }
                     SPECIAL_START_MAP => {
-                        self.open(Kind::Dict, size, Slot::Root);
+                        self.open(Kind::Dict, size, Slot::Root)?;
                         self.state = State::WantMapKey;
                     }
                     SPECIAL_START_SET => {
-                        self.open(Kind::Set, size, Slot::Root);
+                        self.open(Kind::Set, size, Slot::Root)?;
                         self.state = State::WantSetValue;
                     }
                     SPECIAL_START_INDEFINITE_BYTESTRING => {
@@ -522,7 +534,7 @@ impl SansIoDecoder {
                     SPECIAL_START_ARRAY | SPECIAL_START_MAP | SPECIAL_START_SET => {
                         self.top().remaining -= 1;
                         let (kind, st) = kind_state(special);
-                        self.open(kind, size, Slot::Append);
+                        self.open(kind, size, Slot::Append)?;
                         if kind != Kind::List {
                             self.state = st;
                         }
@@ -573,7 +585,7 @@ impl SansIoDecoder {
                             dict_insert(&mut t.pairs, key.clone(), Value::None);
                             t.remaining -= 1;
                             let (kind, st) = kind_state(special);
-                            self.open(kind, size, Slot::MapValue(key));
+                            self.open(kind, size, Slot::MapValue(key))?;
                             self.state = st;
                         }
                         SPECIAL_START_INDEFINITE_BYTESTRING => {

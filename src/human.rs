@@ -45,16 +45,14 @@ pub struct HumanError {
 impl HumanError {
     /// Multi-line rendering: message, the quoted line, a caret underline, help.
     pub fn render(&self) -> String {
+        let (start, end) = char_span(&self.line, self.start, self.end);
         let mut s = format!(
             "{}\n  | {}\n  | ",
             self.message,
             self.line.replace('\t', " ")
         );
-        let col = self.line[..self.start.min(self.line.len())].chars().count();
-        let width = self.line[self.start.min(self.line.len())..self.end.min(self.line.len())]
-            .chars()
-            .count()
-            .max(1);
+        let col = self.line[..start].chars().count();
+        let width = self.line[start..end].chars().count().max(1);
         s.push_str(&" ".repeat(col));
         s.push_str(&"^".repeat(width));
         for h in &self.help {
@@ -63,6 +61,19 @@ impl HumanError {
         }
         s
     }
+}
+
+/// Clamp a byte span to the line and to character boundaries.
+fn char_span(line: &str, start: usize, end: usize) -> (usize, usize) {
+    let mut s = start.min(line.len());
+    while !line.is_char_boundary(s) {
+        s -= 1;
+    }
+    let mut e = end.clamp(s, line.len());
+    while !line.is_char_boundary(e) {
+        e += 1;
+    }
+    (s, e)
 }
 
 /// A note about a line that parsed (e.g. something Mercurial would refuse).
@@ -149,10 +160,11 @@ pub fn parse_human_bytes(proto: Proto, raw: &[u8]) -> Result<Parsed, HumanError>
     let Ok(head_text) = std::str::from_utf8(head) else {
         let line = String::from_utf8_lossy(raw).into_owned();
         let bad = head.utf8_chunks().next().map_or(0, |c| c.valid().len());
+        let (start, end) = char_span(&line, bad, bad + 1);
         return Err(HumanError {
             line,
-            start: bad,
-            end: bad + 1,
+            start,
+            end,
             message: "the fields before the payload must be text (UTF-8)".into(),
             help: vec!["only the payload may contain arbitrary bytes".into()],
         });
@@ -176,12 +188,21 @@ fn parse_text(
     let t = proto.table();
     let names: &[&str] = if t.has_streams { &FIELDS6 } else { &FIELDS3 };
     let fields = split_fields(line, names.len() - 1);
-    let err = |start: usize, end: usize, message: String, help: Vec<String>| HumanError {
-        line: line.to_string(),
-        start,
-        end,
-        message,
-        help,
+    let err = |start: usize, end: usize, message: String, help: Vec<String>| {
+        // Positions inside a non-UTF-8 payload are raw-byte offsets that do
+        // not map onto the (lossy) line: point at the whole payload then.
+        let (start, end) = match raw_payload {
+            Some((payload_start, _)) if end > payload_start => (payload_start, line.len()),
+            _ => (start, end),
+        };
+        let (start, end) = char_span(line, start, end);
+        HumanError {
+            line: line.to_string(),
+            start,
+            end,
+            message,
+            help,
+        }
     };
     if fields.len() < names.len() {
         let mut help = vec![format!(
@@ -757,7 +778,9 @@ mod tests {
         assert!(r.contains("              ^^^^^^^^"), "{r}");
         let e = parse_human(Proto::P0006, "1 1 0 command-name 0 x").unwrap_err();
         assert!(
-            e.help.iter().any(|h| h.contains("protocol 0002 (use --proto 0002)")),
+            e.help
+                .iter()
+                .any(|h| h.contains("protocol 0002 (use --proto 0002)")),
             "{:?}",
             e.help
         );

@@ -75,6 +75,7 @@ fn ws(mut i: &str) -> Res<'_, ()> {
 
 /// Parse a whole literal (what follows `cbor:`).
 pub fn parse_literal(text: &str) -> Result<Value, LiteralError> {
+    DEPTH.with(|d| d.set(0));
     let pos = |rest: &str| text.len() - rest.len();
     let run = || -> Res<'_, Value> {
         let (i, _) = ws(text)?;
@@ -426,13 +427,47 @@ fn comma_separated<'a, T>(
     }
 }
 
+/// CPython's parser refuses more than 200 nested brackets.
+const MAX_NESTING: usize = 200;
+
+thread_local! {
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Track bracket nesting; error like CPython past [`MAX_NESTING`].
+fn nested<'a, T>(i: &'a str, f: impl FnOnce(&'a str) -> Res<'a, T>) -> Res<'a, T> {
+    let d = DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        d.get()
+    });
+    let r = if d > MAX_NESTING {
+        cut(i, "too many nested parentheses (Python allows 200 levels)")
+    } else {
+        f(i)
+    };
+    DEPTH.with(|d| d.set(d.get() - 1));
+    r
+}
+
 fn list(i: &str) -> Res<'_, Value> {
+    nested(i, list_inner)
+}
+
+fn paren(i: &str) -> Res<'_, Value> {
+    nested(i, paren_inner)
+}
+
+fn brace(i: &str) -> Res<'_, Value> {
+    nested(i, brace_inner)
+}
+
+fn list_inner(i: &str) -> Res<'_, Value> {
     let (i, _) = tag("[")(i)?;
     let (i, (items, _)) = comma_separated(i, ']', expr)?;
     Ok((i, Value::List(items)))
 }
 
-fn paren(i: &str) -> Res<'_, Value> {
+fn paren_inner(i: &str) -> Res<'_, Value> {
     let (i, _) = tag("(")(i)?;
     let (i, (mut items, trailing)) = comma_separated(i, ')', expr)?;
     if items.len() == 1 && !trailing {
@@ -441,7 +476,7 @@ fn paren(i: &str) -> Res<'_, Value> {
     Ok((i, Value::Tuple(items)))
 }
 
-fn brace(i: &str) -> Res<'_, Value> {
+fn brace_inner(i: &str) -> Res<'_, Value> {
     let (start, _) = tag("{")(i)?;
     let (r, _) = ws(start)?;
     if let Some(r) = r.strip_prefix('}') {

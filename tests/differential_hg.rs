@@ -313,6 +313,17 @@ fn raw_cases() -> Vec<(String, Vec<u8>)> {
     let mut body = vec![0x00, 0x00, 0x01, 1, 0, 1, 1, 0x21];
     body.extend(std::iter::repeat_n(b'x', 16384));
     v.push(("len-byte2-bug-16384".into(), body));
+    // Python's recursion limit in templatefilters.json: 485 nested lists
+    // under args render, 486 give HTTP 500; deeper than the decoder's limit
+    // too.
+    for depth in [484usize, 485, 486, 487, 1200] {
+        let mut payload = b"\xa2Dargs\xa1Ax".to_vec();
+        payload.extend(std::iter::repeat_n(0x81u8, depth));
+        payload.push(0);
+        payload.extend_from_slice(b"DnameAx");
+        let f = Frame::new(1, 1, payload).with_ids(1, 1, 1);
+        v.push((format!("args nested {depth} deep"), f.encode(P).unwrap()));
+    }
     // A correct 65536-byte frame desynchronises the server.
     let f = Frame::new(2, 2, vec![b'y'; 65536]).with_ids(1, 1, 1);
     v.push(("len-65536-correct".into(), f.encode(P).unwrap()));
