@@ -750,10 +750,82 @@ impl BufferingDecoder {
     }
 }
 
+/// Decode one value of a simple, definite shape, or `None` to let the
+/// general decoder handle it (and report errors exactly as Mercurial does).
+/// Gives the same value the general decoder would.
+fn fast_value(b: &[u8], depth: usize) -> Option<(Value, usize)> {
+    if depth > 16 {
+        return None;
+    }
+    let initial = *b.first()?;
+    let (major, sub) = (initial >> 5, initial & 0x1f);
+    let (arg, hdr) = match sub {
+        0..=23 => (sub as u64, 1),
+        24 => (*b.get(1)? as u64, 2),
+        25 => (u16::from_be_bytes([*b.get(1)?, *b.get(2)?]) as u64, 3),
+        26 => (u32::from_be_bytes(b.get(1..5)?.try_into().ok()?) as u64, 5),
+        27 => (u64::from_be_bytes(b.get(1..9)?.try_into().ok()?), 9),
+        _ if major == MAJOR_SPECIAL => (0, 1),
+        _ => return None,
+    };
+    match major {
+        MAJOR_UINT => Some((Value::Int(arg as i128), hdr)),
+        MAJOR_NEGINT => Some((Value::Int(-(arg as i128) - 1), hdr)),
+        MAJOR_BYTES => {
+            let end = hdr.checked_add(usize::try_from(arg).ok()?)?;
+            Some((Value::Bytes(b.get(hdr..end)?.to_vec()), end))
+        }
+        MAJOR_ARRAY => {
+            let n = usize::try_from(arg).ok().filter(|n| *n <= 1024)?;
+            let mut items = Vec::with_capacity(n);
+            let mut pos = hdr;
+            for _ in 0..n {
+                let (v, used) = fast_value(b.get(pos..)?, depth + 1)?;
+                items.push(v);
+                pos += used;
+            }
+            Some((Value::List(items), pos))
+        }
+        MAJOR_MAP => {
+            let n = usize::try_from(arg).ok().filter(|n| *n <= 64)?;
+            let mut pairs: Vec<(Value, Value)> = Vec::with_capacity(n);
+            let mut pos = hdr;
+            for _ in 0..n {
+                let (k, used) = fast_value(b.get(pos..)?, depth + 1)?;
+                pos += used;
+                // keys: bytes only here, and no duplicates (else the general
+                // decoder applies Python's dict semantics)
+                let kb = k.as_bytes()?;
+                if pairs.iter().any(|(x, _)| x.as_bytes() == Some(kb)) {
+                    return None;
+                }
+                let (v, used) = fast_value(b.get(pos..)?, depth + 1)?;
+                pos += used;
+                pairs.push((k, v));
+            }
+            Some((Value::Dict(pairs), pos))
+        }
+        MAJOR_SPECIAL => match sub {
+            20 => Some((Value::Bool(false), 1)),
+            21 => Some((Value::Bool(true), 1)),
+            22 => Some((Value::None, 1)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// `cborutil.decodeall`.
 pub fn decode_all(b: &[u8]) -> Result<Vec<Value>, DecodeError> {
     if b.is_empty() {
         return Ok(Vec::new());
+    }
+    // Fast path for the common shape (one definite map/array of bytes,
+    // ints, bools, None); anything else goes through the exact port below.
+    if let Some((v, used)) = fast_value(b, 0) {
+        if used == b.len() {
+            return Ok(vec![v]);
+        }
     }
     let mut d = SansIoDecoder::new();
     let (_, readcount, _) = d.decode(b)?;
@@ -866,6 +938,46 @@ mod tests {
         // indefinite bytestring -> chunks
         let v = decode_all(&[0x5f, 0x41, b'a', 0xff]).unwrap();
         assert_eq!(v.len(), 2);
+    }
+
+    /// The fast path must agree with the exact port wherever it answers.
+    #[test]
+    fn fast_path_agrees_with_the_port() {
+        let general = |b: &[u8]| -> Option<Vec<Value>> {
+            let mut d = SansIoDecoder::new();
+            let (_, n, _) = d.decode(b).ok()?;
+            (n == b.len() && !d.in_progress()).then(|| d.get_available())
+        };
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut checked = 0;
+        for round in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 12) as usize;
+            // bias towards plausible headers
+            let alphabet = [
+                0xa1u8, 0xa2, 0x81, 0x82, 0x41, 0x42, 0x43, 0x00, 0x01, 0x18, 0x20, 0xf4, 0xf5,
+                0xf6, 0x40, 0x80, 0xa0, 0x61, 0xd9, 0x5f, 0xff,
+            ];
+            let b: Vec<u8> = (0..len)
+                .map(|i| {
+                    let x = (seed >> (i * 5)) as usize ^ round;
+                    if x % 3 == 0 {
+                        x as u8
+                    } else {
+                        alphabet[x % alphabet.len()]
+                    }
+                })
+                .collect();
+            if let Some((v, used)) = fast_value(&b, 0) {
+                if used == b.len() {
+                    assert_eq!(general(&b), Some(vec![v]), "{b:02x?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
     }
 
     #[test]

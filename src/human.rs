@@ -16,8 +16,10 @@
 //!
 //! [`to_human`] renders a frame back so that parsing gives identical bytes.
 
-use nom::bytes::complete::{tag, take_while};
-use nom::multi::separated_list1;
+use nom::character::complete::{char, digit1, multispace0, one_of};
+use nom::combinator::{all_consuming, opt, recognize};
+use nom::multi::many0_count;
+use nom::sequence::pair;
 use nom::IResult;
 
 use crate::cbor;
@@ -101,7 +103,7 @@ fn split_fields(line: &str, n: usize) -> Vec<Field<'_>> {
     let mut out = Vec::with_capacity(n + 1);
     let mut start = 0;
     for _ in 0..n {
-        match line[start..].find(' ') {
+        match line.as_bytes()[start..].iter().position(|&c| c == b' ') {
             Some(k) => {
                 out.push(Field {
                     text: &line[start..start + k],
@@ -138,6 +140,9 @@ pub fn parse_human(proto: Proto, line: &str) -> Result<Parsed, HumanError> {
 /// it: everything before the payload must be text; the payload may hold any
 /// bytes (passed through unescaped).
 pub fn parse_human_bytes(proto: Proto, raw: &[u8]) -> Result<Parsed, HumanError> {
+    if let Ok(text) = std::str::from_utf8(raw) {
+        return parse_text(proto, text, None);
+    }
     let t = proto.table();
     let nfields = if t.has_streams { 6 } else { 3 };
     // Find where the payload starts (after nfields-1 single spaces).
@@ -170,7 +175,7 @@ pub fn parse_human_bytes(proto: Proto, raw: &[u8]) -> Result<Parsed, HumanError>
         });
     };
     match std::str::from_utf8(payload) {
-        Ok(_) => parse_text(proto, std::str::from_utf8(raw).unwrap_or(head_text), None),
+        Ok(_) => parse_text(proto, head_text, None),
         Err(_) => {
             // Keep the raw payload bytes; show the line lossily.
             let mut line = head_text.to_string();
@@ -353,28 +358,38 @@ fn parse_text(
 type FieldErr = (String, Vec<String>);
 
 /// Python 3 / 2 `int()` on a field (no surrounding spaces possible).
+/// `int()` of Python: optional surrounding whitespace, a sign, decimal
+/// digits, single `_` between digits (Python 3 only). A nom grammar.
+fn py_int(underscores: bool) -> impl Fn(&str) -> IResult<&str, (bool, i64)> {
+    move |i: &str| {
+        let (i, _) = multispace0(i)?;
+        let (i, sign) = opt(one_of("+-"))(i)?;
+        let (i, digits) = if underscores {
+            recognize(pair(digit1, many0_count(pair(char('_'), digit1))))(i)?
+        } else {
+            digit1(i)?
+        };
+        let (i, _) = multispace0(i)?;
+        let v = if digits.contains('_') {
+            digits.replace('_', "").parse::<i64>()
+        } else {
+            digits.parse::<i64>()
+        };
+        match v {
+            Ok(v) => Ok((i, (sign == Some('-'), v))),
+            Err(_) => Err(nom::Err::Error(nom::error::Error::new(
+                i,
+                nom::error::ErrorKind::Digit,
+            ))),
+        }
+    }
+}
+
 fn parse_py_int(proto: Proto, s: &str) -> Option<i64> {
-    let s = s.trim_matches(|c: char| c.is_ascii_whitespace());
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
-        return None;
+    match all_consuming(py_int(proto.table().int_underscores))(s) {
+        Ok((_, (neg, v))) => Some(if neg { -v } else { v }),
+        Err(_) => None,
     }
-    if digits.contains('_') && !proto.table().int_underscores {
-        return None;
-    }
-    if !digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
-        return None;
-    }
-    let v: i64 = digits.replace('_', "").parse().ok()?;
-    Some(if neg { -v } else { v })
 }
 
 fn parse_int_field(proto: Proto, f: &Field<'_>, what: &str, max: i64) -> Result<i64, FieldErr> {
@@ -395,10 +410,6 @@ fn parse_int_field(proto: Proto, f: &Field<'_>, what: &str, max: i64) -> Result<
     }
 }
 
-fn flag_items(i: &str) -> IResult<&str, Vec<&str>> {
-    separated_list1(tag("|"), take_while(|c| c != '|'))(i)
-}
-
 /// `name|name|3` → OR of values. Error: (start, end, message, help).
 fn parse_flags(
     proto: Proto,
@@ -408,13 +419,9 @@ fn parse_flags(
     type_name: Option<&str>,
     max: u8,
 ) -> Result<u8, (usize, usize, String, Vec<String>)> {
-    let items = match flag_items(f.text) {
-        Ok((_, items)) => items,
-        Err(_) => vec![f.text],
-    };
     let mut value: i64 = 0;
     let mut pos = f.start;
-    for item in items {
+    for item in f.text.split('|') {
         let (s, e) = (pos, pos + item.len());
         pos = e + 1;
         if let Some(n) = names.iter().find(|n| n.name == item) {

@@ -30,14 +30,15 @@ pub struct LiteralError {
 #[derive(Debug)]
 struct PErr<'a> {
     input: &'a str,
-    msg: String,
+    // Static for the common backtracking failures: no allocation.
+    msg: std::borrow::Cow<'static, str>,
 }
 
 impl<'a> ParseError<&'a str> for PErr<'a> {
     fn from_error_kind(input: &'a str, kind: ErrorKind) -> Self {
         PErr {
             input,
-            msg: format!("unexpected input ({kind:?})"),
+            msg: format!("unexpected input ({kind:?})").into(),
         }
     }
     fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
@@ -47,14 +48,14 @@ impl<'a> ParseError<&'a str> for PErr<'a> {
 
 type Res<'a, T> = IResult<&'a str, T, PErr<'a>>;
 
-fn fail<T>(input: &str, msg: impl Into<String>) -> Res<'_, T> {
+fn fail<T>(input: &str, msg: impl Into<std::borrow::Cow<'static, str>>) -> Res<'_, T> {
     Err(Err::Error(PErr {
         input,
         msg: msg.into(),
     }))
 }
 
-fn cut<T>(input: &str, msg: impl Into<String>) -> Res<'_, T> {
+fn cut<T>(input: &str, msg: impl Into<std::borrow::Cow<'static, str>>) -> Res<'_, T> {
     Err(Err::Failure(PErr {
         input,
         msg: msg.into(),
@@ -99,7 +100,7 @@ pub fn parse_literal(text: &str) -> Result<Value, LiteralError> {
         Ok((_, v)) => Ok(v),
         Err(Err::Error(e)) | Err(Err::Failure(e)) => Err(LiteralError {
             pos: pos(e.input),
-            message: e.msg,
+            message: e.msg.into_owned(),
         }),
         Err(Err::Incomplete(_)) => Err(LiteralError {
             pos: text.len(),
@@ -151,7 +152,26 @@ fn expr(i: &str) -> Res<'_, Value> {
             Err(_) => cut(rest, "a unary sign must be followed by a number"),
         };
     }
-    alt((strings, number, keyword, list, paren, brace))(i).or_else(|e| match e {
+    // Dispatch on the first character (no failed attempts to unwind).
+    let first = i.as_bytes()[0];
+    let direct = match first {
+        b'\'' | b'"' => Some(strings(i)),
+        b'0'..=b'9' | b'.' => Some(number(i)),
+        b'[' => Some(list(i)),
+        b'(' => Some(paren(i)),
+        b'{' => Some(brace(i)),
+        _ => None,
+    };
+    if let Some(r) = direct {
+        return r.or_else(|e| match e {
+            Err::Error(_) => cut(
+                i,
+                "expected a value: b'bytes', an int, None, True, False, [list], (tuple), {dict} or {set}",
+            ),
+            other => Err(other),
+        });
+    }
+    alt((strings, keyword))(i).or_else(|e| match e {
         Err::Error(_) => cut(
             i,
             "expected a value: b'bytes', an int, None, True, False, [list], (tuple), {dict} or {set}",
@@ -307,13 +327,16 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
     if prefix.len() > 2 || !(r.starts_with('\'') || r.starts_with('"')) {
         return fail(i, "not a string");
     }
-    let p = prefix.to_ascii_lowercase();
-    let (is_bytes, raw) = match p.as_str() {
-        "" | "u" => (false, false),
-        "r" => (false, true),
-        "b" => (true, false),
-        "br" | "rb" => (true, true),
-        "f" | "fr" | "rf" => return cut(i, "f-strings are not literals"),
+    let mut p = [0u8; 2];
+    for (d, c) in p.iter_mut().zip(prefix.bytes()) {
+        *d = c.to_ascii_lowercase();
+    }
+    let (is_bytes, raw) = match &p[..prefix.len()] {
+        b"" | b"u" => (false, false),
+        b"r" => (false, true),
+        b"b" => (true, false),
+        b"br" | b"rb" => (true, true),
+        b"f" | b"fr" | b"rf" => return cut(i, "f-strings are not literals"),
         _ => return fail(i, "not a string"),
     };
     let q = if r.starts_with("'''") {
@@ -327,11 +350,19 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
     let mut out = Vec::new();
     let mut j = 0;
     let b = body_start.as_bytes();
+    let qb = q.as_bytes()[0];
     loop {
+        // Copy the run of plain characters up to the next one that matters.
+        let run = b[j..]
+            .iter()
+            .position(|&c| c == qb || c == b'\\' || c == b'\n' || c >= 0x80)
+            .unwrap_or(b.len() - j);
+        out.extend_from_slice(&b[j..j + run]);
+        j += run;
         if j >= b.len() {
             return cut(r, "unterminated string literal: no closing quote");
         }
-        if body_start[j..].starts_with(q) {
+        if b[j] == qb && b[j..].starts_with(q.as_bytes()) {
             break;
         }
         let c = b[j];
@@ -485,17 +516,27 @@ fn brace_inner(i: &str) -> Res<'_, Value> {
     // Decide dict or set from the first item.
     let (after_first, first) = expr(r)?;
     let (probe, _) = ws(after_first)?;
-    if probe.starts_with(':') {
-        let (i, (pairs, _)) = comma_separated(start, '}', |i| {
-            let (i, k) = expr(i)?;
-            let (i, _) = ws(i)?;
-            let Some(i) = i.strip_prefix(':') else {
-                return cut(i, "expected ':' between a dict key and its value");
-            };
-            let (i, v) = expr(i)?;
-            Ok((i, (k, v)))
-        })?;
-        let mut d = Vec::new();
+    if let Some(after_colon) = probe.strip_prefix(':') {
+        let (rest, v) = expr(after_colon)?;
+        let mut pairs = vec![(first, v)];
+        let (i, (more, _)) = match ws(rest)?.0.strip_prefix(',') {
+            Some(r) => comma_separated(r, '}', |i| {
+                let (i, k) = expr(i)?;
+                let (i, _) = ws(i)?;
+                let Some(i) = i.strip_prefix(':') else {
+                    return cut(i, "expected ':' between a dict key and its value");
+                };
+                let (i, v) = expr(i)?;
+                Ok((i, (k, v)))
+            })?,
+            None => match ws(rest)?.0.strip_prefix('}') {
+                Some(r) => (r, (Vec::new(), false)),
+                None if ws(rest)?.0.is_empty() => return cut(ws(rest)?.0, "missing closing '}'"),
+                None => return cut(ws(rest)?.0, "expected ',' or '}'"),
+            },
+        };
+        pairs.extend(more);
+        let mut d = Vec::with_capacity(pairs.len());
         for (k, v) in pairs {
             if let Err(e) = k.check_hashable() {
                 return cut(
@@ -507,8 +548,16 @@ fn brace_inner(i: &str) -> Res<'_, Value> {
         }
         Ok((i, Value::Dict(d)))
     } else {
-        let _ = first;
-        let (i, (items, _)) = comma_separated(start, '}', expr)?;
+        let mut items = vec![first];
+        let (i, (more, _)) = match probe.strip_prefix(',') {
+            Some(r) => comma_separated(r, '}', expr)?,
+            None => match probe.strip_prefix('}') {
+                Some(r) => (r, (Vec::new(), false)),
+                None if probe.is_empty() => return cut(probe, "missing closing '}'"),
+                None => return cut(probe, "expected ',' or '}'"),
+            },
+        };
+        items.extend(more);
         let mut s = Vec::new();
         for v in items {
             if let Err(e) = v.check_hashable() {

@@ -23,7 +23,7 @@ use super::{
 use crate::cbor::{self, BufferingDecoder};
 use crate::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED};
 use crate::proto::Proto;
-use crate::value::{dict_get, dict_insert, Value};
+use crate::value::{dict_get, Value};
 
 pub const T_COMMAND_REQUEST: u8 = 1;
 pub const T_COMMAND_DATA: u8 = 2;
@@ -341,6 +341,16 @@ impl Reactor0006 {
         if f.flags & F_NEW == 0 {
             return Ok(self.error("received command request frame without new flag set"));
         }
+        if !more && !expecting_data {
+            // A complete single-frame request: dispatch straight from the
+            // frame (what inserting and removing the entry amounts to).
+            self.state = if self.receiving.is_empty() {
+                State::Idle
+            } else {
+                State::CommandReceiving
+            };
+            return self.dispatch(id, &f.payload, None);
+        }
         self.receiving.insert(
             id,
             Entry {
@@ -350,9 +360,6 @@ impl Reactor0006 {
                 expecting_data,
             },
         );
-        if !more && !expecting_data {
-            return self.run(id);
-        }
         self.state = State::CommandReceiving;
         Ok(self.want())
     }
@@ -440,7 +447,18 @@ impl Reactor0006 {
         } else {
             State::CommandReceiving
         };
-        let values = cbor::decode_all(&entry.payload).map_err(|e| {
+        self.dispatch(id, &entry.payload, entry.data)
+    }
+
+    /// The second half of `_makeruncommandresult`: decode the request map
+    /// and dispatch it.
+    fn dispatch(
+        &mut self,
+        id: u16,
+        payload: &[u8],
+        data: Option<Vec<u8>>,
+    ) -> Result<Action, ServerCrash> {
+        let values = cbor::decode_all(payload).map_err(|e| {
             ServerCrash::new(
                 format!("CBORDecodeError: {}", e.0),
                 "the command request payload is not valid CBOR for Mercurial's decoder",
@@ -452,19 +470,19 @@ impl Reactor0006 {
                 "the command request payload is empty: there is no CBOR value to read",
             ));
         };
-        let has_name = request.py_contains_bytes(b"name").map_err(|e| {
-            ServerCrash::new(
-                format!("TypeError: {e}"),
-                format!(
-                    "the command request is a CBOR {}, not a map",
-                    request.type_name()
-                ),
-            )
-        })?;
-        if !has_name {
-            return Ok(self.error("command request missing \"name\" field"));
-        }
         let Value::Dict(pairs) = request else {
+            let has_name = request.py_contains_bytes(b"name").map_err(|e| {
+                ServerCrash::new(
+                    format!("TypeError: {e}"),
+                    format!(
+                        "the command request is a CBOR {}, not a map",
+                        request.type_name()
+                    ),
+                )
+            })?;
+            if !has_name {
+                return Ok(self.error("command request missing \"name\" field"));
+            }
             return Err(ServerCrash::new(
                 match request {
                     Value::List(_) => {
@@ -481,23 +499,27 @@ impl Reactor0006 {
                 ),
             ));
         };
-        let mut pairs = pairs;
-        let name_key = Value::bytes("name");
-        let args_key = Value::bytes("args");
-        if dict_get(&pairs, &args_key).is_none() {
-            dict_insert(&mut pairs, args_key.clone(), Value::Dict(Vec::new()));
+        // Keys are unique (Python dict semantics already applied) and only a
+        // bytes key can equal b'name', b'args' or b'redirect'.
+        let (mut name, mut args, mut redirect) = (None, None, None);
+        for (k, v) in pairs {
+            match k.as_bytes() {
+                Some(b"name") => name = Some(v),
+                Some(b"args") => args = Some(v),
+                Some(b"redirect") => redirect = Some(v),
+                _ => {}
+            }
         }
+        let Some(command) = name else {
+            return Ok(self.error("command request missing \"name\" field"));
+        };
         self.active.insert(id);
         Ok(Action::RunCommand(RunCommand {
             request_id: Some(id),
-            command: dict_get(&pairs, &name_key).cloned().unwrap_or(Value::None),
-            args: dict_get(&pairs, &args_key).cloned().unwrap_or(Value::None),
-            data: entry.data,
-            redirect: Some(
-                dict_get(&pairs, &Value::bytes("redirect"))
-                    .cloned()
-                    .unwrap_or(Value::None),
-            ),
+            command,
+            args: args.unwrap_or(Value::Dict(Vec::new())),
+            data,
+            redirect: Some(redirect.unwrap_or(Value::None)),
         }))
     }
 
