@@ -963,7 +963,7 @@ mod tests {
             let b: Vec<u8> = (0..len)
                 .map(|i| {
                     let x = (seed >> (i * 5)) as usize ^ round;
-                    if x % 3 == 0 {
+                    if x.is_multiple_of(3) {
                         x as u8
                     } else {
                         alphabet[x % alphabet.len()]
