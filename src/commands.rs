@@ -329,6 +329,7 @@ fn decode(global: &crate::cli::GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Re
         LengthMode::Correct
     };
     let verbose = global.verbose > 0;
+    let mut json_buf = Vec::with_capacity(256);
     for (index, item) in FrameReader::new(proto, mode, reader).enumerate() {
         let l = match item {
             Ok(l) => l,
@@ -349,9 +350,16 @@ fn decode(global: &crate::cli::GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Re
             }
         };
         if a.json {
-            let j = render::frame_json(proto, l.offset, &l.frame, &render::frame_warnings(&l));
-            serde_json::to_writer(&mut *io.stdout, &j).map_err(io::Error::from)?;
-            io.stdout.write_all(b"\n")?;
+            json_buf.clear();
+            render::write_frame_json(
+                &mut json_buf,
+                proto,
+                l.offset,
+                &l.frame,
+                &render::frame_warnings(&l),
+            );
+            json_buf.push(b'\n');
+            io.stdout.write_all(&json_buf)?;
         } else if a.format == DecodeFormat::Human {
             writeln!(io.stdout, "{}", to_human(proto, &l.frame))?;
             for w in render::frame_warnings(&l) {
