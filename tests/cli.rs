@@ -1495,7 +1495,14 @@ fn reflect_respond_sends_command_response_frames() {
 #[test]
 fn reflect_respond_0001_bytes_response() {
     hgframe()
-        .args(["--color", "never", "reflect", "--respond", "command1=payload", "command-name eos command1"])
+        .args([
+            "--color",
+            "never",
+            "reflect",
+            "--respond",
+            "command1=payload",
+            "command-name eos command1",
+        ])
         .assert()
         .code(0)
         .stdout(predicate::str::contains(

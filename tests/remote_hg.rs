@@ -65,14 +65,25 @@ fn mercurial_client(url: &str, encoding: &str, script: &str) -> Vec<J> {
         .stderr(Stdio::piped())
         .spawn()
         .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(script.as_bytes())
+                .unwrap();
             c.wait_with_output()
         })
         .unwrap();
-    assert!(out.status.success(), "debugwireproto: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "debugwireproto: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let py = hg_path().parent().unwrap().join("python3");
     let mut conv = Command::new(py)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hgresponse2json.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/hgresponse2json.py"
+        ))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -95,24 +106,39 @@ fn send_decodes_like_mercurials_own_client() {
     // (hgframe args, debugwireproto script, how Mercurial's client decodes)
     let pylit = |h: &str| -> String {
         let b = hgframe::escape::unhex(h).unwrap();
-        format!("b'{}'", b.iter().map(|x| format!("\\x{x:02x}")).collect::<String>())
+        format!(
+            "b'{}'",
+            b.iter().map(|x| format!("\\x{x:02x}")).collect::<String>()
+        )
     };
     let nodes_py = format!("[{}, {}]", pylit(&head), pylit(&unknown));
     let cases: Vec<(Vec<String>, String, &str)> = vec![
         (vec!["heads".into()], "command heads\n".into(), "first"),
-        (vec!["branchmap".into()], "command branchmap\n".into(), "first"),
+        (
+            vec!["branchmap".into()],
+            "command branchmap\n".into(),
+            "first",
+        ),
         (
             vec!["listkeys".into(), "namespace=bookmarks".into()],
             "command listkeys\n    namespace bookmarks\n".into(),
             "first",
         ),
-        (vec!["lookup".into(), "key=tip".into()], "command lookup\n    key tip\n".into(), "first"),
+        (
+            vec!["lookup".into(), "key=tip".into()],
+            "command lookup\n    key tip\n".into(),
+            "first",
+        ),
         (
             vec!["known".into(), format!("nodes=hexlist:{head},{unknown}")],
             format!("command known\n    nodes eval:{nodes_py}\n"),
             "known",
         ),
-        (vec!["capabilities".into()], "command capabilities\n".into(), "all"),
+        (
+            vec!["capabilities".into()],
+            "command capabilities\n".into(),
+            "all",
+        ),
     ];
     let mut compared = 0;
     for enc in ["identity", "zlib", "zstd-8mb"] {
@@ -123,7 +149,10 @@ fn send_decodes_like_mercurials_own_client() {
             let (code, out, err) = run(&a);
             assert_eq!(code, 0, "{a:?}: {err}");
             let ours: J = serde_json::from_str(&out).unwrap();
-            assert_eq!(ours["encodings"][0]["encoding"], enc, "{a:?} negotiated {enc}");
+            assert_eq!(
+                ours["encodings"][0]["encoding"], enc,
+                "{a:?} negotiated {enc}"
+            );
             let req = &ours["requests"][0];
             assert_eq!(req["status"], "ok", "{a:?}");
             let objects = req["objects"].as_array().unwrap().clone();
@@ -144,15 +173,29 @@ fn send_decodes_like_mercurials_own_client() {
     }
     assert_eq!(compared, 18);
     // several commands in one request go to multirequest
-    let (code, out, err) = run(&["send", &url, "heads", "+", "listkeys", "namespace=bookmarks", "--json"]);
+    let (code, out, err) = run(&[
+        "send",
+        &url,
+        "heads",
+        "+",
+        "listkeys",
+        "namespace=bookmarks",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{err}");
     let v: J = serde_json::from_str(&out).unwrap();
     assert_eq!(v["requests"].as_array().unwrap().len(), 2);
-    assert_eq!(v["requests"][1]["objects"][0]["bm"], J::String(head.clone()));
+    assert_eq!(
+        v["requests"][1]["objects"][0]["bm"],
+        J::String(head.clone())
+    );
     // a command error comes back as status error (exit 4)
     let (code, out, _) = run(&["send", &url, "heads", "bogus=1"]);
     assert_eq!(code, 4);
-    assert!(out.contains("unsupported argument to command: bogus"), "{out}");
+    assert!(
+        out.contains("unsupported argument to command: bogus"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -165,12 +208,23 @@ fn reflect_url_matches_local_and_reports_http_errors() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("predicts this body exactly"), "{err}");
     let (_, remote_raw) = run_bytes(&["reflect", "--url", &url, "--raw", frame]);
-    let local = hgframe().args(["reflect", "--raw", frame]).output().unwrap();
+    let local = hgframe()
+        .args(["reflect", "--raw", frame])
+        .output()
+        .unwrap();
     assert_eq!(remote_raw, local.stdout);
     // readable view parsed back, even with a newline in a payload
-    let (code, out, _) = run(&["reflect", "--url", &url, "1 1 stream-begin command-data 0 a\\nb"]);
+    let (code, out, _) = run(&[
+        "reflect",
+        "--url",
+        &url,
+        "1 1 stream-begin command-data 0 a\\nb",
+    ]);
     assert_eq!(code, 0);
-    assert!(out.contains("error: expected sender protocol settings or command request frame; got 2"), "{out}");
+    assert!(
+        out.contains("error: expected sender protocol settings or command request frame; got 2"),
+        "{out}"
+    );
     // JSON events
     let (code, out, _) = run(&["reflect", "--url", &url, "--json", frame]);
     assert_eq!(code, 0);
@@ -179,24 +233,43 @@ fn reflect_url_matches_local_and_reports_http_errors() {
     // 500 from Mercurial: exit 4, the body shown
     let trunc = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(trunc.path(), [0x0c, 0, 0, 1, 0]).unwrap();
-    let (code, _, err) = run(&["reflect", "--url", &url, "--bin", trunc.path().to_str().unwrap()]);
+    let (code, _, err) = run(&[
+        "reflect",
+        "--url",
+        &url,
+        "--bin",
+        trunc.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, 4, "{err}");
-    assert!(err.contains("HTTP 500") && err.contains("Internal Server Error"), "{err}");
+    assert!(
+        err.contains("HTTP 500") && err.contains("Internal Server Error"),
+        "{err}"
+    );
     // --rw works with push allowed
     let (code, _, err) = run(&["reflect", "--url", &url, "--rw", frame]);
     assert_eq!(code, 0, "{err}");
     // auto-detection of the revision
     let (code, _, err) = run(&["reflect", "-v", "--url", &url, "--bin", "/dev/null"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("protocol 0006 (detected: the server lists API exp-http-v2-0003)"), "{err}");
+    assert!(
+        err.contains("protocol 0006 (detected: the server lists API exp-http-v2-0003)"),
+        "{err}"
+    );
     // dry run and curl print without sending
     let (code, out, _) = run(&["reflect", "--url", &url, "--dry-run", frame]);
     assert_eq!(code, 0);
     assert!(out.starts_with(&format!("POST {url}api/exp-http-v2-0003/ro/debugreflect\nAccept: application/mercurial-exp-framing-0006\n")), "{out}");
     let (code, out, _) = run(&["reflect", "--url", &url, "--curl", frame]);
     assert_eq!(code, 0);
-    let curl = Command::new("sh").arg("-c").arg(out.trim()).output().unwrap();
-    assert_eq!(curl.stdout, local.stdout, "the printed curl command reproduces the request");
+    let curl = Command::new("sh")
+        .arg("-c")
+        .arg(out.trim())
+        .output()
+        .unwrap();
+    assert_eq!(
+        curl.stdout, local.stdout,
+        "the printed curl command reproduces the request"
+    );
 }
 
 #[test]
@@ -208,9 +281,18 @@ fn doctor_names_the_missing_knob() {
     assert!(!out.contains('✗'), "{out}");
 
     let cases: &[(&str, &str)] = &[
-        ("experimental.web.apiserver=true", "--config experimental.web.apiserver=true"),
-        ("experimental.web.api.http-v2=true", "--config experimental.web.api.http-v2=true"),
-        ("experimental.web.api.debugreflect=true", "--config experimental.web.api.debugreflect=true"),
+        (
+            "experimental.web.apiserver=true",
+            "--config experimental.web.apiserver=true",
+        ),
+        (
+            "experimental.web.api.http-v2=true",
+            "--config experimental.web.api.http-v2=true",
+        ),
+        (
+            "experimental.web.api.debugreflect=true",
+            "--config experimental.web.api.debugreflect=true",
+        ),
         ("web.allow-push=*", "--config web.allow-push=*"),
     ];
     for (missing, fix) in cases {
@@ -218,7 +300,10 @@ fn doctor_names_the_missing_knob() {
         let s = HgServer::start(&config);
         let (code, out, _) = run(&["doctor", &s.url()]);
         assert!(out.contains('✗'), "{missing}: {out}");
-        assert!(out.contains(fix), "without {missing} the fix is named: {out}");
+        assert!(
+            out.contains(fix),
+            "without {missing} the fix is named: {out}"
+        );
         if *missing == "web.allow-push=*" {
             assert_eq!(code, 0, "rw/ is optional: {out}");
         } else {
@@ -230,7 +315,11 @@ fn doctor_names_the_missing_knob() {
 #[test]
 fn transport_faults_have_their_own_messages_and_codes() {
     // nothing listening
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let (code, _, err) = run(&["send", &format!("http://127.0.0.1:{port}/"), "heads"]);
     assert_eq!(code, 3);
     assert!(err.contains("connection refused"), "{err}");
@@ -244,7 +333,13 @@ fn transport_faults_have_their_own_messages_and_codes() {
         drop(s);
     });
     let t = Instant::now();
-    let (code, _, err) = run(&["send", &format!("http://127.0.0.1:{port}/"), "heads", "--timeout", "1"]);
+    let (code, _, err) = run(&[
+        "send",
+        &format!("http://127.0.0.1:{port}/"),
+        "heads",
+        "--timeout",
+        "1",
+    ]);
     let took = t.elapsed();
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("no complete answer within 1 s"), "{err}");
@@ -261,15 +356,33 @@ fn transport_faults_have_their_own_messages_and_codes() {
         s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/mercurial-exp-framing-0006\r\nContent-Length: 100\r\n\r\nabc")
             .unwrap();
     });
-    let (code, _, err) = run(&["send", &format!("http://127.0.0.1:{port}/"), "heads", "--timeout", "5"]);
+    let (code, _, err) = run(&[
+        "send",
+        &format!("http://127.0.0.1:{port}/"),
+        "heads",
+        "--timeout",
+        "5",
+    ]);
     server.join().unwrap();
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("closed before the response was complete"), "{err}");
+    assert!(
+        err.contains("closed before the response was complete"),
+        "{err}"
+    );
 
     // DNS failure
-    let (code, _, err) = run(&["send", "http://nonexistent.invalid/", "heads", "--timeout", "5"]);
+    let (code, _, err) = run(&[
+        "send",
+        "http://nonexistent.invalid/",
+        "heads",
+        "--timeout",
+        "5",
+    ]);
     assert_eq!(code, 3);
-    assert!(err.contains("cannot resolve") || err.contains("no complete answer"), "{err}");
+    assert!(
+        err.contains("cannot resolve") || err.contains("no complete answer"),
+        "{err}"
+    );
 
     // bad URL is a usage error
     let (code, _, err) = run(&["send", "ftp://x/", "heads"]);

@@ -27,7 +27,10 @@ fn run(args: &[&str]) -> (i32, String, String) {
 }
 
 fn examples() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .display()
+        .to_string()
 }
 
 fn summary(out: &str) -> &str {
@@ -47,23 +50,44 @@ fn examples_pass_on_the_local_reactor() {
 fn examples_pass_on_real_mercurial_6_0() {
     let server = HgServer::start(APICONFIG);
     let ex = examples();
-    let (code, out, err) = run(&["replay", "--url", &server.url(), &format!("{ex}/0006"), &format!("{ex}/local")]);
+    let (code, out, err) = run(&[
+        "replay",
+        "--url",
+        &server.url(),
+        &format!("{ex}/0006"),
+        &format!("{ex}/local"),
+    ]);
     assert_eq!(code, 0, "{out}{err}");
-    let passed = out.lines().filter(|l| l.starts_with("PASS examples") || l.starts_with("PASS /")).count();
+    let passed = out
+        .lines()
+        .filter(|l| l.starts_with("PASS examples") || l.starts_with("PASS /"))
+        .count();
     assert!(passed >= 20, "{out}");
     // local-only scripts are skipped with a reason, never counted as passed
-    assert!(out.contains("SKIP") && out.contains("local reactor only"), "{out}");
+    assert!(
+        out.contains("SKIP") && out.contains("local reactor only"),
+        "{out}"
+    );
     assert!(summary(&out).ends_with(" skipped"), "{out}");
     // and the differential mode agrees on every 0006 script
-    let (code, out, err) = run(&["replay", "--against", &format!("local,{}", server.url()), &format!("{ex}/0006")]);
+    let (code, out, err) = run(&[
+        "replay",
+        "--against",
+        &format!("local,{}", server.url()),
+        &format!("{ex}/0006"),
+    ]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(summary(&out).starts_with(&format!("{passed} passed, 0 failed")), "{out}");
+    assert!(
+        summary(&out).starts_with(&format!("{passed} passed, 0 failed")),
+        "{out}"
+    );
 }
 
 #[test]
 fn wrong_line_fails_then_update_repairs_only_it() {
     let dir = tempfile::tempdir().unwrap();
-    let src = std::fs::read_to_string(Path::new(&examples()).join("0006/cmd-args.hgframe")).unwrap();
+    let src =
+        std::fs::read_to_string(Path::new(&examples()).join("0006/cmd-args.hgframe")).unwrap();
     let path = dir.path().join("t.hgframe");
     let broken = src.replace("\"foo\": \"val1\"", "\"foo\": \"WRONG\"");
     assert_ne!(broken, src);
@@ -72,14 +96,27 @@ fn wrong_line_fails_then_update_repairs_only_it() {
     let (code, out, _) = run(&["replay", p]);
     assert_eq!(code, 1, "{out}");
     let bad_line = broken.lines().position(|l| l.contains("WRONG")).unwrap(); // index of the `<` line
-    // the failure names the step line (the `>` line above the `<` line)
-    assert!(out.contains(&format!("{p}:{bad_line}: output differs")), "{out}");
-    assert!(out.contains("-< [\"runcommand\", {\"args\": {\"bar1\": \"val\", \"foo\": \"WRONG\"}"), "{out}");
-    assert!(out.contains("+< [\"runcommand\", {\"args\": {\"bar1\": \"val\", \"foo\": \"val1\"}"), "{out}");
+                                                                              // the failure names the step line (the `>` line above the `<` line)
+    assert!(
+        out.contains(&format!("{p}:{bad_line}: output differs")),
+        "{out}"
+    );
+    assert!(
+        out.contains("-< [\"runcommand\", {\"args\": {\"bar1\": \"val\", \"foo\": \"WRONG\"}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+< [\"runcommand\", {\"args\": {\"bar1\": \"val\", \"foo\": \"val1\"}"),
+        "{out}"
+    );
     assert_eq!(summary(&out), "0 passed, 1 failed");
     let (code, out, _) = run(&["replay", "--update", p]);
     assert_eq!(code, 0, "{out}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), src, "--update restores the file exactly");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        src,
+        "--update restores the file exactly"
+    );
     let (code, out, _) = run(&["replay", p]);
     assert_eq!((code, summary(&out)), (0, "1 passed, 0 failed"));
 }
@@ -103,17 +140,27 @@ fn update_keeps_comments_layout_and_globs() {
 fn malformed_script_is_a_caret_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.hgframe");
-    std::fs::write(&path, "proto 0006\n> 1 1 stream-begin command-request nwe x\neof\n").unwrap();
+    std::fs::write(
+        &path,
+        "proto 0006\n> 1 1 stream-begin command-request nwe x\neof\n",
+    )
+    .unwrap();
     let p = path.to_str().unwrap();
     let (code, out, _) = run(&["replay", p]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains(&format!("{p}:2: unknown flag `nwe` for command-request")), "{out}");
+    assert!(
+        out.contains(&format!("{p}:2: unknown flag `nwe` for command-request")),
+        "{out}"
+    );
     assert!(out.contains("did you mean `new`?"), "{out}");
     assert!(out.contains("^^^"), "{out}");
     std::fs::write(&path, "proto 0006\n1 1 0 command-request new x\n").unwrap();
     let (code, out, _) = run(&["replay", p]);
     assert_eq!(code, 2);
-    assert!(out.contains(":2: unknown script line `1`") && out.contains("start with `> `"), "{out}");
+    assert!(
+        out.contains(":2: unknown script line `1`") && out.contains("start with `> `"),
+        "{out}"
+    );
     std::fs::write(&path, "> cmd heads\n").unwrap();
     let (code, out, _) = run(&["replay", p]);
     assert_eq!(code, 2);
@@ -124,19 +171,38 @@ fn malformed_script_is_a_caret_error() {
 fn junit_is_valid_xml_and_counts() {
     let dir = tempfile::tempdir().unwrap();
     let ok = dir.path().join("ok.hgframe");
-    std::fs::write(&ok, "> cmd heads\n< [\"runcommand\", * (glob)\neof\n< {\"action\": \"noop\"}\n").unwrap();
+    std::fs::write(
+        &ok,
+        "> cmd heads\n< [\"runcommand\", * (glob)\neof\n< {\"action\": \"noop\"}\n",
+    )
+    .unwrap();
     let bad = dir.path().join("bad.hgframe");
-    std::fs::write(&bad, "> cmd heads\n< [\"runcommand\", * (glob)\neof\n< {\"action\": \"other\"} <&>\n").unwrap();
+    std::fs::write(
+        &bad,
+        "> cmd heads\n< [\"runcommand\", * (glob)\neof\n< {\"action\": \"other\"} <&>\n",
+    )
+    .unwrap();
     let xml = dir.path().join("r.xml");
-    let (code, out, _) = run(&["replay", "--junit", xml.to_str().unwrap(), dir.path().to_str().unwrap()]);
+    let (code, out, _) = run(&[
+        "replay",
+        "--junit",
+        xml.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, 1);
     assert_eq!(summary(&out), "1 passed, 1 failed");
     let text = std::fs::read_to_string(&xml).unwrap();
     let doc = roxmltree::Document::parse(&text).expect("JUnit XML parses");
-    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
     assert_eq!(suite.attribute("tests"), Some("2"));
     assert_eq!(suite.attribute("failures"), Some("1"));
-    let failures: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("failure")).collect();
+    let failures: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .collect();
     assert_eq!(failures.len(), 1);
     assert!(failures[0].text().unwrap_or("").contains("<&>"));
     // --json: one object per script, then the summary line
