@@ -389,3 +389,33 @@ fn transport_faults_have_their_own_messages_and_codes() {
     assert_eq!(code, 2);
     assert!(err.contains("not http or https"), "{err}");
 }
+
+#[test]
+fn http_errors_from_hgframe_serve_have_exit_code_4() {
+    use hgframe::serve::{start, LogTarget, ServeOptions};
+    let mut opts = ServeOptions::new(hgframe::Proto::P0006);
+    opts.log = LogTarget::Silent;
+    opts.max_body = 1000;
+    let server = start(opts).unwrap();
+    let url = format!("{}/", server.url());
+    let data = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(data.path(), vec![b'x'; 5000]).unwrap();
+    // a body over --max-body: 413
+    let (code, _, err) = run(&[
+        "send",
+        &url,
+        "heads",
+        "--data",
+        data.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("HTTP 413"), "{err}");
+    // an unknown command: 404 with Mercurial's message shown
+    let (code, _, err) = run(&["send", &url, "nosuchcommand"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("HTTP 404") && err.contains("unknown wire protocol command: nosuchcommand"),
+        "{err}"
+    );
+    server.shutdown();
+}

@@ -214,3 +214,27 @@ fn junit_is_valid_xml_and_counts() {
         assert!(v["result"] == "passed" || v["result"] == "failed");
     }
 }
+
+#[test]
+fn examples_pass_on_hgframe_serve() {
+    use hgframe::serve::{start, LogTarget, ServeOptions};
+    let ex = examples();
+    let mut total = 0;
+    for (proto, dir) in [
+        (hgframe::Proto::P0006, "0006"),
+        (hgframe::Proto::P0002, "0002"),
+        (hgframe::Proto::P0001, "0001"),
+    ] {
+        let mut opts = ServeOptions::new(proto);
+        opts.log = LogTarget::Silent;
+        let server = start(opts).expect("hgframe serve starts");
+        let (code, out, err) = run(&["replay", "--url", &server.url(), &format!("{ex}/{dir}")]);
+        assert_eq!(code, 0, "{dir}: {out}{err}");
+        let passed = out.lines().filter(|l| l.starts_with("PASS ")).count();
+        assert!(passed >= 8, "{dir}: {out}");
+        assert_eq!(summary(&out), format!("{passed} passed, 0 failed"));
+        total += passed;
+        server.shutdown();
+    }
+    assert!(total >= 40, "{total}");
+}
