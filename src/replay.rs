@@ -672,8 +672,6 @@ fn run_prepared(
                 out_text,
                 interleaved,
             )?;
-            interleaved.clear();
-            steps.clear();
             request_done = false;
             progress(report.frames);
         }
@@ -771,8 +769,6 @@ fn run_prepared(
             out_text,
             interleaved,
         )?;
-        interleaved.clear();
-        steps.clear();
         progress(report.frames);
     }
     if !steps.is_empty() {
@@ -807,13 +803,13 @@ fn step(l: &Line, bytes: Vec<u8>, is_eof: bool) -> StepRec {
 fn finish_request(
     exec: &Exec<'_>,
     proto: Proto,
-    steps: &mut [StepRec],
+    steps: &mut Vec<StepRec>,
     defer: bool,
     responder: &Responder,
     opts: &RunOptions,
     report: &mut ScriptReport,
     out_text: &mut String,
-    interleaved: &[(usize, String)],
+    interleaved: &mut Vec<(usize, String)>,
 ) -> Result<u16, Fatal> {
     run_request(exec, proto, steps, defer, responder)?;
     report.requests += 1;
@@ -867,6 +863,8 @@ fn finish_request(
             }
         }
     }
+    steps.clear();
+    interleaved.clear();
     Ok(status)
 }
 

@@ -121,33 +121,10 @@ impl Reactor0001 {
                 f.type_id
             )));
         }
-        let p = &f.payload;
-        if p.len() < 4 {
-            return Err(ServerCrash::new(
-                format!(
-                    "struct.error: unpack_from requires a buffer of at least 4 bytes (got {})",
-                    p.len()
-                ),
-                "a command-argument payload starts with u16 name length and u16 value length; this one is shorter than 4 bytes",
-            ));
-        }
-        let namesize = u16::from_le_bytes([p[0], p[1]]) as usize;
-        let valuesize = u16::from_le_bytes([p[2], p[3]]) as usize;
-        let name_end = (4 + namesize).min(p.len());
-        let name = p[4..name_end].to_vec();
-        if name.len() != namesize {
-            return Ok(self.error("malformed argument frame: partial argument name".into()));
-        }
-        let value = p[name_end..].to_vec();
-        if f.flags & 0x1 != 0 {
-            return Err(ServerCrash::new(
-                "ProgrammingError: not yet implemented",
-                "argument values continued across frames (the continuation flag) were never implemented in this revision",
-            ));
-        }
-        if value.len() != valuesize {
-            return Ok(self.error("malformed argument frame: partial argument value".into()));
-        }
+        let (name, value) = match parse_argument(f)? {
+            Ok(nv) => nv,
+            Err(m) => return Ok(self.error(m.into())),
+        };
         dict_insert(&mut self.args, Value::Bytes(name), Value::Bytes(value));
         if f.flags & 0x2 != 0 {
             if self.expecting_data {
@@ -189,6 +166,46 @@ impl Reactor0001 {
             Action::SendFrames(SendFrames { batches: vec![id] })
         }
     }
+}
+
+/// A parsed argument `(name, value)`, or the reactor's error message.
+pub(crate) type ArgumentParse = Result<(Vec<u8>, Vec<u8>), &'static str>;
+
+/// Parse a `command-argument` frame as revisions 0001 and 0002 do: u16 LE
+/// name length, u16 LE value length, name, value. The outer error is a
+/// crash (Mercurial raises); the inner one the reactor's error message.
+pub(crate) fn parse_argument(
+    f: &Frame,
+) -> Result<Result<(Vec<u8>, Vec<u8>), &'static str>, ServerCrash> {
+    let p = &f.payload;
+    if p.len() < 4 {
+        return Err(ServerCrash::new(
+            format!(
+                "struct.error: unpack_from requires a buffer of at least 4 bytes (got {})",
+                p.len()
+            ),
+            "a command-argument payload starts with u16 name length and u16 value length; this one is shorter than 4 bytes",
+        ));
+    }
+    let namesize = u16::from_le_bytes([p[0], p[1]]) as usize;
+    let valuesize = u16::from_le_bytes([p[2], p[3]]) as usize;
+    let name_end = (4 + namesize).min(p.len());
+    let name = p[4..name_end].to_vec();
+    if name.len() != namesize {
+        return Ok(Err("malformed argument frame: partial argument name"));
+    }
+    // Checked after the name, before the value, as Mercurial does.
+    if f.flags & 0x1 != 0 {
+        return Err(ServerCrash::new(
+            "ProgrammingError: not yet implemented",
+            "argument values continued across frames (the continuation flag) were never implemented in this revision",
+        ));
+    }
+    let value = p[name_end..].to_vec();
+    if value.len() != valuesize {
+        return Ok(Err("malformed argument frame: partial argument value"));
+    }
+    Ok(Ok((name, value)))
 }
 
 /// `createbytesresponseframesfrombytes`.

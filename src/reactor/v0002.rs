@@ -165,30 +165,13 @@ impl Reactor0002 {
                         "received command argument frame for request that is not expecting arguments: {id}"
                     )));
                 }
-                let p = &f.payload;
-                if p.len() < 4 {
-                    return Err(ServerCrash::new(
-                        format!("struct.error: unpack_from requires a buffer of at least 4 bytes (got {})", p.len()),
-                        "a command-argument payload starts with u16 name length and u16 value length; this one is shorter than 4 bytes",
-                    ));
-                }
-                let namesize = u16::from_le_bytes([p[0], p[1]]) as usize;
-                let valuesize = u16::from_le_bytes([p[2], p[3]]) as usize;
-                let name_end = (4 + namesize).min(p.len());
-                let name = p[4..name_end].to_vec();
-                if name.len() != namesize {
-                    return Ok(self.error("malformed argument frame: partial argument name".into()));
-                }
-                let value = p[name_end..].to_vec();
-                if f.flags & 0x1 != 0 {
-                    return Err(ServerCrash::new(
-                        "ProgrammingError: not yet implemented",
-                        "argument values continued across frames (the continuation flag) were never implemented in this revision",
-                    ));
-                }
-                if value.len() != valuesize {
-                    return Ok(self.error("malformed argument frame: partial argument value".into()));
-                }
+                let (name, value) = match super::v0001::parse_argument(f)? {
+                    Ok(nv) => nv,
+                    Err(m) => return Ok(self.error(m.into())),
+                };
+                let Some(entry) = self.receiving.get_mut(&id) else {
+                    return Ok(self.error(format!("received frame for request that is not receiving: {id}")));
+                };
                 dict_insert(&mut entry.args, Value::Bytes(name), Value::Bytes(value));
                 if f.flags & 0x2 != 0 {
                     if entry.expecting_data {
