@@ -174,9 +174,7 @@ pub(crate) type ArgumentParse = Result<(Vec<u8>, Vec<u8>), &'static str>;
 /// Parse a `command-argument` frame as revisions 0001 and 0002 do: u16 LE
 /// name length, u16 LE value length, name, value. The outer error is a
 /// crash (Mercurial raises); the inner one the reactor's error message.
-pub(crate) fn parse_argument(
-    f: &Frame,
-) -> Result<Result<(Vec<u8>, Vec<u8>), &'static str>, ServerCrash> {
+pub(crate) fn parse_argument(f: &Frame) -> Result<ArgumentParse, ServerCrash> {
     let p = &f.payload;
     if p.len() < 4 {
         return Err(ServerCrash::new(
