@@ -383,9 +383,19 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
                 return cut(r, "unterminated string literal: no closing quote");
             };
             if raw {
-                out.push(b'\\');
-                out.push(e);
-                j += 2;
+                // backslash and the whole next character, kept as written
+                let ch_len = body_start[j + 1..]
+                    .chars()
+                    .next()
+                    .map_or(1, |c| c.len_utf8());
+                if e >= 0x80 && is_bytes {
+                    return cut(
+                        &body_start[j + 1..],
+                        "bytes can only contain ASCII literal characters (write non-ASCII bytes as \\xNN)",
+                    );
+                }
+                out.extend_from_slice(&b[j..j + 1 + ch_len]);
+                j += 1 + ch_len;
                 continue;
             }
             let is_ascii_escape = e.is_ascii();

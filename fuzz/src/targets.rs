@@ -1,0 +1,223 @@
+//! One function per fuzz target. Each takes arbitrary bytes, must never
+//! panic, and asserts what must hold for every input (round trips,
+//! agreement between decoders, error positions inside the input).
+
+use hgframe::cbor::{self, BufferingDecoder};
+use hgframe::frame::{DecodeError, FrameDecoder, FrameReader, LengthMode, ReadError, SliceDecoder};
+use hgframe::human::{parse_human, parse_human_bytes, to_human, to_literal};
+use hgframe::proto::JsonFlavor;
+use hgframe::pyjson::to_json;
+use hgframe::pyliteral::parse_literal;
+use hgframe::reflect::{reflect_bytes, Http500};
+use hgframe::value::Value;
+use hgframe::{Frame, Proto};
+
+const PROTOS: [Proto; 3] = [Proto::P0001, Proto::P0002, Proto::P0006];
+const MODES: [LengthMode; 2] = [LengthMode::Correct, LengthMode::Mercurial];
+const FLAVORS: [JsonFlavor; 2] = [JsonFlavor::Python2, JsonFlavor::Mercurial];
+
+type Decoded = (Vec<(u64, Frame)>, Option<DecodeError>);
+
+fn slice_decode(proto: Proto, mode: LengthMode, data: &[u8]) -> Decoded {
+    let mut frames = Vec::new();
+    for r in SliceDecoder::new(proto, mode, data) {
+        match r {
+            Ok(l) => {
+                assert_eq!(l.header.length, l.frame.payload.len());
+                frames.push((l.offset, l.frame.to_owned()));
+            }
+            Err(e) => return (frames, Some(e)),
+        }
+    }
+    (frames, None)
+}
+
+fn incremental_decode(proto: Proto, mode: LengthMode, data: &[u8], step: usize) -> Decoded {
+    let mut d = FrameDecoder::new(proto, mode);
+    let mut frames = Vec::new();
+    let mut drain = |d: &mut FrameDecoder| loop {
+        let wanted = d.wanted();
+        match d.next_frame() {
+            Some(l) => {
+                assert_eq!(wanted, 0);
+                frames.push((l.offset, l.frame));
+            }
+            None => {
+                assert!(wanted > 0);
+                break;
+            }
+        }
+    };
+    for chunk in data.chunks(step.max(1)) {
+        d.feed(chunk);
+        drain(&mut d);
+    }
+    drain(&mut d);
+    (frames, d.finish().err())
+}
+
+fn reader_decode(proto: Proto, mode: LengthMode, data: &[u8]) -> Decoded {
+    let mut frames = Vec::new();
+    for r in FrameReader::new(proto, mode, data) {
+        match r {
+            Ok(l) => frames.push((l.offset, l.frame)),
+            Err(ReadError::Decode(e)) => return (frames, Some(e)),
+            Err(e) => panic!("I/O error reading a slice: {e}"),
+        }
+    }
+    (frames, None)
+}
+
+/// `SliceDecoder`, `FrameDecoder` (fed in pieces whose size comes from the
+/// first input byte) and `FrameReader` on the input, every revision and
+/// length mode: they agree, offsets add up, and what decodes completely
+/// with correct lengths re-encodes to the input.
+pub fn decode(data: &[u8]) {
+    let step = data.first().map_or(1, |b| 1 + (*b as usize % 19));
+    for proto in PROTOS {
+        for mode in MODES {
+            let (frames, err) = slice_decode(proto, mode, data);
+            let inc = incremental_decode(proto, mode, data, step);
+            assert_eq!(inc.0, frames);
+            assert_eq!(inc.1, err);
+            let rd = reader_decode(proto, mode, data);
+            assert_eq!(rd.0, frames);
+            assert_eq!(rd.1, err);
+            let mut again = Vec::new();
+            for (off, f) in &frames {
+                assert_eq!(*off as usize, again.len());
+                f.encode_into(proto, &mut again)
+                    .expect("decoded frame re-encodes");
+            }
+            if mode == LengthMode::Correct {
+                assert_eq!(&again[..], &data[..again.len()]);
+                if err.is_none() {
+                    assert_eq!(again.len(), data.len());
+                }
+            }
+            if let Some(e) = err {
+                let off = match e {
+                    DecodeError::TruncatedHeader { offset, .. }
+                    | DecodeError::TruncatedPayload { offset, .. } => offset,
+                };
+                assert!((off as usize) < data.len());
+            }
+        }
+    }
+}
+
+/// `parse_human_bytes` for every revision; a parsed frame renders back
+/// (`to_human`) to a line that parses to the same frame; an error's span
+/// is inside the line and the error renders (as the CLI does).
+pub fn human(data: &[u8]) {
+    for proto in PROTOS {
+        match parse_human_bytes(proto, data) {
+            Ok(p) => {
+                let line = to_human(proto, &p.frame);
+                let back = parse_human(proto, &line)
+                    .unwrap_or_else(|e| panic!("to_human gave {line:?}: {}", e.render()));
+                assert_eq!(back.frame, p.frame, "{line}");
+                let bytes = p.frame.encode(proto).expect("parsed frame encodes");
+                assert_eq!(bytes.len(), p.frame.encoded_len(proto));
+            }
+            Err(e) => {
+                assert!(e.start <= e.end, "{e:?}");
+                let _ = e.render();
+            }
+        }
+    }
+}
+
+/// `parse_literal` on UTF-8 input, then `cbor::encode`; what encodes and
+/// decodes again re-encodes to the same bytes, and the value's own literal
+/// (`to_literal`) parses back to it.
+pub fn literal(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match parse_literal(text) {
+        Ok(v) => {
+            for flavor in FLAVORS {
+                let _ = to_json(flavor, &v);
+            }
+            let Ok(bytes) = cbor::encode(&v) else { return };
+            if let Ok(values) = cbor::decode_all(&bytes) {
+                assert_eq!(values.len(), 1);
+                assert_eq!(cbor::encode(&values[0]).ok().as_ref(), Some(&bytes));
+            }
+            if let Some(lit) = to_literal(&v) {
+                let back = parse_literal(&lit)
+                    .unwrap_or_else(|e| panic!("{text:?} -> {lit:?} does not parse: {e:?}"));
+                assert_eq!(cbor::encode(&back).ok().as_ref(), Some(&bytes), "{lit}");
+            }
+        }
+        Err(e) => {
+            assert!(e.pos <= text.len(), "{e:?}");
+            assert!(text.is_char_boundary(e.pos), "{e:?}");
+        }
+    }
+}
+
+fn exercise_value(v: &Value) {
+    for flavor in FLAVORS {
+        let _ = to_json(flavor, v);
+    }
+    let _ = to_literal(v);
+    let _ = cbor::encode(v);
+}
+
+/// `cbor::decode_all` and `BufferingDecoder` (whole, one byte at a time, and
+/// in pieces sized by the first byte); decoded values go through both JSON
+/// encoders, `to_literal` and the encoder. Whatever `decode_all` accepts,
+/// the buffering decoder decodes to the same values however it is fed.
+pub fn cbor(data: &[u8]) {
+    let all = cbor::decode_all(data);
+    if let Ok(values) = &all {
+        values.iter().for_each(exercise_value);
+    }
+    let step = data.first().map_or(1, |b| 1 + (*b as usize % 13));
+    for step in [data.len().max(1), 1, step] {
+        let mut d = BufferingDecoder::new();
+        let mut got = Vec::new();
+        let mut failed = false;
+        for chunk in data.chunks(step) {
+            match d.decode(chunk) {
+                Ok((_, consumed, _)) => assert!(consumed <= chunk.len() as i64),
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+            got.extend(d.get_available());
+        }
+        if let Ok(values) = &all {
+            assert!(
+                !failed,
+                "decode_all accepted what the buffering decoder rejects"
+            );
+            assert_eq!(&got, values);
+        }
+    }
+}
+
+/// The debugreflect body of every revision for the input as a request
+/// body: a 200 body ends with the EOF line and `{"action": "noop"}`, and the
+/// server fails to read exactly the bodies the frame decoder cannot decode
+/// (unless it crashed earlier).
+pub fn reflect(data: &[u8]) {
+    for proto in PROTOS {
+        let (_, err) = slice_decode(proto, LengthMode::Mercurial, data);
+        match reflect_bytes(proto, data) {
+            Ok(body) => {
+                assert!(
+                    body.ends_with(b"received: <no frame>\n{\"action\": \"noop\"}"),
+                    "{}",
+                    String::from_utf8_lossy(&body)
+                );
+                assert!(err.is_none(), "undecodable input answered 200");
+            }
+            Err(Http500::Undecodable(e)) => assert_eq!(Some(e), err),
+            Err(_) => {}
+        }
+    }
+}
