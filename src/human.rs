@@ -99,25 +99,44 @@ struct Field<'a> {
 }
 
 /// Split like Python's `s.split(b' ', n)`.
-fn split_fields(line: &str, n: usize) -> Vec<Field<'_>> {
-    let mut out = Vec::with_capacity(n + 1);
+/// Up to six fields, on the stack (this runs once per frame line).
+struct Fields<'a> {
+    items: [Field<'a>; 6],
+    len: usize,
+}
+
+impl<'a> std::ops::Deref for Fields<'a> {
+    type Target = [Field<'a>];
+    fn deref(&self) -> &[Field<'a>] {
+        &self.items[..self.len]
+    }
+}
+
+/// Split like Python's `s.split(b' ', n)` (n at most 5).
+fn split_fields(line: &str, n: usize) -> Fields<'_> {
+    let mut out = Fields {
+        items: std::array::from_fn(|_| Field { text: "", start: 0 }),
+        len: 0,
+    };
     let mut start = 0;
-    for _ in 0..n {
+    for _ in 0..n.min(5) {
         match line.as_bytes()[start..].iter().position(|&c| c == b' ') {
             Some(k) => {
-                out.push(Field {
+                out.items[out.len] = Field {
                     text: &line[start..start + k],
                     start,
-                });
+                };
+                out.len += 1;
                 start += k + 1;
             }
             None => break,
         }
     }
-    out.push(Field {
+    out.items[out.len] = Field {
         text: &line[start..],
         start,
-    });
+    };
+    out.len += 1;
     out
 }
 

@@ -64,6 +64,12 @@ fn cut<T>(input: &str, msg: impl Into<std::borrow::Cow<'static, str>>) -> Res<'_
 
 /// Whitespace and `#` comments.
 fn ws(mut i: &str) -> Res<'_, ()> {
+    if !matches!(
+        i.as_bytes().first(),
+        Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'#')
+    ) {
+        return Ok((i, ()));
+    }
     loop {
         let t = i.trim_start_matches([' ', '\t', '\n', '\r', '\x0c']);
         if let Some(rest) = t.strip_prefix('#') {
@@ -301,6 +307,13 @@ fn strings(i: &str) -> Res<'_, Value> {
     let (mut rest, (mut is_bytes, mut acc)) = string_lit(i)?;
     loop {
         let (r, _) = ws(rest)?;
+        // Only a quote or a string prefix can start another literal.
+        if !matches!(
+            r.as_bytes().first(),
+            Some(b'\'' | b'"' | b'b' | b'B' | b'r' | b'R' | b'u' | b'U' | b'f' | b'F')
+        ) {
+            break;
+        }
         match string_lit(r) {
             Ok((r2, (b, data))) => {
                 if b != is_bytes {

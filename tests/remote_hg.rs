@@ -370,6 +370,26 @@ fn transport_faults_have_their_own_messages_and_codes() {
         "{err}"
     );
 
+    // TLS: https:// to a server that answers in plain HTTP
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let (code, _, err) = run(&[
+        "send",
+        &format!("https://127.0.0.1:{port}/"),
+        "heads",
+        "--timeout",
+        "5",
+    ]);
+    server.join().unwrap();
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("TLS error"), "{err}");
+
     // DNS failure
     let (code, _, err) = run(&[
         "send",
