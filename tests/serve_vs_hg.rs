@@ -606,6 +606,11 @@ fn commands_match_mercurial() {
         &[&settings("b'identity'"), heads_req],
     );
     add(
+        "heads, zlib announced (compressed with the same zlib)",
+        url("ro", "heads"),
+        &[&settings("[b'zlib', b'identity']"), heads_req],
+    );
+    add(
         "unknown encoding only: generator raises mid-response",
         url("ro", "heads"),
         &[&settings("[b'foo']"), heads_req],
@@ -1013,12 +1018,12 @@ fn command_without_canned_response_is_a_command_error() {
     assert!(fs[0].payload.windows(4).any(|w| w == b"boom"));
 }
 
-/// Compression we cannot reproduce is refused with a reason, not faked.
+/// Compression we cannot reproduce (zstd) is refused with a reason, not faked.
 #[test]
-fn zlib_stream_is_a_clear_501() {
+fn zstd_stream_is_a_clear_501() {
     let ours = our_server(&[heads_spec()]);
     let body = frames(&[
-        "0 1 stream-begin sender-protocol-settings eos cbor:{b'contentencodings': [b'zlib']}",
+        "0 1 stream-begin sender-protocol-settings eos cbor:{b'contentencodings': [b'zstd-8mb']}",
         "1 1 0 command-request new cbor:{b'name': b'heads'}",
     ]);
     let r = http(
@@ -1030,7 +1035,7 @@ fn zlib_stream_is_a_clear_501() {
     );
     assert_eq!(r.status, 501);
     let text = String::from_utf8_lossy(&r.body);
-    assert!(text.contains("zlib"), "{text}");
+    assert!(text.contains("zstd-8mb"), "{text}");
 }
 
 // ---------------------------------------------------------------------------

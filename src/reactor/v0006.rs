@@ -12,8 +12,9 @@
 //!
 //! Frames are produced when a `sendframes` is consumed, as Mercurial's
 //! generators are. Where Python raises, we return [`ServerCrash`].
-//! Limitation: responses on a zlib or zstd-8mb stream are not produced
-//! (their bytes depend on the C library versions a server links).
+//! Responses on a zlib stream are produced with the C zlib (as Python's
+//! `zlib` module); on a zstd-8mb stream they are not (the bytes depend on
+//! the libzstd version bundled with the server's Mercurial).
 
 use super::streams::{InputStreams, StreamCheck};
 use super::{
@@ -71,10 +72,54 @@ struct Entry {
     expecting_data: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Encoder {
     Identity,
+    /// `zlibencoder`: `zlib.compressobj()` (level 6, zlib header), fed
+    /// chunk by chunk, `Z_SYNC_FLUSH` at the end of each response. Built on
+    /// the same C zlib a Python server links, so the bytes match.
+    Zlib(Box<flate2::Compress>),
+    /// An encoder whose bytes hgframe cannot reproduce (zstd-8mb).
     Other(&'static str),
+}
+
+impl Encoder {
+    fn name(&self) -> &'static str {
+        match self {
+            Encoder::Identity => "identity",
+            Encoder::Zlib(_) => "zlib",
+            Encoder::Other(n) => n,
+        }
+    }
+}
+
+/// Run zlib over `data` like Python's `compressobj.compress`/`flush`:
+/// everything deflate produces for this call.
+fn zlib_run(
+    z: &mut flate2::Compress,
+    data: &[u8],
+    flush: flate2::FlushCompress,
+) -> Result<Vec<u8>, ServerCrash> {
+    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    let mut input = data;
+    loop {
+        if out.capacity() - out.len() < 1024 {
+            out.reserve(out.capacity().max(4096));
+        }
+        let before_in = z.total_in();
+        let before_out = z.total_out();
+        z.compress_vec(input, &mut out, flush)
+            .map_err(|e| ServerCrash::new(format!("zlib.error: {e}"), "zlib failed"))?;
+        input = &input[(z.total_in() - before_in) as usize..];
+        let produced = z.total_out() - before_out;
+        // Done when the input is consumed and deflate did not fill the
+        // buffer (so it has nothing more to give for this call).
+        if input.is_empty() && out.len() < out.capacity() {
+            return Ok(out);
+        }
+        if produced == 0 && input.is_empty() {
+            return Ok(out);
+        }
+    }
 }
 
 struct OutStream {
@@ -121,26 +166,27 @@ impl OutStream {
         })
     }
 
-    fn encode(&self, data: Vec<u8>) -> Result<Vec<u8>, ServerCrash> {
-        match self.encoder {
+    fn encode(&mut self, data: Vec<u8>) -> Result<Vec<u8>, ServerCrash> {
+        match &mut self.encoder {
             None | Some(Encoder::Identity) => Ok(data),
+            Some(Encoder::Zlib(z)) => zlib_run(z, &data, flate2::FlushCompress::None),
             Some(Encoder::Other(name)) => Err(limitation(name)),
         }
     }
 
-    fn flush(&self) -> Result<Vec<u8>, ServerCrash> {
-        match self.encoder {
+    fn flush(&mut self) -> Result<Vec<u8>, ServerCrash> {
+        match &mut self.encoder {
             None | Some(Encoder::Identity) => Ok(Vec::new()),
+            Some(Encoder::Zlib(z)) => zlib_run(z, &[], flate2::FlushCompress::Sync),
             Some(Encoder::Other(name)) => Err(limitation(name)),
         }
     }
 
     fn settings_frame(&mut self, request_id: u16) -> Result<Option<Frame>, ServerCrash> {
-        let name = match self.encoder {
+        let name = match &self.encoder {
             None => return Ok(None),
             _ if self.settings_sent => return Ok(None),
-            Some(Encoder::Identity) => "identity",
-            Some(Encoder::Other(n)) => n,
+            Some(e) => e.name(),
         };
         let mut payload = Vec::new();
         cbor::encode_bytes(name.as_bytes(), &mut payload);
@@ -539,10 +585,13 @@ impl Reactor0006 {
                     )
                 })?;
             if has {
-                encoder = Some(if name == "identity" {
-                    Encoder::Identity
-                } else {
-                    Encoder::Other(name)
+                encoder = Some(match name {
+                    "identity" => Encoder::Identity,
+                    "zlib" => Encoder::Zlib(Box::new(flate2::Compress::new(
+                        flate2::Compression::default(),
+                        true,
+                    ))),
+                    other => Encoder::Other(other),
                 });
                 break;
             }
