@@ -34,10 +34,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response as HttpResponse;
-use axum::Router;
 
 use crate::cli::{GlobalOpts, ServeArgs};
 use crate::commands::{parse_responder, CmdError, Io};
@@ -356,30 +355,64 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
 async fn serve_until(
     listener: tokio::net::TcpListener,
     ctx: Arc<Ctx>,
-    stop: tokio::sync::watch::Receiver<bool>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let app = Router::new().fallback(
-        move |ConnectInfo(remote): ConnectInfo<SocketAddr>, req: Request| {
-            let ctx = ctx.clone();
-            async move { handle(ctx, remote, req).await }
-        },
-    );
-    let mut graceful = stop.clone();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = graceful.wait_for(|s| *s).await;
-    });
-    let mut hard = stop;
-    tokio::select! {
-        _ = server => {}
-        _ = async {
-            let _ = hard.wait_for(|s| *s).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => {}
+    // Our own accept loop on hyper (instead of `axum::serve`) so that a
+    // client that stalls while sending its request head times out too
+    // (`header_read_timeout`), not only one that stalls in its body.
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let (stream, remote) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                // e.g. too many open files: back off a little, go on
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => break,
+        };
+        let ctx = ctx.clone();
+        let header_timeout = ctx.timeout;
+        let mut conn_stop = stop.clone();
+        tasks.spawn(async move {
+            let service =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let ctx = ctx.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(
+                            handle(ctx, remote, req.map(Body::new)).await,
+                        )
+                    }
+                });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true);
+            let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            // `map` drops the watch guard at once (it must not be held
+            // across an await).
+            let stopped = async move {
+                let _ = conn_stop.wait_for(|s| *s).await.map(|_| ());
+            };
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stopped => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
+                }
+            }
+        });
+        // reap finished connections
+        while tasks.try_join_next().is_some() {}
     }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
 }
 
 /// `hgframe serve`.

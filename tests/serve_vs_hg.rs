@@ -1101,6 +1101,27 @@ fn body_over_max_body_gets_413() {
     assert_eq!(r.body, reflect_bytes(P, &exact).unwrap());
 }
 
+/// A client that stalls in the middle of its request head is dropped
+/// after --timeout (header read timeout), instead of holding a connection.
+#[test]
+fn stalled_request_head_is_dropped_within_the_timeout() {
+    let ours = limited_server(1 << 20, Duration::from_secs(1));
+    let (raw, took) = raw_request(
+        ours.addr().port(),
+        &format!("POST {API}/ro/debugreflect HTTP/1.1\r\nHost: x\r\n"),
+        b"",
+        Duration::from_secs(15),
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "connection closed after {took:?}: {}",
+        String::from_utf8_lossy(&raw)
+    );
+    // and the server still answers others
+    let r = http(ours.addr().port(), "GET", "/api/", &[], b"");
+    assert_eq!(r.status, 200);
+}
+
 #[test]
 fn stalled_body_gets_408_within_the_timeout() {
     let ours = limited_server(1 << 20, Duration::from_secs(1));
