@@ -18,6 +18,33 @@ Exit codes:
      Mercurial server would answer HTTP 500 here; the reason is on stderr)
   5  undecodable bytes (truncated frame header or payload)";
 
+/// `hgframe replay --help`: the script format.
+pub const REPLAY_LONG_ABOUT: &str = "Run replay scripts (.hgframe transcripts) and check their expected output.
+
+A script reads like the session it came from:
+
+  # comments and blank lines (kept by --update)
+  proto 0006                     revision (default: inferred, else 0006)
+  target local                   default target: local or a URL
+  defer on                       local reactor: buffer responses until eof
+  respond 1 cbor:[b'x']          canned response (local only)
+  > 1 1 stream-begin command-request new cbor:{b'name': b'heads'}
+  < [\"runcommand\", {\"args\": {}, \"command\": \"heads\", \"data\": null, \"redirect\": null, \"requestid\": 1}]
+  > cmd known nodes=hexlist:00ff shorthand: next request id, stream flags
+  bin 0c00000100                 raw frame bytes (hex)
+  eof                            end of one request (one HTTP request)
+  < status 500                   expected output of the step above
+  expect status 500              assertions: action NAME, error \"TEXT\",
+  expect action runcommand         status CODE, frame KEY=VALUE ...
+
+`<` lines are the step's output: for a frame, the JSON line its
+revision's debugreflect prints; for eof the final object; `sent: ...`
+for frames a local reactor sends; `status N` at eof when the server
+answers an HTTP error. A line ending in ` (glob)` (* and ?) or
+` (re)` matches loosely. A directory means every .hgframe file under
+it. The last line printed is `N passed, N failed` (`, N skipped` when
+any were).";
+
 /// Debugger for Mercurial's frame-based wire protocol (exp-http-v2).
 ///
 /// Type frames as short human strings, turn them into exact wire bytes,
@@ -107,31 +134,7 @@ pub enum Command {
     Doctor(DoctorArgs),
 
     /// Run replay scripts (.hgframe transcripts) and check their expected output.
-    ///
-    /// A script reads like the session it came from:
-    ///
-    ///   # comments and blank lines (kept by --update)
-    ///   proto 0006                     revision (default: inferred, else 0006)
-    ///   target local                   default target: local or a URL
-    ///   defer on                       local reactor: buffer responses until eof
-    ///   respond 1 cbor:[b'x']          canned response (local only)
-    ///   > 1 1 stream-begin command-request new cbor:{b'name': b'heads'}
-    ///   < ["runcommand", {"args": {}, "command": "heads", "data": null, "redirect": null, "requestid": 1}]
-    ///   > cmd known nodes=hexlist:00ff shorthand: next request id, stream flags
-    ///   bin 0c00000100                 raw frame bytes (hex)
-    ///   eof                            end of one request (one HTTP request)
-    ///   < status 500                   expected output of the step above
-    ///   expect status 500              assertions: action NAME, error "TEXT",
-    ///   expect action runcommand         status CODE, frame KEY=VALUE ...
-    ///
-    /// `<` lines are the step's output: for a frame, the JSON line its
-    /// revision's debugreflect prints; for eof the final object; `sent: ...`
-    /// for frames a local reactor sends; `status N` at eof when the server
-    /// answers an HTTP error. A line ending in ` (glob)` (* and ?) or
-    /// ` (re)` matches loosely. A directory means every .hgframe file under
-    /// it. The last line printed is `N passed, N failed` (`, N skipped` when
-    /// any were).
-    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
+    #[command(after_help = EXIT_CODES_HELP, long_about = REPLAY_LONG_ABOUT)]
     Replay(ReplayArgs),
 
     /// Interactive session: frames answered as they are typed.
