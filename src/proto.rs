@@ -74,6 +74,9 @@ pub struct ProtoTable {
     pub reactor: ReactorKind,
     /// Python 3's `int()` accepts `1_000`; Python 2's does not.
     pub int_underscores: bool,
+    /// A complete single-frame `heads` request in human-string syntax
+    /// (what `doctor` reflects to check an endpoint).
+    pub sample_request: &'static str,
 }
 
 const fn f(name: &'static str, value: u8) -> FlagName {
@@ -196,6 +199,7 @@ pub static P0001: ProtoTable = ProtoTable {
     json: JsonFlavor::Python2,
     reactor: ReactorKind::V0001,
     int_underscores: false,
+    sample_request: "command-name eos heads",
 };
 
 pub static P0002: ProtoTable = ProtoTable {
@@ -211,6 +215,7 @@ pub static P0002: ProtoTable = ProtoTable {
     json: JsonFlavor::Python2,
     reactor: ReactorKind::V0002,
     int_underscores: false,
+    sample_request: "1 1 stream-begin command-name eos heads",
 };
 
 pub static P0006: ProtoTable = ProtoTable {
@@ -226,6 +231,7 @@ pub static P0006: ProtoTable = ProtoTable {
     json: JsonFlavor::Mercurial,
     reactor: ReactorKind::V0006,
     int_underscores: true,
+    sample_request: "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
 };
 
 /// All revisions, oldest first.
@@ -359,5 +365,15 @@ mod tests {
             Proto::P0002
         );
         assert!("0003".parse::<Proto>().is_err());
+    }
+
+    #[test]
+    fn sample_requests_parse_to_one_request() {
+        for p in Proto::all() {
+            let f = crate::human::parse_human(p, p.table().sample_request)
+                .unwrap()
+                .frame;
+            assert_eq!(f.type_id, 1, "{p}");
+        }
     }
 }

@@ -804,7 +804,7 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
         ),
     )?;
     // 5. debugreflect on ro/
-    let ro = client.command_url_for(proto, false);
+    let ro = client.target.command_url(proto, false, "debugreflect");
     let r = client.post_frames(&ro, proto, Vec::new())?;
     let reflect_ok = match r.status {
         200 => {
@@ -843,7 +843,7 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
         }
     };
     // 6. rw/
-    let rw = client.command_url_for(proto, true);
+    let rw = client.target.command_url(proto, true, "debugreflect");
     let r = client.post_frames(&rw, proto, Vec::new())?;
     match r.status {
         200 => ok(out, "rw/ is allowed (push permission)".into())?,
@@ -869,11 +869,7 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
         return Ok(4);
     }
     // 7. a test frame reflected as the local reactor predicts
-    let line = match proto {
-        p if p == Proto::P0001 => "command-name eos heads",
-        p if p == Proto::P0002 => "1 1 stream-begin command-name eos heads",
-        _ => "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
-    };
+    let line = proto.table().sample_request;
     let frame = crate::human::parse_human(proto, line)
         .map_err(|e| CmdError::Usage(e.render()))?
         .frame;
@@ -907,12 +903,6 @@ pub fn doctor(a: DoctorArgs, out: &mut dyn Write) -> Result<u8> {
             )?;
             Ok(4)
         }
-    }
-}
-
-impl Client {
-    fn command_url_for(&self, proto: Proto, rw: bool) -> String {
-        self.target.command_url(proto, rw, "debugreflect")
     }
 }
 
