@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hgframe::frame::{Frame, FrameDecoder, LengthMode, SliceDecoder};
 use hgframe::human::parse_human;
+use hgframe::wire::frame::{Frame, FrameDecoder, LengthMode, SliceDecoder};
 use hgframe::Proto;
 
 /// Frames in the decoding buffers.

@@ -11,9 +11,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use hgframe::frame::Frame;
 use hgframe::human::parse_human;
 use hgframe::reactor::{new_reactor, Action, ReactorOptions};
+use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
 /// Frames per reactor (per iteration).

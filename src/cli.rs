@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::proto::Proto;
+use crate::wire::proto::Proto;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::proto::Proto;
+use crate::wire::proto::Proto;
 
 /// Client settings.
 #[derive(Debug, Clone)]

@@ -7,14 +7,14 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use crate::cli::{Cli, Command, DecodeArgs, DecodeFormat, EncodeArgs, EncodeFormat, ReflectArgs};
-use crate::escape::{escape_bytes, escape_decode, hex};
-use crate::frame::{Frame, FrameDecoder, FrameReader, LengthMode, ReadError};
 use crate::human::{infer_proto, parse_human_bytes, to_human};
-use crate::proto::{PayloadSyntax, Proto};
+use crate::python::escape::{escape_bytes, escape_decode, hex};
+use crate::python::value::Value;
 use crate::reactor::{ReactorOptions, Response};
 use crate::reflect::{Http500, ReflectBody, Responder, Session, Step};
 use crate::render;
-use crate::value::Value;
+use crate::wire::frame::{Frame, FrameDecoder, FrameReader, LengthMode, ReadError};
+use crate::wire::proto::{PayloadSyntax, Proto};
 
 /// A failure with its documented exit code.
 #[derive(Debug, thiserror::Error)]
@@ -230,7 +230,7 @@ fn encode(global: &crate::cli::GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Re
                 l.origin,
                 l.number,
                 f.payload.len(),
-                crate::frame::mercurial_misread_len(f.payload.len())
+                crate::wire::frame::mercurial_misread_len(f.payload.len())
             )?;
         }
         match a.format {
@@ -406,13 +406,13 @@ pub fn parse_responder(proto: Proto, specs: &[String]) -> Result<Responder> {
                     "error: --respond '{spec}': protocol {proto} responses are raw bytes; cbor: needs 0006"
                 )));
             }
-            let v = crate::pyliteral::parse_literal(lit).map_err(|e| {
+            let v = crate::python::literal::parse_literal(lit).map_err(|e| {
                 CmdError::Usage(format!(
                     "error: --respond '{spec}': bad literal at {}: {}",
                     e.pos, e.message
                 ))
             })?;
-            if let Err(e) = crate::cbor::encode(&v) {
+            if let Err(e) = crate::python::cbor::encode(&v) {
                 return Err(CmdError::Usage(format!("error: --respond '{spec}': {e}")));
             }
             match v {

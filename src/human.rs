@@ -22,12 +22,12 @@ use nom::multi::many0_count;
 use nom::sequence::pair;
 use nom::IResult;
 
-use crate::cbor;
-use crate::escape::{escape_bytes, escape_decode};
-use crate::frame::Frame;
-use crate::proto::{FlagName, PayloadSyntax, Proto};
-use crate::pyliteral::parse_literal;
-use crate::value::Value;
+use crate::python::cbor;
+use crate::python::escape::{escape_bytes, escape_decode};
+use crate::python::literal::parse_literal;
+use crate::python::value::Value;
+use crate::wire::frame::Frame;
+use crate::wire::proto::{FlagName, PayloadSyntax, Proto};
 
 /// A line that is not a valid human frame string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -360,7 +360,7 @@ fn parse_text(
     };
     frame.payload = parse_payload(proto, payload_bytes)
         .map_err(|(s, e, m, h)| err(f.start + s, f.start + e, m, h))?;
-    if frame.payload.len() > crate::frame::MAX_PAYLOAD {
+    if frame.payload.len() > crate::wire::frame::MAX_PAYLOAD {
         return Err(err(
             f.start,
             line.len(),
@@ -368,7 +368,7 @@ fn parse_text(
                 "payload of {} bytes is larger than a frame can carry",
                 frame.payload.len()
             ),
-            vec![format!("at most {} bytes", crate::frame::MAX_PAYLOAD)],
+            vec![format!("at most {} bytes", crate::wire::frame::MAX_PAYLOAD)],
         ));
     }
     Ok(Parsed { frame, warnings })
@@ -746,7 +746,7 @@ pub fn bytes_literal(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escape::hex;
+    use crate::python::escape::hex;
 
     fn enc(p: Proto, s: &str) -> String {
         hex(&parse_human(p, s).unwrap().frame.encode(p).unwrap())

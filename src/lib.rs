@@ -1,21 +1,16 @@
 //! hgframe: a debugger for Mercurial's frame-based wire protocol (wire
 //! protocol version 2, the `exp-http-v2` HTTP API).
 //!
-//! Data flows one way: text ([`human`]) → frames ([`frame`]) → reactor
+//! Data flows one way: text ([`human`]) → frames ([`wire::frame`]) → reactor
 //! ([`reactor`]) → actions → renderers ([`render`], [`reflect`]). Protocol
-//! revisions are tables ([`proto`]). Nothing here touches a terminal or a
+//! revisions are tables ([`wire::proto`]). Nothing here touches a terminal or a
 //! socket; the binary (`src/main.rs`) does.
 
-pub mod cbor;
 pub mod cli;
 pub mod client;
 pub mod commands;
-pub mod escape;
-pub mod frame;
 pub mod human;
-pub mod proto;
-pub mod pyjson;
-pub mod pyliteral;
+pub mod python;
 pub mod reactor;
 pub mod reflect;
 pub mod remote;
@@ -27,7 +22,7 @@ pub mod request;
 pub mod response;
 pub mod script;
 pub mod serve;
-pub mod value;
+pub mod wire;
 
-pub use frame::Frame;
-pub use proto::Proto;
+pub use wire::frame::Frame;
+pub use wire::proto::Proto;

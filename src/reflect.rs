@@ -11,13 +11,13 @@
 //! per action with that revision's JSON rules), or the reason the server
 //! answers HTTP 500 instead.
 
-use crate::frame::{DecodeError, Frame, Located};
-use crate::proto::Proto;
-use crate::pyjson::{self, JsonError};
+use crate::python::json::{self, JsonError};
+use crate::python::value::Value;
 use crate::reactor::{
     new_reactor, Action, Consumed, Reactor, ReactorOptions, Response, ServerCrash,
 };
-use crate::value::Value;
+use crate::wire::frame::{DecodeError, Frame, Located};
+use crate::wire::proto::Proto;
 
 /// What happened at one step.
 #[derive(Debug, Clone)]
@@ -187,7 +187,7 @@ impl ReflectBody {
     }
 
     fn json(&mut self, v: &Value) -> Option<Vec<u8>> {
-        match pyjson::to_json(self.proto.table().json, v) {
+        match json::to_json(self.proto.table().json, v) {
             Ok(j) => Some(j),
             Err(e) => {
                 self.failed.get_or_insert(Http500::Json(e));
@@ -240,7 +240,7 @@ impl ReflectBody {
                     Ok(a) => {
                         let mut meta = a.meta();
                         if let Value::Dict(d) = &mut meta {
-                            crate::value::dict_insert(
+                            crate::python::value::dict_insert(
                                 d,
                                 Value::bytes("action"),
                                 Value::bytes(a.name()),
@@ -283,14 +283,18 @@ impl ReflectBody {
 pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
     let mut out = ReflectBody::new(proto);
     let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
-    let frames = crate::frame::SliceDecoder::new(proto, crate::frame::LengthMode::Mercurial, body)
-        .map(|r| {
-            r.map(|l| Located {
-                offset: l.offset,
-                header: l.header,
-                frame: l.frame.to_owned(),
-            })
-        });
+    let frames = crate::wire::frame::SliceDecoder::new(
+        proto,
+        crate::wire::frame::LengthMode::Mercurial,
+        body,
+    )
+    .map(|r| {
+        r.map(|l| Located {
+            offset: l.offset,
+            header: l.header,
+            frame: l.frame.to_owned(),
+        })
+    });
     s.run(frames, &mut |st| out.push(&st));
     out.finish()
 }
@@ -331,8 +335,12 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
         rest[..end].to_vec()
     };
     let parse = |line: &[u8]| -> Result<Value, String> {
-        pyjson::parse_reflect_json(line)
-            .map_err(|e| format!("not JSON ({e}): {}", crate::escape::escape_bytes(line)))
+        json::parse_reflect_json(line).map_err(|e| {
+            format!(
+                "not JSON ({e}): {}",
+                crate::python::escape::escape_bytes(line)
+            )
+        })
     };
     for f in frames {
         let fr = &f.frame;
@@ -347,8 +355,8 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
             out.problems.push(format!(
                 "at body byte {pos}: expected the line for the frame at request offset {} (`{}`), found `{}`",
                 f.offset,
-                crate::escape::escape_bytes(&want[..want.len().min(60)]),
-                crate::escape::escape_bytes(&body[pos..(pos + 60).min(body.len())])
+                crate::python::escape::escape_bytes(&want[..want.len().min(60)]),
+                crate::python::escape::escape_bytes(&body[pos..(pos + 60).min(body.len())])
             ));
             return out;
         }
@@ -374,7 +382,9 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
         let raw = raw_line(&mut pos);
         out.eof = Some(parse(&raw).and_then(|meta| {
             let name = match &meta {
-                Value::Dict(d) => crate::value::dict_get(d, &Value::bytes("action")).cloned(),
+                Value::Dict(d) => {
+                    crate::python::value::dict_get(d, &Value::bytes("action")).cloned()
+                }
                 _ => None,
             };
             action_from_meta(&name.unwrap_or(Value::None), &meta)
@@ -389,7 +399,7 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
     } else {
         out.problems.push(format!(
             "at body byte {pos}: expected `received: <no frame>`, found `{}`",
-            crate::escape::escape_bytes(&body[pos..(pos + 60).min(body.len())])
+            crate::python::escape::escape_bytes(&body[pos..(pos + 60).min(body.len())])
         ));
     }
     out
@@ -398,7 +408,7 @@ pub fn parse_reflect_body(proto: Proto, frames: &[Located<Frame>], body: &[u8]) 
 /// Rebuild an action from its name and meta as a server rendered them.
 pub fn action_from_meta(name: &Value, meta: &Value) -> Result<Action, String> {
     let get = |k: &str| match meta {
-        Value::Dict(d) => crate::value::dict_get(d, &Value::bytes(k)).cloned(),
+        Value::Dict(d) => crate::python::value::dict_get(d, &Value::bytes(k)).cloned(),
         _ => None,
     };
     let name = name.as_bytes().ok_or("action name is not a string")?;

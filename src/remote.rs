@@ -12,14 +12,14 @@ use serde_json::json;
 use crate::cli::{DoctorArgs, GlobalOpts, RemoteOpts, SendArgs};
 use crate::client::{parse_header, Client, ClientError, ClientOptions, Reply, Target};
 use crate::commands::CmdError;
-use crate::escape::{escape_bytes, hex, unhex};
-use crate::frame::{Frame, LengthMode, Located, SliceDecoder};
-use crate::proto::Proto;
+use crate::python::escape::{escape_bytes, hex, unhex};
+use crate::python::value::Value;
 use crate::reflect::{parse_reflect_body, reflect_bytes, RemoteReflect, Step};
 use crate::render::{self, frame_line, value_json};
 use crate::request::{command_frames, settings_frame, ClientStream};
 use crate::response::{decode_response, DecodedResponse};
-use crate::value::Value;
+use crate::wire::frame::{Frame, LengthMode, Located, SliceDecoder};
+use crate::wire::proto::Proto;
 
 type Result<T> = std::result::Result<T, CmdError>;
 
@@ -419,9 +419,9 @@ fn write_remote_json(w: &mut dyn Write, proto: Proto, r: &RemoteReflect) -> io::
 pub fn parse_arg_value(name: &str, v: &str) -> Result<Value> {
     let bad = |why: String| CmdError::Usage(format!("error: argument {name}={v:?}: {why}"));
     if let Some(lit) = v.strip_prefix("cbor:") {
-        let val = crate::pyliteral::parse_literal(lit)
+        let val = crate::python::literal::parse_literal(lit)
             .map_err(|e| bad(format!("bad literal at {}: {}", e.pos, e.message)))?;
-        crate::cbor::encode(&val).map_err(|e| bad(e.to_string()))?;
+        crate::python::cbor::encode(&val).map_err(|e| bad(e.to_string()))?;
         return Ok(val);
     }
     if let Some(h) = v.strip_prefix("hex:") {
@@ -465,7 +465,7 @@ fn parse_commands(words: &[String]) -> Result<Vec<Cmd>> {
                     "error: argument {a:?} of {name}: expected NAME=VALUE"
                 )));
             };
-            crate::value::dict_insert(&mut args, Value::bytes(k), parse_arg_value(k, v)?);
+            crate::python::value::dict_insert(&mut args, Value::bytes(k), parse_arg_value(k, v)?);
         }
         cmds.push(Cmd {
             name: name.clone(),

@@ -17,14 +17,14 @@ use std::io::{self, Write};
 use colored::Colorize;
 use serde_json::{json, Map, Value as J};
 
-use crate::cbor;
-use crate::escape::{escape_bytes, hex};
-use crate::frame::{Frame, Located};
 use crate::human::{bytes_literal, to_literal};
-use crate::proto::{FlagName, PayloadSyntax, Proto};
+use crate::python::cbor;
+use crate::python::escape::{escape_bytes, hex};
+use crate::python::value::Value;
 use crate::reactor::{Action, Consumed, ServerCrash};
 use crate::reflect::Step;
-use crate::value::Value;
+use crate::wire::frame::{Frame, Located};
+use crate::wire::proto::{FlagName, PayloadSyntax, Proto};
 
 /// JSON for a value: bytes → string when UTF-8 else `{"hex": …}`; ints →
 /// numbers (strings beyond 64 bits); None → null; lists/tuples → arrays;
@@ -114,7 +114,7 @@ pub fn payload_cbor(proto: Proto, payload: &[u8]) -> Option<Vec<Value>> {
 pub fn frame_warnings(l: &Located<Frame>) -> Vec<String> {
     let mut w = Vec::new();
     if let Some(m) = l.mercurial_misread() {
-        let real = crate::frame::LengthMode::Correct.read(l.header.raw_length);
+        let real = crate::wire::frame::LengthMode::Correct.read(l.header.raw_length);
         w.push(format!(
             "the header says {real} payload bytes; Mercurial servers read its length as {m} (b0 + 256*b1 + 16384*b2) and lose sync",
         ));

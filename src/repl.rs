@@ -24,14 +24,14 @@ use rustyline::{Context, Editor, Helper};
 use crate::cli::{GlobalOpts, RemoteOpts, ReplArgs, SendArgs};
 use crate::client::Client;
 use crate::commands::{parse_responder, CmdError, Io};
-use crate::escape::hex;
-use crate::frame::{Frame, FrameDecoder, LengthMode};
 use crate::human::parse_human;
-use crate::proto::Proto;
+use crate::python::escape::hex;
 use crate::reactor::ReactorOptions;
 use crate::reflect::{Responder, Session, Step};
 use crate::render;
 use crate::replay::{run_script, Exec, RunOptions, Shorthand};
+use crate::wire::frame::{Frame, FrameDecoder, LengthMode};
+use crate::wire::proto::Proto;
 
 /// Meta-commands with a one-line description.
 pub const META: &[(&str, &str)] = &[
@@ -782,11 +782,14 @@ impl Repl {
             let url = client.target.command_url(p, false, "capabilities");
             if let Ok(reply) = client.post_frames(&url, p, body) {
                 let d = crate::response::decode_response(&reply.body);
-                if let Some(crate::value::Value::Dict(caps)) =
+                if let Some(crate::python::value::Value::Dict(caps)) =
                     d.requests.first().and_then(|r| r.objects().first())
                 {
-                    if let Some(crate::value::Value::Dict(cmds)) =
-                        crate::value::dict_get(caps, &crate::value::Value::bytes("commands"))
+                    if let Some(crate::python::value::Value::Dict(cmds)) =
+                        crate::python::value::dict_get(
+                            caps,
+                            &crate::python::value::Value::bytes("commands"),
+                        )
                     {
                         let names: Vec<String> = cmds
                             .iter()

@@ -15,16 +15,16 @@
 use std::io::{BufRead, Write};
 
 use crate::client::Client;
-use crate::escape::unhex;
-use crate::frame::{Frame, FrameDecoder, LengthMode, SliceDecoder};
 use crate::human::{infer_proto, parse_human};
-use crate::proto::Proto;
-use crate::pyjson::to_json;
+use crate::python::escape::unhex;
+use crate::python::json::to_json;
+use crate::python::value::Value;
 use crate::reactor::{Action, ReactorOptions};
 use crate::reflect::{parse_reflect_body, Responder, Session, Step};
 use crate::request::{command_frames, ClientStream};
 use crate::script::{line_matches, Assertion, Item, Line, ScriptError};
-use crate::value::Value;
+use crate::wire::frame::{Frame, FrameDecoder, LengthMode, SliceDecoder};
+use crate::wire::proto::Proto;
 
 /// Where requests go.
 pub enum Exec<'a> {
@@ -140,7 +140,7 @@ impl Shorthand {
         }
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(2);
-        if proto.table().reactor == crate::proto::ReactorKind::V0006 {
+        if proto.table().reactor == crate::wire::proto::ReactorKind::V0006 {
             let args = (!pairs.is_empty()).then_some(Value::Dict(pairs));
             return command_frames(&mut self.stream, id, name.as_bytes(), args, None, None)
                 .map_err(|e| e.to_string());
@@ -245,7 +245,7 @@ fn run_request(
                 200 => {
                     let frames: Vec<_> = SliceDecoder::new(proto, LengthMode::Mercurial, &body)
                         .map_while(|r| r.ok())
-                        .map(|l| crate::frame::Located {
+                        .map(|l| crate::wire::frame::Located {
                             offset: l.offset,
                             header: l.header,
                             frame: l.frame.to_owned(),
@@ -312,7 +312,11 @@ fn collect(proto: Proto, s: Step, st: &mut StepRec, failed: &mut bool) {
                 let mut meta = a.meta();
                 if let Value::Dict(d) = &mut meta {
                     d.retain(|(k, _)| k.as_bytes() != Some(b"framegen"));
-                    crate::value::dict_insert(d, Value::bytes("action"), Value::bytes(a.name()));
+                    crate::python::value::dict_insert(
+                        d,
+                        Value::bytes("action"),
+                        Value::bytes(a.name()),
+                    );
                 }
                 json_line(proto, &meta)
             });
@@ -402,7 +406,7 @@ fn check_assert(proto: Proto, a: &Assertion, st: &StepRec, status: u16) -> Optio
                         }
                         "request" => f.request_id.to_string() == *v,
                         "stream" => f.stream_id.to_string() == *v,
-                        "payload" => crate::escape::escape_bytes(&f.payload) == *v,
+                        "payload" => crate::python::escape::escape_bytes(&f.payload) == *v,
                         _ => false,
                     }
                 })

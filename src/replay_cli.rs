@@ -13,8 +13,8 @@ use serde_json::json;
 use crate::cli::{GlobalOpts, ReplayArgs};
 use crate::client::Client;
 use crate::commands::{CmdError, Io};
-use crate::proto::Proto;
 use crate::replay::{run_script, write_failure, Exec, Failure, Fatal, RunOptions, ScriptReport};
+use crate::wire::proto::Proto;
 
 /// The file extension of replay scripts.
 pub const EXTENSION: &str = "hgframe";

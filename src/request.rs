@@ -7,9 +7,9 @@
 //! `eos`; an exact multiple of 32768 ends with an empty `eos` frame).
 //! The HTTP peer sends a `sender-protocol-settings` frame first.
 
-use crate::cbor;
-use crate::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
-use crate::value::Value;
+use crate::python::cbor;
+use crate::python::value::Value;
+use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
 
 /// A client output stream (stream-begin on its first frame).
 #[derive(Debug, Clone)]
@@ -100,8 +100,8 @@ pub fn command_frames(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escape::hex;
-    use crate::proto::Proto;
+    use crate::python::escape::hex;
+    use crate::wire::proto::Proto;
 
     #[test]
     fn matches_mercurial_builders() {

@@ -8,10 +8,10 @@
 //! `error-response` frames carry `{type, message: [{msg, args}]}` and
 //! `text-output` frames lists of atoms. No I/O here: feed the body bytes.
 
-use crate::cbor::{self, BufferingDecoder};
-use crate::frame::{Frame, LengthMode, Located, SliceDecoder, STREAM_BEGIN, STREAM_ENCODED};
-use crate::proto::Proto;
-use crate::value::{dict_get, Value};
+use crate::python::cbor::{self, BufferingDecoder};
+use crate::python::value::{dict_get, Value};
+use crate::wire::frame::{Frame, LengthMode, Located, SliceDecoder, STREAM_BEGIN, STREAM_ENCODED};
+use crate::wire::proto::Proto;
 
 /// One stream's content decoder.
 enum Decoder {

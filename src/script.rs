@@ -139,7 +139,7 @@ pub fn parse_line(file: &str, number: usize, text: &str) -> Result<Line, ScriptE
         match word {
             "eof" if rest.is_empty() => Item::Eof,
             "proto" => {
-                if rest.parse::<crate::proto::Proto>().is_err() {
+                if rest.parse::<crate::wire::proto::Proto>().is_err() {
                     return Err(err(file, number, t, rest_col, rest.len(), format!("unknown protocol revision {rest:?}"), "expected 0001, 0002 or 0006"));
                 }
                 Item::Proto(rest.to_string())
@@ -155,7 +155,7 @@ pub fn parse_line(file: &str, number: usize, text: &str) -> Result<Line, ScriptE
                 None => return Err(err(file, number, t, rest_col, rest.len(), "respond needs KEY RESPONSE".into(), "e.g. respond 1 hello, respond heads cbor:[[b'\\x00' * 20]] is not a literal; use respond 1 cbor:[b'x']")),
             },
             "bin" => {
-                if let Err(e) = crate::escape::unhex(rest) {
+                if let Err(e) = crate::python::escape::unhex(rest) {
                     return Err(err(file, number, t, rest_col, rest.len(), format!("bad hex: {e}"), ""));
                 }
                 Item::Bin(rest.to_string())

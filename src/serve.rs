@@ -40,13 +40,13 @@ use axum::response::Response as HttpResponse;
 
 use crate::cli::{GlobalOpts, ServeArgs};
 use crate::commands::{parse_responder, CmdError, Io};
-use crate::frame::{LengthMode, SliceDecoder};
-use crate::proto::{Proto, ReactorKind};
+use crate::python::value::Value;
 use crate::reactor::{
     new_reactor, Action, Reactor, ReactorOptions, Response, RunCommand, ServerCrash,
 };
 use crate::reflect::{reflect_bytes, Responder};
-use crate::value::Value;
+use crate::wire::frame::{LengthMode, SliceDecoder};
+use crate::wire::proto::{Proto, ReactorKind};
 
 /// What a Mercurial command needs from the URL's permission (`ro`/`rw`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,12 +8,12 @@
 mod common;
 
 use common::{post_reflect, HgServer, APICONFIG};
-use hgframe::cbor;
-use hgframe::escape::escape_bytes;
-use hgframe::frame::Frame;
 use hgframe::human::parse_human;
+use hgframe::python::cbor;
+use hgframe::python::escape::escape_bytes;
+use hgframe::python::value::Value;
 use hgframe::reflect::reflect_bytes;
-use hgframe::value::Value;
+use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
 const P: Proto = Proto::P0006;
@@ -89,7 +89,7 @@ fn rand_value(r: &mut Rng, depth: u32) -> Value {
                 } else {
                     Value::Int(r.below(5) as i128)
                 };
-                hgframe::value::dict_insert(&mut d, key, rand_value(r, depth + 1));
+                hgframe::python::value::dict_insert(&mut d, key, rand_value(r, depth + 1));
             }
             Value::Dict(d)
         }

@@ -10,8 +10,8 @@
 //! frames on purpose is the point of a debugger) and flag values above 15
 //! (Mercurial silently ORs them into the type nibble; hgframe refuses).
 
-use hgframe::escape::hex;
 use hgframe::human::parse_human_bytes;
+use hgframe::python::escape::hex;
 use hgframe::Proto;
 
 #[derive(serde::Deserialize)]
@@ -37,7 +37,7 @@ fn human_strings_match_mercurial_6_0() {
     let (mut same, mut rejected_too, mut type_keyerror, mut flags_over_15) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for r in &recs {
-        let bytes = hgframe::escape::unhex(&r.line_hex).unwrap();
+        let bytes = hgframe::python::escape::unhex(&r.line_hex).unwrap();
         let line = String::from_utf8_lossy(&bytes);
         let ours = parse_human_bytes(Proto::P0006, &bytes);
         match (r.ok, &ours) {

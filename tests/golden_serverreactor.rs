@@ -10,14 +10,14 @@
 //! the server's Mercurial); for those our reactor must report its
 //! limitation instead of producing frames. zlib responses must match.
 
-use hgframe::cbor::decode_all;
-use hgframe::escape::{hex, unhex};
-use hgframe::frame::{LengthMode, SliceDecoder};
-use hgframe::proto::JsonFlavor;
-use hgframe::pyjson::to_json;
+use hgframe::python::cbor::decode_all;
+use hgframe::python::escape::{hex, unhex};
+use hgframe::python::json::to_json;
+use hgframe::python::json::JsonFlavor;
+use hgframe::python::value::Value;
 use hgframe::reactor::v0006::Reactor0006;
 use hgframe::reactor::{Action, Reactor, ReactorOptions, Response, SendFrames};
-use hgframe::value::Value;
+use hgframe::wire::frame::{LengthMode, SliceDecoder};
 use hgframe::Proto;
 use serde_json::Value as J;
 

@@ -10,15 +10,15 @@
 
 use std::io::Read;
 
-use hgframe::cbor::{self, BufferingDecoder};
-use hgframe::escape::{escape_bytes, escape_decode, hex, unhex};
-use hgframe::frame::{DecodeError, FrameDecoder, FrameReader, LengthMode, SliceDecoder};
 use hgframe::human::{parse_human, parse_human_bytes, to_human, to_literal, HumanError};
-use hgframe::proto::JsonFlavor;
-use hgframe::pyjson::to_json;
-use hgframe::pyliteral::parse_literal;
+use hgframe::python::cbor::{self, BufferingDecoder};
+use hgframe::python::escape::{escape_bytes, escape_decode, hex, unhex};
+use hgframe::python::json::to_json;
+use hgframe::python::json::JsonFlavor;
+use hgframe::python::literal::parse_literal;
+use hgframe::python::value::Value;
 use hgframe::reflect::{reflect_bytes, Http500};
-use hgframe::value::Value;
+use hgframe::wire::frame::{DecodeError, FrameDecoder, FrameReader, LengthMode, SliceDecoder};
 use hgframe::{Frame, Proto};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
@@ -494,7 +494,7 @@ fn decode_reader(proto: Proto, mode: LengthMode, bytes: &[u8], chunks: &[usize])
     for item in FrameReader::new(proto, mode, r) {
         match item {
             Ok(l) => frames.push((l.offset, l.frame)),
-            Err(hgframe::frame::ReadError::Decode(e)) => {
+            Err(hgframe::wire::frame::ReadError::Decode(e)) => {
                 err = Some(e);
                 break;
             }
@@ -770,10 +770,10 @@ proptest! {
         }
         match unhex(&s) {
             Ok(out) => prop_assert!(out.len() * 2 <= s.len()),
-            Err(hgframe::escape::HexError::BadDigit { pos, ch }) => {
+            Err(hgframe::python::escape::HexError::BadDigit { pos, ch }) => {
                 prop_assert_eq!(s[pos..].chars().next(), Some(ch));
             }
-            Err(hgframe::escape::HexError::Odd { count }) => prop_assert!(count % 2 == 1),
+            Err(hgframe::python::escape::HexError::Odd { count }) => prop_assert!(count % 2 == 1),
         }
     }
 }

@@ -105,7 +105,7 @@ fn send_decodes_like_mercurials_own_client() {
     let unknown = "1".repeat(40);
     // (hgframe args, debugwireproto script, how Mercurial's client decodes)
     let pylit = |h: &str| -> String {
-        let b = hgframe::escape::unhex(h).unwrap();
+        let b = hgframe::python::escape::unhex(h).unwrap();
         format!(
             "b'{}'",
             b.iter().map(|x| format!("\\x{x:02x}")).collect::<String>()

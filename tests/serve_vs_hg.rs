@@ -15,14 +15,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{http, post_reflect, HgServer, HttpResponse, APICONFIG, MEDIA_0006};
-use hgframe::cbor;
 use hgframe::commands::parse_responder;
-use hgframe::escape::escape_bytes;
-use hgframe::frame::{Frame, LengthMode, SliceDecoder};
 use hgframe::human::parse_human;
+use hgframe::python::cbor;
+use hgframe::python::escape::escape_bytes;
+use hgframe::python::value::Value;
 use hgframe::reflect::reflect_bytes;
 use hgframe::serve::{self, LogTarget, ServeError, ServeOptions, ServerHandle};
-use hgframe::value::Value;
+use hgframe::wire::frame::{Frame, LengthMode, SliceDecoder};
 use hgframe::Proto;
 
 const P: Proto = Proto::P0006;

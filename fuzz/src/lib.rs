@@ -109,7 +109,7 @@ mod tests {
             if std::panic::catch_unwind(|| body(&s)).is_err() {
                 panic!(
                     "target {name} panicked on {:?}",
-                    hgframe::escape::escape_bytes(&s)
+                    hgframe::python::escape::escape_bytes(&s)
                 );
             }
         }

@@ -2,14 +2,14 @@
 //! panic, and asserts what must hold for every input (round trips,
 //! agreement between decoders, error positions inside the input).
 
-use hgframe::cbor::{self, BufferingDecoder};
-use hgframe::frame::{DecodeError, FrameDecoder, FrameReader, LengthMode, ReadError, SliceDecoder};
+use hgframe::python::cbor::{self, BufferingDecoder};
+use hgframe::wire::frame::{DecodeError, FrameDecoder, FrameReader, LengthMode, ReadError, SliceDecoder};
 use hgframe::human::{parse_human, parse_human_bytes, to_human, to_literal};
-use hgframe::proto::JsonFlavor;
-use hgframe::pyjson::to_json;
-use hgframe::pyliteral::parse_literal;
+use hgframe::python::json::JsonFlavor;
+use hgframe::python::json::to_json;
+use hgframe::python::literal::parse_literal;
 use hgframe::reflect::{reflect_bytes, Http500};
-use hgframe::value::Value;
+use hgframe::python::value::Value;
 use hgframe::{Frame, Proto};
 
 const PROTOS: [Proto; 3] = [Proto::P0001, Proto::P0002, Proto::P0006];

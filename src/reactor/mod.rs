@@ -20,9 +20,9 @@ pub mod v0001;
 pub mod v0002;
 pub mod v0006;
 
-use crate::frame::Frame;
-use crate::proto::{Proto, ReactorKind};
-use crate::value::Value;
+use crate::python::value::Value;
+use crate::wire::frame::Frame;
+use crate::wire::proto::{Proto, ReactorKind};
 
 /// What the reactor tells its caller to do.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@
 //! `ProgrammingError`); `stream-end` forgets the stream.
 
 use super::{msg, Action, ServerCrash};
-use crate::frame::{Frame, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
+use crate::wire::frame::{Frame, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 
 /// The set of active incoming streams.
 #[derive(Default, Clone)]

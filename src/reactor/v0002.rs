@@ -16,9 +16,9 @@ use super::{
     msg, Action, Batches, Consumed, IdMap, IdSet, ReactorOptions, Response, RunCommand, SendFrames,
     ServerCrash,
 };
-use crate::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
-use crate::proto::Proto;
-use crate::value::{dict_insert, Value};
+use crate::python::value::{dict_insert, Value};
+use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
+use crate::wire::proto::Proto;
 
 const T_COMMAND_NAME: u8 = 1;
 const T_COMMAND_ARGUMENT: u8 = 2;

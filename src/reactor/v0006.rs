@@ -21,10 +21,10 @@ use super::{
     msg, Action, Batches, Consumed, IdMap, IdSet, ReactorOptions, Response, RunCommand, SendFrames,
     ServerCrash,
 };
-use crate::cbor::{self, BufferingDecoder};
-use crate::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED};
-use crate::proto::Proto;
-use crate::value::{dict_get, Value};
+use crate::python::cbor::{self, BufferingDecoder};
+use crate::python::value::{dict_get, Value};
+use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED};
+use crate::wire::proto::Proto;
 
 pub const T_COMMAND_REQUEST: u8 = 1;
 pub const T_COMMAND_DATA: u8 = 2;

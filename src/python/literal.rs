@@ -16,7 +16,7 @@ use nom::combinator::{opt, recognize};
 use nom::error::{ErrorKind, ParseError};
 use nom::{Err, IResult};
 
-use crate::value::{dict_insert, set_add, Value};
+use crate::python::value::{dict_insert, set_add, Value};
 
 /// A literal that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -430,7 +430,7 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
                 _ => 2,
             };
             let seq = &b[j..(j + seq_len).min(b.len())];
-            match crate::escape::escape_decode(seq) {
+            match crate::python::escape::escape_decode(seq) {
                 Ok(bytes) => out.extend(bytes),
                 Err(_) => {
                     return cut(
@@ -595,8 +595,8 @@ fn brace_inner(i: &str) -> Res<'_, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cbor::encode;
-    use crate::escape::hex;
+    use crate::python::cbor::encode;
+    use crate::python::escape::hex;
 
     fn enc(s: &str) -> String {
         hex(&encode(&parse_literal(s).unwrap()).unwrap())

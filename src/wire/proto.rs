@@ -10,6 +10,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::python::json::JsonFlavor;
+
 /// One named bit (or value) in a flag set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlagName {
@@ -32,15 +34,6 @@ pub enum PayloadSyntax {
     Escaped,
     /// Escaped, or `cbor:<python literal>` (Mercurial 4.6+).
     EscapedOrCbor,
-}
-
-/// How a revision's debugreflect endpoint renders actions as JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsonFlavor {
-    /// Python 2 `json.dumps(obj, sort_keys=True, separators=(', ', ': '))`.
-    Python2,
-    /// Mercurial's `templatefilters.json` (UTF-8b, paranoid `<` `>` escapes).
-    Mercurial,
 }
 
 /// Which server reactor implements the revision.

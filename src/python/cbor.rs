@@ -15,7 +15,7 @@
 //! The decoder is a line-by-line port of `sansiodecoder`, `bufferingdecoder`
 //! and `decodeall`; the encoder of `streamencode`.
 
-use crate::value::{dict_insert, mixed_type_lt, py_sorted_by, set_add, Value};
+use crate::python::value::{dict_insert, mixed_type_lt, py_sorted_by, set_add, Value};
 
 /// Why a value cannot be CBOR-encoded (Mercurial raises `ValueError`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -885,7 +885,7 @@ pub fn encode_chunks(v: &Value, out: &mut Vec<Vec<u8>>) -> Result<(), EncodeErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escape::hex;
+    use crate::python::escape::hex;
 
     #[test]
     fn encodes_like_mercurial() {
@@ -910,9 +910,10 @@ mod tests {
 
     #[test]
     fn decodes_like_mercurial() {
-        let v =
-            decode_all(&crate::escape::unhex("a2436261724476616c3243666f6f4476616c31").unwrap())
-                .unwrap();
+        let v = decode_all(
+            &crate::python::escape::unhex("a2436261724476616c3243666f6f4476616c31").unwrap(),
+        )
+        .unwrap();
         assert_eq!(v.len(), 1);
         assert_eq!(
             decode_all(b"badvalue").unwrap_err().to_string(),

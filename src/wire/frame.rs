@@ -16,7 +16,7 @@
 
 use std::io::Read;
 
-use crate::proto::Proto;
+use crate::wire::proto::Proto;
 
 /// Largest payload a 24-bit length can describe.
 pub const MAX_PAYLOAD: usize = (1 << 24) - 1;
@@ -51,7 +51,7 @@ impl std::fmt::Debug for Frame {
             self.stream_flags,
             self.type_id,
             self.flags,
-            crate::escape::escape_bytes(&self.payload)
+            crate::python::escape::escape_bytes(&self.payload)
         )
     }
 }
@@ -313,7 +313,7 @@ impl<'a> Iterator for SliceDecoder<'a> {
                 offset: self.pos as u64,
                 got: rest.len(),
                 want: hs,
-                hex: crate::escape::hex(rest),
+                hex: crate::python::escape::hex(rest),
             }));
         };
         let avail = rest.len() - hs;
@@ -431,7 +431,7 @@ impl FrameDecoder {
                 offset: self.offset,
                 got: rest.len(),
                 want: hs,
-                hex: crate::escape::hex(rest),
+                hex: crate::python::escape::hex(rest),
             }),
             Some(h) => Err(DecodeError::TruncatedPayload {
                 offset: self.offset,
@@ -509,7 +509,7 @@ mod tests {
     fn encode_8byte() {
         let f = Frame::new(1, 0, b"foo".to_vec()).with_ids(2, 4, 0);
         assert_eq!(
-            crate::escape::hex(&f.encode(Proto::P0006).unwrap()),
+            crate::python::escape::hex(&f.encode(Proto::P0006).unwrap()),
             "0300000200040010666f6f"
         );
     }
@@ -518,7 +518,7 @@ mod tests {
     fn encode_4byte() {
         let f = Frame::new(1, 2, b"command1".to_vec());
         assert_eq!(
-            crate::escape::hex(&f.encode(Proto::P0001).unwrap()),
+            crate::python::escape::hex(&f.encode(Proto::P0001).unwrap()),
             "08000012636f6d6d616e6431"
         );
     }

@@ -10,8 +10,16 @@
 //!   non-ASCII as `\uXXXX` (surrogate pairs beyond the BMP). It never fails
 //!   on bytes; it fails on non-bytes dict keys.
 
-use crate::proto::JsonFlavor;
-use crate::value::{py_sorted_by, Value};
+use crate::python::value::{py_sorted_by, Value};
+
+/// How a revision's debugreflect endpoint renders actions as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonFlavor {
+    /// Python 2 `json.dumps(obj, sort_keys=True, separators=(', ', ': '))`.
+    Python2,
+    /// Mercurial's `templatefilters.json` (UTF-8b, paranoid `<` `>` escapes).
+    Mercurial,
+}
 
 /// The server's JSON encoder raised: a Mercurial server answers HTTP 500.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -252,7 +260,7 @@ fn py2_string(b: &[u8], out: &mut Vec<u8>) -> Result<(), JsonError> {
     let mut pos = 0;
     while pos < b.len() {
         let Some((len, cp)) = utf8_char(&b[pos..]) else {
-            return Err(JsonError::NotUtf8(crate::escape::escape_bytes(b)));
+            return Err(JsonError::NotUtf8(crate::python::escape::escape_bytes(b)));
         };
         pos += len;
         match cp {
@@ -371,7 +379,7 @@ impl JsonParser<'_> {
                         return self.err("expected ':'");
                     }
                     let v = self.value(depth + 1)?;
-                    crate::value::dict_insert(&mut d, k, v);
+                    crate::python::value::dict_insert(&mut d, k, v);
                     self.ws();
                     if self.eat(b'}') {
                         return Ok(Value::Dict(d));

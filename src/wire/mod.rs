@@ -1,0 +1,10 @@
+//! What travels on the wire: protocol revisions as tables ([`proto`]) and
+//! the frame codec ([`frame`]).
+//!
+//! Owns header layouts, frame type and flag ids and names per revision,
+//! media types, API names and command tables — everything that names a
+//! revision is data here. Must not know reactors, human strings, printers
+//! or I/O beyond reading bytes from a `Read`.
+
+pub mod frame;
+pub mod proto;
