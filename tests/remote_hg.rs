@@ -412,7 +412,7 @@ fn transport_faults_have_their_own_messages_and_codes() {
 
 #[test]
 fn http_errors_from_hgframe_serve_have_exit_code_4() {
-    use hgframe::serve::{start, LogTarget, ServeOptions};
+    use hgframe::server::{start, LogTarget, ServeOptions};
     let mut opts = ServeOptions::new(hgframe::Proto::P0006);
     opts.log = LogTarget::Silent;
     opts.max_body = 1000;

@@ -217,7 +217,7 @@ fn junit_is_valid_xml_and_counts() {
 
 #[test]
 fn examples_pass_on_hgframe_serve() {
-    use hgframe::serve::{start, LogTarget, ServeOptions};
+    use hgframe::server::{start, LogTarget, ServeOptions};
     let ex = examples();
     let mut total = 0;
     for (proto, dir) in [

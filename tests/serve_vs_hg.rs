@@ -15,13 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{http, post_reflect, HgServer, HttpResponse, APICONFIG, MEDIA_0006};
-use hgframe::commands::parse_responder;
 use hgframe::human::parse_human;
 use hgframe::python::cbor;
 use hgframe::python::escape::escape_bytes;
 use hgframe::python::value::Value;
 use hgframe::reflect::reflect_bytes;
-use hgframe::serve::{self, LogTarget, ServeError, ServeOptions, ServerHandle};
+use hgframe::server::{self, LogTarget, ServeError, ServeOptions, ServerHandle};
+use hgframe::session::Responder;
 use hgframe::wire::frame::{Frame, LengthMode, SliceDecoder};
 use hgframe::Proto;
 
@@ -35,9 +35,9 @@ fn heads_spec() -> String {
 
 fn our_server(respond: &[String]) -> ServerHandle {
     let mut o = ServeOptions::new(P);
-    o.responder = parse_responder(P, respond).expect("--respond specs parse");
+    o.responder = Responder::parse(P, respond).expect("--respond specs parse");
     o.log = LogTarget::Silent;
-    serve::start(o).expect("hgframe serve starts")
+    server::start(o).expect("hgframe serve starts")
 }
 
 fn frames(lines: &[&str]) -> Vec<u8> {
@@ -351,7 +351,7 @@ fn debugreflect_disabled_matches_mercurial() {
     let mut o = ServeOptions::new(P);
     o.reflect = false;
     o.log = LogTarget::Silent;
-    let ours = serve::start(o).unwrap();
+    let ours = server::start(o).unwrap();
     let (_, path, body, out) = vectors()
         .into_iter()
         .find(|(n, ..)| n == "reflect-disabled")
@@ -876,7 +876,7 @@ fn older_revisions_match_recorded_servers() {
     for (proto, dir) in [(Proto::P0001, "0001"), (Proto::P0002, "0002")] {
         let mut o = ServeOptions::new(proto);
         o.log = LogTarget::Silent;
-        let ours = serve::start(o).unwrap();
+        let ours = server::start(o).unwrap();
         let media = proto.table().media_type;
         let vdir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data/vectors")
@@ -1065,7 +1065,7 @@ fn limited_server(max_body: u64, timeout: Duration) -> ServerHandle {
     o.max_body = max_body;
     o.timeout = timeout;
     o.log = LogTarget::Silent;
-    serve::start(o).unwrap()
+    server::start(o).unwrap()
 }
 
 #[test]
@@ -1203,11 +1203,11 @@ fn non_loopback_address_is_refused_without_public() {
     let mut o = ServeOptions::new(P);
     o.addr = "0.0.0.0:0".into();
     o.log = LogTarget::Silent;
-    let e = serve::start(o.clone()).expect_err("0.0.0.0 refused");
+    let e = server::start(o.clone()).expect_err("0.0.0.0 refused");
     assert!(matches!(e, ServeError::NotLoopback { .. }));
     assert!(e.to_string().contains("--public"), "{e}");
     o.public = true;
-    let h = serve::start(o).expect("--public allows it");
+    let h = server::start(o).expect("--public allows it");
     assert!(h.addr().ip().is_unspecified());
     h.shutdown();
 
@@ -1232,7 +1232,7 @@ fn log_line_per_request() {
     o.log = LogTarget::Callback(Arc::new(move |l: &str| {
         sink.lock().unwrap().push(l.to_string())
     }));
-    let h = serve::start(o).unwrap();
+    let h = server::start(o).unwrap();
     let r = http(h.addr().port(), "GET", "/api/", &[], b"");
     assert_eq!(r.status, 200);
     let r = post_reflect(h.addr().port(), &[0x0c, 0, 0]);

@@ -8,3 +8,4 @@
 
 pub mod frame;
 pub mod proto;
+pub mod request;

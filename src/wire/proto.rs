@@ -47,6 +47,17 @@ pub enum ReactorKind {
     V0006,
 }
 
+/// How a client lays a command request out in frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestLayout {
+    /// A `command-name` frame, then one `command-argument` frame per
+    /// argument (`<u16 name len><u16 value len><name><value>`), then data.
+    NameAndArguments,
+    /// One CBOR map `{name, args?, redirect?}` split over `command-request`
+    /// frames, then `command-data` frames (`createcommandframes`).
+    CborMap,
+}
+
 /// Everything hgframe knows about one protocol revision.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ProtoTable {
@@ -54,6 +65,8 @@ pub struct ProtoTable {
     pub name: &'static str,
     /// Where it comes from, for help and verbose output.
     pub origin: &'static str,
+    /// The Mercurial releases that speak it (`None`: never released).
+    pub releases: Option<&'static str>,
     /// Frame header size in bytes (4 or 8).
     pub header_size: usize,
     /// Whether the header carries request id, stream id and stream flags.
@@ -70,7 +83,80 @@ pub struct ProtoTable {
     /// A complete single-frame `heads` request in human-string syntax
     /// (what `doctor` reflects to check an endpoint).
     pub sample_request: &'static str,
+    /// How its clients frame a command request.
+    pub requests: RequestLayout,
+    /// The commands its server dispatches (besides the URL-only
+    /// `debugreflect` and `multirequest`).
+    pub commands: &'static [CommandDef],
 }
+
+/// What a Mercurial command needs from the URL's permission (`ro`/`rw`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    Pull,
+    Push,
+}
+
+/// A wire protocol command a revision's server dispatches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandDef {
+    pub name: &'static str,
+    pub permission: Permission,
+}
+
+const fn pull(name: &'static str) -> CommandDef {
+    CommandDef {
+        name,
+        permission: Permission::Pull,
+    }
+}
+
+const fn push(name: &'static str) -> CommandDef {
+    CommandDef {
+        name,
+        permission: Permission::Push,
+    }
+}
+
+/// Mercurial 6.0's `wireprotov2server` `@wireprotocommand` registrations.
+const V2_COMMANDS: &[CommandDef] = &[
+    pull("branchmap"),
+    pull("capabilities"),
+    pull("changesetdata"),
+    pull("filedata"),
+    pull("filesdata"),
+    pull("heads"),
+    pull("known"),
+    pull("listkeys"),
+    pull("lookup"),
+    pull("manifestdata"),
+    push("pushkey"),
+    pull("rawstorefiledata"),
+];
+
+/// The 2018 snapshots dispatch through version 1's command table
+/// (`wireproto.commands`; names and permissions as in Mercurial 4.6).
+const V1_COMMANDS: &[CommandDef] = &[
+    pull("batch"),
+    pull("between"),
+    pull("branchmap"),
+    pull("branches"),
+    pull("capabilities"),
+    pull("changegroup"),
+    pull("changegroupsubset"),
+    pull("clonebundles"),
+    pull("debugwireargs"),
+    pull("getbundle"),
+    pull("heads"),
+    pull("hello"),
+    pull("known"),
+    pull("listkeys"),
+    pull("lookup"),
+    pull("protocaps"),
+    push("pushkey"),
+    pull("stream_out"),
+    push("unbundle"),
+];
 
 const fn f(name: &'static str, value: u8) -> FlagName {
     FlagName { name, value }
@@ -182,6 +268,7 @@ const STREAM_FLAGS: &[FlagName] = &[
 pub static P0001: ProtoTable = ProtoTable {
     name: "0001",
     origin: "Mercurial rev 51f7ac100 (March 2018, 4-byte header, never released)",
+    releases: None,
     header_size: 4,
     has_streams: false,
     types: V1_TYPES,
@@ -193,11 +280,14 @@ pub static P0001: ProtoTable = ProtoTable {
     reactor: ReactorKind::V0001,
     int_underscores: false,
     sample_request: "command-name eos heads",
+    requests: RequestLayout::NameAndArguments,
+    commands: V1_COMMANDS,
 };
 
 pub static P0002: ProtoTable = ProtoTable {
     name: "0002",
     origin: "Mercurial rev 8862a50a8 (March 2018, streams, never released)",
+    releases: None,
     header_size: 8,
     has_streams: true,
     types: V2_TYPES,
@@ -209,11 +299,14 @@ pub static P0002: ProtoTable = ProtoTable {
     reactor: ReactorKind::V0002,
     int_underscores: false,
     sample_request: "1 1 stream-begin command-name eos heads",
+    requests: RequestLayout::NameAndArguments,
+    commands: V1_COMMANDS,
 };
 
 pub static P0006: ProtoTable = ProtoTable {
     name: "0006",
     origin: "Mercurial 4.8 .. 6.0 (released; removed in 6.1)",
+    releases: Some("Mercurial 4.8 to 6.0"),
     header_size: 8,
     has_streams: true,
     types: V6_TYPES,
@@ -225,6 +318,8 @@ pub static P0006: ProtoTable = ProtoTable {
     reactor: ReactorKind::V0006,
     int_underscores: true,
     sample_request: "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
+    requests: RequestLayout::CborMap,
+    commands: V2_COMMANDS,
 };
 
 /// All revisions, oldest first.
@@ -251,6 +346,31 @@ impl Proto {
         self.0.name
     }
 
+    /// The revision assumed when nothing decides: the newest released one.
+    pub const DEFAULT: Proto = Proto::P0006;
+
+    /// The revisions a server listing this API name under `/api/` may speak
+    /// (several revisions shared `exp-http-v2-0001`).
+    pub fn by_api_name(api: &str) -> Vec<Proto> {
+        Proto::all().filter(|p| p.table().api_name == api).collect()
+    }
+
+    /// The revision whose framing media type this is.
+    pub fn by_media_type(media_type: &str) -> Option<Proto> {
+        Proto::all().find(|p| p.table().media_type == media_type.trim())
+    }
+
+    /// Every API name, newest revision first, without repeats.
+    pub fn api_names() -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = Vec::new();
+        for p in ALL.iter().rev() {
+            if !names.contains(&p.api_name) {
+                names.push(p.api_name);
+            }
+        }
+        names
+    }
+
     /// The type definition for a type id, if the revision defines one.
     pub fn type_def(self, id: u8) -> Option<&'static TypeDef> {
         self.0.types.iter().find(|t| t.id == id)
@@ -267,6 +387,11 @@ impl Proto {
             Some(t) => t.name.to_string(),
             None => format!("type {id:#x}"),
         }
+    }
+
+    /// The command the revision's server knows by this name.
+    pub fn command(self, name: &[u8]) -> Option<&'static CommandDef> {
+        self.0.commands.iter().find(|c| c.name.as_bytes() == name)
     }
 
     /// Flag names valid for a type (empty for unknown types).

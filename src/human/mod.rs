@@ -16,6 +16,9 @@
 //!
 //! [`to_human`] renders a frame back so that parsing gives identical bytes.
 
+pub mod args;
+pub mod shorthand;
+
 use nom::character::complete::{char, digit1, multispace0, one_of};
 use nom::combinator::{all_consuming, opt, recognize};
 use nom::multi::many0_count;

@@ -1,4 +1,5 @@
-//! Running replay scripts (see [`crate::script`] for the format).
+//! Replay scripts: the `.hgframe` transcript format ([`script`]) and the
+//! runner.
 //!
 //! A script is a sequence of requests, each ended by `eof`. A request runs
 //! on a fresh local reactor (as a server's debugreflect endpoint makes one
@@ -12,19 +13,23 @@
 //! Scripts stream: lines are read and run one request at a time, so memory
 //! is bounded by the largest single request, not the script.
 
-use std::io::{BufRead, Write};
+pub mod script;
 
-use crate::client::Client;
+use std::io::BufRead;
+
+use crate::client::{Client, ClientError};
+use crate::human::shorthand::Shorthand;
 use crate::human::{infer_proto, parse_human};
 use crate::python::escape::unhex;
 use crate::python::json::to_json;
 use crate::python::value::Value;
 use crate::reactor::{Action, ReactorOptions};
-use crate::reflect::{parse_reflect_body, Responder, Session, Step};
-use crate::request::{command_frames, ClientStream};
-use crate::script::{line_matches, Assertion, Item, Line, ScriptError};
-use crate::wire::frame::{Frame, FrameDecoder, LengthMode, SliceDecoder};
+use crate::reflect::parse_reflect_body;
+use crate::remote::HttpError;
+use crate::session::{Responder, Session, Step};
+use crate::wire::frame::{Frame, FrameDecoder, LengthMode};
 use crate::wire::proto::Proto;
+use script::{line_matches, Assertion, Item, Line, ScriptError};
 
 /// Where requests go.
 pub enum Exec<'a> {
@@ -35,12 +40,15 @@ pub enum Exec<'a> {
 /// Why a script could not be run to the end (not a mismatch).
 #[derive(Debug, thiserror::Error)]
 pub enum Fatal {
+    /// The script does not parse (or cannot be read).
     #[error("{0}")]
     Parse(Box<ScriptError>),
-    #[error("{0}")]
-    Transport(String),
-    #[error("{0}")]
-    Http(String),
+    /// The server could not be reached.
+    #[error(transparent)]
+    Transport(ClientError),
+    /// The server answered an HTTP error other than 500.
+    #[error(transparent)]
+    Http(Box<HttpError>),
 }
 
 impl From<ScriptError> for Fatal {
@@ -98,84 +106,6 @@ struct StepRec {
     actual: Vec<String>,
     actions: Vec<Action>,
     sent: Vec<Frame>,
-}
-
-/// Shorthand state: request ids and stream-begin bookkeeping per request.
-pub(crate) struct Shorthand {
-    next_id: u16,
-    stream: ClientStream,
-}
-
-impl Shorthand {
-    pub(crate) fn new() -> Self {
-        Shorthand {
-            next_id: 1,
-            stream: ClientStream::new(1),
-        }
-    }
-
-    /// Note a full frame line's ids so shorthands continue after it.
-    pub(crate) fn observe(&mut self, f: &Frame) {
-        if f.request_id >= self.next_id {
-            self.next_id = f.request_id.saturating_add(2) | 1;
-        }
-        if f.stream_id == 1 {
-            // the stream has begun (or the user manages it)
-            let _ = self.stream.make_frame(0, 0, 0, Vec::new());
-        }
-    }
-
-    /// `cmd NAME [ARG=VALUE ...]`.
-    pub(crate) fn expand(&mut self, proto: Proto, words: &[&str]) -> Result<Vec<Frame>, String> {
-        let Some((name, args)) = words.split_first() else {
-            return Err("cmd needs a command name: cmd NAME [ARG=VALUE ...]".into());
-        };
-        let mut pairs = Vec::new();
-        for a in args {
-            let (k, v) = a
-                .split_once('=')
-                .ok_or_else(|| format!("argument {a:?}: expected NAME=VALUE"))?;
-            let val = crate::remote::parse_arg_value(k, v).map_err(|e| e.to_string())?;
-            pairs.push((Value::bytes(k), val));
-        }
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(2);
-        if proto.table().reactor == crate::wire::proto::ReactorKind::V0006 {
-            let args = (!pairs.is_empty()).then_some(Value::Dict(pairs));
-            return command_frames(&mut self.stream, id, name.as_bytes(), args, None, None)
-                .map_err(|e| e.to_string());
-        }
-        // 0001/0002: command-name, then one command-argument per argument.
-        let mut frames = Vec::new();
-        let flags = if pairs.is_empty() { 0x1 } else { 0x2 };
-        frames.push(
-            self.stream
-                .make_frame(id, 1, flags, name.as_bytes().to_vec()),
-        );
-        let n = pairs.len();
-        for (i, (k, v)) in pairs.into_iter().enumerate() {
-            let (Some(k), Some(v)) = (k.as_bytes(), v.as_bytes()) else {
-                return Err("0001/0002 arguments are bytes: use plain text or hex: values".into());
-            };
-            let mut p = Vec::new();
-            p.extend_from_slice(&(k.len() as u16).to_le_bytes());
-            p.extend_from_slice(&(v.len() as u16).to_le_bytes());
-            p.extend_from_slice(k);
-            p.extend_from_slice(v);
-            frames.push(
-                self.stream
-                    .make_frame(id, 2, if i + 1 == n { 0x2 } else { 0 }, p),
-            );
-        }
-        if !proto.table().has_streams {
-            for f in &mut frames {
-                f.request_id = 0;
-                f.stream_id = 0;
-                f.stream_flags = 0;
-            }
-        }
-        Ok(frames)
-    }
 }
 
 fn json_line(proto: Proto, v: &Value) -> Result<String, String> {
@@ -239,18 +169,11 @@ fn run_request(
             let url = client.target.command_url(proto, false, "debugreflect");
             let reply = client
                 .post_frames(&url, proto, body.clone())
-                .map_err(|e| Fatal::Transport(format!("error: {e}")))?;
+                .map_err(Fatal::Transport)?;
             let n = steps.len();
             match reply.status {
                 200 => {
-                    let frames: Vec<_> = SliceDecoder::new(proto, LengthMode::Mercurial, &body)
-                        .map_while(|r| r.ok())
-                        .map(|l| crate::wire::frame::Located {
-                            offset: l.offset,
-                            header: l.header,
-                            frame: l.frame.to_owned(),
-                        })
-                        .collect();
+                    let frames = crate::remote::sent_frames(proto, &body);
                     let parsed = parse_reflect_body(proto, &frames, &reply.body);
                     for rs in &parsed.steps {
                         let i = ranges
@@ -276,13 +199,10 @@ fn run_request(
                     steps[n - 1].actual = vec!["status 500".into()];
                     Ok(())
                 }
-                _ => Err(Fatal::Http(
-                    crate::remote::http_error(
-                        &reply,
-                        &format!("POST {}", crate::client::redact(&url)),
-                    )
-                    .to_string(),
-                )),
+                _ => Err(Fatal::Http(Box::new(HttpError::new(
+                    &reply,
+                    format!("POST {}", crate::client::redact(&url)),
+                )))),
             }
         }
     }
@@ -448,7 +368,7 @@ pub fn run_script<R: BufRead + Send>(
     mut progress: impl FnMut(usize),
 ) -> Result<ScriptReport, Fatal> {
     let mut report = ScriptReport::default();
-    let mut lines = crate::script::read_lines(file.to_string(), reader).peekable();
+    let mut lines = script::read_lines(file.to_string(), reader).peekable();
     // Header: directives and comments before the first step decide the
     // revision; if none is given, the first frame lines decide.
     let mut head: Vec<Line> = Vec::new();
@@ -493,7 +413,7 @@ pub fn run_script<R: BufRead + Send>(
         }
         proto = Some(infer_proto(texts.iter().map(|s| s.as_str())).0);
     }
-    let proto = proto.unwrap_or(Proto::P0006);
+    let proto = proto.unwrap_or(Proto::DEFAULT);
     if let (Exec::Remote(_), Some(sp)) = (exec, server_proto) {
         if sp != proto {
             report.skipped = Some(format!(
@@ -507,7 +427,7 @@ pub fn run_script<R: BufRead + Send>(
             Some("the script plays the server's part (respond/defer): local reactor only".into());
         return Ok(report);
     }
-    let mut responder = crate::commands::parse_responder(proto, &responder_specs).map_err(|e| {
+    let mut responder = Responder::parse(proto, &responder_specs).map_err(|e| {
         Fatal::Parse(Box::new(ScriptError {
             file: file.into(),
             line: head
@@ -635,8 +555,16 @@ fn encode_frame_line(
     };
     let mut bytes = Vec::new();
     for f in &frames {
-        f.encode_into(proto, &mut bytes)
-            .map_err(|e| Fatal::Http(e.to_string()))?;
+        f.encode_into(proto, &mut bytes).map_err(|e| {
+            Fatal::Parse(Box::new(ScriptError {
+                file: file.into(),
+                line: l.number,
+                text: l.text.clone(),
+                caret: "  ^^^".into(),
+                message: e.to_string(),
+                help: String::new(),
+            }))
+        })?;
     }
     Ok((bytes, frames.len()))
 }
@@ -686,17 +614,16 @@ fn run_prepared(
             }
             if !pending_specs.is_empty() {
                 responder_specs.append(&mut pending_specs);
-                *responder =
-                    crate::commands::parse_responder(proto, responder_specs).map_err(|e| {
-                        Fatal::Parse(Box::new(ScriptError {
-                            file: file.into(),
-                            line: l.number,
-                            text: String::new(),
-                            caret: String::new(),
-                            message: format!("a respond line before this step: {e}"),
-                            help: String::new(),
-                        }))
-                    })?;
+                *responder = Responder::parse(proto, responder_specs).map_err(|e| {
+                    Fatal::Parse(Box::new(ScriptError {
+                        file: file.into(),
+                        line: l.number,
+                        text: String::new(),
+                        caret: String::new(),
+                        message: format!("a respond line before this step: {e}"),
+                        help: String::new(),
+                    }))
+                })?;
             }
         }
         match &l.item {
@@ -885,41 +812,4 @@ fn assert_text(a: &Assertion) -> String {
                 .join(" ")
         ),
     }
-}
-
-/// Write a failure as a coloured unified diff.
-pub fn write_failure(w: &mut dyn Write, file: &str, f: &Failure) -> std::io::Result<()> {
-    use colored::Colorize;
-    writeln!(w, "{}", format!("{file}:{}: {}", f.line, f.message).bold())?;
-    writeln!(w, "  {}", f.step.dimmed())?;
-    if !f.expected.is_empty() || !f.actual.is_empty() {
-        writeln!(w, "{}", "  --- expected".red())?;
-        writeln!(w, "{}", "  +++ actual".green())?;
-        let (mut i, mut j) = (0, 0);
-        while i < f.expected.len() || j < f.actual.len() {
-            match (f.expected.get(i), f.actual.get(j)) {
-                (Some(e), Some(a)) if line_matches(e, a) => {
-                    writeln!(w, "   < {e}")?;
-                    i += 1;
-                    j += 1;
-                }
-                (Some(e), Some(a)) => {
-                    writeln!(w, "{}", format!("  -< {e}").red())?;
-                    writeln!(w, "{}", format!("  +< {a}").green())?;
-                    i += 1;
-                    j += 1;
-                }
-                (Some(e), None) => {
-                    writeln!(w, "{}", format!("  -< {e}").red())?;
-                    i += 1;
-                }
-                (None, Some(a)) => {
-                    writeln!(w, "{}", format!("  +< {a}").green())?;
-                    j += 1;
-                }
-                (None, None) => break,
-            }
-        }
-    }
-    Ok(())
 }

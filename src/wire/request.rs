@@ -1,15 +1,19 @@
-//! Building client requests (0006), as Mercurial's client does.
+//! Building client requests, as Mercurial's clients lay them out.
 //!
-//! `createcommandframes`: the CBOR map `{name, args?, redirect?}` split
+//! For revisions with [`RequestLayout::CborMap`] (0006), `createcommandframes`: the CBOR map `{name, args?, redirect?}` split
 //! into `command-request` frames of at most 32768 bytes (`new`, then
 //! `continuation`; `more` while more follow; `have-data` on every frame
 //! when data follows), then `command-data` frames (`continuation`, last
 //! `eos`; an exact multiple of 32768 ends with an empty `eos` frame).
-//! The HTTP peer sends a `sender-protocol-settings` frame first.
+//! The HTTP peer sends a `sender-protocol-settings` frame first. For
+//! [`RequestLayout::NameAndArguments`] (the 2018 snapshots), a
+//! `command-name` frame and one `command-argument` frame per argument.
+//! Frames only: no I/O, no reactor state.
 
 use crate::python::cbor;
 use crate::python::value::Value;
 use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
+use crate::wire::proto::{Proto, RequestLayout};
 
 /// A client output stream (stream-begin on its first frame).
 #[derive(Debug, Clone)]
@@ -92,6 +96,69 @@ pub fn command_frames(
             if !full {
                 break;
             }
+        }
+    }
+    Ok(frames)
+}
+
+/// `command-name` then `command-argument` frames (0001/0002): `eos` on the
+/// name when there are no arguments, else `have-args`; `eoa` on the last
+/// argument. Argument names and values must be bytes.
+pub fn name_argument_frames(
+    stream: &mut ClientStream,
+    request_id: u16,
+    name: &[u8],
+    args: Vec<(Value, Value)>,
+) -> Result<Vec<Frame>, String> {
+    const COMMAND_NAME: u8 = 1;
+    const COMMAND_ARGUMENT: u8 = 2;
+    const EOS: u8 = 0x1;
+    const HAVE_ARGS: u8 = 0x2;
+    const EOA: u8 = 0x2;
+    let mut frames = Vec::new();
+    let flags = if args.is_empty() { EOS } else { HAVE_ARGS };
+    frames.push(stream.make_frame(request_id, COMMAND_NAME, flags, name.to_vec()));
+    let n = args.len();
+    for (i, (k, v)) in args.into_iter().enumerate() {
+        let (Some(k), Some(v)) = (k.as_bytes(), v.as_bytes()) else {
+            return Err("0001/0002 arguments are bytes: use plain text or hex: values".into());
+        };
+        let mut p = Vec::new();
+        p.extend_from_slice(&(k.len() as u16).to_le_bytes());
+        p.extend_from_slice(&(v.len() as u16).to_le_bytes());
+        p.extend_from_slice(k);
+        p.extend_from_slice(v);
+        frames.push(stream.make_frame(
+            request_id,
+            COMMAND_ARGUMENT,
+            if i + 1 == n { EOA } else { 0 },
+            p,
+        ));
+    }
+    Ok(frames)
+}
+
+/// A command request in the revision's layout. Revisions without streams
+/// get ids and stream fields of 0.
+pub fn request_frames(
+    proto: Proto,
+    stream: &mut ClientStream,
+    request_id: u16,
+    name: &[u8],
+    args: Vec<(Value, Value)>,
+) -> Result<Vec<Frame>, String> {
+    let mut frames = match proto.table().requests {
+        RequestLayout::CborMap => {
+            let args = (!args.is_empty()).then_some(Value::Dict(args));
+            command_frames(stream, request_id, name, args, None, None).map_err(|e| e.to_string())?
+        }
+        RequestLayout::NameAndArguments => name_argument_frames(stream, request_id, name, args)?,
+    };
+    if !proto.table().has_streams {
+        for f in &mut frames {
+            f.request_id = 0;
+            f.stream_id = 0;
+            f.stream_flags = 0;
         }
     }
     Ok(frames)

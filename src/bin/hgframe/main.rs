@@ -1,12 +1,17 @@
-//! The `hgframe` binary: parse arguments, set up colour, run, map errors to
-//! the documented exit codes. Everything else lives in the library.
+//! The `hgframe` binary: parse arguments, set up colour, run the
+//! subcommand, map failures to the documented exit codes. The protocol
+//! lives in the library; this is only the command line.
+
+mod args;
+mod cmd;
+mod error;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
+use args::{Cli, ColorChoice};
 use clap::Parser;
-use hgframe::cli::{Cli, ColorChoice};
-use hgframe::commands::{run, Io};
+use cmd::{run, Io};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -12,6 +12,11 @@
 //! `cbor` (0006 only, when the payload decodes) is the list of decoded
 //! values in the value schema of [`value_json`].
 
+pub mod diff;
+pub mod remote;
+pub mod replay;
+pub mod request;
+
 use std::io::{self, Write};
 
 use colored::Colorize;
@@ -22,7 +27,7 @@ use crate::python::cbor;
 use crate::python::escape::{escape_bytes, hex};
 use crate::python::value::Value;
 use crate::reactor::{Action, Consumed, ServerCrash};
-use crate::reflect::Step;
+use crate::session::Step;
 use crate::wire::frame::{Frame, Located};
 use crate::wire::proto::{FlagName, PayloadSyntax, Proto};
 

@@ -1,4 +1,5 @@
-//! `hgframe replay`: find scripts, run them (in parallel), report.
+//! `hgframe replay`: find scripts, run them (in parallel), report (text,
+//! JSON lines, JUnit XML).
 
 use std::fs::File;
 use std::io::{BufReader, IsTerminal};
@@ -8,18 +9,21 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use colored::Colorize;
+use hgframe::client::Client;
+use hgframe::render::replay::write_failure;
+use hgframe::replay::script::ScriptError;
+use hgframe::replay::{run_script, Exec, Failure as Mismatch, Fatal, RunOptions, ScriptReport};
+use hgframe::Proto;
 use serde_json::json;
 
-use crate::cli::{GlobalOpts, ReplayArgs};
-use crate::client::Client;
-use crate::commands::{CmdError, Io};
-use crate::replay::{run_script, write_failure, Exec, Failure, Fatal, RunOptions, ScriptReport};
-use crate::wire::proto::Proto;
+use super::{make_client, Io};
+use crate::args::{GlobalOpts, ReplayArgs};
+use crate::error::Failure;
 
 /// The file extension of replay scripts.
 pub const EXTENSION: &str = "hgframe";
 
-fn collect_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, CmdError> {
+fn collect_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut out = Vec::new();
     for a in args {
         if a.is_dir() {
@@ -27,7 +31,7 @@ fn collect_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, CmdError> {
             let mut found = Vec::new();
             while let Some(d) = stack.pop() {
                 let rd = std::fs::read_dir(&d).map_err(|e| {
-                    CmdError::Usage(format!("error: cannot read directory {}: {e}", d.display()))
+                    Failure::Usage(format!("cannot read directory {}: {e}", d.display()))
                 })?;
                 for e in rd.flatten() {
                     let p = e.path();
@@ -43,8 +47,8 @@ fn collect_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, CmdError> {
         } else if a.exists() {
             out.push(a.clone());
         } else {
-            return Err(CmdError::Usage(format!(
-                "error: no such file or directory: {}",
+            return Err(Failure::Usage(format!(
+                "no such file or directory: {}",
                 a.display()
             )));
         }
@@ -65,14 +69,14 @@ enum TargetSpec {
     Url(Box<Client>, Option<Proto>),
 }
 
-fn target_spec(global: &GlobalOpts, a: &ReplayArgs, url: &str) -> Result<TargetSpec, CmdError> {
+fn target_spec(global: &GlobalOpts, a: &ReplayArgs, url: &str) -> Result<TargetSpec, Failure> {
     if url == "local" {
         return Ok(TargetSpec::Local);
     }
-    let client = crate::remote::make_client(&a.remote, url)?;
+    let client = make_client(&a.remote, url)?;
     let proto = match global.proto {
         Some(p) => Some(p),
-        None => crate::remote::detect_proto(&client).ok().map(|(p, _)| p),
+        None => hgframe::remote::detect_proto(&client).ok().map(|(p, _)| p),
     };
     Ok(TargetSpec::Url(Box::new(client), proto))
 }
@@ -81,7 +85,7 @@ fn run_one(path: &Path, spec: &TargetSpec, opts: &RunOptions) -> Outcome {
     let file = path.display().to_string();
     let t = Instant::now();
     let result = match File::open(path) {
-        Err(e) => Err(Fatal::Parse(Box::new(crate::script::ScriptError {
+        Err(e) => Err(Fatal::Parse(Box::new(ScriptError {
             file: file.clone(),
             line: 0,
             text: String::new(),
@@ -165,7 +169,7 @@ fn xml_escape(s: &str) -> String {
     o
 }
 
-fn failure_text(file: &str, f: &Failure) -> String {
+fn failure_text(file: &str, f: &Mismatch) -> String {
     let mut b = Vec::new();
     colored::control::set_override(false);
     let _ = write_failure(&mut b, file, f);
@@ -173,11 +177,11 @@ fn failure_text(file: &str, f: &Failure) -> String {
 }
 
 /// `hgframe replay`.
-pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, CmdError> {
+pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Failure> {
     let files = collect_files(&a.files)?;
     if files.is_empty() {
-        return Err(CmdError::Usage(format!(
-            "error: no .{EXTENSION} scripts found in {}",
+        return Err(Failure::Usage(format!(
+            "no .{EXTENSION} scripts found in {}",
             a.files
                 .iter()
                 .map(|p| p.display().to_string())
@@ -186,14 +190,14 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
         )));
     }
     if !a.against.is_empty() && a.against.len() != 2 {
-        return Err(CmdError::Usage(format!(
-            "error: --against takes two targets, e.g. --against local,http://127.0.0.1:8000/ (got {})",
+        return Err(Failure::Usage(format!(
+            "--against takes two targets, e.g. --against local,http://127.0.0.1:8000/ (got {})",
             a.against.len()
         )));
     }
     if a.update && !a.against.is_empty() {
-        return Err(CmdError::Usage(
-            "error: --update and --against do not combine (update against one target)".into(),
+        return Err(Failure::Usage(
+            "--update and --against do not combine (update against one target)".into(),
         ));
     }
     let show_progress = std::io::stderr().is_terminal() && !a.json && files.len() > 1;
@@ -308,7 +312,7 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
                         write_if_changed(&o.file, text)?;
                     }
                     // Expectations rewritten: only assertions can still fail.
-                    let remaining: Vec<&Failure> = r
+                    let remaining: Vec<&Mismatch> = r
                         .failures
                         .iter()
                         .filter(|f| f.message != "output differs")
@@ -364,21 +368,22 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
                     Fatal::Http(_) => 4,
                 };
                 set(code);
+                let message = fatal_text(e);
                 if a.json {
                     writeln!(
                         io.stdout,
                         "{}",
-                        json!({"file": o.file, "result": "error", "exit": code, "message": e.to_string()})
+                        json!({"file": o.file, "result": "error", "exit": code, "message": message})
                     )?;
                 } else {
                     writeln!(io.stdout, "{} {}", "ERROR".red().bold(), o.file)?;
-                    writeln!(io.stdout, "{e}")?;
+                    writeln!(io.stdout, "{message}")?;
                 }
                 junit.push(format!(
                     "<testcase name=\"{}\" time=\"{:.3}\"><error message=\"{}\"/></testcase>",
                     xml_escape(&o.file),
                     o.seconds,
-                    xml_escape(&e.to_string())
+                    xml_escape(&message)
                 ));
             }
         }
@@ -392,7 +397,7 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
             junit.join("\n")
         );
         std::fs::write(path, xml)
-            .map_err(|e| CmdError::Usage(format!("error: cannot write {}: {e}", path.display())))?;
+            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
     }
     let mut summary = format!("{passed} passed, {failed} failed");
     if skipped > 0 {
@@ -402,7 +407,16 @@ pub fn replay(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8,
     Ok(worst)
 }
 
-fn write_if_changed(file: &str, text: &str) -> Result<(), CmdError> {
+/// A script that could not run, as reported: parse errors carry their own
+/// location; transport and HTTP errors get the `error: ` prefix.
+fn fatal_text(e: &Fatal) -> String {
+    match e {
+        Fatal::Parse(s) => s.to_string(),
+        other => format!("error: {other}"),
+    }
+}
+
+fn write_if_changed(file: &str, text: &str) -> Result<(), Failure> {
     let old = std::fs::read_to_string(file).unwrap_or_default();
     if old == text {
         return Ok(());
@@ -410,7 +424,7 @@ fn write_if_changed(file: &str, text: &str) -> Result<(), CmdError> {
     let tmp = format!("{file}.hgframe-tmp");
     std::fs::write(&tmp, text)
         .and_then(|_| std::fs::rename(&tmp, file))
-        .map_err(|e| CmdError::Usage(format!("error: cannot rewrite {file}: {e}")))
+        .map_err(|e| Failure::Usage(format!("cannot rewrite {file}: {e}")))
 }
 
 fn compare_targets(
@@ -434,7 +448,7 @@ fn compare_targets(
     };
     for ((line, a), (_, b)) in x.outputs.iter().zip(&y.outputs) {
         if a != b {
-            out.failures.push(Failure {
+            out.failures.push(Mismatch {
                 line: *line,
                 message: format!(
                     "{} and {} disagree (- {}, + {})",

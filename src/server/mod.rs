@@ -1,5 +1,5 @@
-//! `hgframe serve`: Mercurial's HTTP API for one protocol revision, served
-//! from hgframe's own reactors.
+//! The embedded server: Mercurial's HTTP API for one protocol revision,
+//! served from hgframe's own reactors.
 //!
 //! The URL space, status codes, headers and bodies are those of `hg serve`
 //! (Mercurial 6.0's `wireprotoserver.handlewsgiapirequest` and
@@ -38,98 +38,14 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response as HttpResponse;
 
-use crate::cli::{GlobalOpts, ServeArgs};
-use crate::commands::{parse_responder, CmdError, Io};
 use crate::python::value::Value;
 use crate::reactor::{
     new_reactor, Action, Reactor, ReactorOptions, Response, RunCommand, ServerCrash,
 };
-use crate::reflect::{reflect_bytes, Responder};
+use crate::reflect::reflect_bytes;
+use crate::session::Responder;
 use crate::wire::frame::{LengthMode, SliceDecoder};
-use crate::wire::proto::{Proto, ReactorKind};
-
-/// What a Mercurial command needs from the URL's permission (`ro`/`rw`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    Pull,
-    Push,
-}
-
-/// A wire protocol command the revision's server knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CommandDef {
-    pub name: &'static str,
-    pub permission: Permission,
-}
-
-const fn pull(name: &'static str) -> CommandDef {
-    CommandDef {
-        name,
-        permission: Permission::Pull,
-    }
-}
-
-const fn push(name: &'static str) -> CommandDef {
-    CommandDef {
-        name,
-        permission: Permission::Push,
-    }
-}
-
-/// Mercurial 6.0's `wireprotov2server` `@wireprotocommand` registrations.
-const V2_COMMANDS: &[CommandDef] = &[
-    pull("branchmap"),
-    pull("capabilities"),
-    pull("changesetdata"),
-    pull("filedata"),
-    pull("filesdata"),
-    pull("heads"),
-    pull("known"),
-    pull("listkeys"),
-    pull("lookup"),
-    pull("manifestdata"),
-    push("pushkey"),
-    pull("rawstorefiledata"),
-];
-
-/// The 2018 snapshots dispatch through version 1's command table
-/// (`wireproto.commands`; names and permissions as in Mercurial 4.6).
-const V1_COMMANDS: &[CommandDef] = &[
-    pull("batch"),
-    pull("between"),
-    pull("branchmap"),
-    pull("branches"),
-    pull("capabilities"),
-    pull("changegroup"),
-    pull("changegroupsubset"),
-    pull("clonebundles"),
-    pull("debugwireargs"),
-    pull("getbundle"),
-    pull("heads"),
-    pull("hello"),
-    pull("known"),
-    pull("listkeys"),
-    pull("lookup"),
-    pull("protocaps"),
-    push("pushkey"),
-    pull("stream_out"),
-    push("unbundle"),
-];
-
-/// The commands a revision's server dispatches (besides the URL-only
-/// `debugreflect` and `multirequest`).
-pub fn known_commands(proto: Proto) -> &'static [CommandDef] {
-    match proto.table().reactor {
-        ReactorKind::V0006 => V2_COMMANDS,
-        ReactorKind::V0001 | ReactorKind::V0002 => V1_COMMANDS,
-    }
-}
-
-fn find_command(proto: Proto, name: &[u8]) -> Option<&'static CommandDef> {
-    known_commands(proto)
-        .iter()
-        .find(|c| c.name.as_bytes() == name)
-}
+use crate::wire::proto::{Permission, Proto, ReactorKind};
 
 /// Where the access log goes.
 #[derive(Clone, Default)]
@@ -204,20 +120,20 @@ impl ServeOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The address is not `HOST:PORT` or does not resolve.
-    #[error("error: cannot use --addr {addr:?}: {reason}\n  = expected HOST:PORT, e.g. 127.0.0.1:8000 or [::1]:8000")]
+    #[error("cannot use --addr {addr:?}: {reason}\n  = expected HOST:PORT, e.g. 127.0.0.1:8000 or [::1]:8000")]
     BadAddress { addr: String, reason: String },
     /// A non-loopback address without `public`.
-    #[error("error: refusing to listen on {addr} ({resolved}): not a loopback address, so anyone who can reach this machine could talk to the server\n  = pass --public to listen there anyway, or use 127.0.0.1:PORT")]
+    #[error("refusing to listen on {addr} ({resolved}): not a loopback address, so anyone who can reach this machine could talk to the server\n  = pass --public to listen there anyway, or use 127.0.0.1:PORT")]
     NotLoopback { addr: String, resolved: SocketAddr },
     /// Binding the socket failed.
-    #[error("error: cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
         #[source]
         source: io::Error,
     },
     /// The async runtime or its thread could not be created.
-    #[error("error: cannot start the server runtime: {0}")]
+    #[error("cannot start the server runtime: {0}")]
     Runtime(#[source] io::Error),
 }
 
@@ -413,124 +329,6 @@ async fn serve_until(
         while tasks.join_next().await.is_some() {}
     })
     .await;
-}
-
-/// `hgframe serve`.
-pub fn run_cli(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8, CmdError> {
-    let proto = g.proto.unwrap_or(Proto::P0006);
-    if a.timeout == 0 {
-        return Err(CmdError::Usage(
-            "error: --timeout 0: expected a number of seconds of at least 1".into(),
-        ));
-    }
-    let responder = parse_responder(proto, &a.respond)?;
-    for (name, _) in &responder.by_command {
-        if find_command(proto, name).is_none() {
-            let known: Vec<&str> = known_commands(proto).iter().map(|c| c.name).collect();
-            writeln!(
-                io.stderr,
-                "hgframe: warning: --respond {}=...: {} is not a command the protocol {proto} server knows; its URL answers 404\n  = known commands: {}",
-                String::from_utf8_lossy(name),
-                String::from_utf8_lossy(name),
-                known.join(", ")
-            )?;
-        }
-    }
-    // Log lines travel to this thread, which owns stderr (main holds its lock).
-    let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let opts = ServeOptions {
-        addr: a.addr.clone(),
-        public: a.public,
-        proto,
-        responder,
-        max_body: a.max_body,
-        timeout: Duration::from_secs(a.timeout),
-        reflect: !a.no_reflect,
-        log: LogTarget::Callback(Arc::new(move |line: &str| {
-            let _ = log_tx.send(line.to_string());
-        })),
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CmdError::Usage(format!("error: cannot start the signal handler: {e}")))?;
-    // Handlers go in before the address is announced, so a SIGTERM sent as
-    // soon as the line appears is handled, not fatal.
-    let mut signals = rt
-        .block_on(async { Signals::new() })
-        .map_err(|e| CmdError::Usage(format!("error: cannot install signal handlers: {e}")))?;
-    let handle = start(opts).map_err(|e| CmdError::Usage(e.to_string()))?;
-    writeln!(io.stdout, "listening at http://{}/", handle.addr())?;
-    io.stdout.flush()?;
-    if g.verbose > 0 {
-        writeln!(
-            io.stderr,
-            "hgframe: serving protocol {proto}: API {}, media type {}{}",
-            proto.table().api_name,
-            proto.table().media_type,
-            if a.no_reflect {
-                ", debugreflect disabled"
-            } else {
-                ""
-            }
-        )?;
-    }
-    let stderr = &mut *io.stderr;
-    let why = rt.block_on(async {
-        loop {
-            tokio::select! {
-                line = log_rx.recv() => match line {
-                    Some(l) => { let _ = writeln!(stderr, "{l}"); }
-                    None => break "the server stopped",
-                },
-                s = signals.recv() => break s,
-            }
-        }
-    });
-    let _ = writeln!(stderr, "hgframe: {why}; shutting down");
-    handle.shutdown();
-    while let Ok(l) = log_rx.try_recv() {
-        let _ = writeln!(stderr, "{l}");
-    }
-    Ok(0)
-}
-
-/// Ctrl-C and (on Unix) SIGTERM, registered eagerly.
-struct Signals {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    #[cfg(unix)]
-    fn new() -> io::Result<Signals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals {
-            int: signal(SignalKind::interrupt())?,
-            term: signal(SignalKind::terminate())?,
-        })
-    }
-
-    #[cfg(not(unix))]
-    fn new() -> io::Result<Signals> {
-        Ok(Signals {})
-    }
-
-    #[cfg(unix)]
-    async fn recv(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.int.recv() => "interrupt (Ctrl-C) received",
-            _ = self.term.recv() => "SIGTERM received",
-        }
-    }
-
-    #[cfg(not(unix))]
-    async fn recv(&mut self) -> &'static str {
-        let _ = tokio::signal::ctrl_c().await;
-        "interrupt (Ctrl-C) received"
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -804,7 +602,7 @@ fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap) -> Route 
         }
         return Route::Reflect;
     }
-    if command != b"multirequest" && find_command(ctx.proto, command).is_none() {
+    if command != b"multirequest" && ctx.proto.command(command).is_none() {
         let mut body = b"unknown wire protocol command: ".to_vec();
         body.extend_from_slice(command);
         body.push(b'\n');
@@ -1281,7 +1079,7 @@ fn run_command(
                 "TypeError: {e} (the command name in the frame is not hashable)"
             )));
         }
-        let def = name.as_bytes().and_then(|b| find_command(proto, b));
+        let def = name.as_bytes().and_then(|b| proto.command(b));
         let Some(def) = def else {
             let Some(b) = name.as_bytes() else {
                 return Ran::Done(Reply::internal_error(format!(
@@ -1312,7 +1110,7 @@ fn run_command(
             ));
         }
     }
-    let response = canned(responder, rc).unwrap_or_else(|| {
+    let response = responder.find(rc.request_id, &rc.command).unwrap_or_else(|| {
         let cmd = command_display(name);
         let msg = format!(
             "hgframe serve has no response for command {cmd}; start it with --respond {cmd}=RESPONSE"
@@ -1346,22 +1144,6 @@ fn run_command(
             other.name()
         ))),
     }
-}
-
-/// The canned response for a dispatched command: by request id first,
-/// then by command name.
-fn canned(responder: &Responder, rc: &RunCommand) -> Option<Response> {
-    if let Some(id) = rc.request_id {
-        if let Some((_, r)) = responder.by_request.iter().find(|(i, _)| *i == id) {
-            return Some(r.clone());
-        }
-    }
-    let name = rc.command.as_bytes()?;
-    responder
-        .by_command
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, r)| r.clone())
 }
 
 // ---------------------------------------------------------------------------

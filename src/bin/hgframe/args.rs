@@ -1,12 +1,11 @@
 //! Command-line argument types (clap derive). Only declarations live here;
-//! [`crate::commands`] runs them. Kept in the library so tests and the
-//! completion generator see exactly the CLI users get.
+//! [`crate::cmd`] runs them.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::wire::proto::Proto;
+use hgframe::Proto;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:

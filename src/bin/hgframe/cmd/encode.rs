@@ -1,0 +1,109 @@
+//! `hgframe encode`: human frame strings to wire bytes.
+
+use std::io::BufRead;
+
+use hgframe::python::escape::{escape_bytes, hex};
+
+use super::{choose_proto, frame_lines, parse_line, Io, Result};
+use crate::args::{EncodeArgs, EncodeFormat, GlobalOpts};
+use crate::error::Failure;
+
+pub fn run(global: &GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Result<u8> {
+    if a.format == EncodeFormat::Raw && io.stdout_is_terminal {
+        return Err(Failure::Usage(
+            "refusing to write binary frames to a terminal\n  = use --format hex or --format escaped, or redirect stdout to a file or pipe".into(),
+        ));
+    }
+    let reader = if a.frames.is_empty() {
+        Some((
+            "stdin line".to_string(),
+            Box::new(&mut *io.stdin) as Box<dyn BufRead>,
+        ))
+    } else {
+        None
+    };
+    let mut lines = frame_lines(&a.frames, reader);
+    let (proto, ahead) = choose_proto(global, &mut lines, io.stderr)?;
+    let mut buf = Vec::new();
+    for l in ahead.into_iter().map(Ok).chain(lines) {
+        let l = l?;
+        let f = parse_line(proto, &l, io.stderr)?;
+        buf.clear();
+        f.encode_into(proto, &mut buf)
+            .map_err(|e| Failure::Usage(format!("{} {}: {e}", l.origin, l.number)))?;
+        if f.payload.len() >= 65536 {
+            writeln!(
+                io.stderr,
+                "hgframe: warning: {} {}: a {}-byte payload: Mercurial servers read this frame's length as {} and lose sync",
+                l.origin,
+                l.number,
+                f.payload.len(),
+                hgframe::wire::frame::mercurial_misread_len(f.payload.len())
+            )?;
+        }
+        match a.format {
+            EncodeFormat::Raw => io.stdout.write_all(&buf)?,
+            EncodeFormat::Hex => writeln!(io.stdout, "{}", hex(&buf))?,
+            EncodeFormat::Escaped => writeln!(io.stdout, "{}", escape_bytes(&buf))?,
+        }
+    }
+    io.stdout.flush()?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    // The one thing a pipe cannot show (tests/cli.rs also checks it through
+    // a real pseudo-terminal): raw bytes are refused when stdout is a
+    // terminal.
+    fn run_lib(
+        args: &[&str],
+        stdout_is_terminal: bool,
+    ) -> (Result<u8, crate::error::Failure>, Vec<u8>, Vec<u8>) {
+        use clap::Parser;
+        let cli = crate::args::Cli::try_parse_from(args).unwrap();
+        let mut stdin: &[u8] = b"";
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let r = crate::cmd::run(
+            cli,
+            &mut crate::cmd::Io {
+                stdin: &mut stdin,
+                stdout: &mut stdout,
+                stderr: &mut stderr,
+                stdout_is_terminal,
+            },
+        );
+        (r, stdout, stderr)
+    }
+
+    #[test]
+    fn encode_raw_refuses_a_terminal() {
+        let (r, stdout, stderr) = run_lib(
+            &["hgframe", "encode", "-f", "raw", "1 1 0 command-data eos x"],
+            true,
+        );
+        let e = r.expect_err("raw output to a terminal must be refused");
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "error: refusing to write binary frames to a terminal\n  \
+             = use --format hex or --format escaped, or redirect stdout to a file or pipe"
+        );
+        assert!(stdout.is_empty() && stderr.is_empty());
+
+        // Text formats are fine on a terminal; raw is fine elsewhere.
+        let (r, stdout, _) = run_lib(&["hgframe", "encode", "1 1 0 command-data eos x"], true);
+        assert_eq!(r.unwrap(), 0);
+        assert_eq!(stdout, b"010000010001002278\n");
+        let (r, stdout, _) = run_lib(
+            &["hgframe", "encode", "-f", "raw", "1 1 0 command-data eos x"],
+            false,
+        );
+        assert_eq!(r.unwrap(), 0);
+        assert_eq!(
+            stdout,
+            hgframe::python::escape::unhex("010000010001002278").unwrap()
+        );
+    }
+}

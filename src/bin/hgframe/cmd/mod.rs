@@ -1,0 +1,199 @@
+//! The subcommands. Each reads its inputs, runs the library layers in
+//! order (text → frames → reactor → actions → printer) and writes to the
+//! given writers; failures carry their exit code ([`crate::error`]).
+
+pub mod decode;
+pub mod doctor;
+pub mod encode;
+pub mod reflect;
+pub mod repl;
+pub mod replay;
+pub mod send;
+pub mod serve;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+use hgframe::client::{parse_header, Client, ClientOptions, Target};
+use hgframe::human::{infer_proto, parse_human_bytes};
+use hgframe::wire::frame::Frame;
+use hgframe::Proto;
+
+use crate::args::{Cli, Command, GlobalOpts, RemoteOpts};
+use crate::error::Failure;
+
+pub type Result<T> = std::result::Result<T, Failure>;
+
+/// Where a command reads and writes.
+pub struct Io<'a> {
+    pub stdin: &'a mut dyn BufRead,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    pub stdout_is_terminal: bool,
+}
+
+/// Run a parsed command line; returns the exit code on success paths.
+pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
+    match cli.command {
+        Command::Encode(a) => encode::run(&cli.global, a, io),
+        Command::Decode(a) => decode::run(&cli.global, a, io),
+        Command::Reflect(a) => reflect::run(&cli.global, a, io),
+        Command::Serve(a) => serve::run(&cli.global, a, io),
+        Command::Send(a) => send::run(&cli.global, a, io),
+        Command::Doctor(a) => doctor::run(a, io),
+        Command::Replay(a) => replay::run(&cli.global, a, io),
+        Command::Repl(a) => repl::run(&cli.global, a, io),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "hgframe", io.stdout);
+            Ok(0)
+        }
+    }
+}
+
+/// A numbered input line (1-based) with where it came from.
+pub struct Line {
+    pub origin: String,
+    pub number: usize,
+    pub bytes: Vec<u8>,
+}
+
+pub fn open_input<'a>(path: &Path, stdin: &'a mut dyn BufRead) -> Result<Box<dyn BufRead + 'a>> {
+    if path.as_os_str() == "-" {
+        Ok(Box::new(stdin))
+    } else {
+        let f = File::open(path)
+            .map_err(|e| Failure::Usage(format!("cannot open {}: {e}", path.display())))?;
+        Ok(Box::new(BufReader::new(f)))
+    }
+}
+
+/// Lines of frames: the arguments, or a reader (blank and # lines skipped).
+pub fn frame_lines<'a>(
+    args: &'a [String],
+    reader: Option<(String, Box<dyn BufRead + 'a>)>,
+) -> Box<dyn Iterator<Item = Result<Line>> + 'a> {
+    if let Some((origin, mut r)) = reader {
+        let mut number = 0;
+        Box::new(std::iter::from_fn(move || loop {
+            let mut buf = Vec::new();
+            number += 1;
+            match r.read_until(b'\n', &mut buf) {
+                Ok(0) => return None,
+                Ok(_) => {
+                    if buf.ends_with(b"\n") {
+                        buf.pop();
+                        if buf.ends_with(b"\r") {
+                            buf.pop();
+                        }
+                    }
+                    let t = buf.trim_ascii_start();
+                    if t.is_empty() || t.starts_with(b"#") {
+                        continue;
+                    }
+                    return Some(Ok(Line {
+                        origin: origin.clone(),
+                        number,
+                        bytes: buf,
+                    }));
+                }
+                Err(e) => return Some(Err(Failure::Usage(format!("cannot read {origin}: {e}")))),
+            }
+        }))
+    } else {
+        Box::new(args.iter().enumerate().map(|(i, a)| {
+            Ok(Line {
+                origin: "argument".into(),
+                number: i + 1,
+                bytes: a.clone().into_bytes(),
+            })
+        }))
+    }
+}
+
+/// Decide the revision: --proto, else inferred from the first lines.
+/// Returns the revision and the lines read ahead to decide.
+pub fn choose_proto<'a>(
+    global: &GlobalOpts,
+    lines: &mut (dyn Iterator<Item = Result<Line>> + 'a),
+    stderr: &mut dyn Write,
+) -> Result<(Proto, Vec<Line>)> {
+    if let Some(p) = global.proto {
+        if global.verbose > 0 {
+            writeln!(stderr, "hgframe: protocol {p} (from --proto)")?;
+        }
+        return Ok((p, Vec::new()));
+    }
+    let mut ahead = Vec::new();
+    for l in &mut *lines {
+        let l = l?;
+        let text = String::from_utf8_lossy(&l.bytes).into_owned();
+        let (p, why) = infer_proto([text.as_str()]);
+        ahead.push(l);
+        if !why.starts_with("no revision-specific") {
+            if global.verbose > 0 {
+                writeln!(stderr, "hgframe: protocol {p} (inferred: {why})")?;
+            }
+            return Ok((p, ahead));
+        }
+    }
+    if global.verbose > 0 {
+        writeln!(
+            stderr,
+            "hgframe: protocol {} (no revision-specific type name seen; default)",
+            Proto::DEFAULT
+        )?;
+    }
+    Ok((Proto::DEFAULT, ahead))
+}
+
+pub fn parse_line(proto: Proto, l: &Line, stderr: &mut dyn Write) -> Result<Frame> {
+    match parse_human_bytes(proto, &l.bytes) {
+        Ok(p) => {
+            for w in &p.warnings {
+                writeln!(
+                    stderr,
+                    "hgframe: warning: {} {}: {}",
+                    l.origin, l.number, w.message
+                )?;
+            }
+            Ok(p.frame)
+        }
+        Err(e) => Err(Failure::Usage(format!(
+            "{} {} (protocol {}): {}",
+            l.origin,
+            l.number,
+            proto,
+            e.render()
+        ))),
+    }
+}
+
+/// The client settings the shared options ask for.
+pub fn client_options(opts: &RemoteOpts) -> Result<ClientOptions> {
+    let mut headers = Vec::new();
+    for h in &opts.headers {
+        headers.push(parse_header(h)?);
+    }
+    let secs = |v: f64, what: &str| -> Result<std::time::Duration> {
+        if v.is_finite() && v > 0.0 && v < 1e6 {
+            Ok(std::time::Duration::from_secs_f64(v))
+        } else {
+            Err(Failure::Usage(format!(
+                "--{what} {v}: expected a positive number of seconds"
+            )))
+        }
+    };
+    Ok(ClientOptions {
+        timeout: secs(opts.timeout, "timeout")?,
+        connect_timeout: secs(opts.connect_timeout, "connect-timeout")?,
+        headers,
+    })
+}
+
+/// A client for `url` with the shared options.
+pub fn make_client(opts: &RemoteOpts, url: &str) -> Result<Client> {
+    let target = Target::parse(url)?;
+    Ok(Client::new(target, client_options(opts)?)?)
+}

@@ -1,0 +1,383 @@
+//! `hgframe reflect`: frames through the local reactor as a server's
+//! debugreflect endpoint runs them, or posted to a real one (`--url`).
+
+use std::io::{self, BufRead, Read, Write};
+
+use colored::Colorize;
+use hgframe::human::infer_proto;
+use hgframe::reactor::ReactorOptions;
+use hgframe::reflect::{reflect_bytes, Http500, ReflectBody};
+use hgframe::remote;
+use hgframe::render;
+use hgframe::session::{Responder, Session, Step};
+use hgframe::wire::frame::{FrameDecoder, FrameReader, LengthMode, ReadError};
+use hgframe::Proto;
+
+use super::{choose_proto, frame_lines, make_client, open_input, parse_line, Io, Line, Result};
+use crate::args::{GlobalOpts, ReflectArgs};
+use crate::error::Failure;
+
+/// A request body and the revision its text decided (if it did).
+type CollectedBody = (Option<(Proto, String)>, Vec<u8>);
+
+type LineIter<'a> = Box<dyn Iterator<Item = Result<Line>> + 'a>;
+
+enum Sink<'w> {
+    Raw(ReflectBody),
+    Json(&'w mut dyn Write),
+    Pretty(&'w mut dyn Write, bool),
+}
+
+/// Collect a whole request body for `reflect --url`: the revision the text
+/// decides (if any) and the bytes.
+fn collect_body(global: &GlobalOpts, a: &ReflectArgs, io: &mut Io<'_>) -> Result<CollectedBody> {
+    if let Some(path) = &a.bin {
+        let mut r = open_input(path, io.stdin)?;
+        let mut b = Vec::new();
+        r.read_to_end(&mut b)
+            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+        return Ok((None, b));
+    }
+    let reader = if a.frames.is_empty() {
+        let path = a.file.clone().unwrap_or_else(|| "-".into());
+        let origin = if path.as_os_str() == "-" {
+            "stdin line".to_string()
+        } else {
+            format!("{} line", path.display())
+        };
+        Some((origin, open_input(&path, io.stdin)?))
+    } else {
+        None
+    };
+    let mut lines = frame_lines(&a.frames, reader);
+    let lines: Vec<Line> = (&mut lines).collect::<Result<Vec<_>>>()?;
+    let texts: Vec<String> = lines
+        .iter()
+        .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
+        .collect();
+    let (p, why) = infer_proto(texts.iter().map(|s| s.as_str()));
+    let decided = if why.starts_with("no revision-specific") {
+        None
+    } else {
+        Some((p, why))
+    };
+    let proto = global
+        .proto
+        .or(decided.as_ref().map(|d| d.0))
+        .unwrap_or(Proto::DEFAULT);
+    let mut body = Vec::new();
+    for l in &lines {
+        let f = parse_line(proto, l, io.stderr)?;
+        f.encode_into(proto, &mut body)
+            .map_err(|e| Failure::Usage(format!("{} {}: {e}", l.origin, l.number)))?;
+    }
+    if global.proto.is_none() && decided.is_none() && !lines.is_empty() {
+        // The text does not decide; the server will (frames of 0002 and
+        // 0006 share their syntax, so the bytes stay valid).
+        return Ok((None, body));
+    }
+    Ok((decided.or(Some((proto, "from --proto".into()))), body))
+}
+
+pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
+    if let Some(url) = a.url.clone() {
+        if !a.respond.is_empty() || a.defer_output {
+            return Err(Failure::Usage(
+                "--respond and --defer-output play the server's part: they work with the local reactor, not with --url".into(),
+            ));
+        }
+        let (text_proto, body) = collect_body(global, &a, io)?;
+        return remote_reflect(global, &url, &a, text_proto, body, io.stdout, io.stderr);
+    }
+    // Frame source: raw bytes, or lines (args, -f FILE, or stdin).
+    let bin = a.bin.clone();
+    let mut line_reader = None;
+    if bin.is_none() && a.frames.is_empty() {
+        let path = a.file.clone().unwrap_or_else(|| "-".into());
+        let origin = if path.as_os_str() == "-" {
+            "stdin line".to_string()
+        } else {
+            format!("{} line", path.display())
+        };
+        line_reader = Some((origin, path));
+    }
+    let Io {
+        stdin,
+        stdout,
+        stderr,
+        ..
+    } = io;
+    let stdin: &mut dyn BufRead = *stdin;
+    let stderr: &mut dyn Write = *stderr;
+    // Choose the revision.
+    let (proto, ahead, mut lines): (Proto, Vec<Line>, Option<LineIter>);
+    let mut bin_reader: Option<Box<dyn Read>> = None;
+    if let Some(path) = &bin {
+        proto = global.proto.unwrap_or(Proto::DEFAULT);
+        if global.verbose > 0 {
+            writeln!(
+                stderr,
+                "hgframe: protocol {proto}{}",
+                if global.proto.is_some() {
+                    ""
+                } else {
+                    " (default for --bin)"
+                }
+            )?;
+        }
+        ahead = Vec::new();
+        lines = None;
+        bin_reader = Some(open_input(path, stdin)?);
+    } else {
+        let reader = match &line_reader {
+            Some((origin, path)) => Some((origin.clone(), open_input(path, stdin)?)),
+            None => None,
+        };
+        let mut it = frame_lines(&a.frames, reader);
+        let (p, ah) = choose_proto(global, &mut it, stderr)?;
+        proto = p;
+        ahead = ah;
+        lines = Some(it);
+    }
+    let responder = Responder::parse(proto, &a.respond)?;
+    let mut session = Session::new(
+        proto,
+        ReactorOptions {
+            defer_output: a.defer_output,
+        },
+        responder,
+    );
+    let verbose = global.verbose > 0;
+    let sink = if a.raw {
+        Sink::Raw(ReflectBody::new(proto))
+    } else if a.json {
+        Sink::Json(*stdout)
+    } else {
+        Sink::Pretty(*stdout, verbose)
+    };
+    let mut out = Out {
+        proto,
+        sink,
+        crash: None,
+        io_err: None,
+    };
+    // The server reads the body with its own length arithmetic.
+    let mut undecodable = None;
+    if let Some(r) = bin_reader {
+        for item in FrameReader::new(proto, LengthMode::Mercurial, r) {
+            if out.crash.is_some() {
+                break;
+            }
+            match item {
+                Ok(l) => session.frame(l, &mut |s| out.emit(s)),
+                Err(ReadError::Decode(e)) => {
+                    undecodable = Some(e.clone());
+                    out.emit(Step::Undecodable(e));
+                    break;
+                }
+                Err(ReadError::Io(e)) => {
+                    return Err(Failure::Usage(format!("cannot read input: {e}")))
+                }
+            }
+            if out.io_err.is_some() {
+                break;
+            }
+        }
+    } else if let Some(it) = lines.take() {
+        let mut dec = FrameDecoder::new(proto, LengthMode::Mercurial);
+        let mut buf = Vec::new();
+        for l in ahead.into_iter().map(Ok).chain(it) {
+            let l = l?;
+            let f = parse_line(proto, &l, stderr)?;
+            buf.clear();
+            f.encode_into(proto, &mut buf)
+                .map_err(|e| Failure::Usage(format!("{} {}: {e}", l.origin, l.number)))?;
+            dec.feed(&buf);
+            while let Some(fr) = dec.next_frame() {
+                if out.crash.is_some() {
+                    break;
+                }
+                session.frame(fr, &mut |s| out.emit(s));
+            }
+            if out.io_err.is_some() || out.crash.is_some() {
+                break;
+            }
+        }
+        if let Err(e) = dec.finish() {
+            undecodable = Some(e.clone());
+            out.emit(Step::Undecodable(e));
+        }
+    }
+    if undecodable.is_none() && out.io_err.is_none() && out.crash.is_none() {
+        session.eof(&mut |s| out.emit(s));
+    }
+    if let Some(e) = out.io_err {
+        return Err(Failure::Io(e));
+    }
+    let (sink, crash) = (out.sink, out.crash);
+    match sink {
+        Sink::Raw(body) => match body.finish() {
+            Ok(b) => {
+                stdout.write_all(&b)?;
+                stdout.flush()?;
+                Ok(0)
+            }
+            Err(e) => {
+                let code = matches!(e, Http500::Undecodable(_));
+                let msg = format!(
+                    "{e}\n  = Mercurial's log would show: {}\n  = a real server returns no body, only `Internal Server Error`",
+                    e.exception()
+                );
+                if code {
+                    Err(Failure::Undecodable(msg))
+                } else {
+                    Err(Failure::Http(msg))
+                }
+            }
+        },
+        Sink::Json(w) | Sink::Pretty(w, _) => {
+            w.flush()?;
+            if let Some(e) = undecodable {
+                return Err(Failure::Undecodable(format!(
+                    "{e}\n  = a Mercurial server answers HTTP 500 for this body"
+                )));
+            }
+            match crash {
+                Some(c) => Err(Failure::Http(format!(
+                    "a Mercurial server answers HTTP 500 here: {c}"
+                ))),
+                None => Ok(0),
+            }
+        }
+    }
+}
+
+struct Out<'w> {
+    proto: Proto,
+    sink: Sink<'w>,
+    crash: Option<String>,
+    io_err: Option<io::Error>,
+}
+
+impl Out<'_> {
+    fn emit(&mut self, step: Step) {
+        if self.crash.is_none() {
+            self.crash = step_crash(&step);
+        }
+        let proto = self.proto;
+        let r = match &mut self.sink {
+            Sink::Raw(b) => {
+                b.push(&step);
+                Ok(())
+            }
+            Sink::Json(w) => serde_json::to_writer(&mut **w, &render::step_json(proto, &step))
+                .map_err(io::Error::from)
+                .and_then(|_| w.write_all(b"\n")),
+            Sink::Pretty(w, v) => render::write_step_pretty(*w, proto, &step, *v),
+        };
+        if let Err(e) = r {
+            self.io_err.get_or_insert(e);
+        }
+    }
+}
+
+fn step_crash(step: &Step) -> Option<String> {
+    let (outcome, sent) = match step {
+        Step::Frame { outcome, sent, .. }
+        | Step::Response { outcome, sent, .. }
+        | Step::Eof { outcome, sent } => (outcome, sent),
+        Step::Undecodable(_) => return None,
+    };
+    if let Err(c) = outcome {
+        return Some(c.exception.clone());
+    }
+    sent.as_ref()
+        .and_then(|c| c.crash.as_ref())
+        .map(|c| c.exception.clone())
+}
+
+/// `reflect --url`.
+fn remote_reflect(
+    global: &GlobalOpts,
+    url: &str,
+    a: &ReflectArgs,
+    text_proto: Option<(Proto, String)>,
+    body: Vec<u8>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8> {
+    let opts = &a.remote;
+    let client = make_client(opts, url)?;
+    let proto = match (global.proto, &text_proto) {
+        (Some(p), _) => p,
+        (None, Some((p, why))) => {
+            if global.verbose > 0 {
+                writeln!(err, "hgframe: protocol {p} ({why})")?;
+            }
+            *p
+        }
+        (None, None) if opts.dry_run || opts.curl => Proto::DEFAULT,
+        (None, None) => {
+            let (p, why) = remote::detect_proto(&client)?;
+            if global.verbose > 0 {
+                writeln!(err, "hgframe: protocol {p} (detected: {why})")?;
+            }
+            p
+        }
+    };
+    let endpoint = client.target.command_url(proto, a.rw, "debugreflect");
+    if opts.dry_run {
+        render::request::write_request(
+            out,
+            proto,
+            &hgframe::client::redact(&endpoint),
+            &opts.headers,
+            &body,
+        )?;
+        return Ok(0);
+    }
+    if opts.curl {
+        render::request::write_curl(out, proto, &endpoint, &opts.headers, &body)?;
+        return Ok(0);
+    }
+    let r = remote::reflect(&client, proto, a.rw, &body)?;
+    if a.raw {
+        out.write_all(&r.reply.body)?;
+    } else if a.json {
+        render::remote::write_remote_json(out, proto, &r.parsed)?;
+    } else {
+        render::remote::write_remote_pretty(out, proto, &r.parsed, global.verbose > 0)?;
+    }
+    if !a.compare {
+        return Ok(0);
+    }
+    let server = &r.reply.body;
+    match reflect_bytes(proto, &body) {
+        Ok(l) if &l == server => {
+            writeln!(
+                err,
+                "{} the local reactor predicts this body exactly ({} bytes)",
+                "✓".green().bold(),
+                l.len()
+            )?;
+            Ok(0)
+        }
+        Ok(l) => {
+            writeln!(
+                err,
+                "{} the local reactor and the server differ:",
+                "✗".red().bold()
+            )?;
+            render::diff::write_diff(err, &l, server)?;
+            Ok(1)
+        }
+        Err(e) => {
+            writeln!(
+                err,
+                "{} the server answered 200 but the local reactor predicts: {e}",
+                "✗".red().bold()
+            )?;
+            Ok(1)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! `hgframe send`: real commands on a server, the response decoded.
+
+use hgframe::human::args::parse_commands;
+use hgframe::remote::send::{self, KNOWN_ENCODINGS};
+use hgframe::render;
+use hgframe::Proto;
+
+use super::{make_client, Io, Result};
+use crate::args::{GlobalOpts, SendArgs};
+use crate::error::Failure;
+
+pub fn run(global: &GlobalOpts, a: SendArgs, io: &mut Io<'_>) -> Result<u8> {
+    let proto = global.proto.unwrap_or(Proto::DEFAULT);
+    send::supports(proto)?;
+    let cmds = parse_commands(&a.command)?;
+    let data = match &a.data {
+        None => None,
+        Some(p) if p.as_os_str() == "-" => {
+            let mut b = Vec::new();
+            io.stdin.read_to_end(&mut b)?;
+            Some(b)
+        }
+        Some(p) => Some(
+            std::fs::read(p)
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", p.display())))?,
+        ),
+    };
+    let prepared = send::prepare(proto, &cmds, &a.encodings, data.as_deref())?;
+    for e in &a.encodings {
+        if !KNOWN_ENCODINGS.contains(&e.as_str()) {
+            writeln!(io.stderr, "hgframe: warning: content encoding {e:?} is not one Mercurial knows ({}); sending it anyway", KNOWN_ENCODINGS.join(", "))?;
+        }
+    }
+    let client = make_client(&a.remote, &a.url)?;
+    let url = send::url(&client, proto, a.rw, &prepared);
+    if a.remote.dry_run {
+        render::request::write_request(
+            io.stdout,
+            proto,
+            &hgframe::client::redact(&url),
+            &a.remote.headers,
+            &prepared.body,
+        )?;
+        return Ok(0);
+    }
+    if a.remote.curl {
+        render::request::write_curl(io.stdout, proto, &url, &a.remote.headers, &prepared.body)?;
+        return Ok(0);
+    }
+    let decoded = send::execute(&client, proto, a.rw, prepared)?;
+    if a.json {
+        render::remote::write_send_json(io.stdout, proto, &decoded)?;
+    } else {
+        render::remote::write_send_pretty(io.stdout, proto, &decoded, global.verbose > 0)?;
+    }
+    Ok(if send::failed(&decoded) { 4 } else { 0 })
+}

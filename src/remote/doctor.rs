@@ -1,0 +1,200 @@
+//! `doctor`: check a server's frame-protocol set-up step by step, each
+//! step a [`Finding`] handed out as soon as it is known, with what to do
+//! about a failure. Stops at the first step that makes the next ones
+//! meaningless.
+
+use crate::client::{Client, ClientError};
+use crate::reflect::reflect_bytes;
+use crate::wire::proto::Proto;
+
+/// One step's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The step passed.
+    Ok(String),
+    /// The step failed; how to fix it.
+    Bad { message: String, fixes: Vec<String> },
+    /// The step was not run, and why.
+    Skipped(String),
+    /// The test frame's body: local prediction and the server's.
+    Diff { local: Vec<u8>, server: Vec<u8> },
+}
+
+/// How the check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything works and the local reactor predicts the server.
+    Healthy,
+    /// The endpoint works but answers differently from the prediction.
+    Mismatch,
+    /// The server cannot be reached at all.
+    Unreachable,
+    /// The server is reached but misses part of the set-up.
+    Broken,
+}
+
+fn bad(message: String, fixes: &[&str]) -> Finding {
+    Finding::Bad {
+        message,
+        fixes: fixes.iter().map(|f| f.to_string()).collect(),
+    }
+}
+
+/// Run the checks against `client`'s server, handing each finding to `emit`.
+pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, ClientError> {
+    let url = client.target.display();
+    // 1. reachable
+    let root = match client.get("") {
+        Ok(r) => r,
+        Err(e) => {
+            emit(bad(
+                format!("{url} is not reachable: {e}"),
+                &["start the server: hg serve -a 127.0.0.1 -p PORT ... (see `hgframe doctor --help`)"],
+            ));
+            return Ok(Verdict::Unreachable);
+        }
+    };
+    emit(Finding::Ok(format!(
+        "{url} answers (HTTP {} on GET /)",
+        root.status
+    )));
+    // 2. /api/
+    let listing = client.get("api/")?;
+    let text = String::from_utf8_lossy(&listing.body).into_owned();
+    if listing.status != 200 || !text.starts_with("APIs can be accessed") {
+        emit(bad(
+            format!("GET /api/ gives HTTP {} and no API listing: the server runs without experimental.web.apiserver", listing.status),
+            &["--config experimental.web.apiserver=true", "or in the repository's .hg/hgrc:  [experimental]  web.apiserver = true"],
+        ));
+        return Ok(Verdict::Broken);
+    }
+    let apis: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    emit(Finding::Ok(format!("/api/ lists: {}", apis.join(", "))));
+    // 3. http-v2
+    let Some(api) = Proto::api_names().into_iter().find(|a| apis.contains(a)) else {
+        emit(bad(
+            "the HTTP version 2 API (exp-http-v2-*) is not enabled".into(),
+            &[
+                "--config experimental.web.api.http-v2=true",
+                "or in .hg/hgrc:  [experimental]  web.api.http-v2 = true",
+            ],
+        ));
+        return Ok(Verdict::Broken);
+    };
+    emit(Finding::Ok(format!("HTTP version 2 API {api} is enabled")));
+    // 4. revision
+    let (proto, why) = match super::detect_proto(client) {
+        Ok(p) => p,
+        Err(e) => {
+            emit(bad(format!("cannot tell the protocol revision: {e}"), &[]));
+            return Ok(Verdict::Broken);
+        }
+    };
+    emit(Finding::Ok(format!(
+        "protocol revision {proto} ({}; {why})",
+        proto.table().media_type
+    )));
+    // 5. debugreflect on ro/
+    let ro = client.target.command_url(proto, false, "debugreflect");
+    let r = client.post_frames(&ro, proto, Vec::new())?;
+    let reflect_ok = match r.status {
+        200 => {
+            emit(Finding::Ok(
+                "debugreflect is enabled (ro/ answers 200)".into(),
+            ));
+            true
+        }
+        404 if String::from_utf8_lossy(&r.body).contains("debugreflect service not available") => {
+            emit(bad(
+                "debugreflect is disabled (404 debugreflect service not available)".into(),
+                &[
+                    "--config experimental.web.api.debugreflect=true",
+                    "or in .hg/hgrc:  [experimental]  web.api.debugreflect = true",
+                ],
+            ));
+            false
+        }
+        401 | 403 => {
+            emit(bad(
+                format!("ro/ is refused (HTTP {} {}): no pull permission", r.status, r.reason),
+                &["check web.allow-read / web.deny-read, or give credentials: http://USER:PASS@host/"],
+            ));
+            false
+        }
+        s => {
+            emit(bad(
+                format!(
+                    "ro/debugreflect answers HTTP {s}: {}",
+                    String::from_utf8_lossy(&r.body).trim()
+                ),
+                &[],
+            ));
+            false
+        }
+    };
+    // 6. rw/
+    let rw = client.target.command_url(proto, true, "debugreflect");
+    let r = client.post_frames(&rw, proto, Vec::new())?;
+    match r.status {
+        200 => emit(Finding::Ok("rw/ is allowed (push permission)".into())),
+        404 if !reflect_ok => emit(Finding::Skipped(
+            "rw/ not checked (debugreflect is disabled)".into(),
+        )),
+        401 | 403 => emit(bad(
+            format!(
+                "rw/ is refused (HTTP {} {}): no push permission (only needed for rw/ commands)",
+                r.status, r.reason
+            ),
+            &[
+                "--config web.allow-push=* --config web.push_ssl=false (plain HTTP)",
+                "or in .hg/hgrc:  [web]  allow-push = *  push_ssl = false",
+            ],
+        )),
+        s => emit(bad(format!("rw/debugreflect answers HTTP {s}"), &[])),
+    }
+    if !reflect_ok {
+        return Ok(Verdict::Broken);
+    }
+    // 7. a test frame reflected as the local reactor predicts
+    let line = proto.table().sample_request;
+    let body = crate::human::parse_human(proto, line)
+        .ok()
+        .and_then(|p| p.frame.encode(proto).ok())
+        .unwrap_or_default();
+    let r = client.post_frames(&ro, proto, body.clone())?;
+    let local = reflect_bytes(proto, &body);
+    Ok(match (r.status, local) {
+        (200, Ok(l)) if l == r.body => {
+            emit(Finding::Ok(format!(
+                "a test frame ({line}) is reflected exactly as hgframe's local reactor predicts"
+            )));
+            Verdict::Healthy
+        }
+        (200, Ok(l)) => {
+            emit(bad(
+                "a test frame is reflected differently from the local reactor's prediction:".into(),
+                &[],
+            ));
+            emit(Finding::Diff {
+                local: l,
+                server: r.body,
+            });
+            Verdict::Mismatch
+        }
+        (s, _) => {
+            emit(bad(
+                format!(
+                    "the test frame got HTTP {s}: {}",
+                    String::from_utf8_lossy(&r.body).trim()
+                ),
+                &[],
+            ));
+            Verdict::Broken
+        }
+    })
+}
