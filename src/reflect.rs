@@ -7,7 +7,7 @@
 
 use crate::python::json::{self, JsonError};
 use crate::python::value::Value;
-use crate::reactor::{Action, Consumed, ReactorOptions, ServerCrash};
+use crate::reactor::{Action, Consumed, ReactorOptions, ServerCrash, State};
 use crate::session::{Responder, Session, Step};
 use crate::wire::frame::{DecodeError, Frame, Located};
 use crate::wire::proto::Proto;
@@ -169,7 +169,7 @@ pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
 }
 
 /// One frame of a server's debugreflect body, parsed back.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RemoteStep {
     pub frame: Located<Frame>,
     /// The `[action, meta]` JSON line as an action, or why it could not be read.
@@ -179,7 +179,7 @@ pub struct RemoteStep {
 }
 
 /// A server's debugreflect body, parsed with the help of the frames sent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct RemoteReflect {
     pub steps: Vec<RemoteStep>,
     /// The final `{..., "action": ...}` object.
@@ -286,19 +286,9 @@ pub fn action_from_meta(name: &Value, meta: &Value) -> Result<Action, String> {
             let st = get("state")
                 .and_then(|s| s.as_bytes().map(|b| b.to_vec()))
                 .unwrap_or_default();
-            let state = [
-                "initial",
-                "protocol-settings-receiving",
-                "idle",
-                "command-receiving",
-                "command-receiving-args",
-                "command-receiving-data",
-                "errored",
-                "waiting",
-            ]
-            .into_iter()
-            .find(|s| s.as_bytes() == st)
-            .unwrap_or("?");
+            let state = State::from_name(&st).ok_or_else(|| {
+                format!("unknown wantframe state {:?}", String::from_utf8_lossy(&st))
+            })?;
             Action::WantFrame { state }
         }
         b"error" => Action::Error {

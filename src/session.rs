@@ -18,7 +18,7 @@ use crate::wire::frame::{DecodeError, Frame, Located};
 use crate::wire::proto::{PayloadSyntax, Proto};
 
 /// What happened at one step.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Step {
     /// A frame was received and handled.
     Frame {
@@ -149,17 +149,19 @@ impl Session {
         }
     }
 
-    fn maybe_consume(&mut self, outcome: &Result<Action, ServerCrash>) -> Option<Consumed> {
+    /// Produce the frames of a `sendframes` outcome at once (as an HTTP
+    /// server iterates the generator), leaving the spent action behind.
+    fn consume(&mut self, outcome: &mut Result<Action, ServerCrash>) -> Option<Consumed> {
         match outcome {
-            Ok(Action::SendFrames(s)) => Some(self.reactor.consume(s)),
+            Ok(Action::SendFrames(g)) => Some(self.reactor.consume(g.take())),
             _ => None,
         }
     }
 
     /// Feed one frame; calls `sink` for the frame step and any response step.
     pub fn frame(&mut self, frame: Located<Frame>, sink: &mut dyn FnMut(Step)) {
-        let outcome = self.reactor.on_frame(&frame.frame);
-        let sent = self.maybe_consume(&outcome);
+        let mut outcome = self.reactor.on_frame(&frame.frame);
+        let sent = self.consume(&mut outcome);
         let respond = match &outcome {
             Ok(Action::RunCommand(r)) => self
                 .responder
@@ -173,8 +175,8 @@ impl Session {
             sent,
         });
         if let Some((request_id, resp)) = respond {
-            let outcome = self.reactor.on_response(request_id, resp);
-            let sent = self.maybe_consume(&outcome);
+            let mut outcome = self.reactor.on_response(request_id, resp);
+            let sent = self.consume(&mut outcome);
             sink(Step::Response {
                 request_id,
                 outcome,
@@ -185,8 +187,8 @@ impl Session {
 
     /// Signal end of input.
     pub fn eof(&mut self, sink: &mut dyn FnMut(Step)) {
-        let outcome = self.reactor.on_input_eof();
-        let sent = self.maybe_consume(&outcome);
+        let mut outcome = self.reactor.on_input_eof();
+        let sent = self.consume(&mut outcome);
         sink(Step::Eof { outcome, sent });
     }
 

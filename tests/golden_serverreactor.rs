@@ -16,7 +16,7 @@ use hgframe::python::json::to_json;
 use hgframe::python::json::JsonFlavor;
 use hgframe::python::value::Value;
 use hgframe::reactor::v0006::Reactor0006;
-use hgframe::reactor::{Action, Reactor, ReactorOptions, Response, SendFrames};
+use hgframe::reactor::{Action, FrameGen, Reactor, ReactorOptions, Response};
 use hgframe::wire::frame::{LengthMode, SliceDecoder};
 use hgframe::Proto;
 use serde_json::Value as J;
@@ -56,7 +56,7 @@ fn serverreactor_cases_match_mercurial_6_0() {
         });
         let events = case["events"].as_array().unwrap();
         let results = case["results"].as_array().unwrap();
-        let mut sends: Vec<Option<SendFrames>> = Vec::new();
+        let mut sends: Vec<Option<FrameGen>> = Vec::new();
         let mut case_limited = false;
         for (i, (ev, want)) in events.iter().zip(results).enumerate() {
             let kind = ev["event"].as_str().unwrap();
@@ -105,8 +105,10 @@ fn serverreactor_cases_match_mercurial_6_0() {
                 }
                 "consume" => {
                     let of = ev["of"].as_u64().unwrap() as usize;
-                    let s = sends[of].clone().expect("consume refers to a sendframes");
-                    let c = r.consume(&s);
+                    let s = sends[of]
+                        .take()
+                        .expect("consume refers to a sendframes not consumed yet");
+                    let c = r.consume(s);
                     let got: Vec<String> = c
                         .frames
                         .iter()

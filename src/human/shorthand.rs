@@ -35,7 +35,7 @@ impl Shorthand {
         }
         if f.stream_id == 1 {
             // the stream has begun (or the user manages it)
-            let _ = self.stream.make_frame(0, 0, 0, Vec::new());
+            self.stream.mark_begun();
         }
     }
 

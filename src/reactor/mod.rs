@@ -25,17 +25,76 @@ use crate::python::value::Value;
 use crate::wire::frame::Frame;
 use crate::wire::proto::{Proto, ReactorKind};
 
+/// A server reactor's state, as `wantframe` meta names it. Each revision
+/// uses some of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// 0006: before the first frame (sender settings may come).
+    Initial,
+    /// 0006: sender protocol settings span frames.
+    ProtocolSettingsReceiving,
+    Idle,
+    /// 0002, 0006: one or more requests are being received.
+    CommandReceiving,
+    /// 0001: argument frames of the current command.
+    CommandReceivingArgs,
+    /// 0001: data frames of the current command.
+    CommandReceivingData,
+    /// 0001: after a command without data; Mercurial has no handler.
+    Waiting,
+    Errored,
+}
+
+impl State {
+    const ALL: [State; 8] = [
+        State::Initial,
+        State::ProtocolSettingsReceiving,
+        State::Idle,
+        State::CommandReceiving,
+        State::CommandReceivingArgs,
+        State::CommandReceivingData,
+        State::Waiting,
+        State::Errored,
+    ];
+
+    /// The name Mercurial gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Initial => "initial",
+            State::ProtocolSettingsReceiving => "protocol-settings-receiving",
+            State::Idle => "idle",
+            State::CommandReceiving => "command-receiving",
+            State::CommandReceivingArgs => "command-receiving-args",
+            State::CommandReceivingData => "command-receiving-data",
+            State::Waiting => "waiting",
+            State::Errored => "errored",
+        }
+    }
+
+    /// The state with this name.
+    pub fn from_name(name: &[u8]) -> Option<State> {
+        State::ALL.into_iter().find(|s| s.name().as_bytes() == name)
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What the reactor tells its caller to do.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum Action {
     /// Nothing to do until more frames arrive.
-    WantFrame { state: &'static str },
+    WantFrame { state: State },
     /// Dispatch a command.
     RunCommand(RunCommand),
     /// A protocol error; the server reports it (and stays errored).
     Error { message: Vec<u8> },
-    /// Send these frames to the client.
-    SendFrames(SendFrames),
+    /// Send frames to the client: hand the generator back to
+    /// [`Reactor::consume`] to produce them.
+    SendFrames(FrameGen),
     /// Nothing.
     Noop,
 }
@@ -52,14 +111,26 @@ pub struct RunCommand {
     pub redirect: Option<Value>,
 }
 
-/// `sendframes`: handles on frame generators. Mercurial builds response
+/// The frame generator of a `sendframes` action. Mercurial builds response
 /// frames lazily, when the generator is consumed (stream-begin and the
 /// stream-settings frame go to whichever response is consumed first, and a
 /// request stops being active only once its frames are out), so the frames
 /// are produced by [`Reactor::consume`], in the order the caller consumes.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SendFrames {
-    pub batches: Vec<u32>,
+/// It cannot be copied, so it is consumed at most once.
+#[derive(Debug, PartialEq)]
+#[must_use = "a sendframes generator produces nothing until it is consumed (Reactor::consume)"]
+pub struct FrameGen {
+    batches: Vec<u32>,
+}
+
+impl FrameGen {
+    /// Move the generator out to consume it, leaving a spent one in the
+    /// action (kept for the record: it still reads `sendframes`).
+    pub fn take(&mut self) -> FrameGen {
+        FrameGen {
+            batches: std::mem::take(&mut self.batches),
+        }
+    }
 }
 
 /// What consuming a `sendframes` produced: the frames, and the exception
@@ -70,32 +141,80 @@ pub struct Consumed {
     pub crash: Option<ServerCrash>,
 }
 
-/// Pending frame generators of a reactor.
-pub(crate) struct Batches<T> {
+/// A reactor's pending output: generators not yet consumed, and (in
+/// half-duplex mode) those held back until input ends. Shared by every
+/// revision's reactor; `T` is what a generator produces from.
+pub(crate) struct Output<T> {
+    defer: bool,
     next: u32,
-    items: Vec<(u32, T)>,
+    pending: Vec<(u32, T)>,
+    buffered: Vec<u32>,
 }
 
-impl<T> Default for Batches<T> {
-    fn default() -> Self {
-        Batches {
+impl<T> Output<T> {
+    pub fn new(opts: ReactorOptions) -> Self {
+        Output {
+            defer: opts.defer_output,
             next: 0,
-            items: Vec::new(),
+            pending: Vec::new(),
+            buffered: Vec::new(),
         }
     }
-}
 
-impl<T> Batches<T> {
-    pub fn add(&mut self, t: T) -> u32 {
+    /// A response is ready: `sendframes` now, or `noop` and held back
+    /// until input ends (deferred output).
+    pub fn send(&mut self, t: T) -> Action {
         let id = self.next;
         self.next += 1;
-        self.items.push((id, t));
-        id
+        self.pending.push((id, t));
+        if self.defer {
+            self.buffered.push(id);
+            Action::Noop
+        } else {
+            Action::SendFrames(FrameGen { batches: vec![id] })
+        }
     }
-    pub fn take(&mut self, id: u32) -> Option<T> {
-        let pos = self.items.iter().position(|(i, _)| *i == id)?;
-        Some(self.items.remove(pos).1)
+
+    /// A response that goes out at once even in half-duplex mode (the 2018
+    /// snapshots' `onapplicationerror`).
+    pub fn send_now(&mut self, t: T) -> Action {
+        let id = self.next;
+        self.next += 1;
+        self.pending.push((id, t));
+        Action::SendFrames(FrameGen { batches: vec![id] })
     }
+
+    /// `oninputeof`: everything held back, as one generator.
+    pub fn on_input_eof(&mut self) -> Action {
+        if !self.defer || self.buffered.is_empty() {
+            return Action::Noop;
+        }
+        Action::SendFrames(FrameGen {
+            batches: std::mem::take(&mut self.buffered),
+        })
+    }
+
+    /// The responses behind a generator, in order.
+    pub fn take(&mut self, gen: FrameGen) -> Vec<T> {
+        let mut out = Vec::with_capacity(gen.batches.len());
+        for id in gen.batches {
+            if let Some(pos) = self.pending.iter().position(|(i, _)| *i == id) {
+                out.push(self.pending.remove(pos).1);
+            }
+        }
+        out
+    }
+}
+
+/// `createerrorframe` asserts the message fits in one frame.
+pub(crate) fn check_error_fits(message: &[u8]) -> Result<(), ServerCrash> {
+    if message.len() > crate::wire::frame::DEFAULT_MAX_FRAME_SIZE {
+        return Err(ServerCrash::new(
+            "AssertionError",
+            "createerrorframe asserts the message fits in one frame (32768 bytes)",
+        ));
+    }
+    Ok(())
 }
 
 impl Action {
@@ -114,7 +233,7 @@ impl Action {
     /// there and a placeholder here: consume it to get the frames).
     pub fn meta(&self) -> Value {
         match self {
-            Action::WantFrame { state } => Value::dict([("state", Value::bytes(*state))]),
+            Action::WantFrame { state } => Value::dict([("state", Value::bytes(state.name()))]),
             Action::Error { message } => Value::dict([("message", Value::bytes(message.clone()))]),
             Action::Noop => Value::Dict(Vec::new()),
             Action::SendFrames(_) => {
@@ -191,15 +310,16 @@ pub trait Reactor {
     fn on_input_eof(&mut self) -> Result<Action, ServerCrash>;
     /// A command's response is ready (for `request_id`; ignored by 0001).
     fn on_response(&mut self, request_id: u16, response: Response) -> Result<Action, ServerCrash>;
-    /// Consume the frame generators of a `sendframes` action (Mercurial:
-    /// iterate `framegen`). Each generator can be consumed once.
-    fn consume(&mut self, sent: &SendFrames) -> Consumed;
-    /// Current state name (as in `wantframe` meta).
-    fn state(&self) -> &'static str;
-    /// 0006: `makeoutputstream()`; returns the new stream id.
-    fn make_output_stream(&mut self) -> Option<u8> {
-        None
-    }
+    /// Consume the frame generator of a `sendframes` action (Mercurial:
+    /// iterate `framegen`).
+    fn consume(&mut self, frames: FrameGen) -> Consumed;
+    /// Current state (as in `wantframe` meta).
+    fn state(&self) -> State;
+    /// `makeoutputstream()` before a command runs, as the HTTP server calls
+    /// it: the id of the new output stream, or `None` for revisions whose
+    /// responses have no output streams (0001, 0002) — or when Mercurial
+    /// raises there (a `contentencodings` that is not a container).
+    fn make_output_stream(&mut self) -> Option<u8>;
 }
 
 /// Options for building a reactor.

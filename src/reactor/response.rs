@@ -11,6 +11,7 @@
 use crate::python::cbor::{self, BufferingDecoder};
 use crate::python::value::{dict_get, Value};
 use crate::wire::frame::{Frame, LengthMode, Located, SliceDecoder, STREAM_BEGIN, STREAM_ENCODED};
+use crate::wire::ids::v0006::*;
 use crate::wire::proto::Proto;
 
 /// One stream's content decoder.
@@ -185,14 +186,14 @@ pub fn decode_response(body: &[u8]) -> DecodedResponse {
             }
         }
         match f.type_id {
-            9 => {
+            STREAM_SETTINGS => {
                 // stream-settings
                 let st = &mut streams[si];
                 let dec = st.settings.get_or_insert_with(BufferingDecoder::new);
                 if let Err(e) = dec.decode(&payload) {
                     out.problems.push(format!("stream-settings: {e}"));
                 }
-                if f.flags & 0x2 != 0 {
+                if f.flags & FLAG_STREAM_SETTINGS_EOS != 0 {
                     let vals = dec.get_available();
                     st.settings = None;
                     match vals.first().and_then(|v| v.as_bytes()) {
@@ -212,7 +213,7 @@ pub fn decode_response(body: &[u8]) -> DecodedResponse {
                     }
                 }
             }
-            3 | 5 | 6 => {
+            COMMAND_RESPONSE | ERROR_RESPONSE | TEXT_OUTPUT => {
                 let rid = f.request_id;
                 let ri = match out.requests.iter().position(|r| r.request_id == rid) {
                     Some(i) => i,
@@ -226,7 +227,7 @@ pub fn decode_response(body: &[u8]) -> DecodedResponse {
                 };
                 let req = &mut out.requests[ri];
                 match f.type_id {
-                    3 => {
+                    COMMAND_RESPONSE => {
                         let di = match cbor_decoders.iter().position(|(r, _)| *r == rid) {
                             Some(i) => i,
                             None => {
@@ -239,11 +240,11 @@ pub fn decode_response(body: &[u8]) -> DecodedResponse {
                             Ok(_) => req.values.extend(dec.get_available()),
                             Err(e) => req.problems.push(format!("CBOR: {e}")),
                         }
-                        if f.flags & 0x2 != 0 {
+                        if f.flags & FLAG_COMMAND_RESPONSE_EOS != 0 {
                             req.complete = true;
                         }
                     }
-                    5 => {
+                    ERROR_RESPONSE => {
                         match cbor::decode_all(&payload) {
                             Ok(v) => req.errors.extend(v),
                             Err(e) => req.problems.push(format!("error-response CBOR: {e}")),

@@ -5,7 +5,7 @@
 //! `stream-begin`; the `encoded` flag is unimplemented (Mercurial raises
 //! `ProgrammingError`); `stream-end` forgets the stream.
 
-use super::{msg, Action, ServerCrash};
+use super::{msg, Action, ServerCrash, State};
 use crate::wire::frame::{Frame, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 
 /// The set of active incoming streams.
@@ -53,5 +53,28 @@ impl InputStreams {
             self.active[(f.stream_id >> 6) as usize] &= !(1 << (f.stream_id & 63));
         }
         Ok(StreamCheck::Ok)
+    }
+}
+
+impl InputStreams {
+    /// The prologue of `onframerecv` for revisions with streams: run the
+    /// stream checks, and on a failure enter the errored state and return
+    /// what the reactor returns for this frame.
+    pub fn prologue(
+        &mut self,
+        f: &Frame,
+        state: &mut State,
+    ) -> Option<Result<Action, ServerCrash>> {
+        match self.check(f) {
+            Ok(StreamCheck::Ok) => None,
+            Ok(StreamCheck::Error(a)) => {
+                *state = State::Errored;
+                Some(Ok(a))
+            }
+            Err(c) => {
+                *state = State::Errored;
+                Some(Err(c))
+            }
+        }
     }
 }

@@ -10,45 +10,17 @@
 //! frame shorter than its 4-byte header makes `struct.unpack_from` raise.
 
 use super::{
-    msg, Action, Batches, Consumed, ReactorOptions, Response, RunCommand, SendFrames, ServerCrash,
+    check_error_fits, msg, Action, Consumed, FrameGen, Output, ReactorOptions, Response,
+    RunCommand, ServerCrash, State,
 };
 use crate::python::value::{dict_insert, Value};
 use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE};
+use crate::wire::ids::v0001::*;
 use crate::wire::proto::Proto;
 
-const T_COMMAND_NAME: u8 = 1;
-const T_COMMAND_ARGUMENT: u8 = 2;
-const T_COMMAND_DATA: u8 = 3;
-const T_BYTES_RESPONSE: u8 = 4;
-const T_ERROR_RESPONSE: u8 = 5;
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum State {
-    Idle,
-    ReceivingArgs,
-    ReceivingData,
-    Errored,
-    /// Entered after a command without data; Mercurial has no handler.
-    Waiting,
-}
-
-impl State {
-    fn name(self) -> &'static str {
-        match self {
-            State::Idle => "idle",
-            State::ReceivingArgs => "command-receiving-args",
-            State::ReceivingData => "command-receiving-data",
-            State::Errored => "errored",
-            State::Waiting => "waiting",
-        }
-    }
-}
-
 pub struct Reactor0001 {
-    defer: bool,
     state: State,
-    buffered: Vec<u32>,
-    batches: Batches<Vec<Frame>>,
+    out: Output<Vec<Frame>>,
     command: Vec<u8>,
     args: Vec<(Value, Value)>,
     data: Option<Vec<u8>>,
@@ -58,10 +30,8 @@ pub struct Reactor0001 {
 impl Reactor0001 {
     pub fn new(opts: ReactorOptions) -> Self {
         Reactor0001 {
-            defer: opts.defer_output,
             state: State::Idle,
-            buffered: Vec::new(),
-            batches: Batches::default(),
+            out: Output::new(opts),
             command: Vec::new(),
             args: Vec::new(),
             data: None,
@@ -85,29 +55,27 @@ impl Reactor0001 {
     }
 
     fn want(&self) -> Action {
-        Action::WantFrame {
-            state: self.state.name(),
-        }
+        Action::WantFrame { state: self.state }
     }
 
     fn on_idle(&mut self, f: &Frame) -> Action {
-        if f.type_id != T_COMMAND_NAME {
+        if f.type_id != COMMAND_NAME {
             return self.error(format!("expected command frame; got {}", f.type_id));
         }
         self.command = f.payload.clone();
         self.args.clear();
         self.data = None;
-        if f.flags & 0x1 != 0 {
+        if f.flags & FLAG_COMMAND_NAME_EOS != 0 {
             return self.run();
         }
-        let expecting_args = f.flags & 0x2 != 0;
-        self.expecting_data = f.flags & 0x4 != 0;
+        let expecting_args = f.flags & FLAG_COMMAND_NAME_HAVE_ARGS != 0;
+        self.expecting_data = f.flags & FLAG_COMMAND_NAME_HAVE_DATA != 0;
         if expecting_args {
-            self.state = State::ReceivingArgs;
+            self.state = State::CommandReceivingArgs;
             self.want()
         } else if self.expecting_data {
             self.data = Some(Vec::new());
-            self.state = State::ReceivingData;
+            self.state = State::CommandReceivingData;
             self.want()
         } else {
             self.error("missing frame flags on command frame".into())
@@ -115,7 +83,7 @@ impl Reactor0001 {
     }
 
     fn on_args(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
-        if f.type_id != T_COMMAND_ARGUMENT {
+        if f.type_id != COMMAND_ARGUMENT {
             return Ok(self.error(format!(
                 "expected command argument frame; got {}",
                 f.type_id
@@ -126,9 +94,9 @@ impl Reactor0001 {
             Err(m) => return Ok(self.error(m.into())),
         };
         dict_insert(&mut self.args, Value::Bytes(name), Value::Bytes(value));
-        if f.flags & 0x2 != 0 {
+        if f.flags & FLAG_COMMAND_ARGUMENT_EOA != 0 {
             if self.expecting_data {
-                self.state = State::ReceivingData;
+                self.state = State::CommandReceivingData;
                 self.data = Some(Vec::new());
                 Ok(self.want())
             } else {
@@ -141,29 +109,19 @@ impl Reactor0001 {
     }
 
     fn on_data(&mut self, f: &Frame) -> Action {
-        if f.type_id != T_COMMAND_DATA {
+        if f.type_id != COMMAND_DATA {
             return self.error(format!("expected command data frame; got {}", f.type_id));
         }
         self.data
             .get_or_insert_with(Vec::new)
             .extend_from_slice(&f.payload);
-        if f.flags & 0x1 != 0 {
+        if f.flags & FLAG_COMMAND_DATA_CONTINUATION != 0 {
             self.want()
-        } else if f.flags & 0x2 != 0 {
+        } else if f.flags & FLAG_COMMAND_DATA_EOS != 0 {
             self.state = State::Idle;
             self.run()
         } else {
             self.error("command data frame without flags".into())
-        }
-    }
-
-    fn emit(&mut self, frames: Vec<Frame>) -> Action {
-        let id = self.batches.add(frames);
-        if self.defer {
-            self.buffered.push(id);
-            Action::Noop
-        } else {
-            Action::SendFrames(SendFrames { batches: vec![id] })
         }
     }
 }
@@ -193,7 +151,7 @@ pub(crate) fn parse_argument(f: &Frame) -> Result<ArgumentParse, ServerCrash> {
         return Ok(Err("malformed argument frame: partial argument name"));
     }
     // Checked after the name, before the value, as Mercurial does.
-    if f.flags & 0x1 != 0 {
+    if f.flags & FLAG_COMMAND_ARGUMENT_CONTINUATION != 0 {
         return Err(ServerCrash::new(
             "ProgrammingError: not yet implemented",
             "argument values continued across frames (the continuation flag) were never implemented in this revision",
@@ -209,7 +167,11 @@ pub(crate) fn parse_argument(f: &Frame) -> Result<ArgumentParse, ServerCrash> {
 /// `createbytesresponseframesfrombytes`.
 pub fn bytes_response_frames(data: &[u8]) -> Vec<Frame> {
     if data.len() <= DEFAULT_MAX_FRAME_SIZE {
-        return vec![Frame::new(T_BYTES_RESPONSE, 0x2, data.to_vec())];
+        return vec![Frame::new(
+            BYTES_RESPONSE,
+            FLAG_BYTES_RESPONSE_EOS,
+            data.to_vec(),
+        )];
     }
     let chunks: Vec<&[u8]> = data.chunks(DEFAULT_MAX_FRAME_SIZE).collect();
     let n = chunks.len();
@@ -218,8 +180,12 @@ pub fn bytes_response_frames(data: &[u8]) -> Vec<Frame> {
         .enumerate()
         .map(|(i, c)| {
             Frame::new(
-                T_BYTES_RESPONSE,
-                if i + 1 == n { 0x2 } else { 0x1 },
+                BYTES_RESPONSE,
+                if i + 1 == n {
+                    FLAG_BYTES_RESPONSE_EOS
+                } else {
+                    FLAG_BYTES_RESPONSE_CONTINUATION
+                },
                 c.to_vec(),
             )
         })
@@ -233,10 +199,11 @@ impl super::Reactor for Reactor0001 {
 
     fn on_frame(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
         match self.state {
-            State::Idle => Ok(self.on_idle(f)),
-            State::ReceivingArgs => self.on_args(f),
-            State::ReceivingData => Ok(self.on_data(f)),
+            State::CommandReceivingArgs => self.on_args(f),
+            State::CommandReceivingData => Ok(self.on_data(f)),
             State::Errored => Ok(msg("server already errored")),
+            // The other states are not 0001's: its reactor starts idle.
+            State::Idle | State::Initial | State::ProtocolSettingsReceiving | State::CommandReceiving => Ok(self.on_idle(f)),
             State::Waiting => Err(ServerCrash::new(
                 "ProgrammingError: unhandled state: waiting",
                 "after a command whose arguments end without data this revision enters a state `waiting` that has no frame handler, so any further frame crashes it",
@@ -245,27 +212,20 @@ impl super::Reactor for Reactor0001 {
     }
 
     fn on_input_eof(&mut self) -> Result<Action, ServerCrash> {
-        if !self.defer || self.buffered.is_empty() {
-            return Ok(Action::Noop);
-        }
-        Ok(Action::SendFrames(SendFrames {
-            batches: std::mem::take(&mut self.buffered),
-        }))
+        Ok(self.out.on_input_eof())
     }
 
     fn on_response(&mut self, _request_id: u16, response: Response) -> Result<Action, ServerCrash> {
         match response {
-            Response::Bytes(data) => Ok(self.emit(bytes_response_frames(&data))),
+            Response::Bytes(data) => Ok(self.out.send(bytes_response_frames(&data))),
             Response::Error(m) => {
-                if m.len() > DEFAULT_MAX_FRAME_SIZE {
-                    return Err(ServerCrash::new(
-                        "AssertionError",
-                        "createerrorframe asserts the message fits in one frame (32768 bytes)",
-                    ));
-                }
+                check_error_fits(&m)?;
                 // onapplicationerror ignores deferred output.
-                let id = self.batches.add(vec![Frame::new(T_ERROR_RESPONSE, 0x2, m)]);
-                Ok(Action::SendFrames(SendFrames { batches: vec![id] }))
+                Ok(self.out.send_now(vec![Frame::new(
+                    ERROR_RESPONSE,
+                    FLAG_ERROR_RESPONSE_APPLICATION,
+                    m,
+                )]))
             }
             Response::Objects(_) | Response::CommandError { .. } => Err(ServerCrash::new(
                 "AttributeError",
@@ -274,17 +234,18 @@ impl super::Reactor for Reactor0001 {
         }
     }
 
-    fn consume(&mut self, sent: &SendFrames) -> Consumed {
-        let mut c = Consumed::default();
-        for id in &sent.batches {
-            if let Some(frames) = self.batches.take(*id) {
-                c.frames.extend(frames);
-            }
+    fn consume(&mut self, frames: FrameGen) -> Consumed {
+        Consumed {
+            frames: self.out.take(frames).into_iter().flatten().collect(),
+            crash: None,
         }
-        c
     }
 
-    fn state(&self) -> &'static str {
-        self.state.name()
+    fn state(&self) -> State {
+        self.state
+    }
+
+    fn make_output_stream(&mut self) -> Option<u8> {
+        None
     }
 }

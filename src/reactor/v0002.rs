@@ -11,36 +11,15 @@
 //! receiving falls through the handler and returns nothing, which crashes
 //! the debugreflect endpoint (unpacking `None`).
 
-use super::streams::{InputStreams, StreamCheck};
+use super::streams::InputStreams;
 use super::{
-    msg, Action, Batches, Consumed, IdMap, IdSet, ReactorOptions, Response, RunCommand, SendFrames,
-    ServerCrash,
+    check_error_fits, msg, Action, Consumed, FrameGen, IdMap, IdSet, Output, ReactorOptions,
+    Response, RunCommand, ServerCrash, State,
 };
 use crate::python::value::{dict_insert, Value};
-use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
+use crate::wire::frame::{Frame, STREAM_BEGIN};
+use crate::wire::ids::v0002::*;
 use crate::wire::proto::Proto;
-
-const T_COMMAND_NAME: u8 = 1;
-const T_COMMAND_ARGUMENT: u8 = 2;
-const T_COMMAND_DATA: u8 = 3;
-const T_ERROR_RESPONSE: u8 = 5;
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum State {
-    Idle,
-    Receiving,
-    Errored,
-}
-
-impl State {
-    fn name(self) -> &'static str {
-        match self {
-            State::Idle => "idle",
-            State::Receiving => "command-receiving",
-            State::Errored => "errored",
-        }
-    }
-}
 
 struct Entry {
     command: Vec<u8>,
@@ -51,26 +30,22 @@ struct Entry {
 }
 
 pub struct Reactor0002 {
-    defer: bool,
     state: State,
     streams: InputStreams,
     receiving: IdMap<Entry>,
     active: IdSet,
-    buffered: Vec<u32>,
     /// Frames and the request they complete (None: application errors).
-    batches: Batches<(Vec<Frame>, Option<u16>)>,
+    out: Output<(Vec<Frame>, Option<u16>)>,
 }
 
 impl Reactor0002 {
     pub fn new(opts: ReactorOptions) -> Self {
         Reactor0002 {
-            defer: opts.defer_output,
             state: State::Idle,
             streams: InputStreams::default(),
             receiving: IdMap::default(),
             active: IdSet::default(),
-            buffered: Vec::new(),
-            batches: Batches::default(),
+            out: Output::new(opts),
         }
     }
 
@@ -80,9 +55,7 @@ impl Reactor0002 {
     }
 
     fn want(&self) -> Action {
-        Action::WantFrame {
-            state: self.state.name(),
-        }
+        Action::WantFrame { state: self.state }
     }
 
     fn run(&mut self, id: u16) -> Action {
@@ -94,7 +67,7 @@ impl Reactor0002 {
         self.state = if self.receiving.is_empty() {
             State::Idle
         } else {
-            State::Receiving
+            State::CommandReceiving
         };
         self.active.insert(id);
         Action::RunCommand(RunCommand {
@@ -107,7 +80,7 @@ impl Reactor0002 {
     }
 
     fn on_idle(&mut self, f: &Frame) -> Action {
-        if f.type_id != T_COMMAND_NAME {
+        if f.type_id != COMMAND_NAME {
             return self.error(format!("expected command frame; got {}", f.type_id));
         }
         if self.receiving.contains_key(&f.request_id) {
@@ -119,8 +92,8 @@ impl Reactor0002 {
                 f.request_id
             ));
         }
-        let expecting_args = f.flags & 0x2 != 0;
-        let expecting_data = f.flags & 0x4 != 0;
+        let expecting_args = f.flags & FLAG_COMMAND_NAME_HAVE_ARGS != 0;
+        let expecting_data = f.flags & FLAG_COMMAND_NAME_HAVE_DATA != 0;
         self.receiving.insert(
             f.request_id,
             Entry {
@@ -131,11 +104,11 @@ impl Reactor0002 {
                 expecting_data,
             },
         );
-        if f.flags & 0x1 != 0 {
+        if f.flags & FLAG_COMMAND_NAME_EOS != 0 {
             return self.run(f.request_id);
         }
         if expecting_args || expecting_data {
-            self.state = State::Receiving;
+            self.state = State::CommandReceiving;
             self.want()
         } else {
             self.error("missing frame flags on command frame".into())
@@ -143,7 +116,7 @@ impl Reactor0002 {
     }
 
     fn on_receiving(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
-        if f.type_id == T_COMMAND_NAME {
+        if f.type_id == COMMAND_NAME {
             return Ok(self.on_idle(f));
         }
         if self.active.contains(f.request_id) {
@@ -159,7 +132,7 @@ impl Reactor0002 {
             )));
         };
         match f.type_id {
-            T_COMMAND_ARGUMENT => {
+            COMMAND_ARGUMENT => {
                 if !entry.expecting_args {
                     return Ok(self.error(format!(
                         "received command argument frame for request that is not expecting arguments: {id}"
@@ -173,7 +146,7 @@ impl Reactor0002 {
                     return Ok(self.error(format!("received frame for request that is not receiving: {id}")));
                 };
                 dict_insert(&mut entry.args, Value::Bytes(name), Value::Bytes(value));
-                if f.flags & 0x2 != 0 {
+                if f.flags & FLAG_COMMAND_ARGUMENT_EOA != 0 {
                     if entry.expecting_data {
                         Ok(self.want())
                     } else {
@@ -183,7 +156,7 @@ impl Reactor0002 {
                     Ok(self.want())
                 }
             }
-            T_COMMAND_DATA => {
+            COMMAND_DATA => {
                 if !entry.expecting_data {
                     return Ok(self.error(format!(
                         "received command data frame for request that is not expecting data: {id}"
@@ -193,9 +166,9 @@ impl Reactor0002 {
                     .data
                     .get_or_insert_with(Vec::new)
                     .extend_from_slice(&f.payload);
-                if f.flags & 0x1 != 0 {
+                if f.flags & FLAG_COMMAND_DATA_CONTINUATION != 0 {
                     Ok(self.want())
-                } else if f.flags & 0x2 != 0 {
+                } else if f.flags & FLAG_COMMAND_DATA_EOS != 0 {
                     Ok(self.run(id))
                 } else {
                     Ok(self.error("command data frame without flags".into()))
@@ -205,16 +178,6 @@ impl Reactor0002 {
                 "TypeError: cannot unpack non-iterable NoneType object",
                 format!("a frame of type {other} for a request that is receiving falls through this revision's handler, which returns nothing"),
             )),
-        }
-    }
-
-    fn emit(&mut self, frames: Vec<Frame>, id: u16) -> Action {
-        let b = self.batches.add((frames, Some(id)));
-        if self.defer {
-            self.buffered.push(b);
-            Action::Noop
-        } else {
-            Action::SendFrames(SendFrames { batches: vec![b] })
         }
     }
 }
@@ -235,49 +198,39 @@ impl super::Reactor for Reactor0002 {
     }
 
     fn on_frame(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
-        match self.streams.check(f) {
-            Ok(StreamCheck::Ok) => {}
-            Ok(StreamCheck::Error(a)) => {
-                self.state = State::Errored;
-                return Ok(a);
-            }
-            Err(c) => {
-                self.state = State::Errored;
-                return Err(c);
-            }
+        if let Some(early) = self.streams.prologue(f, &mut self.state) {
+            return early;
         }
         match self.state {
-            State::Idle => Ok(self.on_idle(f)),
-            State::Receiving => self.on_receiving(f),
+            State::CommandReceiving => self.on_receiving(f),
             State::Errored => Ok(msg("server already errored")),
+            // The other states are not 0002's: its reactor starts idle.
+            _ => Ok(self.on_idle(f)),
         }
     }
 
     fn on_input_eof(&mut self) -> Result<Action, ServerCrash> {
-        if !self.defer || self.buffered.is_empty() {
-            return Ok(Action::Noop);
-        }
-        Ok(Action::SendFrames(SendFrames {
-            batches: std::mem::take(&mut self.buffered),
-        }))
+        Ok(self.out.on_input_eof())
     }
 
     fn on_response(&mut self, id: u16, response: Response) -> Result<Action, ServerCrash> {
         match response {
             Response::Bytes(data) => {
                 let frames = on_fresh_stream(super::v0001::bytes_response_frames(&data), id);
-                Ok(self.emit(frames, id))
+                Ok(self.out.send((frames, Some(id))))
             }
             Response::Error(m) => {
-                if m.len() > DEFAULT_MAX_FRAME_SIZE {
-                    return Err(ServerCrash::new(
-                        "AssertionError",
-                        "createerrorframe asserts the message fits in one frame (32768 bytes)",
-                    ));
-                }
-                let frames = on_fresh_stream(vec![Frame::new(T_ERROR_RESPONSE, 0x2, m)], id);
-                let b = self.batches.add((frames, None));
-                Ok(Action::SendFrames(SendFrames { batches: vec![b] }))
+                check_error_fits(&m)?;
+                let frames = on_fresh_stream(
+                    vec![Frame::new(
+                        ERROR_RESPONSE,
+                        FLAG_ERROR_RESPONSE_APPLICATION,
+                        m,
+                    )],
+                    id,
+                );
+                // onapplicationerror ignores deferred output.
+                Ok(self.out.send_now((frames, None)))
             }
             Response::Objects(_) | Response::CommandError { .. } => Err(ServerCrash::new(
                 "AttributeError",
@@ -286,20 +239,22 @@ impl super::Reactor for Reactor0002 {
         }
     }
 
-    fn consume(&mut self, sent: &SendFrames) -> Consumed {
+    fn consume(&mut self, frames: FrameGen) -> Consumed {
         let mut c = Consumed::default();
-        for b in &sent.batches {
-            if let Some((frames, done)) = self.batches.take(*b) {
-                c.frames.extend(frames);
-                if let Some(id) = done {
-                    self.active.remove(id);
-                }
+        for (frames, done) in self.out.take(frames) {
+            c.frames.extend(frames);
+            if let Some(id) = done {
+                self.active.remove(id);
             }
         }
         c
     }
 
-    fn state(&self) -> &'static str {
-        self.state.name()
+    fn state(&self) -> State {
+        self.state
+    }
+
+    fn make_output_stream(&mut self) -> Option<u8> {
+        None
     }
 }

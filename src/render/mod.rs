@@ -414,7 +414,7 @@ fn write_crash(w: &mut dyn Write, c: &ServerCrash) -> io::Result<()> {
 fn write_sent(
     w: &mut dyn Write,
     proto: Proto,
-    c: &Option<Consumed>,
+    c: Option<&Consumed>,
     verbose: bool,
 ) -> io::Result<()> {
     if let Some(c) = c {
@@ -428,6 +428,48 @@ fn write_sent(
     Ok(())
 }
 
+fn write_outcome(w: &mut dyn Write, outcome: Result<&Action, &ServerCrash>) -> io::Result<()> {
+    match outcome {
+        Ok(a) => write_action(w, a),
+        Err(c) => write_crash(w, c),
+    }
+}
+
+/// A received frame, what the reactor did with it, and what it sent.
+pub fn write_frame_step(
+    w: &mut dyn Write,
+    proto: Proto,
+    frame: &Located<Frame>,
+    outcome: Result<&Action, &ServerCrash>,
+    sent: Option<&Consumed>,
+    verbose: bool,
+) -> io::Result<()> {
+    writeln!(
+        w,
+        "{} {}",
+        format!("@{}", frame.offset).dimmed(),
+        frame_line(proto, &frame.frame, verbose)
+    )?;
+    for warn in frame_warnings(frame) {
+        writeln!(w, "  {} {warn}", "warning:".yellow().bold())?;
+    }
+    write_outcome(w, outcome)?;
+    write_sent(w, proto, sent, verbose)
+}
+
+/// End of input: what the reactor did, and what it sent.
+pub fn write_eof_step(
+    w: &mut dyn Write,
+    proto: Proto,
+    outcome: Result<&Action, &ServerCrash>,
+    sent: Option<&Consumed>,
+    verbose: bool,
+) -> io::Result<()> {
+    writeln!(w, "{}", "end of input".dimmed())?;
+    write_outcome(w, outcome)?;
+    write_sent(w, proto, sent, verbose)
+}
+
 /// The readable view of a reactor step.
 pub fn write_step_pretty(
     w: &mut dyn Write,
@@ -436,33 +478,23 @@ pub fn write_step_pretty(
     verbose: bool,
 ) -> io::Result<()> {
     match step {
-        Step::Frame { frame, outcome, sent } => {
-            writeln!(
-                w,
-                "{} {}",
-                format!("@{}", frame.offset).dimmed(),
-                frame_line(proto, &frame.frame, verbose)
-            )?;
-            for warn in frame_warnings(frame) {
-                writeln!(w, "  {} {warn}", "warning:".yellow().bold())?;
-            }
-            match outcome {
-                Ok(a) => write_action(w, a)?,
-                Err(c) => write_crash(w, c)?,
-            }
-            write_sent(w, proto, sent, verbose)
-        }
-        Step::Response { request_id, outcome, sent } => {
+        Step::Frame {
+            frame,
+            outcome,
+            sent,
+        } => write_frame_step(w, proto, frame, outcome.as_ref(), sent.as_ref(), verbose),
+        Step::Response {
+            request_id,
+            outcome,
+            sent,
+        } => {
             if proto.table().has_streams {
                 writeln!(w, "{} canned response for request {request_id}", "⇢".dimmed())?;
             } else {
                 writeln!(w, "{} canned response", "⇢".dimmed())?;
             }
-            match outcome {
-                Ok(a) => write_action(w, a)?,
-                Err(c) => write_crash(w, c)?,
-            }
-            write_sent(w, proto, sent, verbose)
+            write_outcome(w, outcome.as_ref())?;
+            write_sent(w, proto, sent.as_ref(), verbose)
         }
         Step::Undecodable(e) => writeln!(
             w,
@@ -470,14 +502,54 @@ pub fn write_step_pretty(
             "✗".red().bold()
         ),
         Step::Eof { outcome, sent } => {
-            writeln!(w, "{}", "end of input".dimmed())?;
-            match outcome {
-                Ok(a) => write_action(w, a)?,
-                Err(c) => write_crash(w, c)?,
-            }
-            write_sent(w, proto, sent, verbose)
+            write_eof_step(w, proto, outcome.as_ref(), sent.as_ref(), verbose)
         }
     }
+}
+
+fn outcome_json(o: Result<&Action, &ServerCrash>) -> (J, J) {
+    match o {
+        Ok(a) => (action_json(a), J::Null),
+        Err(c) => (J::Null, json!({"exception": c.exception, "why": c.why})),
+    }
+}
+
+fn sent_json(proto: Proto, c: Option<&Consumed>) -> J {
+    match c {
+        None => J::Null,
+        Some(c) => {
+            let mut v = json!({
+                "frames": c.frames.iter().map(|f| frame_json(proto, 0, f, &[])).collect::<Vec<_>>()
+            });
+            if let Some(cr) = &c.crash {
+                v["crash"] = json!({"exception": cr.exception, "why": cr.why});
+            }
+            v
+        }
+    }
+}
+
+/// The JSON event of a received frame (schema at [`step_json`]).
+pub fn frame_step_json(
+    proto: Proto,
+    frame: &Located<Frame>,
+    outcome: Result<&Action, &ServerCrash>,
+    sent: Option<&Consumed>,
+) -> J {
+    let (a, c) = outcome_json(outcome);
+    json!({"event": "frame", "offset": frame.offset,
+           "frame": frame_json(proto, frame.offset, &frame.frame, &frame_warnings(frame)),
+           "action": a, "crash": c, "sent": sent_json(proto, sent)})
+}
+
+/// The JSON event of the end of input (schema at [`step_json`]).
+pub fn eof_step_json(
+    proto: Proto,
+    outcome: Result<&Action, &ServerCrash>,
+    sent: Option<&Consumed>,
+) -> J {
+    let (a, c) = outcome_json(outcome);
+    json!({"event": "eof", "action": a, "crash": c, "sent": sent_json(proto, sent)})
 }
 
 /// JSON events, one per line. Schema (version 1):
@@ -487,50 +559,22 @@ pub fn write_step_pretty(
 /// where `<action>` is `{"action": name, "meta": <value>}` and `<crash>` is
 /// `{"exception", "why"}`.
 pub fn step_json(proto: Proto, step: &Step) -> J {
-    fn outcome(o: &Result<Action, ServerCrash>) -> (J, J) {
-        match o {
-            Ok(a) => (action_json(a), J::Null),
-            Err(c) => (J::Null, json!({"exception": c.exception, "why": c.why})),
-        }
-    }
-    let sent_json = |c: &Option<Consumed>| -> J {
-        match c {
-            None => J::Null,
-            Some(c) => {
-                let mut v = json!({
-                    "frames": c.frames.iter().map(|f| frame_json(proto, 0, f, &[])).collect::<Vec<_>>()
-                });
-                if let Some(cr) = &c.crash {
-                    v["crash"] = json!({"exception": cr.exception, "why": cr.why});
-                }
-                v
-            }
-        }
-    };
     match step {
         Step::Frame {
             frame,
-            outcome: o,
+            outcome,
             sent,
-        } => {
-            let (a, c) = outcome(o);
-            json!({"event": "frame", "offset": frame.offset,
-                   "frame": frame_json(proto, frame.offset, &frame.frame, &frame_warnings(frame)),
-                   "action": a, "crash": c, "sent": sent_json(sent)})
-        }
+        } => frame_step_json(proto, frame, outcome.as_ref(), sent.as_ref()),
         Step::Response {
             request_id,
-            outcome: o,
+            outcome,
             sent,
         } => {
-            let (a, c) = outcome(o);
-            json!({"event": "response", "request_id": request_id, "action": a, "crash": c, "sent": sent_json(sent)})
+            let (a, c) = outcome_json(outcome.as_ref());
+            json!({"event": "response", "request_id": request_id, "action": a, "crash": c, "sent": sent_json(proto, sent.as_ref())})
         }
         Step::Undecodable(e) => json!({"event": "undecodable", "error": e.to_string()}),
-        Step::Eof { outcome: o, sent } => {
-            let (a, c) = outcome(o);
-            json!({"event": "eof", "action": a, "crash": c, "sent": sent_json(sent)})
-        }
+        Step::Eof { outcome, sent } => eof_step_json(proto, outcome.as_ref(), sent.as_ref()),
     }
 }
 

@@ -13,7 +13,6 @@ use crate::reactor::response::DecodedResponse;
 use crate::reflect::RemoteReflect;
 use crate::remote::doctor::Finding;
 use crate::render::{self, frame_line, value_json};
-use crate::session::Step;
 use crate::wire::proto::Proto;
 
 /// The readable view of a server's debugreflect body (as `reflect --local`).
@@ -25,14 +24,7 @@ pub fn write_remote_pretty(
 ) -> io::Result<()> {
     for st in &r.steps {
         match &st.action {
-            Ok(a) => {
-                let step = Step::Frame {
-                    frame: st.frame.clone(),
-                    outcome: Ok(a.clone()),
-                    sent: None,
-                };
-                render::write_step_pretty(w, proto, &step, verbose)?;
-            }
+            Ok(a) => render::write_frame_step(w, proto, &st.frame, Ok(a), None, verbose)?,
             Err(e) => {
                 writeln!(
                     w,
@@ -45,15 +37,7 @@ pub fn write_remote_pretty(
         }
     }
     match &r.eof {
-        Some(Ok(a)) => render::write_step_pretty(
-            w,
-            proto,
-            &Step::Eof {
-                outcome: Ok(a.clone()),
-                sent: None,
-            },
-            verbose,
-        )?,
+        Some(Ok(a)) => render::write_eof_step(w, proto, Ok(a), None, verbose)?,
         Some(Err(e)) => writeln!(w, "{} {e}", "?".yellow())?,
         None => {}
     }
@@ -63,34 +47,18 @@ pub fn write_remote_pretty(
     Ok(())
 }
 
+/// The JSON events of a server's debugreflect body (as `reflect --json`).
 pub fn write_remote_json(w: &mut dyn Write, proto: Proto, r: &RemoteReflect) -> io::Result<()> {
     for st in &r.steps {
         let v = match &st.action {
-            Ok(a) => render::step_json(
-                proto,
-                &Step::Frame {
-                    frame: st.frame.clone(),
-                    outcome: Ok(a.clone()),
-                    sent: None,
-                },
-            ),
+            Ok(a) => render::frame_step_json(proto, &st.frame, Ok(a), None),
             Err(e) => json!({"event": "frame", "offset": st.frame.offset,
                 "frame": render::frame_json(proto, st.frame.offset, &st.frame.frame, &[]), "parse_error": e}),
         };
         writeln!(w, "{v}")?;
     }
     match &r.eof {
-        Some(Ok(a)) => writeln!(
-            w,
-            "{}",
-            render::step_json(
-                proto,
-                &Step::Eof {
-                    outcome: Ok(a.clone()),
-                    sent: None
-                }
-            )
-        )?,
+        Some(Ok(a)) => writeln!(w, "{}", render::eof_step_json(proto, Ok(a), None))?,
         Some(Err(e)) => writeln!(w, "{}", json!({"event": "eof", "parse_error": e}))?,
         None => {}
     }

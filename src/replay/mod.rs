@@ -175,7 +175,7 @@ fn run_request(
                 200 => {
                     let frames = crate::remote::sent_frames(proto, &body);
                     let parsed = parse_reflect_body(proto, &frames, &reply.body);
-                    for rs in &parsed.steps {
+                    for rs in parsed.steps {
                         let i = ranges
                             .iter()
                             .position(|r| r.contains(&(rs.frame.offset as usize)))
@@ -183,15 +183,15 @@ fn run_request(
                         steps[i]
                             .actual
                             .push(String::from_utf8_lossy(&rs.raw).into_owned());
-                        if let Ok(a) = &rs.action {
-                            steps[i].actions.push(a.clone());
+                        if let Ok(a) = rs.action {
+                            steps[i].actions.push(a);
                         }
                     }
                     steps[n - 1]
                         .actual
                         .push(String::from_utf8_lossy(&parsed.eof_raw).into_owned());
-                    if let Some(Ok(a)) = &parsed.eof {
-                        steps[n - 1].actions.push(a.clone());
+                    if let Some(Ok(a)) = parsed.eof {
+                        steps[n - 1].actions.push(a);
                     }
                     Ok(())
                 }

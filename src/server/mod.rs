@@ -1008,7 +1008,7 @@ fn process_command(
     match reactor.on_input_eof() {
         Err(c) => Reply::internal_error(crash_note(&c)),
         Ok(Action::SendFrames(s)) => {
-            let consumed = reactor.consume(&s);
+            let consumed = reactor.consume(s);
             let mut out = Vec::new();
             for f in &consumed.frames {
                 if let Err(e) = f.encode_into(proto, &mut out) {
@@ -1128,7 +1128,7 @@ fn run_command(
         Err(c) => Ran::Done(Reply::internal_error(crash_note(&c))),
         Ok(Action::Noop) => Ran::Continue,
         Ok(Action::SendFrames(s)) => {
-            let consumed = reactor.consume(&s);
+            let consumed = reactor.consume(s);
             let mut out = Vec::new();
             for f in &consumed.frames {
                 if f.encode_into(proto, &mut out).is_err() {

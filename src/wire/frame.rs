@@ -23,10 +23,7 @@ pub const MAX_PAYLOAD: usize = (1 << 24) - 1;
 /// Largest payload Mercurial's senders produce.
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 32768;
 
-/// Stream flag bits (0002 and 0006).
-pub const STREAM_BEGIN: u8 = 0x1;
-pub const STREAM_END: u8 = 0x2;
-pub const STREAM_ENCODED: u8 = 0x4;
+pub use crate::wire::ids::{STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 
 /// A frame, owned.
 #[derive(Clone, PartialEq, Eq, Default)]

@@ -7,5 +7,6 @@
 //! or I/O beyond reading bytes from a `Read`.
 
 pub mod frame;
+pub mod ids;
 pub mod proto;
 pub mod request;

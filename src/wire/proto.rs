@@ -11,6 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::python::json::JsonFlavor;
+use crate::wire::ids::{STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 
 /// One named bit (or value) in a flag set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,106 +164,144 @@ const fn f(name: &'static str, value: u8) -> FlagName {
 }
 
 const NO_FLAGS: &[FlagName] = &[];
-const CONT_EOS: &[FlagName] = &[f("continuation", 0x1), f("eos", 0x2)];
 
-const V1_TYPES: &[TypeDef] = &[
-    TypeDef {
-        id: 1,
-        name: "command-name",
-        flags: &[f("eos", 0x1), f("have-args", 0x2), f("have-data", 0x4)],
-    },
-    TypeDef {
-        id: 2,
-        name: "command-argument",
-        flags: &[f("continuation", 0x1), f("eoa", 0x2)],
-    },
-    TypeDef {
-        id: 3,
-        name: "command-data",
-        flags: CONT_EOS,
-    },
-    TypeDef {
-        id: 4,
-        name: "bytes-response",
-        flags: CONT_EOS,
-    },
-    TypeDef {
-        id: 5,
-        name: "error-response",
-        flags: &[f("protocol", 0x1), f("application", 0x2)],
-    },
-];
+mod v1 {
+    use super::{f, TypeDef, NO_FLAGS};
+    use crate::wire::ids::v0002::*;
 
-const V2_TYPES: &[TypeDef] = &[
-    V1_TYPES[0],
-    V1_TYPES[1],
-    V1_TYPES[2],
-    V1_TYPES[3],
-    V1_TYPES[4],
-    TypeDef {
-        id: 6,
-        name: "text-output",
-        flags: NO_FLAGS,
-    },
-    TypeDef {
-        id: 8,
-        name: "stream-settings",
-        flags: NO_FLAGS,
-    },
-];
+    pub const TYPES: &[TypeDef] = &[
+        TypeDef {
+            id: COMMAND_NAME,
+            name: "command-name",
+            flags: &[
+                f("eos", FLAG_COMMAND_NAME_EOS),
+                f("have-args", FLAG_COMMAND_NAME_HAVE_ARGS),
+                f("have-data", FLAG_COMMAND_NAME_HAVE_DATA),
+            ],
+        },
+        TypeDef {
+            id: COMMAND_ARGUMENT,
+            name: "command-argument",
+            flags: &[
+                f("continuation", FLAG_COMMAND_ARGUMENT_CONTINUATION),
+                f("eoa", FLAG_COMMAND_ARGUMENT_EOA),
+            ],
+        },
+        TypeDef {
+            id: COMMAND_DATA,
+            name: "command-data",
+            flags: &[
+                f("continuation", FLAG_COMMAND_DATA_CONTINUATION),
+                f("eos", FLAG_COMMAND_DATA_EOS),
+            ],
+        },
+        TypeDef {
+            id: BYTES_RESPONSE,
+            name: "bytes-response",
+            flags: &[
+                f("continuation", FLAG_BYTES_RESPONSE_CONTINUATION),
+                f("eos", FLAG_BYTES_RESPONSE_EOS),
+            ],
+        },
+        TypeDef {
+            id: ERROR_RESPONSE,
+            name: "error-response",
+            flags: &[
+                f("protocol", FLAG_ERROR_RESPONSE_PROTOCOL),
+                f("application", FLAG_ERROR_RESPONSE_APPLICATION),
+            ],
+        },
+    ];
 
-const V6_TYPES: &[TypeDef] = &[
-    TypeDef {
-        id: 1,
-        name: "command-request",
-        flags: &[
-            f("new", 0x1),
-            f("continuation", 0x2),
-            f("more", 0x4),
-            f("have-data", 0x8),
-        ],
-    },
-    TypeDef {
-        id: 2,
-        name: "command-data",
-        flags: CONT_EOS,
-    },
-    TypeDef {
-        id: 3,
-        name: "command-response",
-        flags: CONT_EOS,
-    },
-    TypeDef {
-        id: 5,
-        name: "error-response",
-        flags: NO_FLAGS,
-    },
-    TypeDef {
-        id: 6,
-        name: "text-output",
-        flags: NO_FLAGS,
-    },
-    TypeDef {
-        id: 7,
-        name: "progress",
-        flags: NO_FLAGS,
-    },
-    TypeDef {
-        id: 8,
-        name: "sender-protocol-settings",
-        flags: CONT_EOS,
-    },
-    TypeDef {
-        id: 9,
-        name: "stream-settings",
-        flags: CONT_EOS,
-    },
-];
+    /// 0002: 0001's types, text output and stream settings.
+    pub const TYPES_0002: &[TypeDef] = &[
+        TYPES[0],
+        TYPES[1],
+        TYPES[2],
+        TYPES[3],
+        TYPES[4],
+        TypeDef {
+            id: TEXT_OUTPUT,
+            name: "text-output",
+            flags: NO_FLAGS,
+        },
+        TypeDef {
+            id: STREAM_SETTINGS,
+            name: "stream-settings",
+            flags: NO_FLAGS,
+        },
+    ];
+}
+
+mod v6 {
+    use super::{f, TypeDef, NO_FLAGS};
+    use crate::wire::ids::v0006::*;
+
+    pub const TYPES: &[TypeDef] = &[
+        TypeDef {
+            id: COMMAND_REQUEST,
+            name: "command-request",
+            flags: &[
+                f("new", FLAG_COMMAND_REQUEST_NEW),
+                f("continuation", FLAG_COMMAND_REQUEST_CONTINUATION),
+                f("more", FLAG_COMMAND_REQUEST_MORE_FRAMES),
+                f("have-data", FLAG_COMMAND_REQUEST_EXPECT_DATA),
+            ],
+        },
+        TypeDef {
+            id: COMMAND_DATA,
+            name: "command-data",
+            flags: &[
+                f("continuation", FLAG_COMMAND_DATA_CONTINUATION),
+                f("eos", FLAG_COMMAND_DATA_EOS),
+            ],
+        },
+        TypeDef {
+            id: COMMAND_RESPONSE,
+            name: "command-response",
+            flags: &[
+                f("continuation", FLAG_COMMAND_RESPONSE_CONTINUATION),
+                f("eos", FLAG_COMMAND_RESPONSE_EOS),
+            ],
+        },
+        TypeDef {
+            id: ERROR_RESPONSE,
+            name: "error-response",
+            flags: NO_FLAGS,
+        },
+        TypeDef {
+            id: TEXT_OUTPUT,
+            name: "text-output",
+            flags: NO_FLAGS,
+        },
+        TypeDef {
+            id: PROGRESS,
+            name: "progress",
+            flags: NO_FLAGS,
+        },
+        TypeDef {
+            id: SENDER_PROTOCOL_SETTINGS,
+            name: "sender-protocol-settings",
+            flags: &[
+                f("continuation", FLAG_SENDER_PROTOCOL_SETTINGS_CONTINUATION),
+                f("eos", FLAG_SENDER_PROTOCOL_SETTINGS_EOS),
+            ],
+        },
+        TypeDef {
+            id: STREAM_SETTINGS,
+            name: "stream-settings",
+            flags: &[
+                f("continuation", FLAG_STREAM_SETTINGS_CONTINUATION),
+                f("eos", FLAG_STREAM_SETTINGS_EOS),
+            ],
+        },
+    ];
+}
 
 const STREAM_FLAGS: &[FlagName] = &[
-    f("stream-begin", 0x1),
-    f("stream-end", 0x2),
-    f("encoded", 0x4),
+    f("stream-begin", STREAM_BEGIN),
+    f("stream-end", STREAM_END),
+    f("encoded", STREAM_ENCODED),
 ];
 
 pub static P0001: ProtoTable = ProtoTable {
@@ -271,7 +310,7 @@ pub static P0001: ProtoTable = ProtoTable {
     releases: None,
     header_size: 4,
     has_streams: false,
-    types: V1_TYPES,
+    types: v1::TYPES,
     stream_flags: NO_FLAGS,
     media_type: "application/mercurial-exp-framing-0001",
     api_name: "exp-http-v2-0001",
@@ -290,7 +329,7 @@ pub static P0002: ProtoTable = ProtoTable {
     releases: None,
     header_size: 8,
     has_streams: true,
-    types: V2_TYPES,
+    types: v1::TYPES_0002,
     stream_flags: STREAM_FLAGS,
     media_type: "application/mercurial-exp-framing-0002",
     api_name: "exp-http-v2-0001",
@@ -309,7 +348,7 @@ pub static P0006: ProtoTable = ProtoTable {
     releases: Some("Mercurial 4.8 to 6.0"),
     header_size: 8,
     has_streams: true,
-    types: V6_TYPES,
+    types: v6::TYPES,
     stream_flags: STREAM_FLAGS,
     media_type: "application/mercurial-exp-framing-0006",
     api_name: "exp-http-v2-0003",

@@ -13,6 +13,7 @@
 use crate::python::cbor;
 use crate::python::value::Value;
 use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
+use crate::wire::ids::v0006;
 use crate::wire::proto::{Proto, RequestLayout};
 
 /// A client output stream (stream-begin on its first frame).
@@ -25,6 +26,12 @@ pub struct ClientStream {
 impl ClientStream {
     pub fn new(id: u8) -> Self {
         ClientStream { id, active: false }
+    }
+
+    /// The stream has begun elsewhere (e.g. a frame the user wrote with
+    /// `stream-begin`): the next frame does not carry it again.
+    pub fn mark_begun(&mut self) {
+        self.active = true;
     }
 
     pub fn make_frame(
@@ -47,7 +54,12 @@ pub fn settings_frame(stream: &mut ClientStream, encodings: &[Vec<u8>]) -> Frame
         Value::List(encodings.iter().map(|e| Value::Bytes(e.clone())).collect()),
     )]);
     let payload = cbor::encode(&v).unwrap_or_default();
-    stream.make_frame(1, 8, 0x2, payload)
+    stream.make_frame(
+        1,
+        v0006::SENDER_PROTOCOL_SETTINGS,
+        v0006::FLAG_SENDER_PROTOCOL_SETTINGS_EOS,
+        payload,
+    )
 }
 
 /// `createcommandframes`.
@@ -70,18 +82,22 @@ pub fn command_frames(
     let mut frames = Vec::new();
     let mut offset = 0;
     loop {
-        let mut flags = if offset == 0 { 0x1 } else { 0x2 };
+        let mut flags = if offset == 0 {
+            v0006::FLAG_COMMAND_REQUEST_NEW
+        } else {
+            v0006::FLAG_COMMAND_REQUEST_CONTINUATION
+        };
         if data.is_some() {
-            flags |= 0x8;
+            flags |= v0006::FLAG_COMMAND_REQUEST_EXPECT_DATA;
         }
         let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(payload.len());
         let chunk = payload[offset..end].to_vec();
         offset = end;
         if chunk.len() == DEFAULT_MAX_FRAME_SIZE && offset < payload.len() {
-            flags |= 0x4;
+            flags |= v0006::FLAG_COMMAND_REQUEST_MORE_FRAMES;
         }
-        frames.push(stream.make_frame(request_id, 1, flags, chunk));
-        if flags & 0x4 == 0 {
+        frames.push(stream.make_frame(request_id, v0006::COMMAND_REQUEST, flags, chunk));
+        if flags & v0006::FLAG_COMMAND_REQUEST_MORE_FRAMES == 0 {
             break;
         }
     }
@@ -92,7 +108,12 @@ pub fn command_frames(
             let chunk = data[offset..end].to_vec();
             offset = end;
             let full = chunk.len() == DEFAULT_MAX_FRAME_SIZE;
-            frames.push(stream.make_frame(request_id, 2, if full { 0x1 } else { 0x2 }, chunk));
+            let flags = if full {
+                v0006::FLAG_COMMAND_DATA_CONTINUATION
+            } else {
+                v0006::FLAG_COMMAND_DATA_EOS
+            };
+            frames.push(stream.make_frame(request_id, v0006::COMMAND_DATA, flags, chunk));
             if !full {
                 break;
             }
@@ -110,11 +131,10 @@ pub fn name_argument_frames(
     name: &[u8],
     args: Vec<(Value, Value)>,
 ) -> Result<Vec<Frame>, String> {
-    const COMMAND_NAME: u8 = 1;
-    const COMMAND_ARGUMENT: u8 = 2;
-    const EOS: u8 = 0x1;
-    const HAVE_ARGS: u8 = 0x2;
-    const EOA: u8 = 0x2;
+    use crate::wire::ids::v0001::{
+        COMMAND_ARGUMENT, COMMAND_NAME, FLAG_COMMAND_ARGUMENT_EOA as EOA,
+        FLAG_COMMAND_NAME_EOS as EOS, FLAG_COMMAND_NAME_HAVE_ARGS as HAVE_ARGS,
+    };
     let mut frames = Vec::new();
     let flags = if args.is_empty() { EOS } else { HAVE_ARGS };
     frames.push(stream.make_frame(request_id, COMMAND_NAME, flags, name.to_vec()));
