@@ -138,6 +138,11 @@ impl ReflectBody {
         }
     }
 
+    /// Whether the server has raised (the answer is a 500 from here on).
+    pub fn failed(&self) -> bool {
+        self.failed.is_some()
+    }
+
     /// The body (lines joined by `\n`, no trailing newline) or the 500.
     pub fn finish(self) -> Result<Vec<u8>, Http500> {
         if let Some(f) = self.failed {
@@ -152,19 +157,15 @@ impl ReflectBody {
 pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
     let mut out = ReflectBody::new(proto);
     let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
-    let frames = crate::wire::frame::SliceDecoder::new(
-        proto,
-        crate::wire::frame::LengthMode::Mercurial,
-        body,
-    )
-    .map(|r| {
-        r.map(|l| Located {
-            offset: l.offset,
-            header: l.header,
-            frame: l.frame.to_owned(),
-        })
-    });
-    s.run(frames, &mut |st| out.push(&st));
+    s.push_bytes(body);
+    s.finish_input();
+    // Once the server has raised, nothing after it reaches the client.
+    while let Some(st) = s.poll() {
+        out.push(&st);
+        if out.failed() {
+            break;
+        }
+    }
     out.finish()
 }
 

@@ -12,9 +12,9 @@
 use crate::python::escape::escape_decode;
 use crate::python::value::Value;
 use crate::reactor::{
-    new_reactor, Action, Consumed, Reactor, ReactorOptions, Response, ServerCrash,
+    new_reactor, Action, Consumed, Reactor, ReactorOptions, Response, ServerCrash, State,
 };
-use crate::wire::frame::{DecodeError, Frame, Located};
+use crate::wire::frame::{DecodeError, EncodeError, Frame, FrameDecoder, LengthMode, Located};
 use crate::wire::proto::{PayloadSyntax, Proto};
 
 /// What happened at one step.
@@ -135,18 +135,148 @@ impl Responder {
     }
 }
 
-/// Drives a reactor over a sequence of frames.
+/// Where the input stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Input {
+    /// More bytes may come.
+    Open,
+    /// No more bytes: once the buffered frames are handled, end of input.
+    Finished,
+    /// The end was reported (eof, or undecodable bytes): nothing follows.
+    Done,
+}
+
+/// The one driver of a server reactor, sans-IO, for every use (the
+/// debugreflect endpoint, `reflect`, `replay`, the REPL, `serve`): bytes
+/// go in ([`push_bytes`](Session::push_bytes), read with the length
+/// arithmetic of Mercurial's servers; or [`push_frame`](Session::push_frame)),
+/// [`Step`]s come out of [`poll`](Session::poll) one at a time, each frame
+/// handled as a server would when it arrives, `sendframes` generators
+/// consumed at once. Between steps the caller may answer a dispatched
+/// command ([`respond`](Session::respond)); the [`Responder`] does it with
+/// canned responses.
 pub struct Session {
-    pub reactor: Box<dyn Reactor + Send>,
-    pub responder: Responder,
+    proto: Proto,
+    reactor: Box<dyn Reactor + Send>,
+    responder: Responder,
+    decoder: FrameDecoder,
+    input: Input,
+    /// A response step owed after the frame step just returned.
+    queued: Option<Step>,
 }
 
 impl Session {
     pub fn new(proto: Proto, opts: ReactorOptions, responder: Responder) -> Self {
         Session {
+            proto,
             reactor: new_reactor(proto, opts),
             responder,
+            decoder: FrameDecoder::new(proto, LengthMode::Mercurial),
+            input: Input::Open,
+            queued: None,
         }
+    }
+
+    pub fn proto(&self) -> Proto {
+        self.proto
+    }
+
+    /// The reactor's current state.
+    pub fn state(&self) -> State {
+        self.reactor.state()
+    }
+
+    /// Replace the canned responses (for requests not yet dispatched).
+    pub fn set_responder(&mut self, responder: Responder) {
+        self.responder = responder;
+    }
+
+    /// More request bytes.
+    pub fn push_bytes(&mut self, bytes: &[u8]) {
+        if self.input == Input::Open {
+            self.decoder.feed(bytes);
+        }
+    }
+
+    /// A frame as a client sends it: its wire bytes.
+    pub fn push_frame(&mut self, frame: &Frame) -> Result<(), EncodeError> {
+        let mut b = Vec::with_capacity(frame.encoded_len(self.proto));
+        frame.encode_into(self.proto, &mut b)?;
+        self.push_bytes(&b);
+        Ok(())
+    }
+
+    /// The request body is complete: after the frames already pushed,
+    /// [`poll`](Session::poll) reports the end of input (or the partial
+    /// frame a server cannot read).
+    pub fn finish_input(&mut self) {
+        if self.input == Input::Open {
+            self.input = Input::Finished;
+        }
+    }
+
+    /// Whether the end of input has been reported.
+    pub fn is_done(&self) -> bool {
+        self.input == Input::Done && self.queued.is_none()
+    }
+
+    /// The next step, or `None` until more input comes (or after the end).
+    #[must_use = "a step reports what the reactor did; dropping it loses the action and the frames sent"]
+    pub fn poll(&mut self) -> Option<Step> {
+        if let Some(s) = self.queued.take() {
+            return Some(s);
+        }
+        if self.input == Input::Done {
+            return None;
+        }
+        if let Some(frame) = self.decoder.next_frame() {
+            let mut outcome = self.reactor.on_frame(&frame.frame);
+            let sent = self.consume(&mut outcome);
+            if let Ok(Action::RunCommand(r)) = &outcome {
+                if let Some(resp) = self.responder.find(r.request_id, &r.command) {
+                    let request_id = r.request_id.unwrap_or(0);
+                    self.queued = Some(self.respond(request_id, resp));
+                }
+            }
+            return Some(Step::Frame {
+                frame,
+                outcome,
+                sent,
+            });
+        }
+        if self.input == Input::Open {
+            return None;
+        }
+        self.input = Input::Done;
+        if let Err(e) = self.decoder.finish() {
+            return Some(Step::Undecodable(e));
+        }
+        let mut outcome = self.reactor.on_input_eof();
+        let sent = self.consume(&mut outcome);
+        Some(Step::Eof { outcome, sent })
+    }
+
+    /// Hand every step available now to `sink`.
+    pub fn drain(&mut self, sink: &mut dyn FnMut(Step)) {
+        while let Some(s) = self.poll() {
+            sink(s);
+        }
+    }
+
+    /// A dispatched command's response, through the reactor's response path.
+    pub fn respond(&mut self, request_id: u16, response: Response) -> Step {
+        let mut outcome = self.reactor.on_response(request_id, response);
+        let sent = self.consume(&mut outcome);
+        Step::Response {
+            request_id,
+            outcome,
+            sent,
+        }
+    }
+
+    /// `makeoutputstream()` (see [`Reactor::make_output_stream`]).
+    pub fn make_output_stream(&mut self) -> Result<Option<u8>, ServerCrash> {
+        self.reactor.make_output_stream()
     }
 
     /// Produce the frames of a `sendframes` outcome at once (as an HTTP
@@ -156,56 +286,5 @@ impl Session {
             Ok(Action::SendFrames(g)) => Some(self.reactor.consume(g.take())),
             _ => None,
         }
-    }
-
-    /// Feed one frame; calls `sink` for the frame step and any response step.
-    pub fn frame(&mut self, frame: Located<Frame>, sink: &mut dyn FnMut(Step)) {
-        let mut outcome = self.reactor.on_frame(&frame.frame);
-        let sent = self.consume(&mut outcome);
-        let respond = match &outcome {
-            Ok(Action::RunCommand(r)) => self
-                .responder
-                .find(r.request_id, &r.command)
-                .map(|resp| (r.request_id.unwrap_or(0), resp)),
-            _ => None,
-        };
-        sink(Step::Frame {
-            frame,
-            outcome,
-            sent,
-        });
-        if let Some((request_id, resp)) = respond {
-            let mut outcome = self.reactor.on_response(request_id, resp);
-            let sent = self.consume(&mut outcome);
-            sink(Step::Response {
-                request_id,
-                outcome,
-                sent,
-            });
-        }
-    }
-
-    /// Signal end of input.
-    pub fn eof(&mut self, sink: &mut dyn FnMut(Step)) {
-        let mut outcome = self.reactor.on_input_eof();
-        let sent = self.consume(&mut outcome);
-        sink(Step::Eof { outcome, sent });
-    }
-
-    /// Run a whole input: frames (or a decode error), then EOF.
-    pub fn run<I>(&mut self, frames: I, sink: &mut dyn FnMut(Step))
-    where
-        I: IntoIterator<Item = Result<Located<Frame>, DecodeError>>,
-    {
-        for f in frames {
-            match f {
-                Ok(f) => self.frame(f, sink),
-                Err(e) => {
-                    sink(Step::Undecodable(e));
-                    return;
-                }
-            }
-        }
-        self.eof(sink);
     }
 }

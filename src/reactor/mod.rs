@@ -301,7 +301,21 @@ pub enum Response {
     },
 }
 
-/// The common interface of the three reactors.
+impl Response {
+    /// A command failure the way the revision's server reports one: a
+    /// command error where it has them (0006), else an application error.
+    pub fn command_error(proto: Proto, message: Vec<u8>) -> Response {
+        match proto.table().reactor {
+            ReactorKind::V0006 => Response::CommandError {
+                message,
+                args: None,
+            },
+            ReactorKind::V0001 | ReactorKind::V0002 => Response::Error(message),
+        }
+    }
+}
+
+/// The common interface of the reactors.
 pub trait Reactor {
     fn proto(&self) -> Proto;
     /// `onframerecv`.
@@ -316,10 +330,10 @@ pub trait Reactor {
     /// Current state (as in `wantframe` meta).
     fn state(&self) -> State;
     /// `makeoutputstream()` before a command runs, as the HTTP server calls
-    /// it: the id of the new output stream, or `None` for revisions whose
-    /// responses have no output streams (0001, 0002) — or when Mercurial
-    /// raises there (a `contentencodings` that is not a container).
-    fn make_output_stream(&mut self) -> Option<u8>;
+    /// it: the id of the new output stream, `None` for revisions whose
+    /// responses have no output streams, or what Mercurial raises there (a
+    /// `contentencodings` that is not a container).
+    fn make_output_stream(&mut self) -> Result<Option<u8>, ServerCrash>;
 }
 
 /// Options for building a reactor.

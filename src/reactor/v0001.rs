@@ -245,7 +245,7 @@ impl super::Reactor for Reactor0001 {
         self.state
     }
 
-    fn make_output_stream(&mut self) -> Option<u8> {
-        None
+    fn make_output_stream(&mut self) -> Result<Option<u8>, ServerCrash> {
+        Ok(None)
     }
 }

@@ -254,7 +254,7 @@ impl super::Reactor for Reactor0002 {
         self.state
     }
 
-    fn make_output_stream(&mut self) -> Option<u8> {
-        None
+    fn make_output_stream(&mut self) -> Result<Option<u8>, ServerCrash> {
+        Ok(None)
     }
 }

@@ -27,7 +27,7 @@ use crate::remote::{self, send, RemoteError};
 use crate::render;
 use crate::replay::{run_script, Exec, RunOptions};
 use crate::session::{RespondError, Responder, Session, Step};
-use crate::wire::frame::{Frame, FrameDecoder, LengthMode};
+use crate::wire::frame::Frame;
 use crate::wire::proto::{Proto, RequestLayout};
 use complete::{Shared, META};
 
@@ -118,7 +118,6 @@ pub struct Repl {
     defer: bool,
     respond: Vec<(String, String)>,
     session: Session,
-    dec: FrameDecoder,
     shorthand: Shorthand,
     request_frames: Vec<Frame>,
     request_lines: Vec<String>,
@@ -162,7 +161,6 @@ impl Repl {
             defer: false,
             respond: Vec::new(),
             session: Session::new(proto, ReactorOptions::default(), Responder::default()),
-            dec: FrameDecoder::new(proto, LengthMode::Mercurial),
             shorthand: Shorthand::new(),
             request_frames: Vec::new(),
             request_lines: Vec::new(),
@@ -184,7 +182,7 @@ impl Repl {
             Target::Url { url, .. } => url.trim_end_matches('/').to_string(),
         };
         let state = match &self.target {
-            Target::Local => self.session.reactor.state().to_string(),
+            Target::Local => self.session.state().to_string(),
             Target::Url { .. } => format!("{} queued", self.request_frames.len()),
         };
         format!("hgframe {} {target} [{state}]> ", self.proto)
@@ -213,7 +211,6 @@ impl Repl {
             },
             responder,
         );
-        self.dec = FrameDecoder::new(self.proto, LengthMode::Mercurial);
         self.shorthand = Shorthand::new();
         self.request_frames.clear();
         self.request_lines.clear();
@@ -282,21 +279,12 @@ impl Repl {
                 let proto = self.proto;
                 let verbose = self.verbose;
                 for f in frames {
-                    let mut b = Vec::new();
-                    f.encode_into(proto, &mut b)
+                    self.session
+                        .push_frame(&f)
                         .map_err(|e| line_error(format!("error: {e}")))?;
                     self.request_frames.push(f);
-                    self.dec.feed(&b);
-                    let mut err = None;
-                    while let Some(fr) = self.dec.next_frame() {
-                        self.session.frame(fr, &mut |s: Step| {
-                            if let Err(e) = render::write_step_pretty(out, proto, &s, verbose) {
-                                err.get_or_insert(e);
-                            }
-                        });
-                    }
-                    if let Some(e) = err {
-                        return Err(ReplError::Io(e));
+                    while let Some(s) = self.session.poll() {
+                        render::write_step_pretty(out, proto, &s, verbose)?;
                     }
                 }
             }
@@ -348,11 +336,7 @@ impl Repl {
             }
             "reset" => {
                 self.fresh_request();
-                writeln!(
-                    out,
-                    "a fresh reactor (state {})",
-                    self.session.reactor.state()
-                )?;
+                writeln!(out, "a fresh reactor (state {})", self.session.state())?;
             }
             "defer" => {
                 self.defer = match arg {
@@ -381,7 +365,7 @@ impl Repl {
                     }
                 };
                 if self.request_lines.is_empty() {
-                    self.session.responder = r;
+                    self.session.set_responder(r);
                     self.script.push(format!("respond {k} {v}"));
                     writeln!(out, "response for {k} registered")?;
                 } else {
@@ -423,17 +407,11 @@ impl Repl {
         }
         let proto = self.proto;
         let verbose = self.verbose;
-        if let Err(e) = self.dec.finish() {
-            writeln!(out, "{} {e}", "✗".red())?;
-        } else {
-            let mut err = None;
-            self.session.eof(&mut |s: Step| {
-                if let Err(e) = render::write_step_pretty(out, proto, &s, verbose) {
-                    err.get_or_insert(e);
-                }
-            });
-            if let Some(e) = err {
-                return Err(ReplError::Io(e));
+        self.session.finish_input();
+        while let Some(s) = self.session.poll() {
+            match s {
+                Step::Undecodable(e) => writeln!(out, "{} {e}", "✗".red())?,
+                s => render::write_step_pretty(out, proto, &s, verbose)?,
             }
         }
         self.request_lines.push("eof".into());

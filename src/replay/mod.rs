@@ -27,7 +27,7 @@ use crate::reactor::{Action, ReactorOptions};
 use crate::reflect::parse_reflect_body;
 use crate::remote::HttpError;
 use crate::session::{Responder, Session, Step};
-use crate::wire::frame::{Frame, FrameDecoder, LengthMode};
+use crate::wire::frame::Frame;
 use crate::wire::proto::Proto;
 use script::{line_matches, Assertion, Item, Line, ScriptError};
 
@@ -131,24 +131,15 @@ fn run_request(
                 },
                 responder.clone(),
             );
-            let mut dec = FrameDecoder::new(proto, LengthMode::Mercurial);
             let mut failed = false;
             let n = steps.len();
             for st in steps.iter_mut() {
-                let is_eof = st.is_eof;
-                let bytes = std::mem::take(&mut st.bytes);
-                let mut sink = |s: Step| collect(proto, s, st, &mut failed);
-                if is_eof {
-                    match dec.finish() {
-                        Err(_) => failed = true,
-                        Ok(()) => session.eof(&mut sink),
-                    }
+                if st.is_eof {
+                    session.finish_input();
                 } else {
-                    dec.feed(&bytes);
-                    while let Some(f) = dec.next_frame() {
-                        session.frame(f, &mut sink);
-                    }
+                    session.push_bytes(&std::mem::take(&mut st.bytes));
                 }
+                session.drain(&mut |s: Step| collect(proto, s, st, &mut failed));
             }
             if failed {
                 for st in steps.iter_mut() {

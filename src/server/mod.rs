@@ -39,13 +39,10 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response as HttpResponse;
 
 use crate::python::value::Value;
-use crate::reactor::{
-    new_reactor, Action, Reactor, ReactorOptions, Response, RunCommand, ServerCrash,
-};
+use crate::reactor::{Action, Consumed, ReactorOptions, Response, RunCommand, ServerCrash};
 use crate::reflect::reflect_bytes;
-use crate::session::Responder;
-use crate::wire::frame::{LengthMode, SliceDecoder};
-use crate::wire::proto::{Permission, Proto, ReactorKind};
+use crate::session::{Responder, Session, Step};
+use crate::wire::proto::{Permission, Proto};
 
 /// Where the access log goes.
 #[derive(Clone, Default)]
@@ -946,40 +943,46 @@ fn process_command(
     url_command: &[u8],
     body: &[u8],
 ) -> Reply {
-    let mut reactor = new_reactor(proto, ReactorOptions { defer_output: true });
+    // Canned responses are chosen here (after the URL checks), not by the
+    // session's own responder.
+    let mut session = Session::new(
+        proto,
+        ReactorOptions { defer_output: true },
+        Responder::default(),
+    );
+    session.push_bytes(body);
+    session.finish_input();
     let mut seen_command = false;
-    let mut out_stream: Option<u8> = None;
+    let mut stream_made = false;
     let mut status_set = false;
-    for item in SliceDecoder::new(proto, LengthMode::Mercurial, body) {
-        let frame = match item {
-            Ok(l) => l.frame.to_owned(),
-            Err(e) => {
+    while let Some(step) = session.poll() {
+        let action = match step {
+            Step::Undecodable(e) => {
                 return Reply::internal_error(format!(
                     "Mercurial cannot read the request body: {e}"
                 ))
             }
-        };
-        let action = match reactor.on_frame(&frame) {
-            Ok(a) => a,
-            Err(c) => return Reply::internal_error(crash_note(&c)),
+            Step::Frame { outcome, .. } => match outcome {
+                Ok(a) => a,
+                Err(c) => return Reply::internal_error(crash_note(&c)),
+            },
+            Step::Eof { outcome, sent } => return end_of_body(proto, outcome, sent, status_set),
+            Step::Response { .. } => continue,
         };
         match action {
             Action::WantFrame { .. } => continue,
             Action::RunCommand(rc) => {
-                if proto.table().reactor == ReactorKind::V0006 && out_stream.is_none() {
-                    match reactor.make_output_stream() {
-                        Some(id) => out_stream = Some(id),
-                        None => {
-                            return Reply::internal_error(
-                                "makeoutputstream() raises TypeError: the client's contentencodings setting is not a container",
-                            )
-                        }
+                // Called once, before the first command runs.
+                if !stream_made {
+                    if let Err(c) = session.make_output_stream() {
+                        return Reply::internal_error(crash_note(&c));
                     }
+                    stream_made = true;
                 }
                 match run_command(
                     proto,
                     responder,
-                    &mut *reactor,
+                    &mut session,
                     permission,
                     url_command,
                     &rc,
@@ -1005,10 +1008,19 @@ fn process_command(
             }
         }
     }
-    match reactor.on_input_eof() {
-        Err(c) => Reply::internal_error(crash_note(&c)),
-        Ok(Action::SendFrames(s)) => {
-            let consumed = reactor.consume(s);
+    Reply::internal_error("hgframe bug: the session ended without reporting the end of input")
+}
+
+/// The end of the request body: the deferred responses go out.
+fn end_of_body(
+    proto: Proto,
+    outcome: Result<Action, ServerCrash>,
+    sent: Option<Consumed>,
+    status_set: bool,
+) -> Reply {
+    match (outcome, sent) {
+        (Err(c), _) => Reply::internal_error(crash_note(&c)),
+        (Ok(Action::SendFrames(_)), Some(consumed)) => {
             let mut out = Vec::new();
             for f in &consumed.frames {
                 if let Err(e) = f.encode_into(proto, &mut out) {
@@ -1038,12 +1050,12 @@ fn process_command(
                 }
             }
         }
-        Ok(Action::Noop) => Reply::internal_error(if status_set {
+        (Ok(Action::Noop), _) => Reply::internal_error(if status_set {
             "ProgrammingError: response body not defined"
         } else {
             "ProgrammingError: status line not defined (no command was dispatched before the end of the body)"
         }),
-        Ok(other) => Reply::internal_error(format!(
+        (Ok(other), _) => Reply::internal_error(format!(
             "ProgrammingError: unhandled action from frame processor: {}",
             other.name()
         )),
@@ -1065,7 +1077,7 @@ fn command_display(v: &Value) -> String {
 fn run_command(
     proto: Proto,
     responder: &Responder,
-    reactor: &mut dyn Reactor,
+    session: &mut Session,
     permission: Permission,
     url_command: &[u8],
     rc: &RunCommand,
@@ -1116,19 +1128,20 @@ fn run_command(
             "hgframe serve has no response for command {cmd}; start it with --respond {cmd}=RESPONSE"
         )
         .into_bytes();
-        match proto.table().reactor {
-            ReactorKind::V0006 => Response::CommandError {
-                message: msg,
-                args: None,
-            },
-            _ => Response::Error(msg),
-        }
+        Response::command_error(proto, msg)
     });
-    match reactor.on_response(rc.request_id.unwrap_or(0), response) {
+    let Step::Response { outcome, sent, .. } =
+        session.respond(rc.request_id.unwrap_or(0), response)
+    else {
+        return Ran::Done(Reply::internal_error(
+            "hgframe bug: a response did not give a response step",
+        ));
+    };
+    match outcome {
         Err(c) => Ran::Done(Reply::internal_error(crash_note(&c))),
         Ok(Action::Noop) => Ran::Continue,
-        Ok(Action::SendFrames(s)) => {
-            let consumed = reactor.consume(s);
+        Ok(Action::SendFrames(_)) => {
+            let consumed = sent.unwrap_or_default();
             let mut out = Vec::new();
             for f in &consumed.frames {
                 if f.encode_into(proto, &mut out).is_err() {

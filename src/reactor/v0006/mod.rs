@@ -429,8 +429,8 @@ impl super::Reactor for Reactor0006 {
         self.state
     }
 
-    fn make_output_stream(&mut self) -> Option<u8> {
-        let i = self.new_out_stream().ok()?;
-        Some(self.out_streams[i].id)
+    fn make_output_stream(&mut self) -> Result<Option<u8>, ServerCrash> {
+        let i = self.new_out_stream()?;
+        Ok(Some(self.out_streams[i].id))
     }
 }

@@ -10,7 +10,6 @@ use hgframe::reflect::{reflect_bytes, Http500, ReflectBody};
 use hgframe::remote;
 use hgframe::render;
 use hgframe::session::{Responder, Session, Step};
-use hgframe::wire::frame::{FrameDecoder, FrameReader, LengthMode, ReadError};
 use hgframe::Proto;
 
 use super::{choose_proto, frame_lines, make_client, open_input, parse_line, Io, Line, Result};
@@ -159,58 +158,42 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
         proto,
         sink,
         crash: None,
+        undecodable: None,
         io_err: None,
     };
-    // The server reads the body with its own length arithmetic.
-    let mut undecodable = None;
-    if let Some(r) = bin_reader {
-        for item in FrameReader::new(proto, LengthMode::Mercurial, r) {
-            if out.crash.is_some() {
-                break;
-            }
-            match item {
-                Ok(l) => session.frame(l, &mut |s| out.emit(s)),
-                Err(ReadError::Decode(e)) => {
-                    undecodable = Some(e.clone());
-                    out.emit(Step::Undecodable(e));
-                    break;
-                }
-                Err(ReadError::Io(e)) => {
-                    return Err(Failure::Usage(format!("cannot read input: {e}")))
-                }
-            }
-            if out.io_err.is_some() {
+    // The session reads the body with a server's length arithmetic; a
+    // server stops at the first exception.
+    if let Some(mut r) = bin_reader {
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let n = match r.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Failure::Usage(format!("cannot read input: {e}"))),
+            };
+            session.push_bytes(&chunk[..n]);
+            if pump(&mut session, &mut out) {
                 break;
             }
         }
     } else if let Some(it) = lines.take() {
-        let mut dec = FrameDecoder::new(proto, LengthMode::Mercurial);
-        let mut buf = Vec::new();
         for l in ahead.into_iter().map(Ok).chain(it) {
             let l = l?;
             let f = parse_line(proto, &l, stderr)?;
-            buf.clear();
-            f.encode_into(proto, &mut buf)
+            session
+                .push_frame(&f)
                 .map_err(|e| Failure::Usage(format!("{} {}: {e}", l.origin, l.number)))?;
-            dec.feed(&buf);
-            while let Some(fr) = dec.next_frame() {
-                if out.crash.is_some() {
-                    break;
-                }
-                session.frame(fr, &mut |s| out.emit(s));
-            }
-            if out.io_err.is_some() || out.crash.is_some() {
+            if pump(&mut session, &mut out) {
                 break;
             }
         }
-        if let Err(e) = dec.finish() {
-            undecodable = Some(e.clone());
-            out.emit(Step::Undecodable(e));
-        }
     }
-    if undecodable.is_none() && out.io_err.is_none() && out.crash.is_none() {
-        session.eof(&mut |s| out.emit(s));
+    if !out.stopped() {
+        session.finish_input();
+        pump(&mut session, &mut out);
     }
+    let undecodable = out.undecodable.take();
     if let Some(e) = out.io_err {
         return Err(Failure::Io(e));
     }
@@ -256,13 +239,34 @@ struct Out<'w> {
     proto: Proto,
     sink: Sink<'w>,
     crash: Option<String>,
+    undecodable: Option<hgframe::wire::frame::DecodeError>,
     io_err: Option<io::Error>,
 }
 
+/// Hand the session's steps to the output until it has nothing more;
+/// `true` once the run is over (a server exception, undecodable bytes or
+/// an output error).
+fn pump(session: &mut Session, out: &mut Out) -> bool {
+    while let Some(st) = session.poll() {
+        out.emit(st);
+        if out.stopped() {
+            return true;
+        }
+    }
+    false
+}
+
 impl Out<'_> {
+    fn stopped(&self) -> bool {
+        self.io_err.is_some() || self.crash.is_some() || self.undecodable.is_some()
+    }
+
     fn emit(&mut self, step: Step) {
         if self.crash.is_none() {
             self.crash = step_crash(&step);
+        }
+        if let Step::Undecodable(e) = &step {
+            self.undecodable = Some(e.clone());
         }
         let proto = self.proto;
         let r = match &mut self.sink {
