@@ -134,7 +134,7 @@ _hgframe() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "blocks human" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "blocks human json" -- "${cur}"))
                     return 0
                     ;;
                 --proto)
@@ -375,7 +375,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__reflect)
-            opts="-H -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --dry-run --curl --raw --json --defer-output --respond --file --bin --proto --color --verbose --help --version"
+            opts="-H -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --dry-run --curl --format --raw --json --defer-output --respond --file --bin --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -399,6 +399,10 @@ _hgframe() {
                     ;;
                 -H)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "pretty json raw" -- "${cur}"))
                     return 0
                     ;;
                 --respond)

@@ -52,13 +52,14 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s v -l verbose 
 complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l format -d 'Output format' -r -f -a "blocks\t'One readable block per frame'
-human\t'One human string per frame (`encode` turns it back into the same bytes)'"
+human\t'One human string per frame (`encode` turns it back into the same bytes)'
+json\t'One JSON object per frame (schema in the README)'"
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l hex-input -d 'The input is hex text (whitespace ignored), not binary'
-complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l json -d 'One JSON object per frame (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l json -d 'Same as --format json'
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l mercurial-lengths -d 'Read lengths as Mercurial servers do (b0 + 256*b1 + 16384*b2)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -67,6 +68,9 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l url -d 'Post
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l format -d 'Output format' -r -f -a "pretty\t'Each frame with the action it causes, readable'
+json\t'One JSON event per line (schema in the README)'
+raw\t'Exactly the body the revision\'s debugreflect endpoint returns'"
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l respond -d 'Canned response for a dispatched command: REQUESTID=RESPONSE or COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal> (0006: the objects of a list literal), or error:TEXT. Repeatable' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s f -l file -d 'Read frame lines from a file (- for stdin)' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l bin -d 'Read raw frame bytes (a request body) from a file (- for stdin)' -r -F
@@ -79,8 +83,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l rw -d 'Use t
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l compare -d 'With --url: also run the frames through the local reactor and show any difference (exit 1 when they differ)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l curl -d 'Print an equivalent curl command instead of sending'
-complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l raw -d 'Print exactly the body the revision\'s debugreflect endpoint returns'
-complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l json -d 'One JSON event per line (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l raw -d 'Same as --format raw'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l json -d 'Same as --format json'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l defer-output -d 'Buffer responses until end of input (half-duplex, as the HTTP server)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s h -l help -d 'Print help (see more with \'--help\')'

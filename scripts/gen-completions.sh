@@ -2,7 +2,7 @@
 # Regenerates the shell completion scripts under completions/ from the
 # current hgframe binary (`hgframe completions <shell>`). tests/completions.rs
 # fails when a committed file differs from what the binary prints; run this
-# script after changing the CLI (src/cli.rs) and commit the result.
+# script after changing the CLI (src/bin/hgframe/args.rs) and commit the result.
 #
 # The binary is built with `cargo build` (honouring CARGO_TARGET_DIR); set
 # HGFRAME_BIN to use an already built binary instead.

@@ -583,41 +583,58 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Guess the revision from frame lines: the first line whose type name
-/// belongs to only one revision decides; otherwise 0006. Returns the
-/// revision and the reason.
-pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, String) {
-    for line in lines {
-        let f3 = split_fields(line, 2);
-        if f3.len() == 3 && Proto::P0001.type_by_name(f3[0].text).is_some() {
-            return (
-                Proto::P0001,
-                format!(
-                    "`{}` in the first of 3 fields is a 0001 frame type",
-                    f3[0].text
-                ),
-            );
-        }
-        let f6 = split_fields(line, 5);
-        if f6.len() == 6 {
-            let name = f6[3].text;
-            let in2 = Proto::P0002.type_by_name(name).is_some();
-            let in6 = Proto::P0006.type_by_name(name).is_some();
-            if in2 && !in6 {
-                return (
-                    Proto::P0002,
-                    format!("`{name}` with 6 fields is a 0002 frame type"),
-                );
-            }
-            if in6 && !in2 {
-                return (Proto::P0006, format!("`{name}` is a 0006 frame type"));
-            }
-        }
+/// The field count and the index of the type field in a revision's
+/// human strings.
+fn layout(proto: Proto) -> (usize, usize) {
+    if proto.table().has_streams {
+        (6, 3)
+    } else {
+        (3, 0)
     }
-    (
-        Proto::P0006,
-        "no revision-specific type name seen; defaulting to 0006".into(),
-    )
+}
+
+/// Guess the revision from frame lines, or the default revision when they
+/// do not decide (see [`decide_proto`]). Returns the revision and why.
+pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, String) {
+    decide_proto(lines).unwrap_or_else(|| {
+        (
+            Proto::DEFAULT,
+            format!(
+                "no revision-specific type name seen; defaulting to {}",
+                Proto::DEFAULT
+            ),
+        )
+    })
+}
+
+/// The revision the frame lines decide, and why: the first line whose
+/// type name (in the type field of a revision's layout) belongs to exactly
+/// one revision.
+pub fn decide_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<(Proto, String)> {
+    for line in lines {
+        let mut found: Vec<(Proto, &str)> = Vec::new();
+        for p in Proto::all() {
+            let (n, tf) = layout(p);
+            let fields = split_fields(line, n - 1);
+            if fields.len() == n && p.type_by_name(fields[tf].text).is_some() {
+                found.push((p, fields[tf].text));
+            }
+        }
+        let [(p, name)] = found[..] else {
+            continue;
+        };
+        // Say where the name was read when a revision of another layout
+        // knows it too.
+        let other_layout =
+            Proto::all().any(|q| layout(q) != layout(p) && q.type_by_name(name).is_some());
+        let place = match (other_layout, layout(p).0) {
+            (false, _) => String::new(),
+            (true, 3) => " in the first of 3 fields".to_string(),
+            (true, n) => format!(" with {n} fields"),
+        };
+        return Some((p, format!("`{name}`{place} is a {p} frame type")));
+    }
+    None
 }
 
 /// Render a frame as a human string that parses back to identical bytes.

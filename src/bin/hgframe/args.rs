@@ -191,6 +191,8 @@ pub enum DecodeFormat {
     Blocks,
     /// One human string per frame (`encode` turns it back into the same bytes).
     Human,
+    /// One JSON object per frame (schema in the README).
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -199,7 +201,7 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub hex_input: bool,
 
-    /// One JSON object per frame (schema in the README).
+    /// Same as --format json.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
@@ -240,6 +242,16 @@ pub struct RemoteOpts {
     pub curl: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReflectFormat {
+    /// Each frame with the action it causes, readable.
+    Pretty,
+    /// One JSON event per line (schema in the README).
+    Json,
+    /// Exactly the body the revision's debugreflect endpoint returns.
+    Raw,
+}
+
 #[derive(Debug, Args)]
 pub struct ReflectArgs {
     /// Use hgframe's local reactor (the default; no server needed).
@@ -263,12 +275,16 @@ pub struct ReflectArgs {
     #[command(flatten)]
     pub remote: RemoteOpts,
 
-    /// Print exactly the body the revision's debugreflect endpoint returns.
-    #[arg(long, conflicts_with = "json")]
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReflectFormat::Pretty)]
+    pub format: ReflectFormat,
+
+    /// Same as --format raw.
+    #[arg(long, conflicts_with_all = ["json", "format"])]
     pub raw: bool,
 
-    /// One JSON event per line (schema in the README).
-    #[arg(long)]
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
     /// Buffer responses until end of input (half-duplex, as the HTTP server).
@@ -292,6 +308,30 @@ pub struct ReflectArgs {
     /// Frames as human strings.
     #[arg(value_name = "FRAME")]
     pub frames: Vec<String>,
+}
+
+impl ReflectArgs {
+    /// The output format, the old flags included.
+    pub fn output(&self) -> ReflectFormat {
+        if self.raw {
+            ReflectFormat::Raw
+        } else if self.json {
+            ReflectFormat::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+impl DecodeArgs {
+    /// The output format, `--json` included.
+    pub fn output(&self) -> DecodeFormat {
+        if self.json {
+            DecodeFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -119,7 +119,8 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
                 )))
             }
         };
-        if a.json {
+        let format = a.output();
+        if format == DecodeFormat::Json {
             json_buf.clear();
             render::write_frame_json(
                 &mut json_buf,
@@ -130,7 +131,7 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
             );
             json_buf.push(b'\n');
             io.stdout.write_all(&json_buf)?;
-        } else if a.format == DecodeFormat::Human {
+        } else if format == DecodeFormat::Human {
             writeln!(io.stdout, "{}", to_human(proto, &l.frame))?;
             for w in render::frame_warnings(&l) {
                 writeln!(

@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use hgframe::client::{parse_header, Client, ClientOptions, Target};
-use hgframe::human::{infer_proto, parse_human_bytes};
+use hgframe::human::{decide_proto, parse_human_bytes};
 use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
@@ -129,9 +129,9 @@ pub fn choose_proto<'a>(
     for l in &mut *lines {
         let l = l?;
         let text = String::from_utf8_lossy(&l.bytes).into_owned();
-        let (p, why) = infer_proto([text.as_str()]);
+        let decided = decide_proto([text.as_str()]);
         ahead.push(l);
-        if !why.starts_with("no revision-specific") {
+        if let Some((p, why)) = decided {
             if global.verbose > 0 {
                 writeln!(stderr, "hgframe: protocol {p} (inferred: {why})")?;
             }

@@ -4,7 +4,7 @@
 use std::io::{self, BufRead, Read, Write};
 
 use colored::Colorize;
-use hgframe::human::infer_proto;
+use hgframe::human::decide_proto;
 use hgframe::reactor::ReactorOptions;
 use hgframe::reflect::{reflect_bytes, Http500, ReflectBody};
 use hgframe::remote;
@@ -13,7 +13,7 @@ use hgframe::session::{Responder, Session, Step};
 use hgframe::Proto;
 
 use super::{choose_proto, frame_lines, make_client, open_input, parse_line, Io, Line, Result};
-use crate::args::{GlobalOpts, ReflectArgs};
+use crate::args::{GlobalOpts, ReflectArgs, ReflectFormat};
 use crate::error::Failure;
 
 /// A request body and the revision its text decided (if it did).
@@ -54,12 +54,7 @@ fn collect_body(global: &GlobalOpts, a: &ReflectArgs, io: &mut Io<'_>) -> Result
         .iter()
         .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
         .collect();
-    let (p, why) = infer_proto(texts.iter().map(|s| s.as_str()));
-    let decided = if why.starts_with("no revision-specific") {
-        None
-    } else {
-        Some((p, why))
-    };
+    let decided = decide_proto(texts.iter().map(|s| s.as_str()));
     let proto = global
         .proto
         .or(decided.as_ref().map(|d| d.0))
@@ -147,12 +142,10 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
         responder,
     );
     let verbose = global.verbose > 0;
-    let sink = if a.raw {
-        Sink::Raw(ReflectBody::new(proto))
-    } else if a.json {
-        Sink::Json(*stdout)
-    } else {
-        Sink::Pretty(*stdout, verbose)
+    let sink = match a.output() {
+        ReflectFormat::Raw => Sink::Raw(ReflectBody::new(proto)),
+        ReflectFormat::Json => Sink::Json(*stdout),
+        ReflectFormat::Pretty => Sink::Pretty(*stdout, verbose),
     };
     let mut out = Out {
         proto,
@@ -345,12 +338,12 @@ fn remote_reflect(
         return Ok(0);
     }
     let r = remote::reflect(&client, proto, a.rw, &body)?;
-    if a.raw {
-        out.write_all(&r.reply.body)?;
-    } else if a.json {
-        render::remote::write_remote_json(out, proto, &r.parsed)?;
-    } else {
-        render::remote::write_remote_pretty(out, proto, &r.parsed, global.verbose > 0)?;
+    match a.output() {
+        ReflectFormat::Raw => out.write_all(&r.reply.body)?,
+        ReflectFormat::Json => render::remote::write_remote_json(out, proto, &r.parsed)?,
+        ReflectFormat::Pretty => {
+            render::remote::write_remote_pretty(out, proto, &r.parsed, global.verbose > 0)?
+        }
     }
     if !a.compare {
         return Ok(0);

@@ -1,0 +1,149 @@
+//! Reactor steps as readable text: the frame, the action (or the
+//! exception a server raises), the frames sent.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+use serde_json::{json, Value as J};
+
+use super::frame::{frame_line, frame_warnings};
+use super::value::value_json;
+use crate::reactor::{Action, Consumed, ServerCrash};
+use crate::session::Step;
+use crate::wire::frame::{Frame, Located};
+use crate::wire::proto::Proto;
+
+/// Pretty-print an action's meta as indented JSON.
+pub(super) fn action_json(a: &Action) -> J {
+    json!({ "action": a.name(), "meta": value_json(&a.meta()) })
+}
+
+fn write_action(w: &mut dyn Write, a: &Action) -> io::Result<()> {
+    let name = match a {
+        Action::Error { .. } => a.name().red().bold(),
+        Action::RunCommand(_) => a.name().green().bold(),
+        _ => a.name().blue().bold(),
+    };
+    match a {
+        Action::WantFrame { state } => writeln!(w, "  → {name} (state {state})"),
+        Action::Error { message } => {
+            writeln!(w, "  → {name}: {}", String::from_utf8_lossy(message).red())
+        }
+        Action::Noop => writeln!(w, "  → {name}"),
+        Action::SendFrames(_) => writeln!(w, "  → {name}"),
+        Action::RunCommand(_) => {
+            let text = serde_json::to_string_pretty(&value_json(&a.meta())).unwrap_or_default();
+            writeln!(w, "  → {name}")?;
+            for line in text.lines() {
+                writeln!(w, "      {line}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_crash(w: &mut dyn Write, c: &ServerCrash) -> io::Result<()> {
+    writeln!(
+        w,
+        "  {} a Mercurial server answers HTTP 500 here: {}",
+        "✗".red().bold(),
+        c.exception.red()
+    )?;
+    writeln!(w, "    why: {}", c.why)
+}
+
+fn write_sent(
+    w: &mut dyn Write,
+    proto: Proto,
+    c: Option<&Consumed>,
+    verbose: bool,
+) -> io::Result<()> {
+    if let Some(c) = c {
+        for f in &c.frames {
+            writeln!(w, "      ⇠ {}", frame_line(proto, f, verbose))?;
+        }
+        if let Some(crash) = &c.crash {
+            write_crash(w, crash)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_outcome(w: &mut dyn Write, outcome: Result<&Action, &ServerCrash>) -> io::Result<()> {
+    match outcome {
+        Ok(a) => write_action(w, a),
+        Err(c) => write_crash(w, c),
+    }
+}
+
+/// A received frame, what the reactor did with it, and what it sent.
+pub fn write_frame_step(
+    w: &mut dyn Write,
+    proto: Proto,
+    frame: &Located<Frame>,
+    outcome: Result<&Action, &ServerCrash>,
+    sent: Option<&Consumed>,
+    verbose: bool,
+) -> io::Result<()> {
+    writeln!(
+        w,
+        "{} {}",
+        format!("@{}", frame.offset).dimmed(),
+        frame_line(proto, &frame.frame, verbose)
+    )?;
+    for warn in frame_warnings(frame) {
+        writeln!(w, "  {} {warn}", "warning:".yellow().bold())?;
+    }
+    write_outcome(w, outcome)?;
+    write_sent(w, proto, sent, verbose)
+}
+
+/// End of input: what the reactor did, and what it sent.
+pub fn write_eof_step(
+    w: &mut dyn Write,
+    proto: Proto,
+    outcome: Result<&Action, &ServerCrash>,
+    sent: Option<&Consumed>,
+    verbose: bool,
+) -> io::Result<()> {
+    writeln!(w, "{}", "end of input".dimmed())?;
+    write_outcome(w, outcome)?;
+    write_sent(w, proto, sent, verbose)
+}
+
+/// The readable view of a reactor step.
+pub fn write_step_pretty(
+    w: &mut dyn Write,
+    proto: Proto,
+    step: &Step,
+    verbose: bool,
+) -> io::Result<()> {
+    match step {
+        Step::Frame {
+            frame,
+            outcome,
+            sent,
+        } => write_frame_step(w, proto, frame, outcome.as_ref(), sent.as_ref(), verbose),
+        Step::Response {
+            request_id,
+            outcome,
+            sent,
+        } => {
+            if proto.table().has_streams {
+                writeln!(w, "{} canned response for request {request_id}", "⇢".dimmed())?;
+            } else {
+                writeln!(w, "{} canned response", "⇢".dimmed())?;
+            }
+            write_outcome(w, outcome.as_ref())?;
+            write_sent(w, proto, sent.as_ref(), verbose)
+        }
+        Step::Undecodable(e) => writeln!(
+            w,
+            "{} {e}\n    why: a Mercurial server raises while reading the body and answers HTTP 500",
+            "✗".red().bold()
+        ),
+        Step::Eof { outcome, sent } => {
+            write_eof_step(w, proto, outcome.as_ref(), sent.as_ref(), verbose)
+        }
+    }
+}
