@@ -1,0 +1,171 @@
+//! The routing of `hgweb` → `handlewsgiapirequest` → `handlehttpv2request`:
+//! status codes and messages decided from the URL and headers before the
+//! body is read, then the body read and handed to the sans-IO work.
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+
+use super::body::{drain, read_body};
+use super::dispatch::process_command;
+use super::pycompat::{accept_header, content_type, dispatch_parts, path_info};
+use super::reply::{unsupported_method, Reply};
+use super::Ctx;
+use crate::reflect::reflect_bytes;
+use crate::wire::proto::Permission;
+
+/// What the URL asks for, decided before the body is read.
+pub(super) enum Route {
+    /// Answer at once (after draining the body).
+    Now(Reply),
+    Reflect,
+    Command {
+        permission: Permission,
+        name: Vec<u8>,
+    },
+}
+
+pub(super) async fn route(ctx: &Ctx, req: Request, deadline: Instant) -> Reply {
+    let (parts, body) = req.into_parts();
+    let r = decide(ctx, &parts.method, parts.uri.path(), &parts.headers);
+    match r {
+        Route::Now(reply) => drain(body, &parts.headers, ctx.max_body, deadline, reply).await,
+        Route::Reflect => {
+            let bytes = match read_body(body, &parts.headers, ctx.max_body, deadline).await {
+                Ok(b) => b,
+                Err(reply) => return reply,
+            };
+            let proto = ctx.proto;
+            blocking(move || match reflect_bytes(proto, &bytes) {
+                Ok(b) => Reply::text(StatusCode::OK, b),
+                Err(e) => {
+                    Reply::internal_error(format!("{e}; Mercurial's log shows {}", e.exception()))
+                }
+            })
+            .await
+        }
+        Route::Command { permission, name } => {
+            let bytes = match read_body(body, &parts.headers, ctx.max_body, deadline).await {
+                Ok(b) => b,
+                Err(reply) => return reply,
+            };
+            let proto = ctx.proto;
+            let responder = ctx.responder.clone();
+            blocking(move || process_command(proto, &responder, permission, &name, &bytes)).await
+        }
+    }
+}
+
+/// Run CPU-bound protocol work off the async workers; a panic there
+/// (a bug) becomes a 500 instead of a dropped connection.
+pub(super) async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) => Reply::internal_error(format!("hgframe bug: request handler failed: {e}")),
+    }
+}
+
+/// The routing of `hgweb` → `handlewsgiapirequest` → `handlehttpv2request`.
+pub(super) fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap) -> Route {
+    let table = ctx.proto.table();
+    // Python's http.server only has do_GET/do_POST/do_PUT in hgweb's handler.
+    if !matches!(method.as_str(), "GET" | "POST" | "PUT") {
+        return Route::Now(unsupported_method(method.as_str()));
+    }
+    let info = path_info(path);
+    let parts = dispatch_parts(&info);
+    if parts.first().map(|p| p.as_slice()) != Some(b"api") {
+        let mut r = Reply::text(
+            StatusCode::NOT_FOUND,
+            format!(
+                "hgframe serve only serves Mercurial's /api/ URL space (try /api/ or /api/{}/); hgweb pages are not emulated\n",
+                table.api_name
+            ),
+        );
+        r.note = Some("not an /api/ URL (hgweb would answer)".into());
+        return Route::Now(r);
+    }
+    if parts.len() == 1 {
+        let mut body =
+            b"APIs can be accessed at /api/<name>, where <name> can be one of the following:\n\n"
+                .to_vec();
+        body.extend_from_slice(table.api_name.as_bytes());
+        return Route::Now(Reply::text(StatusCode::OK, body));
+    }
+    if parts[1] != table.api_name.as_bytes() {
+        let mut body = b"Unknown API: ".to_vec();
+        body.extend_from_slice(&parts[1]);
+        body.extend_from_slice(b"\nKnown APIs: ");
+        body.extend_from_slice(table.api_name.as_bytes());
+        return Route::Now(Reply::text(StatusCode::NOT_FOUND, body));
+    }
+    let urlparts = &parts[2..];
+    if urlparts.is_empty() {
+        return Route::Now(Reply::text(StatusCode::OK, "HTTP version 2 API handler"));
+    }
+    if urlparts.len() == 1 {
+        let mut body = b"do not know how to process ".to_vec();
+        body.extend_from_slice(&parts.join(&b'/'));
+        body.push(b'\n');
+        return Route::Now(Reply::text(StatusCode::NOT_FOUND, body));
+    }
+    let (perm, command) = (&urlparts[0], &urlparts[1]);
+    let permission = match perm.as_slice() {
+        b"ro" => Permission::Pull,
+        b"rw" => Permission::Push,
+        _ => {
+            let mut body = b"unknown permission: ".to_vec();
+            body.extend_from_slice(perm);
+            return Route::Now(Reply::text(StatusCode::NOT_FOUND, body));
+        }
+    };
+    if method != Method::POST {
+        let mut r = Reply::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "commands require POST requests",
+        );
+        r.headers
+            .push((header::ALLOW, HeaderValue::from_static("POST")));
+        return Route::Now(r);
+    }
+    // checkperm: pull is allowed; push too (push_ssl=false, allow-push=*).
+    if command == b"debugreflect" {
+        if !ctx.reflect {
+            return Route::Now(Reply::text(
+                StatusCode::NOT_FOUND,
+                "debugreflect service not available",
+            ));
+        }
+        return Route::Reflect;
+    }
+    if command != b"multirequest" && ctx.proto.command(command).is_none() {
+        let mut body = b"unknown wire protocol command: ".to_vec();
+        body.extend_from_slice(command);
+        body.push(b'\n');
+        return Route::Now(Reply::text(StatusCode::NOT_FOUND, body));
+    }
+    if accept_header(headers).as_deref() != Some(table.media_type.as_bytes()) {
+        return Route::Now(Reply::text(
+            StatusCode::NOT_ACCEPTABLE,
+            format!(
+                "client MUST specify Accept header with value: {}\n",
+                table.media_type
+            ),
+        ));
+    }
+    if content_type(headers) != table.media_type.as_bytes() {
+        return Route::Now(Reply::text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "client MUST send Content-Type header with value: {}\n",
+                table.media_type
+            ),
+        ));
+    }
+    Route::Command {
+        permission,
+        name: command.clone(),
+    }
+}
