@@ -1,0 +1,209 @@
+//! What is common to every subcommand: colour handling (including a real
+//! pseudo-terminal), `--help` with the exit codes, and `--version`.
+
+use std::fs;
+
+use predicates::prelude::*;
+
+use crate::support::{
+    hgframe, json_lines, path_str, run, tempfile_with, text, three_0006_bin, vectors_dir,
+    CMD1_0006, EXIT_CODES, THREE_0006, THREE_0006_BLOCKS, THREE_0006_HEX,
+};
+
+// ================================================================= colour
+
+fn has_ansi(b: &[u8]) -> bool {
+    b.windows(2).any(|w| w == b"\x1b[")
+}
+
+#[test]
+fn color_always_never_and_no_color() {
+    let f = tempfile_with(&three_0006_bin());
+    let file = path_str(f.path());
+    for args in [vec!["reflect", CMD1_0006], vec!["decode", file]] {
+        let mut always = vec!["--color", "always"];
+        always.extend(&args);
+        let (code, out, _) = run(&always, b"");
+        assert_eq!(code, 0);
+        assert!(has_ansi(&out), "--color always {args:?}: no escapes");
+
+        let mut never = vec!["--color", "never"];
+        never.extend(&args);
+        let (code, out_never, _) = run(&never, b"");
+        assert_eq!(code, 0);
+        assert!(!has_ansi(&out_never), "--color never {args:?}");
+
+        // NO_COLOR (auto; stdout is a pipe here anyway, see the tty test).
+        let out = hgframe().env("NO_COLOR", "1").args(&args).output().unwrap();
+        assert!(out.status.success());
+        assert!(!has_ansi(&out.stdout), "NO_COLOR=1 {args:?}");
+        assert_eq!(out.stdout, out_never, "{args:?}");
+
+        // An explicit --color always wins over NO_COLOR.
+        let out = hgframe()
+            .env("NO_COLOR", "1")
+            .args(&always)
+            .output()
+            .unwrap();
+        assert!(has_ansi(&out.stdout), "NO_COLOR=1 --color always {args:?}");
+    }
+    // The colour is escapes around the same text.
+    let (_, out, _) = run(&["--color", "always", "decode", file], b"");
+    let stripped = strip_ansi(&out);
+    assert_eq!(text(&stripped), THREE_0006_BLOCKS);
+}
+
+fn strip_ansi(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == 0x1b && b.get(i + 1) == Some(&b'[') {
+            i += 2;
+            while i < b.len() && !b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn color_never_touches_machine_output() {
+    // JSON, hex, raw and the debugreflect body stay byte-exact.
+    let expected = fs::read(vectors_dir().join("0006/cmd-simple.out")).unwrap();
+    hgframe()
+        .args(["--color", "always", "reflect", "--raw", CMD1_0006])
+        .assert()
+        .code(0)
+        .stdout(expected);
+    let (_, out, _) = run(&["--color", "always", "reflect", "--json", CMD1_0006], b"");
+    assert!(!has_ansi(&out));
+    json_lines(&out);
+    let (_, out, _) = run(
+        &["--color", "always", "decode", "--json"],
+        &three_0006_bin(),
+    );
+    assert!(!has_ansi(&out));
+    hgframe()
+        .args(["--color", "always", "encode"])
+        .args(THREE_0006)
+        .assert()
+        .code(0)
+        .stdout(THREE_0006_HEX);
+}
+
+/// Run the binary on a pseudo-terminal (util-linux `script`); returns the
+/// exit code and everything the terminal showed.
+fn on_a_tty(args: &[&str], no_color: bool) -> (i32, Vec<u8>) {
+    fn quote(s: &str) -> String {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+    let bin = assert_cmd::cargo::cargo_bin("hgframe");
+    let mut cmdline = quote(path_str(&bin));
+    for a in args {
+        cmdline.push(' ');
+        cmdline.push_str(&quote(a));
+    }
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &cmdline, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null());
+    if no_color {
+        c.env("NO_COLOR", "1");
+    }
+    let out = c
+        .output()
+        .expect("util-linux `script` is needed to run hgframe on a pseudo-terminal");
+    (out.status.code().unwrap(), out.stdout)
+}
+
+#[test]
+fn on_a_terminal_auto_colours_unless_no_color_and_raw_is_refused() {
+    let (code, out) = on_a_tty(&["reflect", CMD1_0006], false);
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&out));
+    assert!(
+        has_ansi(&out),
+        "auto on a terminal: {}",
+        String::from_utf8_lossy(&out)
+    );
+
+    let (code, out) = on_a_tty(&["reflect", CMD1_0006], true);
+    assert_eq!(code, 0);
+    assert!(
+        !has_ansi(&out),
+        "NO_COLOR=1 on a terminal: {}",
+        String::from_utf8_lossy(&out)
+    );
+    assert!(String::from_utf8_lossy(&out).contains("→ runcommand"));
+
+    let (code, out) = on_a_tty(&["encode", "-f", "raw", "1 1 0 command-data eos x"], false);
+    assert_eq!(code, 2);
+    let shown = String::from_utf8_lossy(&out).replace("\r\n", "\n");
+    assert!(
+        shown.contains("error: refusing to write binary frames to a terminal\n"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains('\x01'),
+        "raw bytes reached the terminal: {shown:?}"
+    );
+}
+
+// =================================================================== help
+
+#[test]
+fn help_lists_the_exit_codes() {
+    for args in [
+        vec!["--help"],
+        vec!["-h"],
+        vec!["encode", "--help"],
+        vec!["decode", "--help"],
+        vec!["reflect", "--help"],
+        vec!["help", "reflect"],
+    ] {
+        hgframe()
+            .args(&args)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(EXIT_CODES))
+            .stderr("");
+    }
+    // No subcommand: usage on stderr, exit 2.
+    hgframe()
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "Usage: hgframe [OPTIONS] <COMMAND>",
+        ))
+        .stderr(predicate::str::contains("Exit codes:"));
+}
+
+#[test]
+fn encode_help_keeps_the_syntax_lines() {
+    let out = hgframe().args(["encode", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.lines().any(|l| l.trim_start().starts_with("0001:")),
+        "{help}"
+    );
+    assert!(
+        help.lines()
+            .any(|l| l.trim_start().starts_with("0002, 0006:")),
+        "{help}"
+    );
+}
+
+#[test]
+fn version() {
+    hgframe()
+        .arg("--version")
+        .assert()
+        .code(0)
+        .stdout(format!("hgframe {}\n", env!("CARGO_PKG_VERSION")))
+        .stderr("");
+}
