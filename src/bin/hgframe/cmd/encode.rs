@@ -53,7 +53,7 @@ pub fn run(global: &GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Result<u8> {
 
 #[cfg(test)]
 mod tests {
-    // The one thing a pipe cannot show (tests/cli.rs also checks it through
+    // The one thing a pipe cannot show (tests/cli/help.rs also checks it through
     // a real pseudo-terminal): raw bytes are refused when stdout is a
     // terminal.
     fn run_lib(
