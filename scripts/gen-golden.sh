@@ -8,3 +8,5 @@ tests="${HGFRAME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hgframe}/mercurial-6.0/t
 
 "$py" scripts/gen-hg-humanstrings.py --tests "$tests" --out tests/data/hg60/humanstrings.jsonl
 "$py" scripts/gen-hg-serverreactor.py -o tests/data/hg60/serverreactor.json
+"$py" scripts/gen-hg-clientreactor.py -o tests/data/hg60/clientreactor.json
+"$py" tests/support/hgdecode.py -q tests/data/hg60/clone-sample
