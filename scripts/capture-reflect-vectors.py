@@ -9,6 +9,8 @@ comes back and stops the server by its pid.
     python3 scripts/capture-reflect-vectors.py --release 4.7.2 \\
         --out tests/data/hg47/reflect-vectors.jsonl
 
+(HG_PYTHON3=1 with --release 5.0.2 runs 5.0.2 on Python 3, see hg-install.sh.)
+
 (`--hg PATH` overrides the `hg` that `scripts/hg-install.sh RELEASE` gives.)
 
 The bodies are the same bytes for every release, so the files of two
@@ -23,6 +25,7 @@ One JSON object per line, in the order of CASES:
      "url": "/api/exp-http-v2-0001/ro/debugreflect",
      "request_hex": ...,
      "status": 200, "content_type": "text/plain",
+     "server": "<the Server: header, e.g. BaseHTTP/0.3 Python/2.7.18>",
      "body_hex": ..., "body": "<latin-1 text of the body>",
      "error": "<last line of the traceback the server logged>"}  (500s only)
 
@@ -341,9 +344,9 @@ def post(port, path, media, body):
         headers={"Accept": media, "Content-Type": media})
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.headers.get("Content-Type"), r.read()
+            return r.status, r.headers.get("Content-Type"), r.headers.get("Server"), r.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type"), e.read()
+        return e.code, e.headers.get("Content-Type"), e.headers.get("Server"), e.read()
 
 
 def main():
@@ -371,9 +374,9 @@ def main():
     try:
         for name, body, note in CASES:
             before = server.errsize()
-            status, ctype, rbody = post(server.port, path, media, body)
+            status, ctype, software, rbody = post(server.port, path, media, body)
             rec = {"name": name, "note": note, "url": path, "request_hex": body.hex(),
-                   "status": status, "content_type": ctype, "body_hex": rbody.hex(),
+                   "status": status, "content_type": ctype, "server": software, "body_hex": rbody.hex(),
                    "body": rbody.decode("latin-1")}
             if status >= 500:
                 tail = None
