@@ -293,7 +293,10 @@ def hg_for(release):
 class Server(object):
     def __init__(self, hg):
         self.dir = tempfile.mkdtemp(prefix="hgframe-reflect-")
-        self.env = dict(os.environ, HGRCPATH="", HGPLAIN="1")
+        # PYTHONHASHSEED=0: a Python 3 server iterates a set of bytestrings
+        # in hash order, random per process otherwise (case set-bytes).
+        # Python 2 does not randomise by default, so 0 changes nothing there.
+        self.env = dict(os.environ, HGRCPATH="", HGPLAIN="1", PYTHONHASHSEED="0")
         repo = os.path.join(self.dir, "repo")
         subprocess.run([hg, "init", repo], env=self.env, check=True)
         self.errlog = os.path.join(self.dir, "errors.log")
