@@ -92,8 +92,8 @@ find_python2() {
   command -v python2.7 2>/dev/null && return
   die "Mercurial $version needs Python 2.7, and none was found: PYTHON2 is unset,
   there is no \$(pyenv root)/versions/2.7.*/bin/python2.7 and no python2.7 on PATH.
-  Get one with 'pyenv install 2.7.18' (pyenv: https://github.com/pyenv/pyenv;
-  needs the usual CPython build dependencies), or point PYTHON2 at a python2.7."
+  Get one with 'pyenv install 2.7.18' (needs pyenv and the usual CPython
+  build dependencies), or point PYTHON2 at a python2.7."
 }
 
 find_python3() {
