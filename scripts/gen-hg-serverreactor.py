@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Golden data for the server reactor, computed by Mercurial 6.0 itself.
+"""Golden data for the server reactor, computed by Mercurial 6.0 itself
+(and by 4.8.2, the same revision-0006 reactor on Python 2).
 
 Every test method of Mercurial 6.0's tests/test-wireproto-serverreactor.py is
 restated below as DATA (a list of dicts, one per test method, keeping the
@@ -14,6 +15,20 @@ Run it with the Python of the Mercurial 6.0 venv, from anywhere:
     "$(dirname "$(scripts/hg-venv.sh)")/python3" scripts/gen-hg-serverreactor.py
     ... scripts/gen-hg-serverreactor.py --check     # exit 1 if the file differs
     ... scripts/gen-hg-serverreactor.py -o OUT.json # write elsewhere
+
+or with the Python 2.7 of a 4.8.2 install (scripts/hg-install.sh), which
+writes tests/data/hg48/serverreactor.json; 4.8.2's test file has the same 33
+methods (it builds its CBOR with the bundled cbor2, which gives the same
+bytes for those inputs) and its wireprotoframing.py is 6.0's but for
+formatting:
+
+    PYTHONHASHSEED=0 "$(dirname "$(scripts/hg-install.sh 4.8.2)")/python" scripts/gen-hg-serverreactor.py
+
+Under 4.8.2 "json" is what 4.8/4.9 debugreflect prints: Python 2
+json.dumps((action, meta), sort_keys=True, separators=(', ', ': ')), not
+templatefilters.json; "origin" strings show Python 2 reprs; and JSON keys of
+the output objects come in Python 2 dict order (stable, but not the order
+they are listed in below).
 
 Output (one JSON object, pretty-printed, keys in a fixed order):
 
@@ -44,7 +59,8 @@ Results (one per event, same index):
 
     frame/response/servererror/commanderror/eof:
         {"action": "...", "json": templatefilters.json((action, meta))}
-        with meta's b'framegen' removed before rendering (it is a generator);
+        (4.8.2: json.dumps as above) with meta's b'framegen' removed before
+        rendering (it is a generator);
         sendframes results add "frames_hex": null, since frames are produced
         lazily and recorded at the "consume" event instead.
     consume:          {"frames_hex": [...]}
@@ -52,13 +68,14 @@ Results (one per event, same index):
     any call that raises: {"raises": "<ExceptionType>: <message>"} and the
         case stops there (a consume that raises also keeps the frames it
         produced before raising in "frames_hex").
-    If templatefilters.json() itself fails on meta, "json" is replaced by
+    If templatefilters.json() (json.dumps) itself fails on meta, "json" is replaced by
     "json_raises" (the reactor call succeeded, so the case goes on).
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, print_function
 
 import argparse
+import binascii
 import hashlib
 import json
 import os
@@ -75,9 +92,20 @@ from mercurial.utils import cborutil, stringutil
 
 GENERATOR = 'scripts/gen-hg-serverreactor.py'
 HERE = os.path.dirname(os.path.abspath(__file__))
+# release this runs on -> its folder under tests/data
+RELEASES = {b'6.0': 'hg60', b'4.8.2': 'hg48'}
+RELEASE = util.version().split(b'+')[0]
 DEFAULT_OUTPUT = os.path.join(
-    os.path.dirname(HERE), 'tests', 'data', 'hg60', 'serverreactor.json'
+    os.path.dirname(HERE), 'tests', 'data', RELEASES.get(RELEASE, 'hg60'),
+    'serverreactor.json'
 )
+
+
+def reflectjson(obj):
+    """An (action, meta) result as the release's debugreflect renders it."""
+    if RELEASE == b'4.8.2':  # 4.8/4.9: wireprotov2server uses json.dumps
+        return json.dumps(obj, sort_keys=True, separators=(', ', ': '))
+    return templatefilters.json(obj).decode('ascii')
 
 ffs = framing.makeframefromhumanstring
 
@@ -394,8 +422,8 @@ _NESTED = {
     b'empty': [{}, [], b''],
     b'neg': -(2 ** 63),
 }
-_TEXTMAP = bytes.fromhex('a1') + cbor(b'name') + bytes.fromhex('6474657874')
-_INDEFBYTES = bytes.fromhex('5f') + cbor(b'ab') + cbor(b'c') + bytes.fromhex('ff')
+_TEXTMAP = binascii.unhexlify('a1') + cbor(b'name') + binascii.unhexlify('6474657874')
+_INDEFBYTES = binascii.unhexlify('5f') + cbor(b'ab') + cbor(b'c') + binascii.unhexlify('ff')
 _SETTINGSZLIB = b"cbor:{b'contentencodings': [b'zlib']}"
 
 EXTRA_CASES = [
@@ -729,7 +757,7 @@ def _payloadstr(payload):
     try:
         values = cborutil.decodeall(payload)
         if len(values) == 1:
-            lit = repr(values[0]).encode('ascii')
+            lit = pyrepr(values[0]).encode('ascii')
             if cbor(stringutil.evalpythonliteral(lit)) == payload:
                 return b'cbor:' + lit
     except Exception:
@@ -738,7 +766,7 @@ def _payloadstr(payload):
 
 
 def _isplain(s):
-    return all(0x20 <= c < 0x7F for c in s)
+    return all(0x20 <= c < 0x7F for c in bytearray(s))
 
 
 def humanframe(framebytes, original=None):
@@ -749,7 +777,7 @@ def humanframe(framebytes, original=None):
     if original is not None and _isplain(original):
         assert bytes(ffs(original)) == framebytes
         return original.decode('ascii')
-    h = framing.parseheader(framebytes)
+    h = framing.parseheader(bytearray(framebytes))
     payload = framebytes[framing.FRAME_HEADER_SIZE:]
     if h.typeid not in framing.FRAME_TYPE_FLAGS:
         return None  # ffs() cannot express unknown frame types
@@ -773,18 +801,29 @@ def fmtexc(e):
     """"<ExceptionType>: <message>". A lone bytes argument (Mercurial's usual
     style, e.g. CBORDecodeError(b'...')) is shown as text, not as b'...'."""
     if len(e.args) == 1 and isinstance(e.args[0], bytes):
-        msg = e.args[0].decode('utf-8', 'backslashreplace')
+        msg = _decode(e.args[0])
     else:
-        msg = stringutil.forcebytestr(e).decode('utf-8', 'backslashreplace')
+        msg = _decode(stringutil.forcebytestr(e))
     return '%s: %s' % (type(e).__name__, msg)
 
 
+def _decode(b):
+    try:
+        return b.decode('utf-8', 'backslashreplace')
+    except TypeError:  # Python 2: no backslashreplace when decoding
+        return b.decode('utf-8', 'replace')
+
+
 def tohex(b):
-    return bytes(b).hex()
+    return binascii.hexlify(bytes(b)).decode('ascii')
 
 
 def pyrepr(o):
-    return repr(o)  # Python literal syntax, b'' prefixes included
+    """Python literal syntax, b'' prefixes included (on Python 2 too, so the
+    human strings stay valid for the Python 3 grammar of 5.x/6.0)."""
+    if pycompat.ispy3:
+        return repr(o)
+    return pycompat.sysstr(stringutil.pprint(o, bprefix=True))
 
 
 # ---------------------------------------------------------------------------
@@ -821,7 +860,7 @@ def runcase(case):
         gen = meta.pop(b'framegen', None)
         out = {'action': pycompat.sysstr(action)}
         try:
-            out['json'] = templatefilters.json((action, meta)).decode('ascii')
+            out['json'] = reflectjson((action, meta))
         except Exception as e:
             out['json_raises'] = fmtexc(e)
         if action == b'sendframes':
@@ -965,8 +1004,8 @@ def runcase(case):
 
 
 def build():
-    if util.version().split(b'+')[0] != b'6.0':
-        sys.exit('need Mercurial 6.0, got %s' % pycompat.sysstr(util.version()))
+    if RELEASE not in RELEASES:
+        sys.exit('need Mercurial 6.0 or 4.8.2, got %s' % pycompat.sysstr(util.version()))
     names = [c['name'] for c in CASES]
     assert len(names) == len(set(names)), 'duplicate case names'
     cases = []
@@ -980,10 +1019,11 @@ def build():
         })
     doc = {
         'generator': GENERATOR,
-        'mercurial': '6.0',
+        'mercurial': pycompat.sysstr(RELEASE),
         'cases': cases,
     }
-    return (json.dumps(doc, indent=2, ensure_ascii=True) + '\n').encode('ascii')
+    return (json.dumps(doc, indent=2, ensure_ascii=True, separators=(',', ': '))
+            + '\n').encode('ascii')
 
 
 def main():
@@ -997,13 +1037,15 @@ def main():
         try:
             with open(opts.output, 'rb') as fh:
                 current = fh.read()
-        except FileNotFoundError:
+        except (IOError, OSError):
             current = None
         if current != data:
             sys.stderr.write('%s is out of date\n' % opts.output)
             return 1
         return 0
-    os.makedirs(os.path.dirname(os.path.abspath(opts.output)), exist_ok=True)
+    outdir = os.path.dirname(os.path.abspath(opts.output))
+    if not os.path.isdir(outdir):
+        os.makedirs(outdir)
     with open(opts.output, 'wb') as fh:
         fh.write(data)
     sys.stderr.write('wrote %d cases to %s\n' % (len(CASES), opts.output))
