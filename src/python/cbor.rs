@@ -140,6 +140,9 @@ pub enum PyExc {
     ValueError,
     MemoryError,
     RecursionError,
+    /// Not a Python exception: hgframe's memory bound refused the value
+    /// ([`SansIoDecoder::set_limit`]; Mercurial has no bound).
+    OverLimit,
 }
 
 /// Deepest nesting of collections the decoder builds (values are dropped
@@ -153,6 +156,34 @@ fn err(s: String) -> DecodeError {
 impl DecodeError {
     fn new(s: impl Into<String>) -> Self {
         DecodeError(s.into(), PyExc::CborDecodeError)
+    }
+
+    fn over_limit(needed: u64, limit: u64, what: &str) -> Self {
+        DecodeError(
+            format!("{what} would hold {needed} bytes in memory, over the bound of {limit} bytes"),
+            PyExc::OverLimit,
+        )
+    }
+
+    /// Whether hgframe's memory bound refused the input (no Python
+    /// decoder would have failed here).
+    pub fn is_over_limit(&self) -> bool {
+        self.1 == PyExc::OverLimit
+    }
+
+    /// `Type: message` as Python reports the exception (`fmtexc` in the
+    /// golden-data generators): `CBORDecodeError: string major type not
+    /// supported`, `TypeError: ...`.
+    pub fn python_exception(&self) -> String {
+        let name = match self.1 {
+            PyExc::CborDecodeError => "CBORDecodeError",
+            PyExc::TypeError => "TypeError",
+            PyExc::ValueError => "ValueError",
+            PyExc::MemoryError => "MemoryError",
+            PyExc::RecursionError => "RecursionError",
+            PyExc::OverLimit => "hgframe bound",
+        };
+        format!("{name}: {}", self.0)
     }
 
     /// `stringutil.forcebytestr(e)` of the exception under Python 3.
@@ -394,13 +425,28 @@ enum Slot {
     MapValue(Value),
 }
 
+/// What one decoded item is counted as holding, on top of its bytes: a
+/// [`Value`] and a share of its container's spare capacity.
+pub const ITEM_COST: u64 = 2 * std::mem::size_of::<Value>() as u64;
+
 /// `cborutil.sansiodecoder`.
+///
+/// Unlike Python's, it can be bounded ([`SansIoDecoder::set_limit`]): it
+/// then keeps an estimate of the memory its values hold (each item counts
+/// [`ITEM_COST`] plus its bytes) and fails with [`PyExc::OverLimit`]
+/// before the estimate passes the bound. Unbounded by default, as the
+/// server reactors' port must be.
 pub struct SansIoDecoder {
     state: State,
     stack: Vec<Open>,
     current_key: Option<Value>,
     decoded: Vec<Value>,
     pub decoded_byte_count: u64,
+    limit: Option<u64>,
+    /// Estimated bytes held by the value being built.
+    open_cost: u64,
+    /// Estimated bytes held by complete values not yet taken.
+    done_cost: u64,
 }
 
 impl Default for SansIoDecoder {
@@ -417,7 +463,22 @@ impl SansIoDecoder {
             current_key: None,
             decoded: Vec::new(),
             decoded_byte_count: 0,
+            limit: None,
+            open_cost: 0,
+            done_cost: 0,
         }
+    }
+
+    /// Bound the memory the decoder may hold, in bytes (estimated: see
+    /// [`ITEM_COST`]): the value being built plus the complete values not
+    /// yet taken with [`SansIoDecoder::get_available`].
+    pub fn set_limit(&mut self, bytes: u64) {
+        self.limit = Some(bytes);
+    }
+
+    /// The estimated bytes the decoder holds now.
+    pub fn held(&self) -> u64 {
+        self.open_cost + self.done_cost
     }
 
     /// Whether a value is partially decoded.
@@ -427,7 +488,28 @@ impl SansIoDecoder {
 
     /// Take the fully decoded values.
     pub fn get_available(&mut self) -> Vec<Value> {
+        self.done_cost = 0;
         std::mem::take(&mut self.decoded)
+    }
+
+    /// Count `cost` more bytes, failing first if that passes the bound.
+    fn charge(&mut self, cost: u64, done: bool) -> Result<(), DecodeError> {
+        if let Some(limit) = self.limit {
+            let needed = self.held().saturating_add(cost);
+            if needed > limit {
+                return Err(DecodeError::over_limit(
+                    needed,
+                    limit,
+                    "the CBOR data decoded so far",
+                ));
+            }
+        }
+        if done {
+            self.done_cost += cost;
+        } else {
+            self.open_cost += cost;
+        }
+        Ok(())
     }
 
     fn open(&mut self, kind: Kind, size: u64, slot: Slot) -> Result<(), DecodeError> {
@@ -495,6 +577,21 @@ impl SansIoDecoder {
             }
             offset += item.readcount as usize;
             let special = item.special;
+            if self.limit.is_some() {
+                let len = match &item.value {
+                    ItemValue::Value(Value::Bytes(b)) => b.len() as u64,
+                    _ => 0,
+                };
+                // Top-level scalars and bytestring chunks are complete
+                // values as soon as they are read; everything else belongs
+                // to the value under construction.
+                let done = (self.state == State::None && special == SPECIAL_NONE)
+                    || matches!(
+                        self.state,
+                        State::WantChunkFirst | State::WantChunkSubsequent
+                    );
+                self.charge(ITEM_COST + len, done)?;
+            }
             let size = match &item.value {
                 ItemValue::Size(s) => *s,
                 _ => 0,
@@ -633,7 +730,12 @@ impl SansIoDecoder {
                                 Value::Int(n) if n < 0 => {
                                     Err(DecodeError("negative count".into(), PyExc::ValueError))
                                 }
-                                Value::Int(n) if n <= (1 << 26) => Ok(vec![0; n as usize]),
+                                Value::Int(n) if n <= (1 << 26) => {
+                                    if self.limit.is_some() {
+                                        self.charge(n as u64, true)?;
+                                    }
+                                    Ok(vec![0; n as usize])
+                                }
                                 Value::Int(_) => {
                                     Err(DecodeError(String::new(), PyExc::MemoryError))
                                 }
@@ -691,6 +793,9 @@ impl SansIoDecoder {
                     None => State::None,
                 };
             }
+            if self.state == State::None && self.stack.is_empty() {
+                self.done_cost += std::mem::take(&mut self.open_cost);
+            }
         }
         Ok((!self.decoded.is_empty(), offset, 0))
     }
@@ -705,17 +810,37 @@ fn kind_state(special: u8) -> (Kind, State) {
 }
 
 /// `cborutil.bufferingdecoder`.
+///
+/// Bounded like [`SansIoDecoder`] when given a limit: the bytes it buffers
+/// for an incomplete item count too, and an item that declares more bytes
+/// than the bound is refused as soon as its header is read (a string
+/// declaring 2**63 bytes fails at once instead of buffering forever).
 #[derive(Default)]
 pub struct BufferingDecoder {
     decoder: SansIoDecoder,
     chunks: Vec<u8>,
     have_chunks: bool,
     wanted: usize,
+    limit: Option<u64>,
 }
 
 impl BufferingDecoder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A decoder that fails with [`PyExc::OverLimit`] rather than hold
+    /// more than `bytes` (estimated) in memory.
+    pub fn with_limit(bytes: u64) -> Self {
+        let mut d = Self::default();
+        d.decoder.set_limit(bytes);
+        d.limit = Some(bytes);
+        d
+    }
+
+    /// The estimated bytes held: values and buffered input.
+    pub fn held(&self) -> u64 {
+        self.decoder.held() + self.chunks.len() as u64
     }
 
     /// (values available, bytes of `b` consumed, wanted).
@@ -738,6 +863,22 @@ impl BufferingDecoder {
         };
         let (available, readcount, wanted) = self.decoder.decode(buf)?;
         self.wanted = wanted;
+        if let Some(limit) = self.limit {
+            // What the incomplete item will need once its bytes are in.
+            let rest = (buf.len() - readcount) as u64;
+            let needed = self
+                .decoder
+                .held()
+                .saturating_add(rest)
+                .saturating_add(wanted as u64);
+            if needed > limit {
+                return Err(DecodeError::over_limit(
+                    needed,
+                    limit,
+                    "an incomplete CBOR item (its header declares the size)",
+                ));
+            }
+        }
         if readcount < buf.len() {
             self.chunks.extend_from_slice(&buf[readcount..]);
             self.have_chunks = true;
@@ -828,6 +969,25 @@ pub fn decode_all(b: &[u8]) -> Result<Vec<Value>, DecodeError> {
         }
     }
     let mut d = SansIoDecoder::new();
+    let (_, readcount, _) = d.decode(b)?;
+    if readcount != b.len() {
+        return Err(DecodeError::new("input data not fully consumed"));
+    }
+    if d.in_progress() {
+        return Err(DecodeError::new("input data not complete"));
+    }
+    Ok(d.get_available())
+}
+
+/// `cborutil.decodeall` under hgframe's memory bound: fails with
+/// [`PyExc::OverLimit`] rather than hold more than `limit` bytes
+/// (estimated, see [`ITEM_COST`]) of values.
+pub fn decode_all_limited(b: &[u8], limit: u64) -> Result<Vec<Value>, DecodeError> {
+    if b.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut d = SansIoDecoder::new();
+    d.set_limit(limit);
     let (_, readcount, _) = d.decode(b)?;
     if readcount != b.len() {
         return Err(DecodeError::new("input data not fully consumed"));

@@ -72,6 +72,21 @@ impl Value {
         }
     }
 
+    /// Python's `bool(v)`: false for None, False, 0, and empty bytes,
+    /// strings and collections.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Bytes(b) | Value::Chunk { data: b, .. } => !b.is_empty(),
+            Value::Str(s) => !s.is_empty(),
+            Value::List(x) | Value::Tuple(x) | Value::Set(x) => !x.is_empty(),
+            Value::Dict(d) => !d.is_empty(),
+        }
+    }
+
     /// The bytes of a `bytes` (or bytes subclass) value.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {

@@ -15,6 +15,7 @@
 //! Stream bookkeeping (odd ids, stream-begin/stream-end, `encoded`) is
 //! shared by 0002 and 0006 in [`streams`].
 
+pub mod client;
 pub mod response;
 pub mod streams;
 pub mod v0001;

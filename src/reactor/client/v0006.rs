@@ -1,0 +1,554 @@
+//! The 0006 client reactor: Mercurial 6.0's `wireprotoframing.clientreactor`
+//! ported line by line, with its input streams (`inputstream`) and the
+//! request side (`callcommand`, `flushcommands`, `_makecommandframes`,
+//! `createcommandframes`).
+//!
+//! Receiving, per frame and in Mercurial's order: an odd stream id is an
+//! error; a frame on an unknown stream needs `stream-begin`; an `encoded`
+//! payload is decoded by the stream's decoder before anything else (even
+//! for stream-settings frames and frames of inactive requests); a
+//! `stream-end` frame forgets its stream before it is handled (so a
+//! stream-settings frame that also ends the stream fails with the
+//! `KeyError` of the lookup); stream-settings frames are handled whatever
+//! their request id; a frame of a request that is not active (never sent,
+//! or already finished) is an error; `command-response` and
+//! `error-response` are handled and every other type raises
+//! `ProgrammingError: unhandled frame type: N` after the request was
+//! marked `receiving`. There is no errored state: every frame is judged
+//! on its own.
+//!
+//! Sending: frames are produced when the generator is pulled, and request
+//! states and the outgoing stream's `stream-begin` follow the order in
+//! which they are pulled, as with Python's generators.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::decoders::{lookup, StreamDecoder, StreamFault};
+use super::{
+    ClientAction, ClientCrash, ClientOptions, ClientReactor, Command, Emitting, Fault, GenSource,
+    OverLimit, RequestState, SendGen,
+};
+use crate::python::cbor::{self, BufferingDecoder, DecodeError};
+use crate::python::value::{dict_get, Value};
+use crate::reactor::IdMap;
+use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
+use crate::wire::ids::v0006::*;
+use crate::wire::proto::Proto;
+
+/// `inputstream`: its decoder, `None` until stream settings name one
+/// (Mercurial then passes payloads through unchanged).
+struct InputStream {
+    decoder: Option<StreamDecoder>,
+}
+
+/// `commandrequest`.
+struct Request {
+    cmd: Command,
+    state: RequestState,
+}
+
+pub struct ClientReactor0006 {
+    opts: ClientOptions,
+    can_issue_commands: bool,
+    can_send: bool,
+    protocol_settings_sent: bool,
+    /// Python ints do not overflow; ids past 65535 fail when framed.
+    next_request_id: u32,
+    /// `_outgoingstream._active`: stream 1 has begun.
+    outgoing_active: bool,
+    pending: VecDeque<u32>,
+    /// Every request created, by id.
+    requests: BTreeMap<u32, Request>,
+    active: IdMap<()>,
+    incoming: BTreeMap<u8, InputStream>,
+    settings_decoders: BTreeMap<u8, BufferingDecoder>,
+}
+
+const OUTGOING_STREAM: u8 = 1;
+
+impl ClientReactor0006 {
+    pub fn new(opts: ClientOptions) -> Self {
+        ClientReactor0006 {
+            opts,
+            can_issue_commands: true,
+            can_send: true,
+            protocol_settings_sent: false,
+            next_request_id: 1,
+            outgoing_active: false,
+            pending: VecDeque::new(),
+            requests: BTreeMap::new(),
+            active: IdMap::default(),
+            incoming: BTreeMap::new(),
+            settings_decoders: BTreeMap::new(),
+        }
+    }
+
+    fn limit(&self) -> u64 {
+        self.opts.limits.max_value
+    }
+
+    fn programming_error(msg: &str, why: &str) -> Fault {
+        Fault::Raises(ClientCrash::new(format!("ProgrammingError: {msg}"), why))
+    }
+
+    /// `outputstream.makeframe` on stream 1.
+    fn make_frame(
+        &mut self,
+        request_id: u32,
+        type_id: u8,
+        flags: u8,
+        payload: Vec<u8>,
+    ) -> Result<Frame, Fault> {
+        let rid = u16::try_from(request_id).map_err(|_| {
+            Fault::Raises(ClientCrash::new(
+                "struct.error: 'H' format requires 0 <= number <= 65535",
+                format!("request id {request_id} does not fit the header's 16 bits (ids grow by 2 per command)"),
+            ))
+        })?;
+        let sflags = if self.outgoing_active {
+            0
+        } else {
+            STREAM_BEGIN
+        };
+        self.outgoing_active = true;
+        Ok(Frame::new(type_id, flags, payload).with_ids(rid, OUTGOING_STREAM, sflags))
+    }
+
+    /// The start of `_makecommandframes(request)`: the request becomes
+    /// active and `sending`; its frames' (type, flags, payload), the
+    /// sender settings first if they are still to be sent.
+    fn start_request(&mut self, id: u32) -> Result<Emitting, Fault> {
+        if let Ok(rid) = u16::try_from(id) {
+            self.active.insert(rid, ());
+        }
+        let mut parts = VecDeque::new();
+        let Some(req) = self.requests.get_mut(&id) else {
+            return Ok(Emitting {
+                request_id: id,
+                parts,
+            });
+        };
+        req.state = RequestState::Sending;
+        let encoders = self
+            .opts
+            .content_encoders
+            .as_ref()
+            .filter(|e| !e.is_empty());
+        if let (false, Some(enc)) = (self.protocol_settings_sent, encoders) {
+            self.protocol_settings_sent = true;
+            let v = Value::dict([(
+                "contentencodings",
+                Value::List(enc.iter().map(|e| Value::Bytes(e.clone())).collect()),
+            )]);
+            parts.push_back((
+                SENDER_PROTOCOL_SETTINGS,
+                FLAG_SENDER_PROTOCOL_SETTINGS_EOS,
+                cbor::encode(&v).map_err(encode_crash)?,
+            ));
+        }
+        let req = &self.requests[&id];
+        command_frame_parts(&req.cmd, &mut parts)?;
+        Ok(Emitting {
+            request_id: id,
+            parts,
+        })
+    }
+
+    fn set_state(&mut self, rid: u16, state: RequestState) {
+        if let Some(r) = self.requests.get_mut(&(rid as u32)) {
+            r.state = state;
+        }
+    }
+
+    fn on_stream_settings(&mut self, f: &Frame, payload: &[u8]) -> Result<ClientAction, Fault> {
+        let more = f.flags & FLAG_STREAM_SETTINGS_CONTINUATION != 0;
+        let eos = f.flags & FLAG_STREAM_SETTINGS_EOS != 0;
+        if more && eos {
+            return Ok(error(
+                "stream encoding settings frame cannot have both continuation and end of stream flags set",
+            ));
+        }
+        if !more && !eos {
+            return Ok(error(
+                "stream encoding settings frame must have continuation or end of stream flag set",
+            ));
+        }
+        let limit = self.limit();
+        let decoder = self
+            .settings_decoders
+            .entry(f.stream_id)
+            .or_insert_with(|| BufferingDecoder::with_limit(limit));
+        if let Err(e) = decoder.decode(payload) {
+            if e.is_over_limit() {
+                return Err(over_limit(
+                    format!("stream settings of stream {}", f.stream_id),
+                    &e,
+                    limit,
+                ));
+            }
+            let mut m = b"error decoding CBOR from stream encoding settings frame: ".to_vec();
+            m.extend_from_slice(e.python_str().as_bytes());
+            return Ok(ClientAction::Error { message: m });
+        }
+        if more {
+            return Ok(ClientAction::Noop);
+        }
+        let decoded = decoder.get_available();
+        self.settings_decoders.remove(&f.stream_id);
+        if decoded.is_empty() {
+            return Ok(error(
+                "stream encoding settings frame did not contain CBOR data",
+            ));
+        }
+        let mut prefix = b"error setting stream decoder: ".to_vec();
+        // `self._incomingstreams[frame.streamid]` is looked up before the
+        // name: a stream that this very frame ended raises KeyError.
+        let Some(stream) = self.incoming.get_mut(&f.stream_id) else {
+            prefix.extend_from_slice(f.stream_id.to_string().as_bytes());
+            return Ok(ClientAction::Error { message: prefix });
+        };
+        let made = lookup(&decoded[0]).and_then(|name| StreamDecoder::new(name, &decoded[1..]));
+        match made {
+            Ok(d) => {
+                stream.decoder = Some(d);
+                Ok(ClientAction::Noop)
+            }
+            Err(m) => {
+                prefix.extend_from_slice(&m);
+                Ok(ClientAction::Error { message: prefix })
+            }
+        }
+    }
+
+    fn on_error_response(&mut self, rid: u16, payload: &[u8]) -> Result<ClientAction, Fault> {
+        self.set_state(rid, RequestState::Errored);
+        self.active.remove(&rid);
+        let why = "the client reactor decodes an error-response payload without checking it";
+        let mut vals = cbor::decode_all_limited(payload, self.limit()).map_err(|e| {
+            if e.is_over_limit() {
+                over_limit(
+                    format!("error-response payload of request {rid}"),
+                    &e,
+                    self.limit(),
+                )
+            } else {
+                Fault::Raises(ClientCrash::new(e.python_exception(), why))
+            }
+        })?;
+        if vals.is_empty() {
+            return Err(Fault::Raises(ClientCrash::new(
+                "IndexError: list index out of range",
+                "the error-response payload is empty: `cborutil.decodeall(payload)[0]`",
+            )));
+        }
+        let m = vals.swap_remove(0);
+        let kind = subscript(&m, "type")?;
+        let message = subscript(&m, "message")?;
+        Ok(ClientAction::ServerError {
+            request_id: rid,
+            kind,
+            message,
+        })
+    }
+}
+
+/// `m[b'key']` for a decoded value, with Python's exceptions.
+fn subscript(m: &Value, key: &str) -> Result<Value, Fault> {
+    let why = "the error-response payload is not a map with `type` and `message`";
+    let crash = |e: String| Fault::Raises(ClientCrash::new(e, why));
+    match m {
+        Value::Dict(d) => dict_get(d, &Value::bytes(key))
+            .cloned()
+            .ok_or_else(|| crash(format!("KeyError: {key}"))),
+        Value::List(_) => Err(crash(
+            "TypeError: list indices must be integers or slices, not bytes".into(),
+        )),
+        Value::Tuple(_) => Err(crash(
+            "TypeError: tuple indices must be integers or slices, not bytes".into(),
+        )),
+        Value::Bytes(_) | Value::Chunk { .. } => Err(crash(
+            "TypeError: byte indices must be integers or slices, not bytes".into(),
+        )),
+        other => Err(crash(format!(
+            "TypeError: '{}' object is not subscriptable",
+            other.type_name()
+        ))),
+    }
+}
+
+fn error(m: &str) -> ClientAction {
+    ClientAction::Error {
+        message: m.as_bytes().to_vec(),
+    }
+}
+
+fn over_limit(what: String, e: &DecodeError, limit: u64) -> Fault {
+    Fault::OverLimit(OverLimit {
+        what,
+        detail: e.0.clone(),
+        limit,
+    })
+}
+
+fn encode_crash(e: cbor::EncodeError) -> Fault {
+    Fault::Raises(ClientCrash::new(
+        format!("ValueError: {e}"),
+        "cborutil.streamencode cannot encode the command's arguments",
+    ))
+}
+
+/// `createcommandframes`: the CBOR map `{name, args?, redirect?}` in
+/// `command-request` frames of at most 32768 bytes, then the data in
+/// `command-data` frames.
+fn command_frame_parts(
+    cmd: &Command,
+    parts: &mut VecDeque<(u8, u8, Vec<u8>)>,
+) -> Result<(), Fault> {
+    let mut m = vec![(Value::bytes("name"), Value::Bytes(cmd.name.clone()))];
+    if cmd.args.truthy() {
+        m.push((Value::bytes("args"), cmd.args.clone()));
+    }
+    if let Some(r) = cmd.redirect.as_ref().filter(|r| r.truthy()) {
+        m.push((Value::bytes("redirect"), r.clone()));
+    }
+    let data = cbor::encode(&Value::Dict(m)).map_err(encode_crash)?;
+    let have_data = cmd.data.is_some();
+    let mut offset = 0;
+    loop {
+        let mut flags = if offset == 0 {
+            FLAG_COMMAND_REQUEST_NEW
+        } else {
+            FLAG_COMMAND_REQUEST_CONTINUATION
+        };
+        if have_data {
+            flags |= FLAG_COMMAND_REQUEST_EXPECT_DATA;
+        }
+        let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(data.len());
+        let payload = data[offset..end].to_vec();
+        offset = end;
+        if payload.len() == DEFAULT_MAX_FRAME_SIZE && offset < data.len() {
+            flags |= FLAG_COMMAND_REQUEST_MORE_FRAMES;
+        }
+        parts.push_back((COMMAND_REQUEST, flags, payload));
+        if flags & FLAG_COMMAND_REQUEST_MORE_FRAMES == 0 {
+            break;
+        }
+    }
+    if let Some(d) = &cmd.data {
+        let mut offset = 0;
+        loop {
+            let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(d.len());
+            let payload = d[offset..end].to_vec();
+            offset = end;
+            let full = payload.len() == DEFAULT_MAX_FRAME_SIZE;
+            let flags = if full {
+                FLAG_COMMAND_DATA_CONTINUATION
+            } else {
+                FLAG_COMMAND_DATA_EOS
+            };
+            parts.push_back((COMMAND_DATA, flags, payload));
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl ClientReactor for ClientReactor0006 {
+    fn proto(&self) -> Proto {
+        Proto::P0006
+    }
+
+    fn call_command(&mut self, cmd: Command) -> Result<(u16, ClientAction), Fault> {
+        if !self.can_issue_commands {
+            return Err(Self::programming_error(
+                "cannot issue new commands",
+                "a client without multiple sends issues no command after its one send",
+            ));
+        }
+        let id = self.next_request_id;
+        self.next_request_id += 2;
+        self.requests.insert(
+            id,
+            Request {
+                cmd,
+                state: RequestState::Pending,
+            },
+        );
+        // Ids past 65535 are only refused when a frame carries them.
+        let shown = id.min(u16::MAX as u32) as u16;
+        if self.opts.buffer_sends {
+            self.pending.push_back(id);
+            return Ok((shown, ClientAction::Noop));
+        }
+        if !self.can_send {
+            return Err(Self::programming_error(
+                "sends cannot be performed on this instance",
+                "a client without multiple sends sends once",
+            ));
+        }
+        if !self.opts.has_multiple_send {
+            self.can_send = false;
+            self.can_issue_commands = false;
+        }
+        Ok((
+            shown,
+            ClientAction::SendFrames(SendGen::new(GenSource::One(Some(id)))),
+        ))
+    }
+
+    fn flush_commands(&mut self) -> Result<ClientAction, Fault> {
+        if self.pending.is_empty() {
+            return Ok(ClientAction::Noop);
+        }
+        if !self.can_send {
+            return Err(Self::programming_error(
+                "sends cannot be performed on this instance",
+                "a client without multiple sends sends once",
+            ));
+        }
+        if !self.opts.has_multiple_send {
+            self.can_issue_commands = false;
+            self.can_send = false;
+        }
+        Ok(ClientAction::SendFrames(SendGen::new(GenSource::Pending)))
+    }
+
+    fn next_frame(&mut self, gen: &mut SendGen) -> Option<Result<Frame, Fault>> {
+        loop {
+            if gen.done {
+                return None;
+            }
+            if let Some(cur) = &mut gen.current {
+                if let Some((t, fl, p)) = cur.parts.pop_front() {
+                    let id = cur.request_id;
+                    let r = self.make_frame(id, t, fl, p);
+                    if r.is_err() {
+                        gen.done = true;
+                    }
+                    return Some(r);
+                }
+                // The generator resumes after the request's last frame.
+                let id = cur.request_id;
+                gen.current = None;
+                if let Some(r) = self.requests.get_mut(&id) {
+                    r.state = RequestState::Sent;
+                }
+            }
+            let next = match &mut gen.source {
+                GenSource::One(id) => id.take(),
+                GenSource::Pending => self.pending.pop_front(),
+            };
+            let Some(id) = next else {
+                gen.done = true;
+                return None;
+            };
+            match self.start_request(id) {
+                Ok(e) => gen.current = Some(e),
+                Err(f) => {
+                    gen.done = true;
+                    return Some(Err(f));
+                }
+            }
+        }
+    }
+
+    fn on_frame(&mut self, f: &Frame) -> Result<ClientAction, Fault> {
+        if f.stream_id % 2 == 1 {
+            return Ok(ClientAction::Error {
+                message: format!(
+                    "received frame with odd numbered stream ID: {}",
+                    f.stream_id
+                )
+                .into_bytes(),
+            });
+        }
+        if !self.incoming.contains_key(&f.stream_id) {
+            if f.stream_flags & STREAM_BEGIN == 0 {
+                return Ok(error(
+                    "received frame on unknown stream without beginning of stream flag set",
+                ));
+            }
+            self.incoming
+                .insert(f.stream_id, InputStream { decoder: None });
+        }
+        let limit = self.limit();
+        let mut payload = std::borrow::Cow::Borrowed(&f.payload[..]);
+        if f.stream_flags & STREAM_ENCODED != 0 {
+            let stream = self.incoming.get_mut(&f.stream_id).expect("inserted above");
+            if let Some(d) = &mut stream.decoder {
+                let name = d.name();
+                match d.decode(&f.payload, limit) {
+                    Ok(p) => payload = std::borrow::Cow::Owned(p.into_owned()),
+                    Err(StreamFault::Raises(e)) => {
+                        return Err(Fault::Raises(ClientCrash::new(
+                            e,
+                            format!("the stream's {name} decoder cannot decode this payload"),
+                        )))
+                    }
+                    Err(StreamFault::OverLimit { produced, limit }) => {
+                        return Err(Fault::OverLimit(OverLimit {
+                            what: format!(
+                                "the {name} payload of a frame of request {} on stream {}",
+                                f.request_id, f.stream_id
+                            ),
+                            detail: format!(
+                                "it decodes to more than {limit} bytes ({produced} so far from {} encoded bytes)",
+                                f.payload.len()
+                            ),
+                            limit,
+                        }))
+                    }
+                }
+            }
+        }
+        if f.stream_flags & STREAM_END != 0 {
+            self.incoming.remove(&f.stream_id);
+        }
+        if f.type_id == STREAM_SETTINGS {
+            return self.on_stream_settings(f, &payload);
+        }
+        if !self.active.contains_key(&f.request_id) {
+            return Ok(ClientAction::Error {
+                message: format!("received frame for inactive request ID: {}", f.request_id)
+                    .into_bytes(),
+            });
+        }
+        let rid = f.request_id;
+        self.set_state(rid, RequestState::Receiving);
+        match f.type_id {
+            COMMAND_RESPONSE => {
+                if f.flags & FLAG_COMMAND_RESPONSE_EOS != 0 {
+                    self.set_state(rid, RequestState::Received);
+                    self.active.remove(&rid);
+                }
+                Ok(ClientAction::ResponseData {
+                    request_id: rid,
+                    expect_more: f.flags & FLAG_COMMAND_RESPONSE_CONTINUATION,
+                    eos: f.flags & FLAG_COMMAND_RESPONSE_EOS,
+                    data: payload.into_owned(),
+                })
+            }
+            ERROR_RESPONSE => self.on_error_response(rid, &payload),
+            t => Err(Self::programming_error(
+                &format!("unhandled frame type: {t}"),
+                "the client reactor handles only command-response, error-response and stream-settings frames",
+            )),
+        }
+    }
+
+    fn requests(&self) -> Vec<(u16, RequestState)> {
+        self.requests
+            .iter()
+            .filter_map(|(id, r)| u16::try_from(*id).ok().map(|i| (i, r.state)))
+            .collect()
+    }
+
+    fn stream_encoding(&self, stream_id: u8) -> Option<&[u8]> {
+        self.incoming
+            .get(&stream_id)
+            .and_then(|s| s.decoder.as_ref())
+            .map(|d| d.name().as_bytes())
+    }
+}
