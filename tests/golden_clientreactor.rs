@@ -9,7 +9,11 @@
 //! raises, and the CBOR objects decoded from each request's data must be
 //! the same.
 
+mod common;
+
 use std::collections::BTreeMap;
+
+use common::oracle::conv;
 
 use hgframe::python::cbor::{decode_all, BufferingDecoder};
 use hgframe::python::escape::{hex, unhex};
@@ -26,96 +30,6 @@ fn one_value(h: &str) -> Value {
     let mut v = decode_all(&unhex(h).unwrap()).unwrap();
     assert_eq!(v.len(), 1);
     v.pop().unwrap()
-}
-
-/// Python's `json.dumps(v)` (ensure_ascii, default separators) for the
-/// scalar-ish values sets hold: the generator sorts set members by it.
-fn py_dumps(v: &J) -> String {
-    match v {
-        J::String(s) => {
-            let mut out = String::from("\"");
-            for u in s.encode_utf16() {
-                match u {
-                    0x22 => out.push_str("\\\""),
-                    0x5c => out.push_str("\\\\"),
-                    0x0a => out.push_str("\\n"),
-                    0x0d => out.push_str("\\r"),
-                    0x09 => out.push_str("\\t"),
-                    0x08 => out.push_str("\\b"),
-                    0x0c => out.push_str("\\f"),
-                    0x20..=0x7e => out.push(u as u8 as char),
-                    _ => out.push_str(&format!("\\u{u:04x}")),
-                }
-            }
-            out.push('"');
-            out
-        }
-        J::Array(a) => format!(
-            "[{}]",
-            a.iter().map(py_dumps).collect::<Vec<_>>().join(", ")
-        ),
-        J::Object(m) => format!(
-            "{{{}}}",
-            m.iter()
-                .map(|(k, v)| format!("{}: {}", py_dumps(&J::String(k.clone())), py_dumps(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
-}
-
-/// The generator's `conv()`.
-fn conv(v: &Value) -> J {
-    fn bytes(b: &[u8]) -> J {
-        match std::str::from_utf8(b) {
-            Err(_) if b.len() == 20 => J::String(hex(b)),
-            Err(_) => json!({ "hex": hex(b) }),
-            Ok(s) => {
-                let control = s
-                    .chars()
-                    .any(|c| c < ' ' || ('\x7f'..='\u{9f}').contains(&c));
-                if b.len() == 20 && control {
-                    J::String(hex(b))
-                } else {
-                    J::String(s.to_string())
-                }
-            }
-        }
-    }
-    match v {
-        Value::None => J::Null,
-        Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) => match i64::try_from(*i) {
-            Ok(x) => json!(x),
-            Err(_) => json!(*i as u64),
-        },
-        Value::Bytes(b) => bytes(b),
-        Value::Chunk { data, first, last } => {
-            json!({"chunk": bytes(data), "first": first, "last": last})
-        }
-        Value::List(x) | Value::Tuple(x) => J::Array(x.iter().map(conv).collect()),
-        Value::Set(x) => {
-            let mut items: Vec<J> = x.iter().map(conv).collect();
-            items.sort_by_key(py_dumps);
-            json!({ "set": items })
-        }
-        Value::Dict(d) => {
-            let items: Vec<(J, J)> = d.iter().map(|(k, v)| (conv(k), conv(v))).collect();
-            if items.iter().all(|(k, _)| k.is_string()) {
-                J::Object(
-                    items
-                        .into_iter()
-                        .map(|(k, v)| (k.as_str().unwrap().to_string(), v))
-                        .collect(),
-                )
-            } else {
-                json!({"map": items.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()})
-            }
-        }
-        Value::Str(s) => J::String(s.clone()),
-        Value::Float(f) => json!(f),
-    }
 }
 
 fn states(r: &dyn ClientReactor) -> J {

@@ -245,3 +245,4 @@ pub fn post_reflect(port: u16, body: &[u8]) -> HttpResponse {
         body,
     )
 }
+pub mod oracle;

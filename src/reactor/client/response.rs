@@ -214,7 +214,7 @@ impl ResponseDecoder {
 
     /// Issue the requests a client would have sent before `id`.
     fn assume_up_to(&mut self, id: u16) {
-        if !self.assume || id % 2 == 0 || id as u32 <= self.highest_issued {
+        if !self.assume || id.is_multiple_of(2) || id as u32 <= self.highest_issued {
             return;
         }
         while self.highest_issued < id as u32 {
@@ -401,5 +401,125 @@ impl ResponseDecoder {
             })
             .collect();
         s
+    }
+}
+
+/// A command found in a request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestedCommand {
+    pub request_id: u16,
+    pub command: Command,
+}
+
+/// What a request body asks, as a server reads it: its commands (from the
+/// revision's server reactor) and the content encodings its
+/// `sender-protocol-settings` frame announces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestBody {
+    pub commands: Vec<RequestedCommand>,
+    /// `None` when the body announces none.
+    pub encoders: Option<Vec<Vec<u8>>>,
+    /// Why reading stopped early (a server error or exception, bad bytes).
+    pub problems: Vec<String>,
+}
+
+/// Read a request body's commands with the revision's server reactor.
+pub fn read_request_body(proto: Proto, body: &[u8]) -> RequestBody {
+    use crate::python::cbor::decode_all;
+    use crate::reactor::{new_reactor, Action, ReactorOptions};
+    use crate::wire::frame::{LengthMode, SliceDecoder};
+    use crate::wire::ids::v0006::SENDER_PROTOCOL_SETTINGS;
+
+    let mut out = RequestBody::default();
+    let mut server = new_reactor(proto, ReactorOptions::default());
+    let mut settings = Vec::new();
+    for item in SliceDecoder::new(proto, LengthMode::Mercurial, body) {
+        let l = match item {
+            Ok(l) => l,
+            Err(e) => {
+                out.problems.push(e.to_string());
+                break;
+            }
+        };
+        if l.frame.type_id == SENDER_PROTOCOL_SETTINGS {
+            settings.extend_from_slice(l.frame.payload);
+        }
+        match server.on_frame(&l.frame.to_owned()) {
+            Ok(Action::RunCommand(r)) => {
+                let name = r.command.as_bytes().map(|b| b.to_vec()).unwrap_or_default();
+                out.commands.push(RequestedCommand {
+                    request_id: r.request_id.unwrap_or(0),
+                    command: Command {
+                        name,
+                        args: r.args,
+                        data: r.data,
+                        redirect: r.redirect.filter(|v| !matches!(v, Value::None)),
+                    },
+                });
+            }
+            Ok(Action::Error { message }) => {
+                out.problems.push(format!(
+                    "the server reactor refuses frame {} at offset {}: {}",
+                    out.commands.len(),
+                    l.offset,
+                    String::from_utf8_lossy(&message)
+                ));
+                break;
+            }
+            Ok(_) => {}
+            Err(c) => {
+                out.problems.push(c.to_string());
+                break;
+            }
+        }
+    }
+    if let Ok(vals) = decode_all(&settings) {
+        if let Some(Value::Dict(d)) = vals.first() {
+            if let Some(Value::List(l)) = dict_get(d, &Value::bytes("contentencodings")) {
+                out.encoders = Some(
+                    l.iter()
+                        .filter_map(|v| v.as_bytes().map(|b| b.to_vec()))
+                        .collect(),
+                );
+            }
+        }
+    }
+    out.commands.sort_by_key(|c| c.request_id);
+    out
+}
+
+impl ResponseDecoder {
+    /// Decode the answer to a request body as the client that sent it
+    /// would: a client reactor set up as Mercurial's HTTP peer sets it up
+    /// (one send, buffered, the body's content encoders) issues the body's
+    /// commands in request-id order. Also returns the bytes that reactor
+    /// sends, which equal the body when a Mercurial client wrote it.
+    pub fn for_request(
+        proto: Proto,
+        body: &RequestBody,
+        limits: Limits,
+    ) -> Result<(Self, Vec<u8>), NoClientReactor> {
+        let mut reactor = new_client_reactor(
+            proto,
+            ClientOptions {
+                has_multiple_send: false,
+                buffer_sends: true,
+                content_encoders: body.encoders.clone(),
+                limits,
+            },
+        )?;
+        let mut commands = Vec::new();
+        for c in &body.commands {
+            if let Ok((id, _)) = reactor.call_command(c.command.clone()) {
+                commands.push((id, String::from_utf8_lossy(&c.command.name).into_owned()));
+            }
+        }
+        let mut sent = Vec::new();
+        if let Ok(ClientAction::SendFrames(mut g)) = reactor.flush_commands() {
+            while let Some(Ok(f)) = reactor.next_frame(&mut g) {
+                let _ = f.encode_into(proto, &mut sent);
+            }
+        }
+        Ok((Self::new(reactor, &commands, limits), sent))
     }
 }

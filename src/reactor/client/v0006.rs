@@ -464,14 +464,13 @@ impl ClientReactor for ClientReactor0006 {
                 .into_bytes(),
             });
         }
-        if !self.incoming.contains_key(&f.stream_id) {
+        if let std::collections::btree_map::Entry::Vacant(e) = self.incoming.entry(f.stream_id) {
             if f.stream_flags & STREAM_BEGIN == 0 {
                 return Ok(error(
                     "received frame on unknown stream without beginning of stream flag set",
                 ));
             }
-            self.incoming
-                .insert(f.stream_id, InputStream { decoder: None });
+            e.insert(InputStream { decoder: None });
         }
         let limit = self.limit();
         let mut payload = std::borrow::Cow::Borrowed(&f.payload[..]);
