@@ -100,35 +100,37 @@ impl HgServer {
         for c in config {
             cmd.args(["--config", c]);
         }
-        let mut child = cmd.spawn().expect("spawn hg serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = r.read_line(&mut line);
-            let _ = tx.send(line);
-            // Keep draining so the server never writes to a closed pipe.
-            let _ = std::io::copy(&mut r, &mut std::io::sink());
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(l) => l,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("hg serve did not report its port within 60 s");
-            }
-        };
-        // "listening at http://localhost:PORT/ (bound to 127.0.0.1:PORT)"
-        let port = line
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim().trim_end_matches(')').parse().ok())
-            .unwrap_or_else(|| panic!("unexpected hg serve output: {line:?}"));
+        let (child, port) = spawn_reporting_port(cmd, "hg serve");
         HgServer {
             child,
             port,
             _dir: dir,
             repo,
+        }
+    }
+
+    /// Serve an existing repository (logs in a fresh temporary directory).
+    pub fn serve_repo(repo: &Path, config: &[&str]) -> HgServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(hg_path());
+        cmd.args(["serve", "-a", "127.0.0.1", "-p", "0", "-E"])
+            .arg(dir.path().join("errors.log"))
+            .arg("-A")
+            .arg(dir.path().join("access.log"))
+            .current_dir(repo)
+            .env("HGRCPATH", "")
+            .env("HGPLAIN", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for c in config {
+            cmd.args(["--config", c]);
+        }
+        let (child, port) = spawn_reporting_port(cmd, "hg serve");
+        HgServer {
+            child,
+            port,
+            _dir: dir,
+            repo: repo.to_path_buf(),
         }
     }
 
@@ -140,6 +142,42 @@ impl HgServer {
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self._dir.path().join("errors.log")).unwrap_or_default()
     }
+}
+
+/// Start a process whose first stdout line ends with its port
+/// (`listening at http://localhost:PORT/ (bound to 127.0.0.1:PORT)`, or
+/// just the port); the rest of its stdout is drained.
+pub fn spawn_reporting_port(mut cmd: Command, what: &str) -> (Child, u16) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = r.read_line(&mut line);
+        let _ = tx.send(line);
+        // Keep draining so the child never writes to a closed pipe.
+        let _ = std::io::copy(&mut r, &mut std::io::sink());
+    });
+    let line = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(l) => l,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("{what} did not report its port within 60 s");
+        }
+    };
+    let port = line
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("unexpected first line from {what}: {line:?}")
+        });
+    (child, port)
 }
 
 impl Drop for HgServer {
