@@ -56,6 +56,10 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
         }
         'hgframe;decode' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--side', '--side', [CompletionResultType]::ParameterName, 'Which side of an exchange the bytes are: a request (frames listed) or a response (streams decoded, objects reassembled and grouped by request, every frame judged by Mercurial''s client reactor). Default: decided from the first frame (-v says how)')
+            [CompletionResult]::new('--content-type', '--content-type', [CompletionResultType]::ParameterName, 'The body''s HTTP Content-Type: a frames media type (it names the revision), application/mercurial-cbor (CBOR values), text/plain (text) or text/html (the page summed up)')
+            [CompletionResult]::new('--request', '--request', [CompletionResultType]::ParameterName, 'The request body a response answers: its commands set the client reactor up as the client that sent them. Without it, requests 1, 3, 5, ... are assumed sent as the frames name them')
+            [CompletionResult]::new('--max-value', '--max-value', [CompletionResultType]::ParameterName, 'Memory bound for responses: the most one frame may decode to, and one request''s incomplete value may hold (bytes; K, M, G suffixes). Over it decoding stops (exit 5)')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
             [CompletionResult]::new('--hex-input', '--hex-input', [CompletionResultType]::ParameterName, 'The input is hex text (whitespace ignored), not binary')
@@ -101,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
         'hgframe;send' {
             [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Command data from a file (- for stdin), for the first command')
             [CompletionResult]::new('--encodings', '--encodings', [CompletionResultType]::ParameterName, 'Content encodings to announce, in order (identity, zlib, zstd-8mb)')
+            [CompletionResult]::new('--max-value', '--max-value', [CompletionResultType]::ParameterName, 'Memory bound for the response: the most one frame may decode to, one request''s incomplete value may hold, and (for the summary) the objects and frames kept (bytes; K, M, G suffixes). Over it: exit 5')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')

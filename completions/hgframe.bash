@@ -127,7 +127,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__decode)
-            opts="-v -h -V --hex-input --json --format --mercurial-lengths --proto --color --verbose --help --version"
+            opts="-v -h -V --hex-input --json --format --mercurial-lengths --side --content-type --request --max-value --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +135,22 @@ _hgframe() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "blocks human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --side)
+                    COMPREPLY=($(compgen -W "request response" -- "${cur}"))
+                    return 0
+                    ;;
+                --content-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --proto)
@@ -537,7 +553,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__send)
-            opts="-H -v -h -V --data --rw --encodings --json --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
+            opts="-H -v -h -V --data --rw --encodings --json --max-value --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -548,6 +564,10 @@ _hgframe() {
                     return 0
                     ;;
                 --encodings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

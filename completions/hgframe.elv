@@ -51,6 +51,10 @@ set edit:completion:arg-completer[hgframe] = {|@words|
         }
         &'hgframe;decode'= {
             cand --format 'Output format'
+            cand --side 'Which side of an exchange the bytes are: a request (frames listed) or a response (streams decoded, objects reassembled and grouped by request, every frame judged by Mercurial''s client reactor). Default: decided from the first frame (-v says how)'
+            cand --content-type 'The body''s HTTP Content-Type: a frames media type (it names the revision), application/mercurial-cbor (CBOR values), text/plain (text) or text/html (the page summed up)'
+            cand --request 'The request body a response answers: its commands set the client reactor up as the client that sent them. Without it, requests 1, 3, 5, ... are assumed sent as the frames name them'
+            cand --max-value 'Memory bound for responses: the most one frame may decode to, and one request''s incomplete value may hold (bytes; K, M, G suffixes). Over it decoding stops (exit 5)'
             cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
             cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
             cand --hex-input 'The input is hex text (whitespace ignored), not binary'
@@ -94,6 +98,7 @@ set edit:completion:arg-completer[hgframe] = {|@words|
         &'hgframe;send'= {
             cand --data 'Command data from a file (- for stdin), for the first command'
             cand --encodings 'Content encodings to announce, in order (identity, zlib, zstd-8mb)'
+            cand --max-value 'Memory bound for the response: the most one frame may decode to, one request''s incomplete value may hold, and (for the summary) the objects and frames kept (bytes; K, M, G suffixes). Over it: exit 5'
             cand --timeout 'Total time allowed for a request, in seconds'
             cand --connect-timeout 'Time allowed to connect, in seconds'
             cand -H 'Extra request header (repeatable)'

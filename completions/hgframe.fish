@@ -54,6 +54,11 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s V -l version 
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l format -d 'Output format' -r -f -a "blocks\t'One readable block per frame'
 human\t'One human string per frame (`encode` turns it back into the same bytes)'
 json\t'One JSON object per frame (schema in the README)'"
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l side -d 'Which side of an exchange the bytes are: a request (frames listed) or a response (streams decoded, objects reassembled and grouped by request, every frame judged by Mercurial\'s client reactor). Default: decided from the first frame (-v says how)' -r -f -a "request\t'Client to server: command requests'
+response\t'Server to client: command responses'"
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l content-type -d 'The body\'s HTTP Content-Type: a frames media type (it names the revision), application/mercurial-cbor (CBOR values), text/plain (text) or text/html (the page summed up)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l request -d 'The request body a response answers: its commands set the client reactor up as the client that sent them. Without it, requests 1, 3, 5, ... are assumed sent as the frames name them' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l max-value -d 'Memory bound for responses: the most one frame may decode to, and one request\'s incomplete value may hold (bytes; K, M, G suffixes). Over it decoding stops (exit 5)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
@@ -91,6 +96,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s h -l help -d
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l data -d 'Command data from a file (- for stdin), for the first command' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l encodings -d 'Content encodings to announce, in order (identity, zlib, zstd-8mb)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l max-value -d 'Memory bound for the response: the most one frame may decode to, one request\'s incomplete value may hold, and (for the summary) the objects and frames kept (bytes; K, M, G suffixes). Over it: exit 5' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s H -l header -d 'Extra request header (repeatable)' -r

@@ -76,6 +76,74 @@ impl Reply {
     }
 }
 
+/// A server answer whose body is read as it arrives
+/// ([`StreamingReply::read_body`]), so a response of any size passes
+/// through in bounded memory.
+pub struct StreamingReply {
+    pub url: String,
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    body: reqwest::blocking::Response,
+    timeout: Duration,
+}
+
+impl StreamingReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Read the next piece of the body into `buf` (0 at its end).
+    pub fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ClientError> {
+        use std::io::Read;
+        loop {
+            match self.body.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.classify_io(e)),
+            }
+        }
+    }
+
+    /// Read the rest of the body, at most `max` bytes of it (what is past
+    /// `max` is read and dropped): for error bodies shown to people.
+    pub fn read_at_most(&mut self, max: usize) -> Result<Vec<u8>, ClientError> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = self.read_body(&mut buf)?;
+            if n == 0 {
+                return Ok(out);
+            }
+            let room = max.saturating_sub(out.len());
+            out.extend_from_slice(&buf[..n.min(room)]);
+        }
+    }
+
+    fn classify_io(&self, e: std::io::Error) -> ClientError {
+        let url = redact(&self.url);
+        if let Some(re) = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
+            if re.is_timeout() {
+                return ClientError::Timeout {
+                    url,
+                    secs: self.timeout.as_secs_f64(),
+                };
+            }
+        }
+        let text = e.to_string();
+        if e.kind() == std::io::ErrorKind::TimedOut || text.to_lowercase().contains("timed out") {
+            return ClientError::Timeout {
+                url,
+                secs: self.timeout.as_secs_f64(),
+            };
+        }
+        ClientError::CutOff { url, detail: text }
+    }
+}
+
 /// A server base URL (credentials split off).
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -209,6 +277,49 @@ impl Client {
             .header("Content-Type", mt)
             .body(body);
         self.send(rb, url)
+    }
+
+    /// POST frames as [`Client::post_frames`] does, the answer's body left
+    /// to read as it arrives.
+    pub fn post_frames_streaming(
+        &self,
+        url: &str,
+        proto: Proto,
+        body: Vec<u8>,
+    ) -> Result<StreamingReply, ClientError> {
+        let mt = proto.table().media_type;
+        let mut rb = self
+            .http
+            .post(url)
+            .header("Accept", mt)
+            .header("Content-Type", mt)
+            .body(body);
+        for (k, v) in &self.opts.headers {
+            rb = rb.header(k, v);
+        }
+        if let Some((u, p)) = &self.target.user {
+            rb = rb.basic_auth(u, p.as_ref());
+        }
+        let resp = rb.send().map_err(|e| self.classify(e, url))?;
+        let status = resp.status();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Ok(StreamingReply {
+            url: url.to_string(),
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            headers,
+            body: resp,
+            timeout: self.opts.timeout,
+        })
     }
 
     /// POST with explicit headers (for probing servers).

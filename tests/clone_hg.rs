@@ -14,7 +14,8 @@
 //! rawstorefiledata responses all occur. Every recorded response is then
 //! decoded by `tests/support/hgdecode.py` (Mercurial 6.0's clientreactor
 //! and peer code) and by hgframe's library, and each object compared
-//! (`tests/common/oracle.rs`). The orders run in parallel.
+//! (`tests/common/oracle.rs`). The orders run in parallel, each against
+//! its own `hg serve` of the same repository.
 //!
 //! Needs Mercurial 6.0 (`scripts/hg-venv.sh` installs it) and fails, never
 //! skips, when something is missing.
@@ -52,6 +53,18 @@ fn python() -> PathBuf {
     py
 }
 
+/// A child process killed (by its pid) and reaped when dropped.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 fn run(cmd: &mut Command, what: &str) -> std::process::Output {
     let out = cmd
         .env("HGRCPATH", "")
@@ -83,7 +96,9 @@ fn record_and_compare(work: &Path, upstream: &str, order: &str, node2: &str) -> 
         .args(["--upstream", upstream, "--dir"])
         .arg(&rec)
         .stderr(Stdio::inherit());
-    let (mut proxy, port) = spawn_reporting_port(proxy, "recproxy.py");
+    let (proxy, port) = spawn_reporting_port(proxy, "recproxy.py");
+    // Stopped by its pid if anything below fails.
+    let mut proxy = KillOnDrop(Some(proxy));
     let url = format!("http://127.0.0.1:{port}/");
     let cfg = [
         "--config".to_string(),
@@ -161,12 +176,13 @@ fn record_and_compare(work: &Path, upstream: &str, order: &str, node2: &str) -> 
         out.status
     );
     // SIGTERM: the proxy finishes what is in flight and exits 0.
+    let mut child = proxy.0.take().unwrap();
     let st = Command::new("kill")
-        .args(["-TERM", &proxy.id().to_string()])
+        .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("run kill");
-    assert!(st.success(), "kill -TERM {} failed", proxy.id());
-    let st = proxy.wait().unwrap();
+    assert!(st.success(), "kill -TERM {} failed", child.id());
+    let st = child.wait().unwrap();
     assert!(st.success(), "recproxy.py exited with {st}");
     let out = run(
         Command::new(python())
@@ -208,24 +224,31 @@ fn clones_over_v2_decode_as_mercurial_decodes_them() {
     );
     check(&out, "hg log");
     let node2 = String::from_utf8(out.stdout).unwrap();
-    let server = HgServer::serve_repo(
-        &repo,
-        &[
-            "experimental.web.apiserver=true",
-            "experimental.web.api.http-v2=true",
-        ],
-    );
-    let upstream = server.url();
+    // One server per order: `hg serve` answers requests in threads, and
+    // concurrent first requests race in Mercurial's lazy module imports
+    // (HTTP 500, "module 'mercurial.discovery' has no attribute ...").
     let reports: Vec<(&str, &str, Report)> = std::thread::scope(|s| {
         let handles: Vec<_> = ORDERS
             .iter()
             .map(|(order, enc)| {
-                let (w, u, n) = (work.path(), upstream.as_str(), node2.as_str());
-                (
-                    *order,
-                    *enc,
-                    s.spawn(move || record_and_compare(w, u, order, n)),
-                )
+                let (w, r, n) = (work.path(), repo.as_path(), node2.as_str());
+                let run = move || {
+                    let server = HgServer::serve_repo(
+                        r,
+                        &[
+                            "experimental.web.apiserver=true",
+                            "experimental.web.api.http-v2=true",
+                        ],
+                    );
+                    let report = record_and_compare(w, &server.url(), order, n);
+                    let log = server.error_log();
+                    assert!(
+                        !log.contains("Traceback"),
+                        "{order}: hg serve's error log has a traceback:\n{log}"
+                    );
+                    report
+                };
+                (*order, *enc, s.spawn(run))
             })
             .collect();
         handles

@@ -15,7 +15,7 @@
 //! The decoder is a line-by-line port of `sansiodecoder`, `bufferingdecoder`
 //! and `decodeall`; the encoder of `streamencode`.
 
-use crate::python::value::{dict_insert, mixed_type_lt, py_sorted_by, set_add, Value};
+use crate::python::value::{mixed_type_lt, py_sorted_by, Value};
 
 /// Why a value cannot be CBOR-encoded (Mercurial raises `ValueError`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -417,12 +417,116 @@ struct Open {
     pairs: Vec<(Value, Value)>,
     /// Where this container goes in its parent once complete.
     slot: Slot,
+    /// Positions of keys (maps) or members (sets) by hash, once there are
+    /// enough of them that Python's hashing matters: keeping a map's keys
+    /// unique by scanning would make decoding a hostile map of n entries
+    /// cost n² comparisons.
+    index: Option<std::collections::HashMap<u64, usize>>,
 }
 
 enum Slot {
     Root,
     Append,
-    MapValue(Value),
+    /// The value of the parent map's entry at this position.
+    MapValue(usize),
+}
+
+/// Maps and sets this big get an index (see [`Open::index`]).
+const INDEX_FROM: usize = 16;
+
+/// A hash consistent with Python's equality for the values CBOR map keys
+/// and set members can be (scalars: `1 == True`, a chunk equals bytes);
+/// `None` for anything else (then only scanning finds equals).
+fn scalar_hash(v: &Value) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match v {
+        Value::None => 0u8.hash(&mut h),
+        Value::Bool(b) => (1u8, *b as i128).hash(&mut h),
+        Value::Int(i) => (1u8, *i).hash(&mut h),
+        Value::Bytes(b) | Value::Chunk { data: b, .. } => (2u8, b).hash(&mut h),
+        _ => return None,
+    }
+    Some(h.finish())
+}
+
+impl Open {
+    /// Where an entry equal to `key` is (`d[key]` semantics), using the
+    /// index when there is one. Every stored key either has its hash in
+    /// the index or shares it with one that has, so an absent hash means
+    /// an absent key.
+    fn find(&self, key: &Value) -> Option<usize> {
+        let len = match self.kind {
+            Kind::Dict => self.pairs.len(),
+            _ => self.items.len(),
+        };
+        let at = |i: usize| match self.kind {
+            Kind::Dict => self.pairs.get(i).map(|(k, _)| k),
+            _ => self.items.get(i),
+        };
+        let same = |i: usize| at(i).is_some_and(|k| k.py_eq(key));
+        match (&self.index, scalar_hash(key)) {
+            (Some(ix), Some(h)) => match ix.get(&h) {
+                None => None,
+                Some(&i) if same(i) => Some(i),
+                // A collision: rare, so scanning is fine.
+                Some(_) => (0..len).find(|&i| same(i)),
+            },
+            _ => (0..len).find(|&i| same(i)),
+        }
+    }
+
+    fn remember(&mut self, hash: Option<u64>, pos: usize, len: usize) {
+        if self.index.is_none() && len >= INDEX_FROM {
+            let mut ix = std::collections::HashMap::new();
+            let all: Vec<Option<u64>> = match self.kind {
+                Kind::Dict => self.pairs.iter().map(|(k, _)| scalar_hash(k)).collect(),
+                _ => self.items.iter().map(scalar_hash).collect(),
+            };
+            if all.iter().all(|h| h.is_some()) {
+                for (i, h) in all.into_iter().enumerate() {
+                    ix.entry(h.unwrap_or(0)).or_insert(i);
+                }
+                self.index = Some(ix);
+            }
+            return;
+        }
+        if let Some(ix) = &mut self.index {
+            match hash {
+                Some(h) => {
+                    ix.entry(h).or_insert(pos);
+                }
+                // Not hashable like a scalar: fall back to scanning.
+                None => self.index = None,
+            }
+        }
+    }
+
+    /// `d[key] = value` (an equal key keeps its first key object); the
+    /// entry's position.
+    fn insert_pair(&mut self, key: Value, value: Value) -> usize {
+        let len = self.pairs.len();
+        let found = self.find(&key);
+        if let Some(i) = found {
+            self.pairs[i].1 = value;
+            return i;
+        }
+        let h = scalar_hash(&key);
+        self.pairs.push((key, value));
+        self.remember(h, len, len + 1);
+        len
+    }
+
+    /// `s.add(v)`.
+    fn add_member(&mut self, v: Value) {
+        let len = self.items.len();
+        let found = self.find(&v);
+        if found.is_none() {
+            let h = scalar_hash(&v);
+            self.items.push(v);
+            self.remember(h, len, len + 1);
+        }
+    }
 }
 
 /// What one decoded item is counted as holding, on top of its bytes: a
@@ -525,6 +629,7 @@ impl SansIoDecoder {
             items: Vec::new(),
             pairs: Vec::new(),
             slot,
+            index: None,
         });
         Ok(())
     }
@@ -543,9 +648,9 @@ impl SansIoDecoder {
                     p.items.push(v);
                 }
             }
-            Slot::MapValue(k) => {
-                if let Some(p) = self.stack.last_mut() {
-                    dict_insert(&mut p.pairs, k, v);
+            Slot::MapValue(i) => {
+                if let Some(slot) = self.stack.last_mut().and_then(|p| p.pairs.get_mut(i)) {
+                    slot.1 = v;
                 }
             }
         }
@@ -671,7 +776,7 @@ impl SansIoDecoder {
                     match special {
                         SPECIAL_NONE => {
                             let t = self.top();
-                            dict_insert(&mut t.pairs, key, value);
+                            t.insert_pair(key, value);
                             t.remaining -= 1;
                             self.state = State::WantMapKey;
                         }
@@ -679,10 +784,10 @@ impl SansIoDecoder {
                             // Python inserts the (empty) container now: the key
                             // takes its position in the dict immediately.
                             let t = self.top();
-                            dict_insert(&mut t.pairs, key.clone(), Value::None);
+                            let at = t.insert_pair(key, Value::None);
                             t.remaining -= 1;
                             let (kind, st) = kind_state(special);
-                            self.open(kind, size, Slot::MapValue(key))?;
+                            self.open(kind, size, Slot::MapValue(at))?;
                             self.state = st;
                         }
                         SPECIAL_START_INDEFINITE_BYTESTRING => {
@@ -700,7 +805,7 @@ impl SansIoDecoder {
                 State::WantSetValue => match special {
                     SPECIAL_NONE => {
                         let t = self.top();
-                        set_add(&mut t.items, value);
+                        t.add_member(value);
                         t.remaining -= 1;
                     }
                     SPECIAL_START_INDEFINITE_BYTESTRING => {
@@ -889,6 +994,12 @@ impl BufferingDecoder {
     pub fn get_available(&mut self) -> Vec<Value> {
         self.decoder.get_available()
     }
+
+    /// Whether input ended inside an item (bytes buffered, or a
+    /// collection or indefinite byte string open).
+    pub fn in_progress(&self) -> bool {
+        self.have_chunks || self.decoder.in_progress()
+    }
 }
 
 /// Decode one value of a simple, definite shape, or `None` to let the
@@ -985,6 +1096,15 @@ pub fn decode_all(b: &[u8]) -> Result<Vec<Value>, DecodeError> {
 pub fn decode_all_limited(b: &[u8], limit: u64) -> Result<Vec<Value>, DecodeError> {
     if b.is_empty() {
         return Ok(Vec::new());
+    }
+    // Every item the fast path builds takes at least one input byte, so
+    // below this size it cannot pass the bound.
+    if (b.len() as u64).saturating_mul(ITEM_COST + 1) <= limit {
+        if let Some((v, used)) = fast_value(b, 0) {
+            if used == b.len() {
+                return Ok(vec![v]);
+            }
+        }
     }
     let mut d = SansIoDecoder::new();
     d.set_limit(limit);

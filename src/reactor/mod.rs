@@ -1,4 +1,5 @@
-//! Sans-IO ports of Mercurial's server reactors, one per revision.
+//! Sans-IO ports of Mercurial's server reactors, one per revision, and
+//! (in [`client`]) of its client reactor with the response side.
 //!
 //! A reactor is a state machine and nothing else: no sockets, no clock, no
 //! threads, no printing. Events go in ([`Reactor::on_frame`],
@@ -16,7 +17,6 @@
 //! shared by 0002 and 0006 in [`streams`].
 
 pub mod client;
-pub mod response;
 pub mod streams;
 pub mod v0001;
 pub mod v0002;

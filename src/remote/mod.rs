@@ -24,7 +24,46 @@ pub struct HttpError {
     pub what: String,
     pub status: u16,
     pub reason: String,
+    /// The answer's `Content-Type` (empty when it has none).
+    pub content_type: String,
     pub body: Vec<u8>,
+}
+
+/// How much of a body an error message shows.
+const SHOWN_BODY: usize = 2000;
+
+/// A body as an error message shows it, decoded as its content type says:
+/// text with control characters escaped, an HTML page summed up, CBOR
+/// values as Python literals, frames by size.
+pub fn describe_body(content_type: &str, body: &[u8]) -> String {
+    use crate::wire::body::{decode_body, BodyKind, DecodedBody};
+    let cut = |s: String| -> String {
+        let s = s.trim_end().to_string();
+        if s.chars().count() > SHOWN_BODY {
+            format!(
+                "{}… ({} bytes)",
+                s.chars().take(SHOWN_BODY).collect::<String>(),
+                body.len()
+            )
+        } else {
+            s
+        }
+    };
+    match decode_body(BodyKind::of(content_type), body, 16 << 20) {
+        DecodedBody::Text(t) | DecodedBody::Other { text: t, .. } => cut(t),
+        DecodedBody::Html(h) => h.to_string(),
+        DecodedBody::Cbor(Ok(values)) => cut(values
+            .iter()
+            .map(|v| crate::human::to_literal(v).unwrap_or_else(|| format!("{v:?}")))
+            .collect::<Vec<_>>()
+            .join("\n")),
+        DecodedBody::Cbor(Err(e)) => format!(
+            "{} bytes of {content_type} that do not decode ({})",
+            body.len(),
+            e.python_exception()
+        ),
+        DecodedBody::Frames(p) => format!("{} bytes of protocol {p} frames", body.len()),
+    }
 }
 
 impl HttpError {
@@ -33,6 +72,7 @@ impl HttpError {
             what: what.into(),
             status: reply.status,
             reason: reply.reason.clone(),
+            content_type: reply.header("content-type").unwrap_or("").to_string(),
             body: reply.body.clone(),
         }
     }
@@ -56,14 +96,12 @@ impl HttpError {
     }
 
     fn message(&self) -> String {
-        let body = String::from_utf8_lossy(&self.body);
-        let body = body.trim_end();
         let mut msg = format!(
             "{}: the server answered HTTP {} {}",
             self.what, self.status, self.reason
         );
-        if !body.is_empty() {
-            let shown: String = body.chars().take(2000).collect();
+        if !self.body.is_empty() {
+            let shown = describe_body(&self.content_type, &self.body);
             msg.push_str(&format!("\n  | {}", shown.replace('\n', "\n  | ")));
         }
         if let Some(h) = self.hint() {
@@ -103,8 +141,14 @@ pub enum RemoteError {
     #[error(transparent)]
     Detect(#[from] DetectError),
     /// A 200 answer that is not frames.
-    #[error("the server answered with {} instead of frames: {}", if content_type.is_empty() { "no content type" } else { content_type.as_str() }, String::from_utf8_lossy(body).trim_end())]
+    #[error("the server answered with {} instead of frames: {}", if content_type.is_empty() { "no content type" } else { content_type.as_str() }, describe_body(content_type, body))]
     NotFrames { content_type: String, body: Vec<u8> },
+    /// The response is over hgframe's memory bound.
+    #[error(transparent)]
+    OverLimit(#[from] crate::reactor::client::OverLimit),
+    /// hgframe has no client reactor for the revision.
+    #[error(transparent)]
+    NoClient(#[from] crate::reactor::client::NoClientReactor),
 }
 
 /// The `/api/` listing: the API names it offers, if it is one.

@@ -1,14 +1,30 @@
-//! Running real commands on a server, as Mercurial's HTTP peer does: a
-//! `sender-protocol-settings` frame announcing content encodings, then each
-//! command's request frames (several commands go to `multirequest`), the
-//! answer decoded as a response stream.
+//! Running real commands on a server as Mercurial's HTTP peer does, with
+//! the revision's client reactor on both sides: it writes the request (a
+//! `sender-protocol-settings` frame announcing content encodings, then
+//! each command's frames; several commands go to `multirequest`) and
+//! judges the response as it streams in (streams decoded, objects
+//! reassembled per request, every frame the client would refuse noted).
+//!
+//! What is kept for the caller (frames, objects) is bounded by
+//! [`Limits::max_value`]: past it the response is refused with
+//! [`RemoteError::OverLimit`] rather than held in memory
+//! (`hgframe decode --side response` streams any size).
+
+use std::collections::BTreeMap;
 
 use crate::client::Client;
 use crate::human::args::CommandCall;
+use crate::python::cbor::{decode_all_limited, ITEM_COST};
 use crate::python::value::Value;
-use crate::reactor::response::{decode_response, DecodedResponse};
+use crate::reactor::client::response::{
+    read_request_body, FrameEvent, ResponseDecoder, ResponseEvent, Summary, Verdict,
+};
+use crate::reactor::client::{
+    new_client_reactor, ClientAction, ClientOptions, Command, Limits, OverLimit,
+};
+use crate::wire::frame::{Frame, FrameDecoder, LengthMode, Located, STREAM_ENCODED};
+use crate::wire::ids::v0006::TEXT_OUTPUT;
 use crate::wire::proto::{Proto, RequestLayout};
-use crate::wire::request::{command_frames, settings_frame, ClientStream};
 
 use super::{HttpError, RemoteError};
 
@@ -56,8 +72,10 @@ pub fn supports(proto: Proto) -> Result<(), PrepareError> {
     }
 }
 
-/// Build the body: the settings frame, then each command's frames (request
-/// ids 1, 3, 5 …); `data` goes with the first command.
+/// Build the body as Mercurial's HTTP peer does (`httppeer.sendv2request`):
+/// a client reactor with one send, buffered, announcing `encodings`,
+/// issues the commands (request ids 1, 3, 5 …; `data` goes with the
+/// first) and the frames it produces are the body.
 pub fn prepare(
     proto: Proto,
     cmds: &[CommandCall],
@@ -65,37 +83,38 @@ pub fn prepare(
     data: Option<&[u8]>,
 ) -> Result<Prepared, PrepareError> {
     supports(proto)?;
-    let mut stream = ClientStream::new(1);
-    let mut frames = vec![settings_frame(
-        &mut stream,
-        &encodings
-            .iter()
-            .map(|e| e.as_bytes().to_vec())
-            .collect::<Vec<_>>(),
-    )];
+    let mut reactor = new_client_reactor(
+        proto,
+        ClientOptions {
+            has_multiple_send: false,
+            buffer_sends: true,
+            content_encoders: Some(encodings.iter().map(|e| e.as_bytes().to_vec()).collect()),
+            limits: Limits::default(),
+        },
+    )
+    .map_err(|_| PrepareError::NoCommands { proto })?;
     for (i, c) in cmds.iter().enumerate() {
-        let args = if c.args.is_empty() {
-            None
-        } else {
-            Some(Value::Dict(c.args.clone()))
+        let cmd = Command {
+            name: c.name.as_bytes().to_vec(),
+            args: Value::Dict(c.args.clone()),
+            data: if i == 0 {
+                data.map(|d| d.to_vec())
+            } else {
+                None
+            },
+            redirect: None,
         };
-        let d = if i == 0 { data } else { None };
-        frames.extend(
-            command_frames(
-                &mut stream,
-                1 + 2 * i as u16,
-                c.name.as_bytes(),
-                args,
-                None,
-                d,
-            )
-            .map_err(|e| PrepareError::Encode(e.to_string()))?,
-        );
+        reactor
+            .call_command(cmd)
+            .map_err(|e| PrepareError::Encode(e.to_string()))?;
     }
     let mut body = Vec::new();
-    for f in &frames {
-        f.encode_into(proto, &mut body)
-            .map_err(|e| PrepareError::Encode(e.to_string()))?;
+    if let Ok(ClientAction::SendFrames(mut g)) = reactor.flush_commands() {
+        while let Some(f) = reactor.next_frame(&mut g) {
+            let f = f.map_err(|e| PrepareError::Encode(e.to_string()))?;
+            f.encode_into(proto, &mut body)
+                .map_err(|e| PrepareError::Encode(e.to_string()))?;
+        }
     }
     let url_command = if cmds.len() > 1 {
         "multirequest".to_string()
@@ -110,30 +129,250 @@ pub fn url(client: &Client, proto: Proto, rw: bool, p: &Prepared) -> String {
     client.target.command_url(proto, rw, &p.url_command)
 }
 
-/// POST a prepared request and decode the response stream.
+/// What one request got back.
+#[derive(Debug, Clone, Default)]
+pub struct RequestResult {
+    pub request_id: u16,
+    pub command: Option<String>,
+    /// The CBOR values of its response data (the status map first).
+    pub values: Vec<Value>,
+    /// Error-response frames: `{type, message}` maps.
+    pub errors: Vec<Value>,
+    /// Text-output frames' atoms (decoded for display; a 6.0 client
+    /// refuses these frames).
+    pub text: Vec<Value>,
+    pub complete: bool,
+    pub problems: Vec<String>,
+}
+
+impl RequestResult {
+    /// `ok`, `error`, `redirect`, `error-response` or `?`.
+    pub fn status(&self) -> String {
+        match self.values.first() {
+            Some(Value::Dict(d)) => crate::python::value::dict_get(d, &Value::bytes("status"))
+                .and_then(|s| s.as_bytes())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_else(|| "?".into()),
+            _ if !self.errors.is_empty() => "error-response".into(),
+            _ => "?".into(),
+        }
+    }
+
+    /// The command's objects (after the status map).
+    pub fn objects(&self) -> &[Value] {
+        self.values.get(1..).unwrap_or(&[])
+    }
+}
+
+/// A decoded response, as `send` reports it.
+#[derive(Debug, Clone, Default)]
+pub struct SendResult {
+    /// Every frame and the client reactor's verdict on it.
+    pub frames: Vec<FrameEvent>,
+    pub requests: Vec<RequestResult>,
+    /// Stream id → encoding name.
+    pub encodings: Vec<(u8, String)>,
+    /// Problems with the response as a whole: undecodable bytes, frames a
+    /// client refuses that belong to no request.
+    pub problems: Vec<String>,
+    pub summary: Summary,
+}
+
+/// Counts what is kept, against the bound.
+struct Budget {
+    used: u64,
+    limit: u64,
+}
+
+impl Budget {
+    fn charge(&mut self, bytes: u64, what: &str) -> Result<(), OverLimit> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.limit {
+            return Err(OverLimit {
+                what: format!("the response kept for send's report ({what})"),
+                detail: format!(
+                    "more than {} bytes of frames and objects; `hgframe decode --side response` streams a body of any size",
+                    self.limit
+                ),
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A rough size of a value in memory, for the budget.
+fn value_cost(v: &Value) -> u64 {
+    ITEM_COST
+        + match v {
+            Value::Bytes(b) | Value::Chunk { data: b, .. } => b.len() as u64,
+            Value::List(x) | Value::Tuple(x) | Value::Set(x) => x.iter().map(value_cost).sum(),
+            Value::Dict(d) => d.iter().map(|(k, v)| value_cost(k) + value_cost(v)).sum(),
+            _ => 0,
+        }
+}
+
+/// POST a prepared request and decode the response as it arrives.
 pub fn execute(
     client: &Client,
     proto: Proto,
     rw: bool,
     p: Prepared,
-) -> Result<DecodedResponse, RemoteError> {
+    limits: Limits,
+) -> Result<SendResult, RemoteError> {
     let url = url(client, proto, rw, &p);
-    let reply = client.post_frames(&url, proto, p.body)?;
-    if !reply.is_ok() {
-        return Err(HttpError::new(&reply, format!("POST {}", crate::client::redact(&url))).into());
+    // The reactor that judges the answer is the one that wrote the request.
+    let request = read_request_body(proto, &p.body);
+    let (mut dec, _) = ResponseDecoder::for_request(proto, &request, limits)?;
+    let mut reply = client.post_frames_streaming(&url, proto, p.body)?;
+    let ct = reply.header("content-type").unwrap_or("").to_string();
+    if reply.status != 200 {
+        let body = reply.read_at_most(64 * 1024)?;
+        return Err(HttpError {
+            what: format!("POST {}", crate::client::redact(&url)),
+            status: reply.status,
+            reason: reply.reason.clone(),
+            content_type: ct,
+            body,
+        }
+        .into());
     }
-    let ct = reply.header("content-type").unwrap_or("");
     if ct != proto.table().media_type {
+        let body = reply.read_at_most(64 * 1024)?;
         return Err(RemoteError::NotFrames {
-            content_type: ct.to_string(),
-            body: reply.body,
+            content_type: ct,
+            body,
         });
     }
-    Ok(decode_response(&reply.body))
+    let mut out = SendResult::default();
+    let mut by_id: BTreeMap<u16, RequestResult> = BTreeMap::new();
+    for c in &request.commands {
+        by_id.insert(
+            c.request_id,
+            RequestResult {
+                request_id: c.request_id,
+                command: Some(String::from_utf8_lossy(&c.command.name).into_owned()),
+                ..Default::default()
+            },
+        );
+    }
+    let mut budget = Budget {
+        used: 0,
+        limit: limits.max_value,
+    };
+    let mut frames = FrameDecoder::new(proto, LengthMode::Correct);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = reply.read_body(&mut buf)?;
+        if n == 0 {
+            if let Err(e) = frames.finish() {
+                out.problems.push(e.to_string());
+            }
+            break;
+        }
+        frames.feed(&buf[..n]);
+        while let Some(l) = frames.next_frame() {
+            budget.charge(l.frame.payload.len() as u64 + 64, "frames")?;
+            dec.push_frame(l)?;
+            while let Some(ev) = dec.poll() {
+                take_event(ev?, &mut out, &mut by_id, &mut budget)?;
+            }
+        }
+    }
+    out.summary = dec.summary();
+    out.encodings = out.summary.encodings.clone();
+    for r in &out.summary.requests {
+        let e = by_id.entry(r.request_id).or_insert_with(|| RequestResult {
+            request_id: r.request_id,
+            ..Default::default()
+        });
+        e.complete = r.complete;
+        if !r.complete {
+            e.problems
+                .push("the response ended before its end-of-stream frame".into());
+        }
+    }
+    if let Some((i, e)) = &out.summary.stopped {
+        out.problems.push(format!(
+            "a Mercurial client stops reading at frame {i}: {e}"
+        ));
+    }
+    out.requests = by_id.into_values().collect();
+    Ok(out)
 }
 
-/// Whether the response reports a failure (a status other than `ok`, or
-/// problems decoding it).
-pub fn failed(d: &DecodedResponse) -> bool {
-    d.requests.iter().any(|r| r.status() != "ok") || !d.problems.is_empty()
+fn request(by_id: &mut BTreeMap<u16, RequestResult>, id: u16) -> &mut RequestResult {
+    by_id.entry(id).or_insert_with(|| RequestResult {
+        request_id: id,
+        ..Default::default()
+    })
+}
+
+fn take_event(
+    ev: ResponseEvent,
+    out: &mut SendResult,
+    by_id: &mut BTreeMap<u16, RequestResult>,
+    budget: &mut Budget,
+) -> Result<(), OverLimit> {
+    match ev {
+        ResponseEvent::Frame(fe) => {
+            let f: &Located<Frame> = &fe.frame;
+            let rid = f.frame.request_id;
+            let refusal = match &fe.verdict {
+                Verdict::ServerError { kind, message, .. } => {
+                    request(by_id, rid).errors.push(Value::dict([
+                        ("type", kind.clone()),
+                        ("message", message.clone()),
+                    ]));
+                    None
+                }
+                Verdict::Rejected { message } => Some(format!(
+                    "frame {} (offset {}): a Mercurial client refuses it: {}",
+                    fe.index,
+                    f.offset,
+                    String::from_utf8_lossy(message)
+                )),
+                Verdict::Raises(c) => Some(format!(
+                    "frame {} (offset {}): a Mercurial client raises {} ({})",
+                    fe.index, f.offset, c.exception, c.why
+                )),
+                _ => None,
+            };
+            if let Some(m) = refusal {
+                match by_id.get_mut(&rid) {
+                    Some(r) => r.problems.push(m),
+                    None => out.problems.push(m),
+                }
+            }
+            if f.frame.type_id == TEXT_OUTPUT && f.frame.stream_flags & STREAM_ENCODED == 0 {
+                if let Ok(v) = decode_all_limited(&f.frame.payload, budget.limit) {
+                    if let Some(r) = by_id.get_mut(&rid) {
+                        r.text.extend(v);
+                    }
+                }
+            }
+            out.frames.push(fe);
+        }
+        ResponseEvent::Object {
+            request_id, value, ..
+        } => {
+            budget.charge(value_cost(&value), "objects")?;
+            request(by_id, request_id).values.push(value);
+        }
+        ResponseEvent::DataError { request_id, error } => {
+            request(by_id, request_id).problems.push(format!(
+                "its data is not valid CBOR: {error} (a Mercurial client fails the request)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the response reports a failure: a status other than `ok`, a
+/// frame a client refuses, or problems decoding it.
+pub fn failed(d: &SendResult) -> bool {
+    d.requests
+        .iter()
+        .any(|r| r.status() != "ok" || !r.problems.is_empty())
+        || !d.problems.is_empty()
 }

@@ -35,12 +35,19 @@ fn flag_list(names: &[FlagName], value: u8) -> Vec<String> {
     out
 }
 
-/// Decoded CBOR values of a 0006 payload, if it decodes.
+/// The most memory the values of one payload may take to be shown
+/// (estimated as the CBOR decoder counts it): a frame's payload is at most
+/// 16 MiB, but tiny items cost a value each, and a hostile frame must not
+/// turn into gigabytes just to be printed.
+pub const PAYLOAD_CBOR_LIMIT: u64 = 64 << 20;
+
+/// Decoded CBOR values of a 0006 payload, if it decodes (within
+/// [`PAYLOAD_CBOR_LIMIT`]).
 pub fn payload_cbor(proto: Proto, payload: &[u8]) -> Option<Vec<Value>> {
     if proto.table().payload_syntax != PayloadSyntax::EscapedOrCbor || payload.is_empty() {
         return None;
     }
-    cbor::decode_all(payload).ok()
+    cbor::decode_all_limited(payload, PAYLOAD_CBOR_LIMIT).ok()
 }
 
 /// Warnings about a frame as located in an input.
@@ -240,6 +247,18 @@ pub fn write_frame_block(
     l: &Located<Frame>,
     verbose: bool,
 ) -> io::Result<()> {
+    write_frame_block_with(w, proto, index, l, verbose, true)
+}
+
+/// [`write_frame_block`], with the payload's CBOR values shown or not.
+pub fn write_frame_block_with(
+    w: &mut dyn Write,
+    proto: Proto,
+    index: usize,
+    l: &Located<Frame>,
+    verbose: bool,
+    show_cbor: bool,
+) -> io::Result<()> {
     let f = &l.frame;
     let t = proto.table();
     writeln!(
@@ -284,7 +303,7 @@ pub fn write_frame_block(
         shorten(&payload, 400)
     };
     writeln!(w, "  payload {payload}")?;
-    if let Some(vals) = payload_cbor(proto, &f.payload) {
+    if let Some(vals) = payload_cbor(proto, &f.payload).filter(|_| show_cbor) {
         for v in vals {
             let text = value_text(&v);
             writeln!(

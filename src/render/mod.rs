@@ -1,7 +1,8 @@
 //! Printers: every output hgframe writes, one module per output, each
 //! writing to any `Write`: values ([`value`]), frames ([`frame`]: line,
 //! block, JSON), reactor steps ([`pretty`], [`json`]), what servers
-//! answered ([`remote`]), body diffs ([`diff`]), requests shown instead of
+//! answered ([`remote`]), response bodies decoded by the client reactor
+//! ([`response`]), body diffs ([`diff`]), requests shown instead of
 //! sent ([`request`]), replay failures ([`replay`]). Colour is decided by
 //! the caller (through `colored`'s global switch) and never by probing a
 //! terminal here.
@@ -13,6 +14,7 @@ pub mod pretty;
 pub mod remote;
 pub mod replay;
 pub mod request;
+pub mod response;
 pub mod value;
 
 pub use frame::{

@@ -7,11 +7,14 @@ use std::io::{self, Write};
 use colored::Colorize;
 use serde_json::json;
 
+use super::response::{verdict_json, verdict_text};
+use super::value::{is_node, value_text_nodes};
 use crate::python::escape::{escape_bytes, hex};
 use crate::python::value::Value;
-use crate::reactor::response::DecodedResponse;
+use crate::reactor::client::response::Verdict;
 use crate::reflect::RemoteReflect;
 use crate::remote::doctor::Finding;
+use crate::remote::send::SendResult;
 use crate::render::{self, frame_line, value_json};
 use crate::wire::proto::Proto;
 
@@ -68,12 +71,6 @@ pub fn write_remote_json(w: &mut dyn Write, proto: Proto, r: &RemoteReflect) -> 
     Ok(())
 }
 
-/// Whether bytes look like a binary node id: 20 bytes that are not
-/// printable text.
-pub fn is_node(b: &[u8]) -> bool {
-    b.len() == 20 && std::str::from_utf8(b).map_or(true, |s| s.chars().any(|c| c.is_control()))
-}
-
 /// Value display for responses: node ids as 40-digit hex.
 pub fn node_aware(v: &Value) -> Value {
     match v {
@@ -90,43 +87,41 @@ pub fn node_aware(v: &Value) -> Value {
     }
 }
 
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::Str(s) => s.clone(),
-        Value::List(x) => format!("[{}]", x.iter().map(text_of).collect::<Vec<_>>().join(", ")),
-        Value::Dict(d) => format!(
-            "{{{}}}",
-            d.iter()
-                .map(|(k, v)| format!("{}: {}", text_of(k), text_of(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => render::value_text(other),
-    }
-}
-
+/// What `send` prints: each frame (with what its stream decoded it to,
+/// and the client reactor's verdict when a Mercurial client would refuse
+/// it), the streams' encodings, then per request its status, status-map
+/// fields, objects, error-response and text-output frames and problems.
 pub fn write_send_pretty(
     w: &mut dyn Write,
     proto: Proto,
-    d: &DecodedResponse,
+    d: &SendResult,
     verbose: bool,
 ) -> io::Result<()> {
-    for (l, dp) in d.frames.iter().zip(&d.decoded_payloads) {
+    for fe in &d.frames {
+        let l = &fe.frame;
         writeln!(
             w,
             "{} {}",
             format!("@{}", l.offset).dimmed(),
             frame_line(proto, &l.frame, verbose)
         )?;
-        if let Some(p) = dp {
-            if p != &l.frame.payload {
+        if let Verdict::Data {
+            decoded: true,
+            head,
+            len,
+            ..
+        } = &fe.verdict
+        {
+            if *len != l.frame.payload.len() || head[..] != l.frame.payload[..head.len()] {
                 writeln!(
                     w,
-                    "    decoded {} bytes: {}",
-                    p.len(),
-                    escape_bytes(&p[..p.len().min(200)])
+                    "    decoded {len} bytes: {}",
+                    escape_bytes(&head[..head.len().min(200)])
                 )?;
             }
+        }
+        if fe.verdict.refused() {
+            writeln!(w, "    client: {}", verdict_text(&fe.verdict))?;
         }
     }
     for (sid, enc) in &d.encodings {
@@ -143,18 +138,18 @@ pub fn write_send_pretty(
         if let Some(Value::Dict(m)) = r.values.first() {
             for (k, v) in m {
                 if k.as_bytes() != Some(b"status") {
-                    writeln!(w, "  {}: {}", text_of(k), text_of(&node_aware(v)))?;
+                    writeln!(w, "  {}: {}", value_text_nodes(k), value_text_nodes(v))?;
                 }
             }
         }
         for o in r.objects() {
-            writeln!(w, "  {}", text_of(&node_aware(o)))?;
+            writeln!(w, "  {}", value_text_nodes(o))?;
         }
         for e in &r.errors {
-            writeln!(w, "  {} {}", "error-response".red(), text_of(e))?;
+            writeln!(w, "  {} {}", "error-response".red(), value_text_nodes(e))?;
         }
         for t in &r.text {
-            writeln!(w, "  text-output {}", text_of(t))?;
+            writeln!(w, "  text-output {}", value_text_nodes(t))?;
         }
         for p in &r.problems {
             writeln!(w, "  {} {p}", "problem:".yellow())?;
@@ -170,11 +165,16 @@ fn json_nodes(v: &Value) -> serde_json::Value {
     value_json(&node_aware(v))
 }
 
-pub fn write_send_json(w: &mut dyn Write, proto: Proto, d: &DecodedResponse) -> io::Result<()> {
+/// `send --json`: one object (schema in the README).
+pub fn write_send_json(w: &mut dyn Write, proto: Proto, d: &SendResult) -> io::Result<()> {
     let frames: Vec<serde_json::Value> = d
         .frames
         .iter()
-        .map(|l| render::frame_json(proto, l.offset, &l.frame, &[]))
+        .map(|fe| {
+            let mut j = render::frame_json(proto, fe.frame.offset, &fe.frame.frame, &[]);
+            j["client"] = verdict_json(&fe.verdict);
+            j
+        })
         .collect();
     let requests: Vec<serde_json::Value> = d
         .requests
@@ -182,6 +182,7 @@ pub fn write_send_json(w: &mut dyn Write, proto: Proto, d: &DecodedResponse) -> 
         .map(|r| {
             json!({
                 "request_id": r.request_id,
+                "command": r.command,
                 "status": r.status(),
                 "status_map": r.values.first().map(json_nodes),
                 "objects": r.objects().iter().map(json_nodes).collect::<Vec<_>>(),
@@ -200,7 +201,8 @@ pub fn write_send_json(w: &mut dyn Write, proto: Proto, d: &DecodedResponse) -> 
     writeln!(
         w,
         "{}",
-        json!({"frames": frames, "encodings": encodings, "requests": requests, "problems": d.problems})
+        json!({"frames": frames, "encodings": encodings, "requests": requests,
+            "problems": d.problems, "refused": d.summary.refused})
     )
 }
 

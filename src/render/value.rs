@@ -68,3 +68,38 @@ pub fn value_text(v: &Value) -> String {
         other => to_literal(other).unwrap_or_else(|| format!("{other:?}")),
     }
 }
+
+/// Whether bytes look like a binary node id: 20 bytes that are not
+/// printable text.
+pub fn is_node(b: &[u8]) -> bool {
+    b.len() == 20 && std::str::from_utf8(b).map_or(true, |s| s.chars().any(|c| c.is_control()))
+}
+
+/// [`value_text`] with node ids (see [`is_node`]) as bare 40-digit hex, as
+/// `send` and `decode --side response` show response objects.
+pub fn value_text_nodes(v: &Value) -> String {
+    let join = |items: &[Value]| {
+        items
+            .iter()
+            .map(value_text_nodes)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match v {
+        Value::Bytes(b) if is_node(b) => hex(b),
+        Value::List(x) => format!("[{}]", join(x)),
+        Value::Tuple(x) if x.len() == 1 => format!("({},)", join(x)),
+        Value::Tuple(x) => format!("({})", join(x)),
+        Value::Set(x) if x.is_empty() => "set()".into(),
+        Value::Set(x) => format!("{{{}}}", join(x)),
+        Value::Dict(d) => format!(
+            "{{{}}}",
+            d.iter()
+                .map(|(k, v)| format!("{}: {}", value_text_nodes(k), value_text_nodes(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Str(s) => s.clone(),
+        other => value_text(other),
+    }
+}

@@ -450,7 +450,7 @@ impl Repl {
             }];
             let decoded = send::prepare(p, &cmds, &["identity".into()], None)
                 .ok()
-                .and_then(|prep| send::execute(&client, p, false, prep).ok());
+                .and_then(|prep| send::execute(&client, p, false, prep, Default::default()).ok());
             if let Some(d) = decoded {
                 if let Some(Value::Dict(caps)) =
                     d.requests.first().and_then(|r| r.objects().first())
@@ -614,7 +614,7 @@ impl Repl {
             }
             Delivery::Send => {}
         }
-        let decoded = send::execute(client, proto, false, prepared)?;
+        let decoded = send::execute(client, proto, false, prepared, Default::default())?;
         render::remote::write_send_pretty(out, proto, &decoded, self.verbose)?;
         Ok(())
     }

@@ -25,7 +25,17 @@ pub struct FlagName {
 pub struct TypeDef {
     pub id: u8,
     pub name: &'static str,
+    /// Which side of an exchange sends frames of this type.
+    pub sender: Sender,
     pub flags: &'static [FlagName],
+}
+
+/// The side of an exchange that sends a frame type: the client (in a
+/// request body) or the server (in a response body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    Client,
+    Server,
 }
 
 /// How the text after `cbor:` is treated by a revision's human-string helper.
@@ -166,13 +176,14 @@ const fn f(name: &'static str, value: u8) -> FlagName {
 const NO_FLAGS: &[FlagName] = &[];
 
 mod v1 {
-    use super::{f, TypeDef, NO_FLAGS};
+    use super::{f, Sender, TypeDef, NO_FLAGS};
     use crate::wire::ids::v0002::*;
 
     pub const TYPES: &[TypeDef] = &[
         TypeDef {
             id: COMMAND_NAME,
             name: "command-name",
+            sender: Sender::Client,
             flags: &[
                 f("eos", FLAG_COMMAND_NAME_EOS),
                 f("have-args", FLAG_COMMAND_NAME_HAVE_ARGS),
@@ -182,6 +193,7 @@ mod v1 {
         TypeDef {
             id: COMMAND_ARGUMENT,
             name: "command-argument",
+            sender: Sender::Client,
             flags: &[
                 f("continuation", FLAG_COMMAND_ARGUMENT_CONTINUATION),
                 f("eoa", FLAG_COMMAND_ARGUMENT_EOA),
@@ -190,6 +202,7 @@ mod v1 {
         TypeDef {
             id: COMMAND_DATA,
             name: "command-data",
+            sender: Sender::Client,
             flags: &[
                 f("continuation", FLAG_COMMAND_DATA_CONTINUATION),
                 f("eos", FLAG_COMMAND_DATA_EOS),
@@ -198,6 +211,7 @@ mod v1 {
         TypeDef {
             id: BYTES_RESPONSE,
             name: "bytes-response",
+            sender: Sender::Server,
             flags: &[
                 f("continuation", FLAG_BYTES_RESPONSE_CONTINUATION),
                 f("eos", FLAG_BYTES_RESPONSE_EOS),
@@ -206,6 +220,7 @@ mod v1 {
         TypeDef {
             id: ERROR_RESPONSE,
             name: "error-response",
+            sender: Sender::Server,
             flags: &[
                 f("protocol", FLAG_ERROR_RESPONSE_PROTOCOL),
                 f("application", FLAG_ERROR_RESPONSE_APPLICATION),
@@ -223,24 +238,27 @@ mod v1 {
         TypeDef {
             id: TEXT_OUTPUT,
             name: "text-output",
+            sender: Sender::Server,
             flags: NO_FLAGS,
         },
         TypeDef {
             id: STREAM_SETTINGS,
             name: "stream-settings",
+            sender: Sender::Server,
             flags: NO_FLAGS,
         },
     ];
 }
 
 mod v6 {
-    use super::{f, TypeDef, NO_FLAGS};
+    use super::{f, Sender, TypeDef, NO_FLAGS};
     use crate::wire::ids::v0006::*;
 
     pub const TYPES: &[TypeDef] = &[
         TypeDef {
             id: COMMAND_REQUEST,
             name: "command-request",
+            sender: Sender::Client,
             flags: &[
                 f("new", FLAG_COMMAND_REQUEST_NEW),
                 f("continuation", FLAG_COMMAND_REQUEST_CONTINUATION),
@@ -251,6 +269,7 @@ mod v6 {
         TypeDef {
             id: COMMAND_DATA,
             name: "command-data",
+            sender: Sender::Client,
             flags: &[
                 f("continuation", FLAG_COMMAND_DATA_CONTINUATION),
                 f("eos", FLAG_COMMAND_DATA_EOS),
@@ -259,6 +278,7 @@ mod v6 {
         TypeDef {
             id: COMMAND_RESPONSE,
             name: "command-response",
+            sender: Sender::Server,
             flags: &[
                 f("continuation", FLAG_COMMAND_RESPONSE_CONTINUATION),
                 f("eos", FLAG_COMMAND_RESPONSE_EOS),
@@ -267,21 +287,25 @@ mod v6 {
         TypeDef {
             id: ERROR_RESPONSE,
             name: "error-response",
+            sender: Sender::Server,
             flags: NO_FLAGS,
         },
         TypeDef {
             id: TEXT_OUTPUT,
             name: "text-output",
+            sender: Sender::Server,
             flags: NO_FLAGS,
         },
         TypeDef {
             id: PROGRESS,
             name: "progress",
+            sender: Sender::Server,
             flags: NO_FLAGS,
         },
         TypeDef {
             id: SENDER_PROTOCOL_SETTINGS,
             name: "sender-protocol-settings",
+            sender: Sender::Client,
             flags: &[
                 f("continuation", FLAG_SENDER_PROTOCOL_SETTINGS_CONTINUATION),
                 f("eos", FLAG_SENDER_PROTOCOL_SETTINGS_EOS),
@@ -290,6 +314,7 @@ mod v6 {
         TypeDef {
             id: STREAM_SETTINGS,
             name: "stream-settings",
+            sender: Sender::Server,
             flags: &[
                 f("continuation", FLAG_STREAM_SETTINGS_CONTINUATION),
                 f("eos", FLAG_STREAM_SETTINGS_EOS),
@@ -441,6 +466,36 @@ impl Proto {
     /// `new|more`, `0`, or `eos|0x8` for bits without a name.
     pub fn flags_to_string(self, type_id: u8, flags: u8) -> String {
         names_to_string(self.flag_names(type_id), flags)
+    }
+
+    /// Which side sent a frame, and why we think so: its type when only
+    /// one side sends that type, else (revisions with streams) its stream
+    /// id — clients number their streams odd, servers even — else `None`.
+    pub fn sender_of(self, type_id: u8, stream_id: u8) -> Option<(Sender, String)> {
+        if let Some(t) = self.type_def(type_id) {
+            let who = match t.sender {
+                Sender::Client => "clients",
+                Sender::Server => "servers",
+            };
+            return Some((
+                t.sender,
+                format!("the first frame is {}, which only {who} send", t.name),
+            ));
+        }
+        if !self.0.has_streams {
+            return None;
+        }
+        Some(if stream_id % 2 == 1 {
+            (
+                Sender::Client,
+                format!("the first frame is on stream {stream_id}; clients send on odd streams"),
+            )
+        } else {
+            (
+                Sender::Server,
+                format!("the first frame is on stream {stream_id}; servers send on even streams"),
+            )
+        })
     }
 
     pub fn stream_flags_to_string(self, flags: u8) -> String {

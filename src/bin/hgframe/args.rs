@@ -15,7 +15,10 @@ Exit codes:
   3  transport error (connect, timeout)
   4  the server answered an HTTP error (for `reflect --local`: a real
      Mercurial server would answer HTTP 500 here; the reason is on stderr)
-  5  undecodable bytes (truncated frame header or payload)";
+  5  undecodable bytes (truncated frame header or payload)
+Responses (`decode --side response`, `send`): 4 also when a real Mercurial
+client refuses a frame or fails a request; 5 also when a response passes
+the memory bound (--max-value).";
 
 /// `hgframe replay --help`: the script format.
 pub const REPLAY_LONG_ABOUT: &str = "Run replay scripts (.hgframe transcripts) and check their expected output.
@@ -213,9 +216,70 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub mercurial_lengths: bool,
 
+    /// Which side of an exchange the bytes are: a request (frames listed)
+    /// or a response (streams decoded, objects reassembled and grouped by
+    /// request, every frame judged by Mercurial's client reactor). Default:
+    /// decided from the first frame (-v says how).
+    #[arg(long, value_enum, value_name = "SIDE")]
+    pub side: Option<Side>,
+
+    /// The body's HTTP Content-Type: a frames media type (it names the
+    /// revision), application/mercurial-cbor (CBOR values), text/plain
+    /// (text) or text/html (the page summed up).
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+
+    /// The request body a response answers: its commands set the client
+    /// reactor up as the client that sent them. Without it, requests 1, 3,
+    /// 5, ... are assumed sent as the frames name them.
+    #[arg(long, value_name = "FILE")]
+    pub request: Option<PathBuf>,
+
+    /// Memory bound for responses: the most one frame may decode to, and
+    /// one request's incomplete value may hold (bytes; K, M, G suffixes).
+    /// Over it decoding stops (exit 5).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub max_value: u64,
+
     /// Input file, or - for stdin.
     #[arg(value_name = "FILE", default_value = "-")]
     pub input: PathBuf,
+}
+
+/// Which side of an exchange a body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Side {
+    /// Client to server: command requests.
+    Request,
+    /// Server to client: command responses.
+    Response,
+}
+
+/// A size in bytes: `65536`, `64K`, `64M`, `1G` (also `KiB`, `MiB`,
+/// `GiB`; powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a size: expected a number of bytes, e.g. 64M or 1048576")
+    })?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => {
+            return Err(format!(
+                "{s:?}: unknown unit {other:?}: expected K, M or G (powers of 1024)"
+            ))
+        }
+    };
+    let v = n
+        .checked_mul(1 << shift)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("{s:?}: expected a size between 1 byte and 16 EiB"))?;
+    Ok(v)
 }
 
 /// Options for talking to a server.
@@ -393,6 +457,12 @@ pub struct SendArgs {
     /// JSON output (schema in the README).
     #[arg(long)]
     pub json: bool,
+
+    /// Memory bound for the response: the most one frame may decode to,
+    /// one request's incomplete value may hold, and (for the summary) the
+    /// objects and frames kept (bytes; K, M, G suffixes). Over it: exit 5.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub max_value: u64,
 
     #[command(flatten)]
     pub remote: RemoteOpts,

@@ -97,7 +97,10 @@ impl From<RemoteError> for Failure {
             RemoteError::Client(c) => c.into(),
             RemoteError::Http(h) => h.into(),
             RemoteError::Detect(d) => d.into(),
-            other @ RemoteError::NotFrames { .. } => Failure::Http(other.to_string()),
+            RemoteError::OverLimit(o) => crate::cmd::decode::over_limit(o),
+            other @ (RemoteError::NotFrames { .. } | RemoteError::NoClient(_)) => {
+                Failure::Http(other.to_string())
+            }
         }
     }
 }

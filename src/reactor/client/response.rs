@@ -142,6 +142,8 @@ struct RequestInfo {
 
 struct Feeding {
     request_id: u16,
+    /// The frame the data came from: index and offset.
+    frame: (u64, u64),
     data: Vec<u8>,
     pos: usize,
 }
@@ -294,6 +296,7 @@ impl ResponseDecoder {
                 if !data.is_empty() {
                     self.feeding = Some(Feeding {
                         request_id,
+                        frame: (index, l.offset),
                         data,
                         pos: 0,
                     });
@@ -331,6 +334,7 @@ impl ResponseDecoder {
             }
             let feed = self.feeding.as_mut()?;
             let rid = feed.request_id;
+            let (findex, foffset) = feed.frame;
             let end = (feed.pos + FEED_SLICE).min(feed.data.len());
             let slice = feed.data[feed.pos..end].to_vec();
             feed.pos = end;
@@ -367,7 +371,9 @@ impl ResponseDecoder {
                 Err(e) if e.is_over_limit() => {
                     self.feeding = None;
                     return Some(Err(OverLimit {
-                        what: format!("the response data of request {rid}"),
+                        what: format!(
+                            "frame {findex} at offset {foffset}: the response data of request {rid}"
+                        ),
                         detail: e.0,
                         limit,
                     }));

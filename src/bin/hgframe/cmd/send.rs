@@ -47,7 +47,10 @@ pub fn run(global: &GlobalOpts, a: SendArgs, io: &mut Io<'_>) -> Result<u8> {
         render::request::write_curl(io.stdout, proto, &url, &a.remote.headers, &prepared.body)?;
         return Ok(0);
     }
-    let decoded = send::execute(&client, proto, a.rw, prepared)?;
+    let limits = hgframe::reactor::client::Limits {
+        max_value: a.max_value,
+    };
+    let decoded = send::execute(&client, proto, a.rw, prepared, limits)?;
     if a.json {
         render::remote::write_send_json(io.stdout, proto, &decoded)?;
     } else {
