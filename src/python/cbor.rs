@@ -1261,6 +1261,128 @@ mod tests {
         assert!(checked > 1000, "{checked}");
     }
 
+    /// Maps and sets big enough to be indexed keep Python's semantics:
+    /// `1 == True` collide (the first key object stays, the last value
+    /// wins), bytes keys by value, insertion order kept.
+    #[test]
+    fn indexed_maps_and_sets_match_python_semantics() {
+        use crate::python::value::{dict_insert, set_add};
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..300 {
+            let n = 1 + (next() % 80) as usize;
+            let keys: Vec<Value> = (0..n)
+                .map(|_| match next() % 5 {
+                    0 => Value::Int((next() % 6) as i128),
+                    1 => Value::Bool(next() % 2 == 0),
+                    2 => Value::None,
+                    3 => Value::Int(-((next() % 3) as i128)),
+                    _ => Value::Bytes(vec![b'k', (next() % 20) as u8]),
+                })
+                .collect();
+            // a map: key i -> i
+            let mut b = Vec::new();
+            encode_length(MAJOR_MAP, n as u64, &mut b);
+            let mut want = Vec::new();
+            for (i, k) in keys.iter().enumerate() {
+                encode_into(k, &mut b).unwrap();
+                encode_into(&Value::Int(i as i128), &mut b).unwrap();
+                dict_insert(&mut want, k.clone(), Value::Int(i as i128));
+            }
+            let got = decode_all_limited(&b, u64::MAX).unwrap();
+            match &got[..] {
+                [Value::Dict(d)] => {
+                    assert_eq!(d.len(), want.len(), "round {round}");
+                    for ((gk, gv), (wk, wv)) in d.iter().zip(&want) {
+                        assert_eq!(gk.type_name(), wk.type_name(), "round {round}");
+                        assert!(gk.py_eq(wk) && gv.py_eq(wv), "round {round}");
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
+            // a set of the same members
+            let mut b = Vec::new();
+            encode_length(MAJOR_SEMANTIC, TAG_FINITE_SET, &mut b);
+            encode_length(MAJOR_ARRAY, n as u64, &mut b);
+            let mut want = Vec::new();
+            for k in &keys {
+                encode_into(k, &mut b).unwrap();
+                set_add(&mut want, k.clone());
+            }
+            match &decode_all(&b).unwrap()[..] {
+                [Value::Set(s)] => {
+                    assert_eq!(s.len(), want.len(), "round {round}");
+                    for (g, w) in s.iter().zip(&want) {
+                        assert!(g.py_eq(w) && g.type_name() == w.type_name());
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// A nested collection as a map value lands on its own key even when
+    /// the map is indexed and the key repeats an earlier one.
+    #[test]
+    fn nested_values_of_indexed_maps() {
+        let mut b = Vec::new();
+        encode_length(MAJOR_MAP, 40, &mut b);
+        for i in 0..39 {
+            encode_into(&Value::Int(i), &mut b).unwrap();
+            encode_into(&Value::Int(i), &mut b).unwrap();
+        }
+        // key 5 again, with a list value
+        encode_into(&Value::Int(5), &mut b).unwrap();
+        encode_into(&Value::List(vec![Value::Bool(true)]), &mut b).unwrap();
+        let v = decode_all(&b).unwrap();
+        let Value::Dict(d) = &v[0] else { panic!() };
+        assert_eq!(d.len(), 39);
+        assert!(d[5].1.py_eq(&Value::List(vec![Value::Bool(true)])));
+        assert!(d[6].1.py_eq(&Value::Int(6)));
+    }
+
+    /// The bound counts what a decoder holds, and a declared size past it
+    /// fails before any of its bytes arrive.
+    #[test]
+    fn the_bound_holds() {
+        let mut d = BufferingDecoder::with_limit(1000);
+        // a 2000-byte string: refused at its header
+        let e = d.decode(&[0x59, 0x07, 0xd0, b'x']).unwrap_err();
+        assert!(e.is_over_limit(), "{e}");
+        // 900 bytes of tiny values: over the bound, because each costs a value
+        let mut d = BufferingDecoder::with_limit(1000);
+        let e = d.decode(&[0u8; 900]).unwrap_err();
+        assert!(e.is_over_limit());
+        // taking values frees the budget
+        let mut d = BufferingDecoder::with_limit(1000);
+        for _ in 0..100 {
+            d.decode(&[0u8; 3]).unwrap();
+            assert_eq!(d.get_available().len(), 3);
+        }
+        // an indefinite byte string's chunks count while they wait
+        let mut d = BufferingDecoder::with_limit(1000);
+        d.decode(&[0x5f]).unwrap();
+        let mut chunk = vec![0x58, 200];
+        chunk.extend([b'a'; 200]);
+        let mut err = None;
+        for _ in 0..10 {
+            if let Err(e) = d.decode(&chunk) {
+                err = Some(e);
+                break;
+            }
+        }
+        assert!(err.is_some_and(|e| e.is_over_limit()));
+        // unbounded by default, as the server reactors' port must be
+        let mut d = BufferingDecoder::new();
+        d.decode(&[0u8; 100_000]).unwrap();
+        assert_eq!(d.get_available().len(), 100_000);
+    }
+
     #[test]
     fn buffering_across_frames() {
         let mut d = BufferingDecoder::new();

@@ -269,9 +269,10 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
-        other => {
+        _ => {
             return Err(format!(
-                "{s:?}: unknown unit {other:?}: expected K, M or G (powers of 1024)"
+                "{s:?}: unknown unit {:?}: expected K, M or G (powers of 1024)",
+                unit.trim()
             ))
         }
     };

@@ -272,3 +272,114 @@ impl ZstdDecoder {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn names_and_extra_values_as_mercurial_reports_them() {
+        assert!(matches!(
+            StreamDecoder::new(b"zlib", &[]),
+            Ok(StreamDecoder::Zlib(_))
+        ));
+        let extra = [Value::None];
+        for (name, who) in [
+            ("identity", "identity"),
+            ("zlib", "zlib"),
+            ("zstd-8mb", "zstd8mb"),
+        ] {
+            let e = StreamDecoder::new(name.as_bytes(), &extra).unwrap_err();
+            assert_eq!(
+                String::from_utf8(e).unwrap(),
+                format!("{who} decoder received unexpected additional values")
+            );
+        }
+        assert_eq!(lookup(&Value::bytes("zlib")).unwrap(), b"zlib");
+        assert_eq!(
+            lookup(&Value::Chunk {
+                data: b"zlib".to_vec(),
+                first: true,
+                last: false
+            })
+            .unwrap(),
+            b"zlib"
+        );
+        let msg = |v: Value| String::from_utf8(lookup(&v).unwrap_err()).unwrap();
+        assert_eq!(msg(Value::bytes("ZLIB")), "unknown stream decoder: ZLIB");
+        assert_eq!(msg(Value::List(vec![])), "unhashable type: 'list'");
+        assert_eq!(
+            msg(Value::Int(5)),
+            "%b requires a bytes-like object, or an object that implements __bytes__, not 'int'"
+        );
+    }
+
+    #[test]
+    fn zlib_as_cpython_decodes_it() {
+        let mut d = StreamDecoder::new(b"zlib", &[]).unwrap();
+        let z = zlib(b"hello world");
+        // byte by byte, as a server's small frames arrive
+        let mut out = Vec::new();
+        for b in &z {
+            out.extend_from_slice(&d.decode(std::slice::from_ref(b), 1 << 20).unwrap());
+        }
+        assert_eq!(out, b"hello world");
+        // after the end of the stream, input is set aside, not decoded
+        assert!(d.decode(&zlib(b"more"), 1 << 20).unwrap().is_empty());
+        let mut d = StreamDecoder::new(b"zlib", &[]).unwrap();
+        assert_eq!(
+            d.decode(b"garbage", 1 << 20).unwrap_err(),
+            StreamFault::Raises(
+                "zlib.error: Error -3 while decompressing data: incorrect header check".into()
+            )
+        );
+    }
+
+    #[test]
+    fn zstd_as_python_zstandard_decodes_it() {
+        let mut d = StreamDecoder::new(b"zstd-8mb", &[]).unwrap();
+        let z = zstd::bulk::compress(b"hello zstd", 3).unwrap();
+        assert_eq!(d.decode(&z, 1 << 20).unwrap().as_ref(), b"hello zstd");
+        // the frame ended: the object refuses any further call
+        assert_eq!(
+            d.decode(b"", 1 << 20).unwrap_err(),
+            StreamFault::Raises("zstd.ZstdError: cannot use a decompressobj multiple times".into())
+        );
+        let mut d = StreamDecoder::new(b"zstd-8mb", &[]).unwrap();
+        assert_eq!(
+            d.decode(b"garbage", 1 << 20).unwrap_err(),
+            StreamFault::Raises(
+                "zstd.ZstdError: zstd decompressor error: Unknown frame descriptor".into()
+            )
+        );
+    }
+
+    #[test]
+    fn output_is_bounded() {
+        let zeros = vec![0u8; 1 << 20];
+        let mut d = StreamDecoder::new(b"zlib", &[]).unwrap();
+        match d.decode(&zlib(&zeros), 1000) {
+            Err(StreamFault::OverLimit { produced, limit }) => {
+                assert_eq!(limit, 1000);
+                assert!(produced > 1000 && produced < 100_000, "{produced}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut d = StreamDecoder::new(b"zstd-8mb", &[]).unwrap();
+        let z = zstd::bulk::compress(&zeros, 3).unwrap();
+        assert!(matches!(
+            d.decode(&z, 1000),
+            Err(StreamFault::OverLimit { limit: 1000, .. })
+        ));
+        // exactly at the bound is fine
+        let mut d = StreamDecoder::new(b"zlib", &[]).unwrap();
+        assert_eq!(d.decode(&zlib(&zeros[..1000]), 1000).unwrap().len(), 1000);
+    }
+}

@@ -529,3 +529,126 @@ impl ResponseDecoder {
         Ok((Self::new(reactor, &commands, limits), sent))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::human::parse_human;
+
+    fn located(s: &str) -> Located<Frame> {
+        let frame = parse_human(Proto::P0006, s).unwrap().frame;
+        let header = crate::wire::frame::parse_header(
+            Proto::P0006,
+            crate::wire::frame::LengthMode::Correct,
+            &frame.encode(Proto::P0006).unwrap(),
+        )
+        .unwrap();
+        Located {
+            offset: 0,
+            header,
+            frame,
+        }
+    }
+
+    fn run(d: &mut ResponseDecoder, frames: &[&str]) -> Vec<ResponseEvent> {
+        let mut out = Vec::new();
+        for s in frames {
+            d.push_frame(located(s)).unwrap();
+            while let Some(e) = d.poll() {
+                out.push(e.unwrap());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn assumed_requests_accept_odd_ids_only_once_each() {
+        let mut d = ResponseDecoder::assuming_requests(Proto::P0006, Limits::default()).unwrap();
+        let evs = run(
+            &mut d,
+            &[
+                "5 2 stream-begin command-response eos cbor:{b'status': b'ok'}",
+                "1 2 0 command-response eos cbor:{b'status': b'ok'}",
+                "1 2 0 command-response eos ",
+                "2 2 0 command-response eos ",
+            ],
+        );
+        let verdicts: Vec<&Verdict> = evs
+            .iter()
+            .filter_map(|e| match e {
+                ResponseEvent::Frame(f) => Some(&f.verdict),
+                _ => None,
+            })
+            .collect();
+        assert!(matches!(verdicts[0], Verdict::Data { request_id: 5, .. }));
+        assert!(matches!(verdicts[1], Verdict::Data { request_id: 1, .. }));
+        assert!(
+            matches!(verdicts[2], Verdict::Rejected { .. }),
+            "1 already ended"
+        );
+        assert!(
+            matches!(verdicts[3], Verdict::Rejected { .. }),
+            "clients use odd ids"
+        );
+        let s = d.summary();
+        assert_eq!(s.refused, 2);
+        assert_eq!(
+            s.requests.iter().map(|r| r.request_id).collect::<Vec<_>>(),
+            [1, 5],
+            "only requests that got frames are listed"
+        );
+        assert_eq!(s.requests[0].status.as_deref(), Some(&b"ok"[..]));
+    }
+
+    #[test]
+    fn objects_come_out_as_they_complete_and_bad_data_is_reported() {
+        let mut d = ResponseDecoder::assuming_requests(Proto::P0006, Limits::default()).unwrap();
+        let evs = run(
+            &mut d,
+            &[
+                r"1 2 stream-begin command-response continuation \xa1FstatusBok\x5f",
+                "1 2 0 command-response continuation Cabc",
+                r"1 2 0 command-response eos @\xff\x7f",
+            ],
+        );
+        let objs: Vec<(u64, &Value)> = evs
+            .iter()
+            .filter_map(|e| match e {
+                ResponseEvent::Object { index, value, .. } => Some((*index, value)),
+                _ => None,
+            })
+            .collect();
+        // The last frame's values are lost with its error, as in Python:
+        // `decode` raises before `getavailable` hands them out.
+        assert_eq!(objs.len(), 2, "the status map and chunk abc");
+        assert!(matches!(objs[1].1, Value::Chunk { first: true, .. }));
+        assert!(evs.iter().any(|e| matches!(
+            e,
+            ResponseEvent::DataError { request_id: 1, error } if error.starts_with("CBORDecodeError")
+        )));
+        assert!(d.summary().requests[0].data_error.is_some());
+    }
+
+    #[test]
+    fn a_request_body_sets_the_reactor_up_as_its_client() {
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/hg60/clone-sample/013.req.bin"
+        ))
+        .unwrap();
+        let req = read_request_body(Proto::P0006, &body);
+        let names: Vec<&[u8]> = req.commands.iter().map(|c| &c.command.name[..]).collect();
+        assert_eq!(names, [&b"listkeys"[..], b"lookup", b"lookup"]);
+        assert_eq!(
+            req.encoders,
+            Some(vec![
+                b"zstd-8mb".to_vec(),
+                b"zlib".to_vec(),
+                b"identity".to_vec()
+            ])
+        );
+        let (_, sent) =
+            ResponseDecoder::for_request(Proto::P0006, &req, Limits::default()).unwrap();
+        assert_eq!(sent, body, "the client reactor writes the same body");
+    }
+}

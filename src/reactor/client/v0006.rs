@@ -551,3 +551,185 @@ impl ClientReactor for ClientReactor0006 {
             .map(|d| d.name().as_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::human::parse_human;
+
+    fn f(s: &str) -> Frame {
+        parse_human(Proto::P0006, s).unwrap().frame
+    }
+
+    fn sent(r: &mut ClientReactor0006, a: ClientAction) -> Vec<Frame> {
+        let ClientAction::SendFrames(mut g) = a else {
+            panic!("{a:?}")
+        };
+        let mut out = Vec::new();
+        while let Some(fr) = r.next_frame(&mut g) {
+            out.push(fr.unwrap());
+        }
+        out
+    }
+
+    fn unbuffered() -> ClientReactor0006 {
+        ClientReactor0006::new(ClientOptions {
+            buffer_sends: false,
+            has_multiple_send: true,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn frames_of_inactive_requests_and_odd_streams_are_refused() {
+        let mut r = unbuffered();
+        let refused = |a: Result<ClientAction, Fault>| match a {
+            Ok(ClientAction::Error { message }) => String::from_utf8(message).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            refused(r.on_frame(&f("1 1 stream-begin command-response eos "))),
+            "received frame with odd numbered stream ID: 1"
+        );
+        assert_eq!(
+            refused(r.on_frame(&f("1 2 0 command-response eos "))),
+            "received frame on unknown stream without beginning of stream flag set"
+        );
+        assert_eq!(
+            refused(r.on_frame(&f("1 2 stream-begin command-response eos "))),
+            "received frame for inactive request ID: 1"
+        );
+        let (id, a) = r.call_command(Command::new("heads")).unwrap();
+        assert_eq!(id, 1);
+        // issued but not sent: still inactive
+        assert_eq!(
+            refused(r.on_frame(&f("1 2 0 command-response eos "))),
+            "received frame for inactive request ID: 1"
+        );
+        assert_eq!(sent(&mut r, a).len(), 1);
+        assert!(matches!(
+            r.on_frame(&f("1 2 0 command-response eos cbor:{b'status': b'ok'}")),
+            Ok(ClientAction::ResponseData {
+                request_id: 1,
+                eos: 2,
+                expect_more: 0,
+                ..
+            })
+        ));
+        assert_eq!(r.requests(), vec![(1, RequestState::Received)]);
+        // finished: inactive again
+        assert_eq!(
+            refused(r.on_frame(&f("1 2 0 command-response eos "))),
+            "received frame for inactive request ID: 1"
+        );
+    }
+
+    #[test]
+    fn unhandled_types_raise_and_leave_the_request_receiving() {
+        let mut r = unbuffered();
+        let (_, a) = r.call_command(Command::new("heads")).unwrap();
+        sent(&mut r, a);
+        match r.on_frame(&f("1 2 stream-begin text-output 0 cbor:[]")) {
+            Err(Fault::Raises(c)) => {
+                assert_eq!(c.exception, "ProgrammingError: unhandled frame type: 6")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.requests(), vec![(1, RequestState::Receiving)]);
+    }
+
+    #[test]
+    fn error_responses_end_the_request_before_their_payload_is_read() {
+        let mut r = unbuffered();
+        for _ in 0..3 {
+            let (_, a) = r.call_command(Command::new("heads")).unwrap();
+            sent(&mut r, a);
+        }
+        let raised = |a: Result<ClientAction, Fault>| match a {
+            Err(Fault::Raises(c)) => c.exception,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            raised(r.on_frame(&f("1 2 stream-begin error-response 0 "))),
+            "IndexError: list index out of range"
+        );
+        assert_eq!(
+            raised(r.on_frame(&f("3 2 0 error-response 0 cbor:[b'x']"))),
+            "TypeError: list indices must be integers or slices, not bytes"
+        );
+        assert_eq!(
+            raised(r.on_frame(&f("5 2 0 error-response 0 cbor:{b'message': b'm'}"))),
+            "KeyError: type"
+        );
+        assert_eq!(
+            r.requests(),
+            vec![
+                (1, RequestState::Errored),
+                (3, RequestState::Errored),
+                (5, RequestState::Errored)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stream_ended_by_its_settings_frame_has_no_decoder_to_set() {
+        let mut r = unbuffered();
+        match r.on_frame(&f(
+            "1 2 stream-begin|stream-end stream-settings eos cbor:b'zlib'",
+        )) {
+            Ok(ClientAction::Error { message }) => {
+                assert_eq!(message, b"error setting stream decoder: 2")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn decoded_payloads_are_bounded() {
+        let mut r = ClientReactor0006::new(ClientOptions {
+            buffer_sends: false,
+            limits: super::super::Limits { max_value: 1000 },
+            ..Default::default()
+        });
+        let (_, a) = r.call_command(Command::new("heads")).unwrap();
+        sent(&mut r, a);
+        r.on_frame(&f("1 2 stream-begin stream-settings eos cbor:b'zlib'"))
+            .unwrap();
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut e, &[0u8; 100_000]).unwrap();
+        let fr = Frame::new(
+            COMMAND_RESPONSE,
+            FLAG_COMMAND_RESPONSE_EOS,
+            e.finish().unwrap(),
+        )
+        .with_ids(1, 2, STREAM_ENCODED);
+        match r.on_frame(&fr) {
+            Err(Fault::OverLimit(o)) => {
+                assert_eq!(o.limit, 1000);
+                assert!(o.what.contains("zlib payload"), "{o}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn request_ids_past_16_bits_fail_when_framed() {
+        let mut r = ClientReactor0006::new(ClientOptions {
+            buffer_sends: false,
+            has_multiple_send: true,
+            ..Default::default()
+        });
+        r.next_request_id = 65535;
+        let (_, a) = r.call_command(Command::new("a")).unwrap();
+        assert_eq!(sent(&mut r, a)[0].request_id, 65535);
+        let (_, a) = r.call_command(Command::new("b")).unwrap();
+        let ClientAction::SendFrames(mut g) = a else {
+            panic!()
+        };
+        match r.next_frame(&mut g) {
+            Some(Err(Fault::Raises(c))) => assert!(c.exception.starts_with("struct.error")),
+            other => panic!("{other:?}"),
+        }
+        assert!(r.next_frame(&mut g).is_none());
+    }
+}
