@@ -1269,3 +1269,109 @@ fn deep_cbor_reflect_does_not_overflow() {
         assert!(!matches!(r, Err(Http500::Undecodable(_))), "{r:?}");
     });
 }
+
+// ---------------------------------------------------------------------------
+// Response bodies through the client reactor
+// ---------------------------------------------------------------------------
+
+/// Frames a server might send, and ones it should not: every type, flag,
+/// stream flag and a few request and stream ids, with payloads that are
+/// CBOR fragments, raw bytes, stream-settings names, or zlib of CBOR.
+fn response_frames() -> impl Strategy<Value = Vec<u8>> {
+    let payload = prop_oneof![
+        cbor_fragments(),
+        vec(any::<u8>(), 0..40),
+        prop::sample::select(vec![
+            b"Hidentity".to_vec(),
+            b"Dzlib".to_vec(),
+            b"Hzstd-8mb".to_vec(),
+            b"\x44zl".to_vec(),
+            b"ib".to_vec(),
+        ]),
+        cbor_fragments().prop_map(|c| {
+            use std::io::Write;
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(&c).unwrap();
+            e.flush().unwrap();
+            e.get_ref().clone()
+        }),
+    ];
+    let frame = (
+        prop::sample::select(vec![0u16, 1, 3, 5, 2, 9]),
+        prop::sample::select(vec![0u8, 1, 2, 4, 255]),
+        0u8..8,
+        prop::sample::select(vec![3u8, 3, 3, 9, 9, 5, 6, 7, 1, 2, 8, 4, 15]),
+        0u8..16,
+        payload,
+    );
+    vec(frame, 0..12).prop_map(|frames| {
+        let mut out = Vec::new();
+        for (rid, sid, sflags, t, flags, p) in frames {
+            Frame::new(t, flags, p)
+                .with_ids(rid, sid, sflags)
+                .encode_into(Proto::P0006, &mut out)
+                .unwrap();
+        }
+        out
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Never a panic, one frame event per frame in order, objects only for
+    /// requests that had data, and the same events whatever the bound as
+    /// long as nothing passes it.
+    #[test]
+    fn response_bodies_decode_without_panics(body in response_frames(), cut in 0usize..64) {
+        use hgframe::reactor::client::response::{ResponseDecoder, ResponseEvent, Verdict};
+        use hgframe::reactor::client::Limits;
+        let body = &body[..body.len().saturating_sub(cut % 4)];
+        let mut runs = Vec::new();
+        for bound in [u64::MAX, 1 << 20, 64] {
+            let mut dec = ResponseDecoder::assuming_requests(Proto::P0006, Limits { max_value: bound }).unwrap();
+            let mut seen = Vec::new();
+            let mut with_data = std::collections::BTreeSet::new();
+            let mut over = false;
+            let mut pushed = 0u64;
+            'frames: for item in SliceDecoder::new(Proto::P0006, LengthMode::Correct, body) {
+                let Ok(l) = item else { break };
+                let l = hgframe::wire::frame::Located { offset: l.offset, header: l.header, frame: l.frame.to_owned() };
+                pushed += 1;
+                if dec.push_frame(l).is_err() {
+                    over = true;
+                    break;
+                }
+                while let Some(ev) = dec.poll() {
+                    match ev {
+                        Ok(ResponseEvent::Frame(f)) => {
+                            prop_assert_eq!(f.index + 1, pushed);
+                            if let Verdict::Data { request_id, .. } = f.verdict {
+                                with_data.insert(request_id);
+                            }
+                            seen.push(format!("{:?}", f.verdict));
+                        }
+                        Ok(ResponseEvent::Object { request_id, index, value }) => {
+                            prop_assert!(with_data.contains(&request_id));
+                            seen.push(format!("{request_id} {index} {value:?}"));
+                        }
+                        Ok(ResponseEvent::DataError { request_id, error }) => {
+                            prop_assert!(with_data.contains(&request_id));
+                            seen.push(format!("{request_id} {error}"));
+                        }
+                        Err(_) => {
+                            over = true;
+                            break 'frames;
+                        }
+                    }
+                }
+            }
+            prop_assert_eq!(dec.summary().frames, pushed);
+            runs.push((over, seen));
+        }
+        prop_assert!(!runs[0].0, "nothing is over an unbounded limit");
+        if !runs[1].0 {
+            prop_assert_eq!(&runs[1].1, &runs[0].1);
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! cargo run --manifest-path fuzz/Cargo.toml --example replay -- TARGET --random N [--seed S] [--max-len L]
 //! ```
 //!
-//! TARGET is decode, human, literal, cbor, reflect or `all`. Each PATH is a
+//! TARGET is decode, human, literal, cbor, reflect, response or `all`. Each PATH is a
 //! file (a crash artifact) or a directory (a corpus); every file is one
 //! input. `--random N` instead runs N inputs made by mutating the built-in
 //! seeds with a small deterministic PRNG: not coverage-guided, but enough to

@@ -18,6 +18,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("literal", targets::literal),
     ("cbor", targets::cbor),
     ("reflect", targets::reflect),
+    ("response", targets::response),
 ];
 
 /// Look a target up by name.
@@ -66,6 +67,11 @@ pub fn seeds() -> Vec<Vec<u8>> {
                 "1 1 stream-begin stream-settings eos cbor:b'identity'",
                 "1 1 encoded command-response eos cbor:{b'status': b'ok'}",
                 "5 3 stream-begin|encoded|8 4 7 \\x00\\\\",
+                "1 2 stream-begin stream-settings eos cbor:b'zlib'",
+                "1 2 encoded command-response continuation x\\x9c",
+                "1 2 0 command-response eos cbor:{b'status': b'ok'}",
+                "3 2 0 error-response 0 cbor:{b'type': b'server', b'message': [{b'msg': b'x'}]}",
+                "3 2 stream-end text-output 0 cbor:[{b'msg': b'hi'}]",
             ],
         ),
     ];
@@ -138,5 +144,10 @@ mod tests {
     #[test]
     fn reflect_seeds() {
         run("reflect");
+    }
+
+    #[test]
+    fn response_seeds() {
+        run("response");
     }
 }

@@ -2,14 +2,16 @@
 //! panic, and asserts what must hold for every input (round trips,
 //! agreement between decoders, error positions inside the input).
 
-use hgframe::python::cbor::{self, BufferingDecoder};
-use hgframe::wire::frame::{DecodeError, FrameDecoder, FrameReader, LengthMode, ReadError, SliceDecoder};
 use hgframe::human::{parse_human, parse_human_bytes, to_human, to_literal};
-use hgframe::python::json::JsonFlavor;
+use hgframe::python::cbor::{self, BufferingDecoder};
 use hgframe::python::json::to_json;
+use hgframe::python::json::JsonFlavor;
 use hgframe::python::literal::parse_literal;
-use hgframe::reflect::{reflect_bytes, Http500};
 use hgframe::python::value::Value;
+use hgframe::reflect::{reflect_bytes, Http500};
+use hgframe::wire::frame::{
+    DecodeError, FrameDecoder, FrameReader, LengthMode, ReadError, SliceDecoder,
+};
 use hgframe::{Frame, Proto};
 
 const PROTOS: [Proto; 3] = [Proto::P0001, Proto::P0002, Proto::P0006];
@@ -218,6 +220,59 @@ pub fn reflect(data: &[u8]) {
             }
             Err(Http500::Undecodable(e)) => assert_eq!(Some(e), err),
             Err(_) => {}
+        }
+    }
+}
+
+/// The input as a response body through the client reactor (0006), with
+/// requests assumed and a small memory bound: every frame yields exactly
+/// one frame event, in order; objects only for requests whose data came;
+/// the summary counts the frames; over the bound is an error, never a
+/// panic. The bounded CBOR decoder agrees with the unbounded one.
+pub fn response(data: &[u8]) {
+    use hgframe::reactor::client::response::{ResponseDecoder, ResponseEvent, Verdict};
+    use hgframe::reactor::client::Limits;
+    use hgframe::wire::frame::Located;
+
+    let bound = 1 << 16;
+    let mut dec = ResponseDecoder::assuming_requests(Proto::P0006, Limits { max_value: bound })
+        .expect("0006 has a client reactor");
+    let mut pushed = 0u64;
+    let mut with_data = std::collections::BTreeSet::new();
+    'frames: for item in SliceDecoder::new(Proto::P0006, LengthMode::Correct, data) {
+        let Ok(l) = item else { break };
+        let l = Located {
+            offset: l.offset,
+            header: l.header,
+            frame: l.frame.to_owned(),
+        };
+        pushed += 1;
+        if dec.push_frame(l).is_err() {
+            break;
+        }
+        let mut frame_events = 0;
+        while let Some(ev) = dec.poll() {
+            match ev {
+                Ok(ResponseEvent::Frame(f)) => {
+                    frame_events += 1;
+                    assert_eq!(f.index + 1, pushed);
+                    if let Verdict::Data { request_id, .. } = f.verdict {
+                        with_data.insert(request_id);
+                    }
+                }
+                Ok(ResponseEvent::Object { request_id, .. })
+                | Ok(ResponseEvent::DataError { request_id, .. }) => {
+                    assert!(with_data.contains(&request_id))
+                }
+                Err(_) => break 'frames,
+            }
+        }
+        assert_eq!(frame_events, 1);
+    }
+    assert_eq!(dec.summary().frames, pushed);
+    if let Ok(values) = cbor::decode_all(data) {
+        if let Ok(bounded) = cbor::decode_all_limited(data, u64::MAX) {
+            assert_eq!(bounded, values);
         }
     }
 }
