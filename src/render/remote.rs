@@ -8,14 +8,14 @@ use colored::Colorize;
 use serde_json::json;
 
 use super::response::{verdict_json, verdict_text};
-use super::value::{is_node, value_text_nodes};
+use super::value::{is_node, value_text_nodes, write_value_json};
 use crate::python::escape::{escape_bytes, hex};
 use crate::python::value::Value;
 use crate::reactor::client::response::Verdict;
 use crate::reflect::RemoteReflect;
 use crate::remote::doctor::Finding;
 use crate::remote::send::SendResult;
-use crate::render::{self, frame_line, value_json};
+use crate::render::{self, frame_line};
 use crate::wire::proto::Proto;
 
 /// The readable view of a server's debugreflect body (as `reflect --local`).
@@ -161,49 +161,63 @@ pub fn write_send_pretty(
     Ok(())
 }
 
-fn json_nodes(v: &Value) -> serde_json::Value {
-    value_json(&node_aware(v))
-}
-
-/// `send --json`: one object (schema in the README).
+/// `send --json`: one object (schema in the README), written as it is
+/// walked (the objects kept can be large; their JSON is never held whole).
 pub fn write_send_json(w: &mut dyn Write, proto: Proto, d: &SendResult) -> io::Result<()> {
-    let frames: Vec<serde_json::Value> = d
-        .frames
-        .iter()
-        .map(|fe| {
-            let mut j = render::frame_json(proto, fe.frame.offset, &fe.frame.frame, &[]);
-            j["client"] = verdict_json(&fe.verdict);
-            j
-        })
-        .collect();
-    let requests: Vec<serde_json::Value> = d
-        .requests
-        .iter()
-        .map(|r| {
-            json!({
-                "request_id": r.request_id,
-                "command": r.command,
-                "status": r.status(),
-                "status_map": r.values.first().map(json_nodes),
-                "objects": r.objects().iter().map(json_nodes).collect::<Vec<_>>(),
-                "errors": r.errors.iter().map(json_nodes).collect::<Vec<_>>(),
-                "text": r.text.iter().map(json_nodes).collect::<Vec<_>>(),
-                "complete": r.complete,
-                "problems": r.problems,
-            })
-        })
-        .collect();
+    let values = |w: &mut dyn Write, vs: &[Value]| -> io::Result<()> {
+        w.write_all(b"[")?;
+        for (i, v) in vs.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            write_value_json(w, &node_aware(v))?;
+        }
+        w.write_all(b"]")
+    };
     let encodings: Vec<serde_json::Value> = d
         .encodings
         .iter()
         .map(|(s, e)| json!({"stream_id": s, "encoding": e}))
         .collect();
-    writeln!(
-        w,
-        "{}",
-        json!({"frames": frames, "encodings": encodings, "requests": requests,
-            "problems": d.problems, "refused": d.summary.refused})
-    )
+    // Keys in the order serde_json writes a map: sorted.
+    w.write_all(b"{\"encodings\":")?;
+    serde_json::to_writer(&mut *w, &encodings)?;
+    w.write_all(b",\"frames\":[")?;
+    for (i, fe) in d.frames.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        let mut j = render::frame_json(proto, fe.frame.offset, &fe.frame.frame, &[]);
+        j["client"] = verdict_json(&fe.verdict);
+        serde_json::to_writer(&mut *w, &j)?;
+    }
+    w.write_all(b"],\"problems\":")?;
+    serde_json::to_writer(&mut *w, &d.problems)?;
+    write!(w, ",\"refused\":{},\"requests\":[", d.summary.refused)?;
+    for (i, r) in d.requests.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        w.write_all(b"{\"command\":")?;
+        serde_json::to_writer(&mut *w, &r.command)?;
+        write!(w, ",\"complete\":{},\"errors\":", r.complete)?;
+        values(w, &r.errors)?;
+        w.write_all(b",\"objects\":")?;
+        values(w, r.objects())?;
+        w.write_all(b",\"problems\":")?;
+        serde_json::to_writer(&mut *w, &r.problems)?;
+        write!(w, ",\"request_id\":{},\"status\":", r.request_id)?;
+        serde_json::to_writer(&mut *w, &r.status())?;
+        w.write_all(b",\"status_map\":")?;
+        match r.values.first() {
+            Some(v) => write_value_json(w, &node_aware(v))?,
+            None => w.write_all(b"null")?,
+        }
+        w.write_all(b",\"text\":")?;
+        values(w, &r.text)?;
+        w.write_all(b"}")?;
+    }
+    w.write_all(b"]}\n")
 }
 
 /// One `doctor` finding: `✓`, `✗` with fixes, `-` skipped, or the diff.
@@ -219,5 +233,80 @@ pub fn write_finding(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
         }
         Finding::Skipped(m) => writeln!(w, "{} {m}", "-".dimmed()),
         Finding::Diff { local, server } => super::diff::write_diff(w, local, server),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reactor::client::response::{FrameEvent, Summary};
+    use crate::remote::send::RequestResult;
+    use crate::render::value::value_json;
+    use crate::wire::frame::{parse_header, Frame, LengthMode, Located};
+
+    /// The streamed `send --json` is what serializing the whole document
+    /// with serde gives.
+    #[test]
+    fn streamed_send_json_is_the_serde_document() {
+        let f = Frame::new(3, 2, b"\xa1FstatusBok".to_vec()).with_ids(1, 2, 1);
+        let header = parse_header(
+            Proto::P0006,
+            LengthMode::Correct,
+            &f.encode(Proto::P0006).unwrap(),
+        )
+        .unwrap();
+        let node = Value::Bytes((0u8..20).collect());
+        let d = SendResult {
+            frames: vec![FrameEvent {
+                index: 0,
+                frame: Located {
+                    offset: 0,
+                    header,
+                    frame: f,
+                },
+                verdict: Verdict::Rejected {
+                    message: b"no".to_vec(),
+                },
+            }],
+            requests: vec![RequestResult {
+                request_id: 1,
+                command: Some("heads".into()),
+                values: vec![
+                    Value::dict([("status", Value::bytes("ok"))]),
+                    Value::List(vec![node.clone(), Value::bytes("x\n\u{1}")]),
+                    Value::dict([("b", node), ("a", Value::Int(-1))]),
+                ],
+                errors: vec![Value::dict([("type", Value::bytes("server"))])],
+                text: vec![Value::List(vec![])],
+                complete: true,
+                problems: vec!["p \"q\"".into()],
+            }],
+            encodings: vec![(2, "zlib".into())],
+            problems: vec!["top".into()],
+            summary: Summary {
+                refused: 1,
+                ..Default::default()
+            },
+        };
+        let nodes = |v: &Value| value_json(&node_aware(v));
+        let r = &d.requests[0];
+        let mut frame = render::frame_json(Proto::P0006, 0, &d.frames[0].frame.frame, &[]);
+        frame["client"] = verdict_json(&d.frames[0].verdict);
+        let want = json!({
+            "frames": [frame],
+            "encodings": [{"stream_id": 2, "encoding": "zlib"}],
+            "requests": [{
+                "request_id": 1, "command": "heads", "status": "ok",
+                "status_map": nodes(&r.values[0]),
+                "objects": r.objects().iter().map(nodes).collect::<Vec<_>>(),
+                "errors": r.errors.iter().map(nodes).collect::<Vec<_>>(),
+                "text": r.text.iter().map(nodes).collect::<Vec<_>>(),
+                "complete": true, "problems": r.problems,
+            }],
+            "problems": d.problems, "refused": 1,
+        });
+        let mut got = Vec::new();
+        write_send_json(&mut got, Proto::P0006, &d).unwrap();
+        assert_eq!(String::from_utf8(got).unwrap(), format!("{want}\n"));
     }
 }

@@ -28,7 +28,7 @@ use colored::Colorize;
 use serde_json::{json, Value as J};
 
 use super::frame::{write_frame_block_with, write_frame_json};
-use super::value::{value_json, value_text, value_text_nodes};
+use super::value::{value_json, value_text, value_text_nodes_cut, write_value_json};
 use crate::human::to_human;
 use crate::python::escape::escape_bytes;
 use crate::python::value::Value;
@@ -38,32 +38,16 @@ use crate::reactor::client::response::{
 use crate::wire::body::HtmlSummary;
 use crate::wire::proto::Proto;
 
-/// Readable text of a value with node ids as hex, cut to `max` characters.
+/// Readable text of a value with node ids as hex, cut to `max` characters
+/// (rendering no more than that: a large object costs its size once).
 pub fn object_text(v: &Value, max: usize) -> String {
-    // A long byte string is cut before it is rendered: rendering a large
-    // file's data whole just to cut it would cost several times its size.
-    if let Value::Bytes(b) | Value::Chunk { data: b, .. } = v {
-        if b.len() > max {
-            let lit: String = value_text(&Value::Bytes(b[..max].to_vec()))
-                .chars()
-                .take(max)
-                .collect();
-            let flags = match v {
-                Value::Chunk { first, last, .. } => format!(", chunk first={first} last={last}"),
-                _ => String::new(),
-            };
-            return format!("{lit}… ({} bytes{flags})", b.len());
-        }
+    let (text, cut) = value_text_nodes_cut(v, max);
+    if !cut {
+        return text;
     }
-    let text = value_text_nodes(v);
-    if text.chars().count() > max {
-        format!(
-            "{}… ({} chars)",
-            text.chars().take(max).collect::<String>(),
-            text.chars().count()
-        )
-    } else {
-        text
+    match v {
+        Value::Bytes(b) | Value::Chunk { data: b, .. } => format!("{text}… ({} bytes)", b.len()),
+        _ => format!("{text}… (cut at {max} characters)"),
     }
 }
 
@@ -243,39 +227,48 @@ fn strip_ansi(s: &str) -> String {
     out
 }
 
-/// One event as a JSON line into `out` (see the module docs).
-pub fn write_event_json(out: &mut Vec<u8>, proto: Proto, ev: &ResponseEvent) {
+/// One event as a JSON line (see the module docs), written to `w`; `buf`
+/// is scratch space for a frame. An object is written as it is walked, so
+/// a large one is never held as JSON text.
+pub fn write_event_json(
+    w: &mut dyn Write,
+    proto: Proto,
+    ev: &ResponseEvent,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
     match ev {
         ResponseEvent::Frame(f) => {
-            let mut frame = Vec::with_capacity(256);
+            buf.clear();
             write_frame_json(
-                &mut frame,
+                buf,
                 proto,
                 f.frame.offset,
                 &f.frame.frame,
                 &super::frame_warnings(&f.frame),
             );
-            out.extend_from_slice(b"{\"event\":\"frame\",\"client\":");
-            let _ = serde_json::to_writer(&mut *out, &verdict_json(&f.verdict));
-            out.push(b',');
-            out.extend_from_slice(&frame[1..]);
+            w.write_all(b"{\"event\":\"frame\",\"client\":")?;
+            serde_json::to_writer(&mut *w, &verdict_json(&f.verdict))?;
+            w.write_all(b",")?;
+            w.write_all(&buf[1..])?;
         }
         ResponseEvent::Object {
             request_id, value, ..
         } => {
-            let _ = serde_json::to_writer(
-                &mut *out,
-                &json!({"event": "object", "request_id": request_id, "value": value_json(value)}),
-            );
+            write!(
+                w,
+                "{{\"event\":\"object\",\"request_id\":{request_id},\"value\":"
+            )?;
+            write_value_json(w, value)?;
+            w.write_all(b"}")?;
         }
         ResponseEvent::DataError { request_id, error } => {
-            let _ = serde_json::to_writer(
-                &mut *out,
+            serde_json::to_writer(
+                &mut *w,
                 &json!({"event": "data_error", "request_id": request_id, "error": error}),
-            );
+            )?;
         }
     }
-    out.push(b'\n');
+    w.write_all(b"\n")
 }
 
 fn request_line(r: &RequestSummary) -> String {

@@ -103,3 +103,295 @@ pub fn value_text_nodes(v: &Value) -> String {
         other => value_text(other),
     }
 }
+
+/// Write [`value_json`]'s JSON for a value straight to `w`, byte for byte
+/// what serializing `value_json(v)` gives, without building it: a large
+/// object (a 64 MiB file revision) is written as it is walked instead of
+/// being copied into a JSON tree and a string first.
+pub fn write_value_json(w: &mut dyn std::io::Write, v: &Value) -> std::io::Result<()> {
+    fn string(w: &mut dyn std::io::Write, s: &str) -> std::io::Result<()> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        w.write_all(b"\"")?;
+        let b = s.as_bytes();
+        let mut start = 0;
+        for (i, &c) in b.iter().enumerate() {
+            let esc: &[u8] = match c {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                0..=0x1f => &[],
+                _ => continue,
+            };
+            w.write_all(&b[start..i])?;
+            if esc.is_empty() {
+                w.write_all(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(c >> 4) as usize],
+                    HEX[(c & 15) as usize],
+                ])?;
+            } else {
+                w.write_all(esc)?;
+            }
+            start = i + 1;
+        }
+        w.write_all(&b[start..])?;
+        w.write_all(b"\"")
+    }
+    fn bytes(w: &mut dyn std::io::Write, b: &[u8]) -> std::io::Result<()> {
+        match std::str::from_utf8(b) {
+            Ok(s) => string(w, s),
+            Err(_) => {
+                w.write_all(b"{\"hex\":\"")?;
+                for chunk in b.chunks(4096) {
+                    w.write_all(hex(chunk).as_bytes())?;
+                }
+                w.write_all(b"\"}")
+            }
+        }
+    }
+    fn seq(w: &mut dyn std::io::Write, items: &[Value]) -> std::io::Result<()> {
+        w.write_all(b"[")?;
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            write_value_json(w, x)?;
+        }
+        w.write_all(b"]")
+    }
+    match v {
+        Value::Bytes(b) => bytes(w, b),
+        Value::Chunk { data, first, last } => {
+            w.write_all(b"{\"chunk\":")?;
+            bytes(w, data)?;
+            write!(w, ",\"first\":{first},\"last\":{last}}}")
+        }
+        Value::List(items) | Value::Tuple(items) => seq(w, items),
+        Value::Set(items) => {
+            w.write_all(b"{\"set\":")?;
+            seq(w, items)?;
+            w.write_all(b"}")
+        }
+        Value::Dict(pairs) => {
+            let keys: Option<Vec<&str>> = pairs
+                .iter()
+                .map(|(k, _)| k.as_bytes().and_then(|b| std::str::from_utf8(b).ok()))
+                .collect();
+            match keys {
+                Some(keys) => {
+                    // serde_json's map is sorted by key; a repeated key
+                    // keeps its last value.
+                    let mut order: Vec<usize> = (0..pairs.len()).collect();
+                    order.sort_by(|a, b| keys[*a].cmp(keys[*b]).then(b.cmp(a)));
+                    order.dedup_by(|a, b| keys[*a] == keys[*b]);
+                    w.write_all(b"{")?;
+                    for (n, i) in order.into_iter().enumerate() {
+                        if n > 0 {
+                            w.write_all(b",")?;
+                        }
+                        string(w, keys[i])?;
+                        w.write_all(b":")?;
+                        write_value_json(w, &pairs[i].1)?;
+                    }
+                    w.write_all(b"}")
+                }
+                None => {
+                    w.write_all(b"{\"map\":[")?;
+                    for (n, (k, x)) in pairs.iter().enumerate() {
+                        if n > 0 {
+                            w.write_all(b",")?;
+                        }
+                        w.write_all(b"[")?;
+                        write_value_json(w, k)?;
+                        w.write_all(b",")?;
+                        write_value_json(w, x)?;
+                        w.write_all(b"]")?;
+                    }
+                    w.write_all(b"]}")
+                }
+            }
+        }
+        // Scalars are small: serde's own rendering.
+        other => serde_json::to_writer(w, &value_json(other)).map_err(std::io::Error::from),
+    }
+}
+
+/// [`value_text_nodes`] cut to about `max` characters, without rendering
+/// more than that: (text, whether it was cut).
+pub fn value_text_nodes_cut(v: &Value, max: usize) -> (String, bool) {
+    struct Out {
+        s: String,
+        max: usize,
+    }
+    impl Out {
+        fn full(&self) -> bool {
+            self.s.len() > self.max
+        }
+        fn push(&mut self, t: &str) {
+            if !self.full() {
+                self.s.push_str(t);
+            }
+        }
+    }
+    fn walk(o: &mut Out, v: &Value) {
+        if o.full() {
+            return;
+        }
+        let items = |o: &mut Out, xs: &[Value]| {
+            for (i, x) in xs.iter().enumerate() {
+                if o.full() {
+                    return;
+                }
+                if i > 0 {
+                    o.push(", ");
+                }
+                walk(o, x);
+            }
+        };
+        match v {
+            Value::Bytes(b) if b.len() > o.max => {
+                // Render a prefix only: never the whole of a large string.
+                o.push(&value_text(&Value::Bytes(b[..o.max].to_vec())));
+            }
+            Value::Chunk { data, first, last } if data.len() > o.max => {
+                o.push(&value_text(&Value::Chunk {
+                    data: data[..o.max].to_vec(),
+                    first: *first,
+                    last: *last,
+                }));
+            }
+            Value::List(x) => {
+                o.push("[");
+                items(o, x);
+                o.push("]");
+            }
+            Value::Tuple(x) => {
+                o.push("(");
+                items(o, x);
+                o.push(if x.len() == 1 { ",)" } else { ")" });
+            }
+            Value::Set(x) if x.is_empty() => o.push("set()"),
+            Value::Set(x) => {
+                o.push("{");
+                items(o, x);
+                o.push("}");
+            }
+            Value::Dict(d) => {
+                o.push("{");
+                for (i, (k, x)) in d.iter().enumerate() {
+                    if o.full() {
+                        return;
+                    }
+                    if i > 0 {
+                        o.push(", ");
+                    }
+                    walk(o, k);
+                    o.push(": ");
+                    walk(o, x);
+                }
+                o.push("}");
+            }
+            other => o.push(&value_text_nodes(other)),
+        }
+    }
+    let mut o = Out {
+        s: String::new(),
+        max,
+    };
+    walk(&mut o, v);
+    if o.s.chars().count() > max {
+        (o.s.chars().take(max).collect(), true)
+    } else {
+        (o.s, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_values() -> Vec<Value> {
+        let mut out = vec![
+            Value::None,
+            Value::Bool(true),
+            Value::Int(-5),
+            Value::Int(1 << 70),
+            Value::Int(u64::MAX as i128),
+            Value::bytes("plain"),
+            Value::bytes("quote\" back\\ nl\n cr\r tab\t bs\x08 ff\x0c nul\x00 esc\x1b del\x7f é"),
+            Value::Bytes(vec![0xff, 0x00, 0x10]),
+            Value::Chunk {
+                data: vec![0xc3],
+                first: true,
+                last: false,
+            },
+            Value::Chunk {
+                data: vec![b'c'; 100],
+                first: false,
+                last: false,
+            },
+            Value::Bytes(vec![b'\x01'; 100]),
+            Value::Str("s".into()),
+            Value::Set(vec![Value::Int(1), Value::bytes("x")]),
+        ];
+        let scalars = out.clone();
+        out.push(Value::List(scalars.clone()));
+        out.push(Value::Tuple(vec![Value::List(vec![]), Value::Dict(vec![])]));
+        out.push(Value::dict([
+            ("b", Value::Int(1)),
+            ("a", Value::List(scalars.clone())),
+            ("c\n", Value::bytes("v")),
+        ]));
+        out.push(Value::Dict(vec![
+            (Value::Int(1), Value::None),
+            (Value::Bytes(vec![0xff]), Value::bytes("x")),
+        ]));
+        // a repeated key (not from CBOR, but the form must still agree)
+        out.push(Value::Dict(vec![
+            (Value::bytes("k"), Value::Int(1)),
+            (Value::bytes("j"), Value::Int(2)),
+            (Value::bytes("k"), Value::Int(3)),
+        ]));
+        out
+    }
+
+    #[test]
+    fn streamed_json_is_value_json() {
+        for v in sample_values() {
+            let mut got = Vec::new();
+            write_value_json(&mut got, &v).unwrap();
+            let want = serde_json::to_vec(&value_json(&v)).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cut_text_is_a_prefix_of_the_full_text() {
+        for v in sample_values() {
+            let full = value_text_nodes(&v);
+            for max in [0, 3, 10, 40, 1000] {
+                let (cut, was_cut) = value_text_nodes_cut(&v, max);
+                if was_cut {
+                    assert!(full.starts_with(&cut), "{full:?} / {cut:?}");
+                    assert_eq!(cut.chars().count(), max);
+                } else {
+                    assert_eq!(cut, full);
+                }
+            }
+        }
+        let big = Value::List(vec![Value::Bytes(vec![b'x'; 1_000_000]); 10]);
+        let (cut, was_cut) = value_text_nodes_cut(&big, 50);
+        assert!(was_cut && cut.len() == 50);
+    }
+}

@@ -119,11 +119,12 @@ pub fn lookup(name: &Value) -> Result<&[u8], Vec<u8>> {
     }
 }
 
-/// Grow `out` for more output without passing `limit + 1` bytes of
-/// capacity (one byte over is how the bound is detected).
+/// Grow `out` for more output, doubling, but never past `limit` bytes of
+/// capacity: growing one byte past a full bound would copy the whole
+/// bound once more just to find out it is over.
 fn grow(out: &mut Vec<u8>, limit: u64) {
     let cap = out.capacity() as u64;
-    let want = (cap.max(16 * 1024) * 2).min(limit.saturating_add(1));
+    let want = (cap.max(16 * 1024) * 2).min(limit);
     if want > cap {
         out.reserve_exact((want - out.len() as u64) as usize);
     }
@@ -155,11 +156,25 @@ impl ZlibDecoder {
         let mut input = data;
         loop {
             if out.len() == out.capacity() {
-                if out.len() as u64 > limit {
-                    return Err(StreamFault::OverLimit {
-                        produced: out.len() as u64,
-                        limit,
-                    });
+                if out.len() as u64 >= limit {
+                    // The bound is full: one more byte of output, into a
+                    // probe, says whether the payload is over it.
+                    let mut probe = [0u8; 1];
+                    let before = self.z.total_out();
+                    let status = self
+                        .z
+                        .decompress(input, &mut probe, flate2::FlushDecompress::Sync)
+                        .map_err(|e| StreamFault::Raises(zlib_error(&e)))?;
+                    if self.z.total_out() > before {
+                        return Err(StreamFault::OverLimit {
+                            produced: out.len() as u64 + 1,
+                            limit,
+                        });
+                    }
+                    if status == flate2::Status::StreamEnd {
+                        self.finished = true;
+                    }
+                    break;
                 }
                 grow(&mut out, limit);
             }
@@ -179,12 +194,6 @@ impl ZlibDecoder {
             if (input.is_empty() && !full) || (used == 0 && made == 0 && !full) {
                 break;
             }
-        }
-        if out.len() as u64 > limit {
-            return Err(StreamFault::OverLimit {
-                produced: out.len() as u64,
-                limit,
-            });
         }
         Ok(out)
     }
@@ -262,6 +271,9 @@ impl ZstdDecoder {
                         produced: total,
                         limit,
                     });
+                }
+                while out.capacity() - out.len() < n {
+                    grow(&mut out, limit);
                 }
                 out.extend_from_slice(&self.buf[..n]);
             }

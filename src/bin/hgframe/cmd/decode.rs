@@ -348,11 +348,7 @@ fn decode_response(
             data_errors += 1;
         }
         match format {
-            DecodeFormat::Json => {
-                json_buf.clear();
-                rr::write_event_json(&mut json_buf, proto, ev);
-                io.stdout.write_all(&json_buf)
-            }
+            DecodeFormat::Json => rr::write_event_json(io.stdout, proto, ev, &mut json_buf),
             DecodeFormat::Human => rr::write_event_human(io.stdout, proto, ev),
             DecodeFormat::Blocks => rr::write_event_block(io.stdout, proto, ev, verbose),
         }
