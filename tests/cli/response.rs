@@ -176,6 +176,21 @@ fn what_a_client_refuses_exits_4_and_says_why() {
     );
     assert_eq!(code, 4);
     assert!(text(&out).contains("received frame with odd numbered stream ID: 1"));
+    // --request with a request body: said to be beside the point
+    let (code, _, err) = run(
+        &[
+            "decode",
+            &sample("017.req.bin"),
+            "--request",
+            &sample("017.req.bin"),
+        ],
+        b"",
+    );
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("warning: --request is for decoding a response"),
+        "{err}"
+    );
     // and --side request lists a response's frames as before
     let (code, out, _) = run(
         &["decode", "--side", "request", &sample("017.resp.bin")],

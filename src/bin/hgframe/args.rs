@@ -105,6 +105,12 @@ pub enum Command {
     Encode(EncodeArgs),
 
     /// Decode wire bytes into frames.
+    ///
+    /// A request body's frames are listed. A response body's go through
+    /// hgframe's port of Mercurial's client reactor: streams decoded
+    /// (identity, zlib, zstd-8mb), objects reassembled per request, and
+    /// every frame a real client would refuse shown with the reason. A body
+    /// that is not frames is decoded as --content-type says.
     #[command(after_help = EXIT_CODES_HELP)]
     Decode(DecodeArgs),
 
@@ -118,11 +124,12 @@ pub enum Command {
 
     /// Run real commands on a server (0006) and decode the response stream.
     ///
-    /// Sends a sender-protocol-settings frame and the command-request frames
-    /// (several commands, joined with `+`, go to multirequest), decodes the
-    /// stream-settings, encoded command-response (identity, zlib, zstd-8mb),
-    /// error-response and text-output frames, and prints the frames and the
-    /// decoded values (node ids as hex).
+    /// Writes the request as Mercurial's HTTP peer does (its client reactor:
+    /// a sender-protocol-settings frame, then the command-request frames;
+    /// several commands, joined with `+`, go to multirequest), reads the
+    /// answer through the same reactor (streams decoded: identity, zlib,
+    /// zstd-8mb), and prints the frames, the decoded values (node ids as
+    /// hex) and every frame a real client would refuse.
     ///
     /// Argument values: cbor:<python literal>, hex:<hex bytes>,
     /// hexlist:<hex>,<hex>,... (a list of bytes, e.g. nodes), or plain text

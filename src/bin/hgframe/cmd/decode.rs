@@ -213,6 +213,12 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
         (None, _) => Side::Request,
     };
     let frames = first.into_iter().chain(frames);
+    if side == Side::Request && a.request.is_some() {
+        writeln!(
+            io.stderr,
+            "hgframe: warning: --request is for decoding a response; these frames are a request (--side response decodes them as one)"
+        )?;
+    }
     match side {
         Side::Request => decode_request(global, &a, proto, frames, io),
         Side::Response => decode_response(global, &a, proto, frames, io),
