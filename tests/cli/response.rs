@@ -435,4 +435,24 @@ fn conflicting_options_are_usage_errors() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("cannot open /nonexistent/req.bin"), "{err}");
+    // a revision without a client reactor: frames listed, and -v says why
+    let body = crate::support::hgframe()
+        .args([
+            "--proto",
+            "0002",
+            "encode",
+            "-f",
+            "raw",
+            "1 2 stream-begin text-output 0 hi",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    let (code, out, err) = run(&["-v", "--proto", "0002", "decode", "-"], &body);
+    assert_eq!(code, 0);
+    assert!(!text(&out).contains("client:"));
+    assert!(
+        err.contains("decoding the request side (the first frame is text-output, which only servers send, but hgframe has no client reactor for protocol 0002: frames listed)"),
+        "{err}"
+    );
 }

@@ -190,7 +190,9 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
             s
         }
         (None, Some(Ok(l))) => {
-            let (side, why) = match proto.sender_of(l.frame.type_id, l.frame.stream_id) {
+            let sender = proto.sender_of(l.frame.type_id, l.frame.stream_id);
+            let from_server = matches!(sender, Some((Sender::Server, _)));
+            let (side, why) = match sender {
                 Some((Sender::Server, why)) if has_client_reactor(proto) => (Side::Response, why),
                 Some((Sender::Server, why)) => (
                     Side::Request,
@@ -200,8 +202,8 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
                 None => (Side::Request, "nothing tells; the default".to_string()),
             };
             // The request side is what decode always did: -v names the
-            // response side, -vv either.
-            if global.verbose > 1 || (global.verbose > 0 && side == Side::Response) {
+            // side when the frames come from a server, -vv always.
+            if global.verbose > 1 || (global.verbose > 0 && from_server) {
                 writeln!(
                     io.stderr,
                     "hgframe: decoding the {} side ({why})",
