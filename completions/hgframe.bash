@@ -153,7 +153,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__doctor)
-            opts="-H -v -h -V --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
+            opts="-H -v -h -V --timeout --connect-timeout --header --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,7 +479,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__replay)
-            opts="-j -H -v -h -V --local --url --against --update --junit --json --jobs --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
+            opts="-j -H -v -h -V --local --url --against --update --junit --json --jobs --timeout --connect-timeout --header --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

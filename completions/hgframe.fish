@@ -112,10 +112,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l proto -d 'Pro
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
-complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l curl -d 'Print an equivalent curl command instead of sending'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
-complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l url -d 'Run against a server\'s debugreflect endpoint' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l against -d 'Run every script on two targets and report where they disagree, e.g. --against local,http://127.0.0.1:8000/' -r
@@ -131,8 +129,6 @@ never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l local -d 'Run against the local reactor (the default)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l update -d 'Rewrite the expected output in place from the actual output'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l json -d 'One JSON object per script (then the summary line)'
-complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
-complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l curl -d 'Print an equivalent curl command instead of sending'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s V -l version -d 'Print version'

@@ -84,8 +84,6 @@ pub struct RunOptions {
     pub update: bool,
     /// Keep per-step outputs (for `--against`).
     pub keep_outputs: bool,
-    /// Compare with the `<` lines (off for `--against`).
-    pub check: bool,
 }
 
 /// Run a script from a reader. `server_proto` is the revision the target

@@ -177,6 +177,16 @@ pub(super) fn run<R: BufRead + Send>(
         runner.run_prepared(rx)
     })?;
     let mut report = runner.report;
+    if report.requests == 0 && report.skipped.is_none() {
+        return Err(Fatal::Parse(Box::new(ScriptError {
+            file: file.into(),
+            line: 0,
+            text: String::new(),
+            caret: String::new(),
+            message: "the transcript runs no request, so it checks nothing".into(),
+            help: "\n  = a request is frame lines (`> FRAME`, `bin HEX`) ended by an `eof` line; `hgframe replay --help` shows the format".into(),
+        })));
+    }
     if opts.update {
         report.updated = Some(runner.out_text);
     }
@@ -388,7 +398,7 @@ impl Runner<'_> {
             200
         };
         for (i, st) in steps.iter().enumerate() {
-            if opts.check && !lines_match(&st.expected, &st.actual) {
+            if !lines_match(&st.expected, &st.actual) {
                 report.failures.push(Failure {
                     line: st.line,
                     message: "output differs".into(),

@@ -1,6 +1,7 @@
 //! Command-line argument types (clap derive). Only declarations live here;
 //! [`crate::cmd`] runs them.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -16,6 +17,34 @@ Exit codes:
   4  the server answered an HTTP error (for `reflect --local`: a real
      Mercurial server would answer HTTP 500 here; the reason is on stderr)
   5  undecodable bytes (truncated frame header or payload)";
+
+/// `hgframe doctor --help`: what it checks and how to set a server up.
+pub const DOCTOR_LONG_ABOUT: &str =
+    "Check that a server's frame protocol endpoints work, step by step, and
+say how to fix what does not: the server answers and is Mercurial, /api/
+lists the HTTP version 2 API, its protocol revision, debugreflect on ro/
+and rw/, and a test frame reflected as the local reactor predicts.
+
+The settings a Mercurial server (4.6 to 6.0) needs for hgframe:
+
+  hg serve -R REPO -a 127.0.0.1 -p 8000 \\
+    --config experimental.web.apiserver=true \\
+    --config experimental.web.api.http-v2=true \\
+    --config experimental.web.api.debugreflect=true
+
+or the same settings in the repository's .hg/hgrc, one per line:
+
+  [experimental]
+  web.apiserver = true
+  web.api.http-v2 = true
+  web.api.debugreflect = true
+
+rw/ URLs also need push permission: --config web.allow-push=* (and
+--config web.push_ssl=false on plain HTTP).
+
+Exit status: 0 when everything works and is predicted exactly, 1 when the
+test frame is reflected differently, 3 when the server cannot be
+reached, 4 when a step fails.";
 
 /// `hgframe replay --help`: the script format.
 pub const REPLAY_LONG_ABOUT: &str = "Run replay scripts (.hgframe transcripts) and check their expected output.
@@ -129,7 +158,7 @@ pub enum Command {
 
     /// Check that a server's frame protocol endpoints work, step by step,
     /// and say how to fix what does not.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, long_about = DOCTOR_LONG_ABOUT)]
     Doctor(DoctorArgs),
 
     /// Run replay scripts (.hgframe transcripts) and check their expected output.
@@ -182,7 +211,7 @@ pub struct EncodeArgs {
 
     /// Frames as human strings (default: one per line from stdin).
     #[arg(value_name = "FRAME")]
-    pub frames: Vec<String>,
+    pub frames: Vec<OsString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -232,13 +261,17 @@ pub struct RemoteOpts {
     /// Extra request header (repeatable).
     #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
+}
 
+/// For commands that send one request the user wrote: show it instead.
+#[derive(Debug, Clone, Args)]
+pub struct ShowOpts {
     /// Print the request (method, URL, headers, frames) instead of sending it.
     #[arg(long)]
     pub dry_run: bool,
 
     /// Print an equivalent curl command instead of sending.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub curl: bool,
 }
 
@@ -275,6 +308,9 @@ pub struct ReflectArgs {
     #[command(flatten)]
     pub remote: RemoteOpts,
 
+    #[command(flatten)]
+    pub show: ShowOpts,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReflectFormat::Pretty)]
     pub format: ReflectFormat,
@@ -307,7 +343,7 @@ pub struct ReflectArgs {
 
     /// Frames as human strings.
     #[arg(value_name = "FRAME")]
-    pub frames: Vec<String>,
+    pub frames: Vec<OsString>,
 }
 
 impl ReflectArgs {
@@ -396,6 +432,9 @@ pub struct SendArgs {
 
     #[command(flatten)]
     pub remote: RemoteOpts,
+
+    #[command(flatten)]
+    pub show: ShowOpts,
 }
 
 #[derive(Debug, Args)]
@@ -455,4 +494,7 @@ pub struct ReplArgs {
 
     #[command(flatten)]
     pub remote: RemoteOpts,
+
+    #[command(flatten)]
+    pub show: ShowOpts,
 }

@@ -69,6 +69,17 @@ impl<R: Read> Read for HexReader<R> {
     }
 }
 
+/// Whether the start of an input is hex text: at least 8 hex digits and
+/// nothing but hex digits and whitespace. Binary frames never are (their
+/// headers hold bytes below 0x20).
+fn looks_like_hex(head: &[u8]) -> bool {
+    let head = &head[..head.len().min(512)];
+    head.iter().filter(|b| b.is_ascii_hexdigit()).count() >= 8
+        && head
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace())
+}
+
 pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
     let proto = global.proto.unwrap_or(Proto::DEFAULT);
     if global.verbose > 0 {
@@ -83,7 +94,28 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
         };
         writeln!(io.stderr, "hgframe: decoding as protocol {proto}{why}")?;
     }
-    let input = open_input(&a.input, io.stdin)?;
+    if a.input.as_os_str() == "-" {
+        io.note_stdin(if a.hex_input {
+            "hex text"
+        } else {
+            "binary frames"
+        })?;
+    }
+    let mut input = open_input(&a.input, io.stdin)?;
+    // Hex text given as binary (`encode | decode`) decodes as nonsense:
+    // say what it looks like (peeking does not consume it).
+    let hex_text = !a.hex_input
+        && looks_like_hex(
+            input
+                .fill_buf()
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", a.input.display())))?,
+        );
+    if hex_text {
+        writeln!(
+            io.stderr,
+            "hgframe: warning: the input looks like hex text, not binary frames; pass --hex-input to decode hex"
+        )?;
+    }
     let reader: Box<dyn Read> = if a.hex_input {
         Box::new(HexReader {
             inner: input,
@@ -105,9 +137,12 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
             Ok(l) => l,
             Err(ReadError::Decode(e)) => {
                 io.stdout.flush()?;
-                return Err(Failure::Undecodable(format!(
-                    "{e}\n  = the input ends inside a frame; was it cut short, or is it another protocol revision (--proto)?"
-                )));
+                let hint = if hex_text {
+                    "the input is hex text: decode it with --hex-input (e.g. hgframe encode ... | hgframe decode --hex-input)"
+                } else {
+                    "the input ends inside a frame; was it cut short, or is it another protocol revision (--proto)?"
+                };
+                return Err(Failure::Undecodable(format!("{e}\n  = {hint}")));
             }
             Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::InvalidData => {
                 return Err(Failure::Usage(format!("bad hex input: {e}")))

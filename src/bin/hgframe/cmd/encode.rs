@@ -15,6 +15,7 @@ pub fn run(global: &GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Result<u8> {
         ));
     }
     let reader = if a.frames.is_empty() {
+        io.note_stdin("frame lines")?;
         Some((
             "stdin line".to_string(),
             Box::new(&mut *io.stdin) as Box<dyn BufRead>,
@@ -72,6 +73,7 @@ mod tests {
                 stdout: &mut stdout,
                 stderr: &mut stderr,
                 stdout_is_terminal,
+                stdin_is_terminal: stdout_is_terminal,
             },
         );
         (r, stdout, stderr)

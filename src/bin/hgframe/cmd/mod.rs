@@ -11,12 +11,13 @@ pub mod replay;
 pub mod send;
 pub mod serve;
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use hgframe::client::{parse_header, Client, ClientOptions, Target};
-use hgframe::human::{decide_proto, parse_human_bytes};
+use hgframe::human::{decide_proto, lines, parse_human_bytes};
 use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
@@ -31,6 +32,21 @@ pub struct Io<'a> {
     pub stdout: &'a mut dyn Write,
     pub stderr: &'a mut dyn Write,
     pub stdout_is_terminal: bool,
+    pub stdin_is_terminal: bool,
+}
+
+impl Io<'_> {
+    /// Reading stdin that is a terminal waits for typing: say so, so the
+    /// wait is not mistaken for a hang.
+    pub fn note_stdin(&mut self, what: &str) -> std::io::Result<()> {
+        if self.stdin_is_terminal {
+            writeln!(
+                self.stderr,
+                "hgframe: reading {what} from stdin (a terminal); end with Ctrl-D, or see --help"
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Run a parsed command line; returns the exit code on success paths.
@@ -69,46 +85,56 @@ pub fn open_input<'a>(path: &Path, stdin: &'a mut dyn BufRead) -> Result<Box<dyn
     }
 }
 
-/// Lines of frames: the arguments, or a reader (blank and # lines skipped).
+/// Lines of frames: the arguments, or a reader (blank and # lines
+/// skipped). Lines are text, of bounded length ([`lines`]).
 pub fn frame_lines<'a>(
-    args: &'a [String],
+    args: &'a [OsString],
     reader: Option<(String, Box<dyn BufRead + 'a>)>,
 ) -> Box<dyn Iterator<Item = Result<Line>> + 'a> {
+    let checked = |origin: &str, number: usize, bytes: Vec<u8>| -> Result<Line> {
+        lines::text_of(&bytes).map_err(|e| Failure::Usage(format!("{origin} {number}: {e}")))?;
+        Ok(Line {
+            origin: origin.to_string(),
+            number,
+            bytes,
+        })
+    };
     if let Some((origin, mut r)) = reader {
         let mut number = 0;
         Box::new(std::iter::from_fn(move || loop {
             let mut buf = Vec::new();
             number += 1;
-            match r.read_until(b'\n', &mut buf) {
-                Ok(0) => return None,
-                Ok(_) => {
-                    if buf.ends_with(b"\n") {
-                        buf.pop();
-                        if buf.ends_with(b"\r") {
-                            buf.pop();
-                        }
-                    }
+            match lines::read_line(&mut r, &mut buf, lines::MAX_LINE) {
+                Ok(false) => return None,
+                Ok(true) => {
                     let t = buf.trim_ascii_start();
                     if t.is_empty() || t.starts_with(b"#") {
                         continue;
                     }
-                    return Some(Ok(Line {
-                        origin: origin.clone(),
-                        number,
-                        bytes: buf,
-                    }));
+                    return Some(checked(&origin, number, buf));
                 }
-                Err(e) => return Some(Err(Failure::Usage(format!("cannot read {origin}: {e}")))),
+                Err(e) => return Some(Err(Failure::Usage(format!("{origin} {number}: {e}")))),
             }
         }))
     } else {
-        Box::new(args.iter().enumerate().map(|(i, a)| {
-            Ok(Line {
-                origin: "argument".into(),
-                number: i + 1,
-                bytes: a.clone().into_bytes(),
-            })
-        }))
+        Box::new(
+            args.iter()
+                .enumerate()
+                .map(move |(i, a)| checked("argument", i + 1, os_bytes(a))),
+        )
+    }
+}
+
+/// An argument's bytes as given (on Unix, not UTF-8 checked yet).
+fn os_bytes(a: &OsString) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        a.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        a.to_string_lossy().into_owned().into_bytes()
     }
 }
 
