@@ -116,11 +116,6 @@ pub(super) fn end_of_body(
             }
             match consumed.crash {
                 None => Reply::frames(proto, out),
-                Some(c) if c.exception.starts_with("hgframe limitation") => Reply::text(
-                    StatusCode::NOT_IMPLEMENTED,
-                    format!("hgframe serve cannot produce this response: {}\n", c.why),
-                )
-                .with_note(c.exception),
                 // The generator raised before yielding: no status line yet.
                 Some(c) if consumed.frames.is_empty() => Reply::internal_error(crash_note(&c)),
                 // Status line and frames already out: http.server writes
