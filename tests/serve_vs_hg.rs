@@ -1299,3 +1299,64 @@ fn cli_serves_until_sigterm() {
     );
     assert!(err.contains("SIGTERM received; shutting down"), "{err}");
 }
+
+// ---------------------------------------------------------------------------
+// Stock clients
+
+/// A stock Mercurial 6.0 client (`hg debugwireproto --peer http2`, its
+/// default encoder order: zstd-8mb first) talks to `hgframe serve`: the
+/// version-1 handshake answered as Mercurial answers it, then the canned
+/// heads, on a zstd-8mb stream.
+#[test]
+fn a_stock_client_gets_the_canned_heads() {
+    let node = "\\x11\\x22\\x33\\x44\\x55\\x66\\x77\\x88\\x99\\xaa\\xbb\\xcc\\xdd\\xee\\xff\\x00\\x11\\x22\\x33\\x44";
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut o = ServeOptions::new(P);
+    o.responder = Responder::parse(P, &[format!("heads=cbor:[[b'{node}']]")]).unwrap();
+    let sink = log.clone();
+    o.log = LogTarget::Callback(Arc::new(move |l: &str| {
+        sink.lock().unwrap().push(l.to_string())
+    }));
+    let ours = server::start(o).expect("hgframe serve starts");
+    let mut child = Command::new(common::hg_path())
+        .args([
+            "debugwireproto",
+            "--peer",
+            "http2",
+            &format!("{}/", ours.url()),
+        ])
+        .env("HGRCPATH", "")
+        .env("HGPLAIN", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hg debugwireproto");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"command heads\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("creating http peer for wire protocol version 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"b'\x11"3DUfw\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x00\x11"3D'"#),
+        "the canned node reaches the client: {stdout}{stderr}"
+    );
+    let log = log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("\"GET /?cmd=capabilities HTTP/1.1\" 200 2166"),
+        "{log}"
+    );
+    assert!(
+        log.contains("\"POST /api/exp-http-v2-0003/ro/heads HTTP/1.1\" 200"),
+        "{log}"
+    );
+}

@@ -202,7 +202,13 @@ pub(super) fn run_command(
             ));
         }
     }
-    let response = responder.find(rc.request_id, &rc.command).unwrap_or_else(|| {
+    // `capabilities` answers what the handshake describes unless a canned
+    // response says otherwise.
+    let default = (name.as_bytes() == Some(b"capabilities"))
+        .then(|| super::handshake::descriptor(proto))
+        .flatten()
+        .map(|d| Response::Objects(vec![d]));
+    let response = responder.find(rc.request_id, &rc.command).or(default).unwrap_or_else(|| {
         let cmd = command_display(name);
         let msg = format!(
             "hgframe serve has no response for command {cmd}; start it with --respond {cmd}=RESPONSE"

@@ -27,6 +27,7 @@
 
 mod body;
 mod dispatch;
+mod handshake;
 mod log;
 mod pycompat;
 mod reply;

@@ -28,7 +28,13 @@ pub(super) enum Route {
 
 pub(super) async fn route(ctx: &Ctx, req: Request, deadline: Instant) -> Reply {
     let (parts, body) = req.into_parts();
-    let r = decide(ctx, &parts.method, parts.uri.path(), &parts.headers);
+    let r = decide(
+        ctx,
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+    );
     match r {
         Route::Now(reply) => drain(body, &parts.headers, ctx.max_body, deadline, reply).await,
         Route::Reflect => {
@@ -67,7 +73,13 @@ pub(super) async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Repl
 }
 
 /// The routing of `hgweb` → `handlewsgiapirequest` → `handlehttpv2request`.
-pub(super) fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap) -> Route {
+pub(super) fn decide(
+    ctx: &Ctx,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Route {
     let table = ctx.proto.table();
     // Python's http.server only has do_GET/do_POST/do_PUT in hgweb's handler.
     if !matches!(method.as_str(), "GET" | "POST" | "PUT") {
@@ -75,6 +87,10 @@ pub(super) fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap
     }
     let info = path_info(path);
     let parts = dispatch_parts(&info);
+    // The version-1 handshake of every stock client, at the repository root.
+    if parts.is_empty() && query_cmd(query) == Some("capabilities") {
+        return Route::Now(super::handshake::answer(ctx.proto, headers));
+    }
     if parts.first().map(|p| p.as_slice()) != Some(b"api") {
         let mut r = Reply::text(
             StatusCode::NOT_FOUND,
@@ -168,4 +184,14 @@ pub(super) fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap
         permission,
         name: command.clone(),
     }
+}
+
+/// The `cmd` query parameter (the last one, as `parse_qs` keeps them).
+fn query_cmd(query: Option<&str>) -> Option<&str> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == "cmd")
+        .map(|(_, v)| v)
+        .next_back()
 }
