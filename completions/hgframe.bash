@@ -31,6 +31,9 @@ _hgframe() {
             hgframe,help)
                 cmd="hgframe__subcmd__help"
                 ;;
+            hgframe,man)
+                cmd="hgframe__subcmd__man"
+                ;;
             hgframe,reflect)
                 cmd="hgframe__subcmd__reflect"
                 ;;
@@ -61,6 +64,9 @@ _hgframe() {
             hgframe__subcmd__help,help)
                 cmd="hgframe__subcmd__help__subcmd__help"
                 ;;
+            hgframe__subcmd__help,man)
+                cmd="hgframe__subcmd__help__subcmd__man"
+                ;;
             hgframe__subcmd__help,reflect)
                 cmd="hgframe__subcmd__help__subcmd__reflect"
                 ;;
@@ -83,7 +89,7 @@ _hgframe() {
 
     case "${cmd}" in
         hgframe)
-            opts="-v -h -V --proto --color --verbose --help --version encode decode reflect send doctor replay repl serve completions help"
+            opts="-v -h -V --proto --color --verbose --help --version encode decode reflect send doctor replay repl serve completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,7 +227,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__help)
-            opts="encode decode reflect send doctor replay repl serve completions help"
+            opts="encode decode reflect send doctor replay repl serve completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,6 +310,20 @@ _hgframe() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hgframe__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hgframe__subcmd__help__subcmd__reflect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -367,6 +387,28 @@ _hgframe() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hgframe__subcmd__man)
+            opts="-v -h -V --proto --color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand repl 'Interactive session: frames answered as they are typed'
             cand serve 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor'
             cand completions 'Print a shell completion script'
+            cand man 'Print a man page (roff): hgframe(1), or one subcommand''s'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hgframe;encode'= {
@@ -190,6 +191,16 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hgframe;man'= {
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hgframe;help'= {
             cand encode 'Turn human frame strings into wire bytes.'
             cand decode 'Decode wire bytes into frames'
@@ -200,6 +211,7 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand repl 'Interactive session: frames answered as they are typed'
             cand serve 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor'
             cand completions 'Print a shell completion script'
+            cand man 'Print a man page (roff): hgframe(1), or one subcommand''s'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hgframe;help;encode'= {
@@ -219,6 +231,8 @@ set edit:completion:arg-completer[hgframe] = {|@words|
         &'hgframe;help;serve'= {
         }
         &'hgframe;help;completions'= {
+        }
+        &'hgframe;help;man'= {
         }
         &'hgframe;help;help'= {
         }

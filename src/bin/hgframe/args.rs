@@ -191,6 +191,16 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+
+    /// Print a man page (roff): hgframe(1), or one subcommand's.
+    ///
+    /// `hgframe man | man -l -` shows it; `scripts/gen-completions.sh`
+    /// writes all of them to man/.
+    Man {
+        /// The subcommand (e.g. replay); none for hgframe(1).
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -65,6 +65,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
             clap_complete::generate(shell, &mut cmd, "hgframe", io.stdout);
             Ok(0)
         }
+        Command::Man { subcommand } => man(subcommand.as_deref(), io),
     }
 }
 
@@ -222,4 +223,32 @@ pub fn client_options(opts: &RemoteOpts) -> Result<ClientOptions> {
 pub fn make_client(opts: &RemoteOpts, url: &str) -> Result<Client> {
     let target = Target::parse(url)?;
     Ok(Client::new(target, client_options(opts)?)?)
+}
+
+/// `hgframe man [SUBCOMMAND]`.
+fn man(subcommand: Option<&str>, io: &mut Io<'_>) -> Result<u8> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let page = match subcommand {
+        None => cmd,
+        Some(name) => {
+            let names: Vec<String> = cmd
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let Some(sub) = cmd.find_subcommand(name).cloned() else {
+                let hint = hgframe::human::did_you_mean(name, names.iter().map(|s| s.as_str()))
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
+                return Err(Failure::Usage(format!(
+                    "no subcommand {name:?}{hint}; subcommands: {}",
+                    names.join(", ")
+                )));
+            };
+            // The page of `hgframe SUB` is named hgframe-SUB(1).
+            let full = format!("hgframe-{name}");
+            sub.name(full.clone()).bin_name(full.replace('-', " "))
+        }
+    };
+    clap_mangen::Man::new(page).render(io.stdout)?;
+    Ok(0)
 }
