@@ -34,6 +34,9 @@ _hgframe() {
             hgframe,man)
                 cmd="hgframe__subcmd__man"
                 ;;
+            hgframe,proxy)
+                cmd="hgframe__subcmd__proxy"
+                ;;
             hgframe,reflect)
                 cmd="hgframe__subcmd__reflect"
                 ;;
@@ -67,6 +70,9 @@ _hgframe() {
             hgframe__subcmd__help,man)
                 cmd="hgframe__subcmd__help__subcmd__man"
                 ;;
+            hgframe__subcmd__help,proxy)
+                cmd="hgframe__subcmd__help__subcmd__proxy"
+                ;;
             hgframe__subcmd__help,reflect)
                 cmd="hgframe__subcmd__help__subcmd__reflect"
                 ;;
@@ -89,7 +95,7 @@ _hgframe() {
 
     case "${cmd}" in
         hgframe)
-            opts="-v -h -V --proto --color --verbose --help --version encode decode reflect send doctor replay repl serve completions man help"
+            opts="-v -h -V --proto --color --verbose --help --version encode decode reflect send doctor replay repl serve proxy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,7 +233,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__help)
-            opts="encode decode reflect send doctor replay repl serve completions man help"
+            opts="encode decode reflect send doctor replay repl serve proxy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +330,20 @@ _hgframe() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hgframe__subcmd__help__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hgframe__subcmd__help__subcmd__reflect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -401,6 +421,56 @@ _hgframe() {
                 return 0
             fi
             case "${prev}" in
+                --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hgframe__subcmd__proxy)
+            opts="-v -h -V --upstream --listen --public --record --json --command --hex --max-body --timeout --connect-timeout --proto --color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proto)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand replay 'Run replay scripts (.hgframe transcripts) and check their expected output'
             cand repl 'Interactive session: frames answered as they are typed'
             cand serve 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor'
+            cand proxy 'Stand between a Mercurial client and server and show the exchange.'
             cand completions 'Print a shell completion script'
             cand man 'Print a man page (roff): hgframe(1), or one subcommand''s'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -181,6 +182,26 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hgframe;proxy'= {
+            cand --upstream 'The server to forward to (e.g. http://127.0.0.1:8000/; https works)'
+            cand --listen 'Address to listen on (port 0 picks a free port)'
+            cand --record 'Write the frame-protocol requests seen as a replay transcript when the proxy stops'
+            cand --command 'Show only exchanges of these commands (repeatable; `debugreflect` for reflect requests, `capabilities` includes the handshake)'
+            cand --max-body 'Largest request body accepted, in bytes (larger: 413)'
+            cand --timeout 'Time allowed for one exchange with the upstream, in seconds'
+            cand --connect-timeout 'Time allowed to connect to the upstream, in seconds'
+            cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
+            cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
+            cand --public 'Allow listening on a non-loopback address'
+            cand --json 'One JSON event per line (schema in the README)'
+            cand --hex 'Show each frame''s bytes as hex too'
+            cand -v 'More detail (the chosen revision and why, full payloads)'
+            cand --verbose 'More detail (the chosen revision and why, full payloads)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hgframe;completions'= {
             cand --proto 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006'
             cand --color 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)'
@@ -210,6 +231,7 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand replay 'Run replay scripts (.hgframe transcripts) and check their expected output'
             cand repl 'Interactive session: frames answered as they are typed'
             cand serve 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor'
+            cand proxy 'Stand between a Mercurial client and server and show the exchange.'
             cand completions 'Print a shell completion script'
             cand man 'Print a man page (roff): hgframe(1), or one subcommand''s'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -229,6 +251,8 @@ set edit:completion:arg-completer[hgframe] = {|@words|
         &'hgframe;help;repl'= {
         }
         &'hgframe;help;serve'= {
+        }
+        &'hgframe;help;proxy'= {
         }
         &'hgframe;help;completions'= {
         }

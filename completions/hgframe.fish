@@ -39,6 +39,7 @@ complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "doctor" -d 'Check t
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "proxy" -d 'Stand between a Mercurial client and server and show the exchange.'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "man" -d 'Print a man page (roff): hgframe(1), or one subcommand\'s'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -159,6 +160,23 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l no-reflect -d 
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l upstream -d 'The server to forward to (e.g. http://127.0.0.1:8000/; https works)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l record -d 'Write the frame-protocol requests seen as a replay transcript when the proxy stops' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l command -d 'Show only exchanges of these commands (repeatable; `debugreflect` for reflect requests, `capabilities` includes the handshake)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-body -d 'Largest request body accepted, in bytes (larger: 413)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l timeout -d 'Time allowed for one exchange with the upstream, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l connect-timeout -d 'Time allowed to connect to the upstream, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l public -d 'Allow listening on a non-loopback address'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l json -d 'One JSON event per line (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l hex -d 'Show each frame\'s bytes as hex too'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
@@ -173,14 +191,15 @@ never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand man" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand man" -s V -l version -d 'Print version'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "decode" -d 'Decode wire bytes into frames'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "man" -d 'Print a man page (roff): hgframe(1), or one subcommand\'s'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "decode" -d 'Decode wire bytes into frames'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "proxy" -d 'Stand between a Mercurial client and server and show the exchange.'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "man" -d 'Print a man page (roff): hgframe(1), or one subcommand\'s'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -20,6 +20,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Extra headers (`--header K:V`).
     pub headers: Vec<(String, String)>,
+    /// Follow redirects (a proxy passes them on instead).
+    pub follow_redirects: bool,
 }
 
 impl Default for ClientOptions {
@@ -28,6 +30,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             headers: Vec::new(),
+            follow_redirects: true,
         }
     }
 }
@@ -74,6 +77,14 @@ impl Reply {
     pub fn is_ok(&self) -> bool {
         self.status == 200
     }
+}
+
+/// An answer whose body is read as it arrives.
+pub struct Streaming {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Box<dyn std::io::Read + Send>,
 }
 
 /// A server base URL (credentials split off).
@@ -176,15 +187,17 @@ pub struct Client {
 
 impl Client {
     pub fn new(target: Target, opts: ClientOptions) -> Result<Client, ClientError> {
-        let http = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(opts.connect_timeout)
-            .user_agent(concat!("hgframe/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Other {
-                url: target.display(),
-                detail: e.to_string(),
-            })?;
+            .user_agent(concat!("hgframe/", env!("CARGO_PKG_VERSION")));
+        if !opts.follow_redirects {
+            builder = builder.redirect(reqwest::redirect::Policy::none());
+        }
+        let http = builder.build().map_err(|e| ClientError::Other {
+            url: target.display(),
+            detail: e.to_string(),
+        })?;
         Ok(Client { http, target, opts })
     }
 
@@ -223,6 +236,49 @@ impl Client {
             rb = rb.header(*k, *v);
         }
         self.send(rb, url)
+    }
+
+    /// Send a request as given (method, path and query under the base URL,
+    /// headers, body) and return the answer with its body unread: it is
+    /// read as it arrives.
+    pub fn send_streaming(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Result<Streaming, ClientError> {
+        let url = self.target.join(target);
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| ClientError::Other {
+                url: redact(&url),
+                detail: format!("not an HTTP method: {method:?}"),
+            })?;
+        let mut rb = self.http.request(method, &url).body(body);
+        for (k, v) in headers {
+            rb = rb.header(k, v);
+        }
+        if let Some((u, p)) = &self.target.user {
+            rb = rb.basic_auth(u, p.as_ref());
+        }
+        let resp = rb.send().map_err(|e| self.classify(e, &url))?;
+        let status = resp.status();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Ok(Streaming {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            headers,
+            body: Box::new(resp),
+        })
     }
 
     fn send(

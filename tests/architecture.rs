@@ -55,7 +55,7 @@ const LAYER_RULES: &[LayerRule] = &[
         from: &["wire"],
         not: Targets::Only(&[
             "human", "reactor", "session", "reflect", "render", "client", "remote", "server",
-            "replay", "repl",
+            "replay", "repl", "proxy",
         ]),
         why: "wire (revision tables, frame codec) sits on python only",
     },
@@ -63,7 +63,7 @@ const LAYER_RULES: &[LayerRule] = &[
         from: &["human"],
         not: Targets::Only(&[
             "reactor", "session", "reflect", "render", "client", "remote", "server", "replay",
-            "repl",
+            "repl", "proxy",
         ]),
         why: "human strings are parsed into frames; they know no reactor, printer or transport",
     },
@@ -71,12 +71,13 @@ const LAYER_RULES: &[LayerRule] = &[
         from: &["reactor"],
         not: Targets::Only(&[
             "session", "reflect", "render", "client", "remote", "server", "replay", "repl", "human",
+            "proxy",
         ]),
         why: "a reactor does no I/O and knows no printers or CLI",
     },
     LayerRule {
         from: &["session", "reflect"],
-        not: Targets::Only(&["render", "client", "remote", "server", "replay", "repl"]),
+        not: Targets::Only(&["render", "client", "remote", "server", "replay", "repl", "proxy"]),
         why: "the session driver and debugreflect are sans-IO and print nothing",
     },
     LayerRule {
@@ -86,8 +87,13 @@ const LAYER_RULES: &[LayerRule] = &[
     },
     LayerRule {
         from: &["server"],
-        not: Targets::Only(&["client", "remote", "render", "replay", "repl"]),
+        not: Targets::Only(&["client", "remote", "render", "replay", "repl", "proxy"]),
         why: "the embedded server answers requests; it is not a client, printer or replayer",
+    },
+    LayerRule {
+        from: &["proxy"],
+        not: Targets::Only(&["render", "replay", "repl"]),
+        why: "the proxy watches exchanges and hands out events; printing them is render's job",
     },
 ];
 

@@ -4,10 +4,10 @@
 
 use std::io::BufRead;
 
-use super::check::{assert_text, check_assert, lines_match};
+use super::check::{assert_text, check_assert, lines_match_shaped};
 use super::exec::{run_request, StepRec};
 use super::script::{self, Item, Line, ScriptError};
-use super::{Exec, Failure, Fatal, RunOptions, ScriptReport};
+use super::{Exec, Failure, Fatal, RunOptions, ScriptReport, StepOutput};
 use crate::human::shorthand::Shorthand;
 use crate::human::{infer_proto, parse_human};
 use crate::python::escape::unhex;
@@ -398,7 +398,7 @@ impl Runner<'_> {
             200
         };
         for (i, st) in steps.iter().enumerate() {
-            if !lines_match(&st.expected, &st.actual) {
+            if !lines_match_shaped(&st.expected, &st.actual, &st.shapes) {
                 report.failures.push(Failure {
                     line: st.line,
                     message: "output differs".into(),
@@ -419,12 +419,16 @@ impl Runner<'_> {
                 }
             }
             if opts.keep_outputs {
-                report.outputs.push((st.line, st.actual.clone()));
+                report.outputs.push(StepOutput {
+                    line: st.line,
+                    lines: st.actual.clone(),
+                    shapes: st.shapes.clone(),
+                });
             }
             if opts.update {
                 out_text.push_str(&st.text);
                 out_text.push('\n');
-                let keep = lines_match(&st.expected, &st.actual);
+                let keep = lines_match_shaped(&st.expected, &st.actual, &st.shapes);
                 let lines = if keep { &st.expected } else { &st.actual };
                 for l in lines {
                     out_text.push_str("< ");
@@ -456,6 +460,7 @@ fn step(l: &Line, bytes: Vec<u8>, is_eof: bool) -> StepRec {
         expected: Vec::new(),
         asserts: Vec::new(),
         actual: Vec::new(),
+        shapes: Vec::new(),
         actions: Vec::new(),
         sent: Vec::new(),
     }

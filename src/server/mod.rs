@@ -27,6 +27,7 @@
 
 mod body;
 mod dispatch;
+pub mod forward;
 mod handshake;
 mod log;
 mod pycompat;
@@ -37,14 +38,16 @@ use log::access_line;
 use routing::route;
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::Request;
+pub use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method};
 use axum::response::Response as HttpResponse;
 
@@ -215,8 +218,29 @@ fn is_loopback(a: &SocketAddr) -> bool {
     }
 }
 
-/// Bind and start serving on a thread of its own; returns once bound.
-pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
+/// An HTTP request handler: the connection's peer and the request in, the
+/// response out.
+pub type Handler = Arc<
+    dyn Fn(SocketAddr, Request) -> Pin<Box<dyn Future<Output = HttpResponse> + Send>> + Send + Sync,
+>;
+
+/// Where and how to listen.
+#[derive(Debug, Clone)]
+pub struct ListenOptions {
+    /// `HOST:PORT` (port 0 picks a free port).
+    pub addr: String,
+    /// Allow a non-loopback address.
+    pub public: bool,
+    /// Time a client has to send its request head.
+    pub header_timeout: Duration,
+    /// Name of the server's thread.
+    pub name: &'static str,
+}
+
+/// Bind and serve `handler` on a thread of its own (HTTP/1.1, keep-alive,
+/// a timeout on request heads, graceful shutdown); returns once bound.
+/// `serve` and `proxy` both listen through here.
+pub fn listen(opts: ListenOptions, handler: Handler) -> Result<ServerHandle, ServeError> {
     let addrs = resolve(&opts.addr)?;
     if !opts.public {
         if let Some(a) = addrs.iter().find(|a| !is_loopback(a)) {
@@ -242,26 +266,19 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
         .map_err(ServeError::Runtime)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_name("hgframe-serve")
+        .thread_name(opts.name)
         .build()
         .map_err(ServeError::Runtime)?;
     let listener = {
         let _guard = rt.enter();
         tokio::net::TcpListener::from_std(std_listener).map_err(ServeError::Runtime)?
     };
-    let ctx = Arc::new(Ctx {
-        proto: opts.proto,
-        responder: opts.responder,
-        max_body: opts.max_body,
-        timeout: opts.timeout,
-        reflect: opts.reflect,
-        log: opts.log,
-    });
     let (tx, rx) = tokio::sync::watch::channel(false);
+    let timeout = opts.header_timeout;
     let thread = std::thread::Builder::new()
-        .name("hgframe-serve".into())
+        .name(opts.name.into())
         .spawn(move || {
-            rt.block_on(serve_until(listener, ctx, rx));
+            rt.block_on(serve_until(listener, handler, timeout, rx));
             rt.shutdown_timeout(Duration::from_millis(200));
         })
         .map_err(ServeError::Runtime)?;
@@ -272,9 +289,33 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
     })
 }
 
+/// Bind and start serving on a thread of its own; returns once bound.
+pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
+    let ctx = Arc::new(Ctx {
+        proto: opts.proto,
+        responder: opts.responder,
+        max_body: opts.max_body,
+        timeout: opts.timeout,
+        reflect: opts.reflect,
+        log: opts.log,
+    });
+    let listen_opts = ListenOptions {
+        addr: opts.addr,
+        public: opts.public,
+        header_timeout: opts.timeout,
+        name: "hgframe-serve",
+    };
+    let handler: Handler = Arc::new(move |remote, req| {
+        let ctx = ctx.clone();
+        Box::pin(async move { handle(ctx, remote, req).await })
+    });
+    listen(listen_opts, handler)
+}
+
 async fn serve_until(
     listener: tokio::net::TcpListener,
-    ctx: Arc<Ctx>,
+    handler: Handler,
+    header_timeout: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     // Our own accept loop on hyper (instead of `axum::serve`) so that a
@@ -293,17 +334,14 @@ async fn serve_until(
             },
             _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => break,
         };
-        let ctx = ctx.clone();
-        let header_timeout = ctx.timeout;
+        let handler = handler.clone();
         let mut conn_stop = stop.clone();
         tasks.spawn(async move {
             let service =
                 hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let ctx = ctx.clone();
+                    let handler = handler.clone();
                     async move {
-                        Ok::<_, std::convert::Infallible>(
-                            handle(ctx, remote, req.map(Body::new)).await,
-                        )
+                        Ok::<_, std::convert::Infallible>(handler(remote, req.map(Body::new)).await)
                     }
                 });
             let mut builder = hyper::server::conn::http1::Builder::new();

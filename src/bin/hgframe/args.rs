@@ -185,6 +185,21 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Serve(ServeArgs),
 
+    /// Stand between a Mercurial client and server and show the exchange.
+    ///
+    /// Every request and response is forwarded untouched (responses
+    /// streamed as they arrive); each exchange is printed as it passes:
+    /// method, path, status, sizes, time; the request's frames with what
+    /// the local server reactor says the server will do; the response's
+    /// frames; and where the server and the local reactor disagree.
+    /// `--record FILE` writes the frame-protocol requests as a replay
+    /// transcript (`hgframe replay --url UPSTREAM FILE` checks it).
+    ///
+    ///   hgframe proxy --upstream http://127.0.0.1:8000/ --listen 127.0.0.1:8001
+    ///   hg --config experimental.httppeer.advertise-v2=true clone http://127.0.0.1:8001/ copy
+    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
+    Proxy(ProxyArgs),
+
     /// Print a shell completion script.
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -494,6 +509,51 @@ pub struct ReplayArgs {
     /// Scripts or directories.
     #[arg(value_name = "FILES", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// The server to forward to (e.g. http://127.0.0.1:8000/; https works).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8001", value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    pub public: bool,
+
+    /// Write the frame-protocol requests seen as a replay transcript when
+    /// the proxy stops.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// One JSON event per line (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show only exchanges of these commands (repeatable; `debugreflect`
+    /// for reflect requests, `capabilities` includes the handshake).
+    #[arg(long = "command", value_name = "NAME")]
+    pub commands: Vec<String>,
+
+    /// Show each frame's bytes as hex too.
+    #[arg(long)]
+    pub hex: bool,
+
+    /// Largest request body accepted, in bytes (larger: 413).
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body: u64,
+
+    /// Time allowed for one exchange with the upstream, in seconds.
+    #[arg(long, default_value_t = 3600.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Time allowed to connect to the upstream, in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub connect_timeout: f64,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod doctor;
 pub mod encode;
+pub mod proxy;
 pub mod reflect;
 pub mod repl;
 pub mod replay;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
         Command::Decode(a) => decode::run(&cli.global, a, io),
         Command::Reflect(a) => reflect::run(&cli.global, a, io),
         Command::Serve(a) => serve::run(&cli.global, a, io),
+        Command::Proxy(a) => proxy::run(&cli.global, a, io),
         Command::Send(a) => send::run(&cli.global, a, io),
         Command::Doctor(a) => doctor::run(a, io),
         Command::Replay(a) => replay::run(&cli.global, a, io),
@@ -216,6 +218,7 @@ pub fn client_options(opts: &RemoteOpts) -> Result<ClientOptions> {
         timeout: secs(opts.timeout, "timeout")?,
         connect_timeout: secs(opts.connect_timeout, "connect-timeout")?,
         headers,
+        follow_redirects: true,
     })
 }
 

@@ -487,17 +487,17 @@ fn compare_targets(
             actual: Vec::new(),
         });
     }
-    for ((line, a), (_, b)) in x.outputs.iter().zip(&y.outputs) {
-        if a != b {
+    for (a, b) in x.outputs.iter().zip(&y.outputs) {
+        if !a.agrees_with(b) {
             out.failures.push(Mismatch {
-                line: *line,
+                line: a.line,
                 message: format!(
                     "{} and {} disagree (- {}, + {})",
                     names[0], names[1], names[0], names[1]
                 ),
                 step: String::new(),
-                expected: a.clone(),
-                actual: b.clone(),
+                expected: a.lines.clone(),
+                actual: b.lines.clone(),
             });
         }
     }
