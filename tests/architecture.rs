@@ -70,14 +70,16 @@ const LAYER_RULES: &[LayerRule] = &[
     LayerRule {
         from: &["reactor"],
         not: Targets::Only(&[
-            "session", "reflect", "render", "client", "remote", "server", "replay", "repl", "human",
-            "proxy",
+            "session", "reflect", "render", "client", "remote", "server", "replay", "repl",
+            "human", "proxy",
         ]),
         why: "a reactor does no I/O and knows no printers or CLI",
     },
     LayerRule {
         from: &["session", "reflect"],
-        not: Targets::Only(&["render", "client", "remote", "server", "replay", "repl", "proxy"]),
+        not: Targets::Only(&[
+            "render", "client", "remote", "server", "replay", "repl", "proxy",
+        ]),
         why: "the session driver and debugreflect are sans-IO and print nothing",
     },
     LayerRule {

@@ -1197,7 +1197,7 @@ fn non_loopback_address_is_refused_without_public() {
     h.shutdown();
 
     let out = Command::new(env!("CARGO_BIN_EXE_hgframe"))
-        .args(["serve", "--addr", "0.0.0.0:0"])
+        .args(["serve", "--listen", "0.0.0.0:0"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -1243,7 +1243,7 @@ fn log_line_per_request() {
 #[test]
 fn cli_serves_until_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hgframe"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--respond"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--respond"])
         .arg(heads_spec())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -113,6 +113,28 @@ pub struct RunOptions {
     pub update: bool,
     /// Keep per-step outputs (for `--against`).
     pub keep_outputs: bool,
+    /// The command line named the target (`--local`, `--url`, `--against`):
+    /// a script's `target` line is then overridden; otherwise a script
+    /// recorded against a server (`target URL`) is an error that says how
+    /// to run it — a transcript never chooses where hgframe connects.
+    pub cli_target: bool,
+    /// `respond KEY @FILE` may read any file (`--allow-file-access`, for
+    /// a script the user trusts); otherwise only regular files beside the
+    /// script (a transcript is data, not a program). Relative names are
+    /// relative to the script either way.
+    pub allow_file_access: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            proto: None,
+            update: false,
+            keep_outputs: false,
+            cli_target: false,
+            allow_file_access: false,
+        }
+    }
 }
 
 /// Run a script from a reader. `server_proto` is the revision the target

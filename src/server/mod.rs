@@ -127,7 +127,7 @@ impl ServeOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The address is not `HOST:PORT` or does not resolve.
-    #[error("cannot use --addr {addr:?}: {reason}\n  = expected HOST:PORT, e.g. 127.0.0.1:8000 or [::1]:8000")]
+    #[error("cannot listen on {addr:?}: {reason}\n  = expected HOST:PORT, e.g. 127.0.0.1:8000 or [::1]:8000")]
     BadAddress { addr: String, reason: String },
     /// A non-loopback address without `public`.
     #[error("refusing to listen on {addr} ({resolved}): not a loopback address, so anyone who can reach this machine could talk to the server\n  = pass --public to listen there anyway, or use 127.0.0.1:PORT")]

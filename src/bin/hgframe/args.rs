@@ -398,8 +398,13 @@ impl DecodeArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR:PORT")]
-    pub addr: String,
+    #[arg(
+        long,
+        alias = "addr",
+        default_value = "127.0.0.1:8000",
+        value_name = "ADDR:PORT"
+    )]
+    pub listen: String,
 
     /// Allow listening on a non-loopback address.
     #[arg(long)]
@@ -502,6 +507,11 @@ pub struct ReplayArgs {
     /// Scripts run in parallel.
     #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
     pub jobs: usize,
+
+    /// Let `respond KEY @FILE` lines read any file, not only files beside
+    /// the script (for scripts you trust).
+    #[arg(long)]
+    pub allow_file_access: bool,
 
     #[command(flatten)]
     pub remote: RemoteOpts,

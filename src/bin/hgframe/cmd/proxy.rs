@@ -184,6 +184,8 @@ fn record(path: &Path, watch: &ProxyWatch, err: &mut dyn Write) -> Result<()> {
             proto: Some(proto),
             update: true,
             keep_outputs: false,
+            cli_target: true,
+            ..RunOptions::default()
         },
         |_| {},
     )

@@ -224,6 +224,8 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             proto: global.proto,
             update: a.update,
             keep_outputs: false,
+            cli_target: a.local || a.url.is_some(),
+            allow_file_access: a.allow_file_access,
         };
         for o in parallel(&files, a.jobs, show_progress, |p| run_one(p, &spec, &opts)) {
             outcomes.push((o, None));
@@ -239,6 +241,8 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             proto: global.proto,
             update: false,
             keep_outputs: true,
+            cli_target: true,
+            allow_file_access: a.allow_file_access,
         };
         for o in parallel(&files, a.jobs, show_progress, |p| {
             let x = run_one(p, &specs[0], &opts);

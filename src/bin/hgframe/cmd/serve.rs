@@ -37,7 +37,7 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
     // Log lines travel to this thread, which owns stderr (main holds its lock).
     let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let opts = ServeOptions {
-        addr: a.addr.clone(),
+        addr: a.listen.clone(),
         public: a.public,
         proto,
         responder,

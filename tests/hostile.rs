@@ -1,0 +1,242 @@
+//! Hostile input (issue 16): every row of the issue's table that a file or
+//! a command line can produce, one test each. Each fails on the binary
+//! before its fix: set `HGFRAME_BIN` to another build to run them against
+//! it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> PathBuf {
+    match std::env::var_os("HGFRAME_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => assert_cmd::cargo::cargo_bin("hgframe"),
+    }
+}
+
+/// Run in `dir` with a bounded time; (exit code, stdout, stderr).
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let t = Instant::now();
+    let out = Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "{args:?} took {:?}",
+        t.elapsed()
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh directory with a `scripts/` subdirectory holding `script`.
+fn setup(name: &str, script: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hgframe-hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::write(dir.join("scripts/t.hgframe"), script).unwrap();
+    std::fs::write(dir.join("secret.txt"), "SECRET-CONTENTS\n").unwrap();
+    dir
+}
+
+fn respond_script(file: &str) -> String {
+    format!("proto 0006\nrespond heads @{file}\n> cmd heads\neof\n")
+}
+
+#[test]
+fn transcript_cannot_read_an_absolute_path() {
+    let dir = setup("abs", "");
+    let secret = dir.join("secret.txt");
+    std::fs::write(
+        dir.join("scripts/t.hgframe"),
+        respond_script(secret.to_str().unwrap()),
+    )
+    .unwrap();
+    for args in [
+        &["replay", "scripts/t.hgframe"][..],
+        &["replay", "--update", "scripts/t.hgframe"],
+    ] {
+        let (code, out, err) = run(&dir, args);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            !out.contains("SECRET") && !err.contains("SECRET"),
+            "{out}{err}"
+        );
+        assert!(
+            out.contains("is an absolute path") || err.contains("is an absolute path"),
+            "{out}{err}"
+        );
+        assert!(out.contains("--allow-file-access") || err.contains("--allow-file-access"));
+    }
+    let script = std::fs::read_to_string(dir.join("scripts/t.hgframe")).unwrap();
+    assert!(
+        !script.contains("SECRET"),
+        "--update wrote the file into the script"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn transcript_cannot_leave_its_directory() {
+    let dir = setup("dotdot", &respond_script("../secret.txt"));
+    let (code, out, err) = run(&dir, &["replay", "scripts/t.hgframe"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("leaves the transcript's directory"),
+        "{out}{err}"
+    );
+    assert!(!out.contains("SECRET"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn transcript_cannot_follow_a_link_out_or_read_a_device() {
+    let dir = setup("link", &respond_script("link"));
+    std::os::unix::fs::symlink(dir.join("secret.txt"), dir.join("scripts/link")).unwrap();
+    let (code, out, err) = run(&dir, &["replay", "scripts/t.hgframe"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("links out of the transcript's directory"),
+        "{out}{err}"
+    );
+    assert!(!out.contains("SECRET"));
+
+    // /dev/zero behind a link, with file access allowed: still refused, at
+    // once, because it is not a regular file.
+    std::fs::write(dir.join("scripts/t.hgframe"), respond_script("zero")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("scripts/zero")).unwrap();
+    let (code, out, err) = run(
+        &dir,
+        &["replay", "--allow-file-access", "scripts/t.hgframe"],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("zero is not a regular file"), "{out}{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn transcript_reads_files_beside_it_relative_to_itself() {
+    let dir = setup("beside", &respond_script("body.txt"));
+    std::fs::write(dir.join("scripts/body.txt"), "hello\n").unwrap();
+    // Run from the parent directory: the name is relative to the script.
+    let (code, out, err) = run(&dir, &["replay", "--update", "scripts/t.hgframe"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let script = std::fs::read_to_string(dir.join("scripts/t.hgframe")).unwrap();
+    assert!(script.contains(r"cbor:b'hello\n'"), "{script}");
+    let (code, out, err) = run(&dir, &["replay", "scripts/t.hgframe"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // --allow-file-access lifts the confinement (still relative to it).
+    std::fs::write(
+        dir.join("scripts/t.hgframe"),
+        respond_script("../secret.txt"),
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "replay",
+            "--allow-file-access",
+            "--update",
+            "scripts/t.hgframe",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let script = std::fs::read_to_string(dir.join("scripts/t.hgframe")).unwrap();
+    assert!(script.contains("SECRET-CONTENTS"), "{script}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_larger_than_the_limit_is_refused_unread() {
+    let dir = setup("big", &respond_script("big.bin"));
+    // Sparse: 65 MiB of length, no disk.
+    let f = std::fs::File::create(dir.join("scripts/big.bin")).unwrap();
+    f.set_len(65 * 1024 * 1024).unwrap();
+    let (code, out, err) = run(&dir, &["replay", "scripts/t.hgframe"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("big.bin has 68157440 bytes, more than the 67108864"),
+        "{out}{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn command_line_respond_refuses_devices() {
+    let dir = setup("dev", "");
+    let (code, out, err) = run(
+        &dir,
+        &["reflect", "--respond", "heads=@/dev/zero", "cmd heads"],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("/dev/zero is not a regular file"), "{err}");
+    let (code, _, err) = run(
+        &dir,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--respond",
+            "heads=@/dev/zero",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/dev/zero is not a regular file"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_target_line_is_never_ignored() {
+    let url = "http://127.0.0.1:9/";
+    let dir = setup(
+        "target",
+        &format!("proto 0006\ntarget {url}\n> cmd heads\neof\n"),
+    );
+    let (code, out, err) = run(&dir, &["replay", "scripts/t.hgframe"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains(&format!("the script was recorded against {url}")),
+        "{out}{err}"
+    );
+    assert!(
+        out.contains(&format!("hgframe replay --url {url} scripts/t.hgframe")),
+        "{out}"
+    );
+    // The command line overrides it.
+    let (code, out, err) = run(
+        &dir,
+        &["replay", "--local", "--update", "scripts/t.hgframe"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    // `target local` agrees with a local run.
+    std::fs::write(
+        dir.join("scripts/t.hgframe"),
+        "proto 0006\ntarget local\n> cmd heads\neof\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&dir, &["replay", "--update", "scripts/t.hgframe"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // A target line after the first request is checked too.
+    std::fs::write(
+        dir.join("scripts/t.hgframe"),
+        format!("proto 0006\n> cmd heads\neof\ntarget {url}\n> cmd heads\neof\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run(&dir, &["replay", "scripts/t.hgframe"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("scripts/t.hgframe:4: the script was recorded against"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
