@@ -106,6 +106,7 @@ impl StepOutput {
 }
 
 /// Options of a run.
+#[derive(Default)]
 pub struct RunOptions {
     /// Override the script's revision.
     pub proto: Option<Proto>,
@@ -123,18 +124,6 @@ pub struct RunOptions {
     /// script (a transcript is data, not a program). Relative names are
     /// relative to the script either way.
     pub allow_file_access: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            proto: None,
-            update: false,
-            keep_outputs: false,
-            cli_target: false,
-            allow_file_access: false,
-        }
-    }
 }
 
 /// Run a script from a reader. `server_proto` is the revision the target
