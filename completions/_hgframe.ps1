@@ -151,6 +151,7 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run against the local reactor (the default)')
             [CompletionResult]::new('--update', '--update', [CompletionResultType]::ParameterName, 'Rewrite the expected output in place from the actual output')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per script (then the summary line)')
+            [CompletionResult]::new('--allow-file-access', '--allow-file-access', [CompletionResultType]::ParameterName, 'Let `respond KEY @FILE` lines read any file, not only files beside the script (for scripts you trust)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -178,9 +179,10 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             break
         }
         'hgframe;serve' {
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
             [CompletionResult]::new('--respond', '--respond', [CompletionResultType]::ParameterName, 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable')
-            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body accepted, in bytes (larger: 413)')
+            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--max-total-body', '--max-total-body', [CompletionResultType]::ParameterName, 'The most all request bodies held at once may take together (past it: 503 with Retry-After)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds a client may take to send its request (else 408)')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
@@ -199,7 +201,8 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Write the frame-protocol requests seen as a replay transcript when the proxy stops')
             [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'Show only exchanges of these commands (repeatable; `debugreflect` for reflect requests, `capabilities` includes the handshake)')
-            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body accepted, in bytes (larger: 413)')
+            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--max-total-body', '--max-total-body', [CompletionResultType]::ParameterName, 'The most all request bodies held at once may take together (past it: 503 with Retry-After)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed for one exchange with the upstream, in seconds')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect to the upstream, in seconds')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')

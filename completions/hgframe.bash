@@ -437,7 +437,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__proxy)
-            opts="-v -h -V --upstream --listen --public --record --json --command --hex --max-body --timeout --connect-timeout --proto --color --verbose --help --version"
+            opts="-v -h -V --upstream --listen --public --record --json --command --hex --max-body --max-total-body --timeout --connect-timeout --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +460,10 @@ _hgframe() {
                     return 0
                     ;;
                 --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-total-body)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -591,7 +595,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__replay)
-            opts="-j -H -v -h -V --local --url --against --update --junit --json --jobs --timeout --connect-timeout --header --proto --color --verbose --help --version"
+            opts="-j -H -v -h -V --local --url --against --update --junit --json --jobs --allow-file-access --timeout --connect-timeout --header --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -695,13 +699,13 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__serve)
-            opts="-v -h -V --addr --public --respond --max-body --timeout --no-reflect --proto --color --verbose --help --version"
+            opts="-v -h -V --listen --public --respond --max-body --max-total-body --timeout --no-reflect --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --addr)
+                --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -710,6 +714,10 @@ _hgframe() {
                     return 0
                     ;;
                 --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-total-body)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

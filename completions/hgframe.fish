@@ -131,6 +131,7 @@ never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l local -d 'Run against the local reactor (the default)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l update -d 'Rewrite the expected output in place from the actual output'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l json -d 'One JSON object per script (then the summary line)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l allow-file-access -d 'Let `respond KEY @FILE` lines read any file, not only files beside the script (for scripts you trust)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s V -l version -d 'Print version'
@@ -147,9 +148,10 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l curl -d 'Print 
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s V -l version -d 'Print version'
-complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l respond -d 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted, in bytes (larger: 413)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l timeout -d 'Seconds a client may take to send its request (else 408)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
@@ -164,7 +166,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l upstream -d 'T
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l record -d 'Write the frame-protocol requests seen as a replay transcript when the proxy stops' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l command -d 'Show only exchanges of these commands (repeatable; `debugreflect` for reflect requests, `capabilities` includes the handshake)' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-body -d 'Largest request body accepted, in bytes (larger: 413)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-body -d 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l timeout -d 'Time allowed for one exchange with the upstream, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l connect-timeout -d 'Time allowed to connect to the upstream, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r

@@ -155,18 +155,31 @@ impl ReflectBody {
 /// The debugreflect body a server of this revision returns for `body`
 /// (raw request bytes), or why it answers 500.
 pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
+    reflect_bytes_until(proto, body, || false).map(Option::unwrap_or_default)
+}
+
+/// [`reflect_bytes`], asking `stop` between frames whether to give up
+/// (`Ok(None)`: the server's client has gone).
+pub fn reflect_bytes_until(
+    proto: Proto,
+    body: &[u8],
+    stop: impl Fn() -> bool,
+) -> Result<Option<Vec<u8>>, Http500> {
     let mut out = ReflectBody::new(proto);
     let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
     s.push_bytes(body);
     s.finish_input();
     // Once the server has raised, nothing after it reaches the client.
     while let Some(st) = s.poll() {
+        if stop() {
+            return Ok(None);
+        }
         out.push(&st);
         if out.failed() {
             break;
         }
     }
-    out.finish()
+    out.finish().map(Some)
 }
 
 /// One frame of a server's debugreflect body, parsed back.

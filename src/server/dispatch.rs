@@ -2,7 +2,7 @@
 //! on the one driver ([`Session`]) in half-duplex mode, canned responses
 //! chosen after Mercurial's URL and permission checks.
 
-use axum::http::StatusCode;
+use super::http::StatusCode;
 
 use super::reply::Reply;
 use crate::python::value::Value;
@@ -27,6 +27,7 @@ pub(super) fn process_command(
     permission: Permission,
     url_command: &[u8],
     body: &[u8],
+    gone: &dyn Fn() -> bool,
 ) -> Reply {
     // Canned responses are chosen here (after the URL checks), not by the
     // session's own responder.
@@ -41,6 +42,9 @@ pub(super) fn process_command(
     let mut stream_made = false;
     let mut status_set = false;
     while let Some(step) = session.poll() {
+        if gone() {
+            return Reply::internal_error(super::routing::GONE);
+        }
         let action = match step {
             Step::Undecodable(e) => {
                 return Reply::internal_error(format!(

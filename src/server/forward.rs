@@ -14,11 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::Response as HttpResponse;
+use hyper::header::{HeaderName, HeaderValue};
 
-use super::body::read_body;
+use super::http::{Body, Response as HttpResponse, StatusCode};
+
+use super::body::{read_body, Budget};
 use super::{Handler, Request};
 
 /// A request on its way upstream.
@@ -99,21 +99,27 @@ const HOP_BY_HOP: &[&str] = &[
 const CHUNK: usize = 64 * 1024;
 const QUEUED_CHUNKS: usize = 8;
 
-/// The forwarding handler.
+/// The forwarding handler: request bodies of at most `max_body` bytes,
+/// at most `max_total_body` held across connections, each delivered
+/// within `timeout`.
 pub fn handler(
     upstream: Arc<dyn Upstream>,
     watcher: Arc<dyn Watcher>,
     max_body: u64,
+    max_total_body: u64,
     timeout: Duration,
 ) -> Handler {
     let next = Arc::new(AtomicU64::new(1));
+    let budget = Budget::new(max_total_body);
     Arc::new(move |remote, req| {
         let upstream = upstream.clone();
         let watcher = watcher.clone();
+        let budget = budget.clone();
         let id = next.fetch_add(1, Ordering::SeqCst);
-        Box::pin(
-            async move { forward(upstream, watcher, id, remote, req, max_body, timeout).await },
-        )
+        Box::pin(async move {
+            let limits = (max_body, &budget, timeout);
+            forward(upstream, watcher, id, remote, req, limits).await
+        })
     })
 }
 
@@ -123,8 +129,7 @@ async fn forward(
     id: u64,
     remote: SocketAddr,
     req: Request,
-    max_body: u64,
-    timeout: Duration,
+    (max_body, budget, timeout): (u64, &Budget, Duration),
 ) -> HttpResponse {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
@@ -144,10 +149,11 @@ async fn forward(
             )
         })
         .collect();
-    let body = match read_body(body, &parts.headers, max_body, started + timeout).await {
-        Ok(b) => b,
-        Err(reply) => return reply.into_response(false, false),
-    };
+    let (body, held) =
+        match read_body(body, &parts.headers, max_body, started + timeout, budget).await {
+            Ok(b) => b,
+            Err(reply) => return reply.into_response(false, false),
+        };
     let out = Outgoing {
         method: parts.method.as_str().to_string(),
         target,
@@ -159,7 +165,11 @@ async fn forward(
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(QUEUED_CHUNKS);
     let w = watcher.clone();
     tokio::task::spawn_blocking(move || {
-        let mut resp = match upstream.send(&out) {
+        let resp = upstream.send(&out);
+        // The request body's share of the budget ends with the request.
+        drop(out);
+        drop(held);
+        let mut resp = match resp {
             Ok(r) => r,
             Err(m) => {
                 w.failed(id, &m);
@@ -205,7 +215,7 @@ async fn forward(
     });
     match head_rx.await {
         Ok(Ok((status, reason, headers))) => {
-            let mut b = axum::http::Response::builder()
+            let mut b = hyper::Response::builder()
                 .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY));
             if let Some(h) = b.headers_mut() {
                 for (k, v) in &headers {
@@ -221,8 +231,7 @@ async fn forward(
                 }
             }
             let _ = reason;
-            let stream = tokio_stream_from(rx);
-            b.body(Body::from_stream(stream))
+            b.body(Body::channel(rx))
                 .unwrap_or_else(|_| bad_gateway("the upstream answer could not be passed on"))
         }
         Ok(Err(m)) => bad_gateway(&m),
@@ -231,29 +240,11 @@ async fn forward(
 }
 
 fn bad_gateway(message: &str) -> HttpResponse {
-    let mut r = HttpResponse::new(Body::from(format!("hgframe proxy: {message}\n")));
+    let mut r = HttpResponse::new(Body::whole(format!("hgframe proxy: {message}\n")));
     *r.status_mut() = StatusCode::BAD_GATEWAY;
     r.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
+        hyper::header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain"),
     );
     r
-}
-
-/// The chunks a channel receives, as a stream for the response body.
-struct Chunks(tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>);
-
-impl futures_core::Stream for Chunks {
-    type Item = Result<Vec<u8>, std::io::Error>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx)
-    }
-}
-
-fn tokio_stream_from(rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>) -> Chunks {
-    Chunks(rx)
 }

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use axum::http::{HeaderMap, StatusCode};
+use super::http::{HeaderMap, StatusCode};
 
 use super::reply::Reply;
 use crate::python::cbor;

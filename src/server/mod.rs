@@ -29,6 +29,7 @@ mod body;
 mod dispatch;
 pub mod forward;
 mod handshake;
+pub mod http;
 mod log;
 mod pycompat;
 mod reply;
@@ -42,14 +43,12 @@ use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-pub use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method};
-use axum::response::Response as HttpResponse;
+use self::http::{header, HeaderMap, Method, Request, Response as HttpResponse};
 
 use crate::session::Responder;
 use crate::wire::proto::Proto;
@@ -100,6 +99,9 @@ pub struct ServeOptions {
     pub responder: Responder,
     /// Largest request body accepted (bytes).
     pub max_body: u64,
+    /// The most all requests' bodies may hold at once (bytes); past it,
+    /// 503 with `Retry-After`.
+    pub max_total_body: u64,
     /// Time a client has to deliver its request body.
     pub timeout: Duration,
     /// Serve `debugreflect` (else 404, as without `web.api.debugreflect`).
@@ -115,13 +117,20 @@ impl ServeOptions {
             public: false,
             proto,
             responder: Responder::default(),
-            max_body: 64 * 1024 * 1024,
+            max_body: DEFAULT_MAX_BODY,
+            max_total_body: DEFAULT_MAX_TOTAL_BODY,
             timeout: Duration::from_secs(30),
             reflect: true,
             log: LogTarget::Stderr,
         }
     }
 }
+
+/// The largest request body `serve` and `proxy` accept by default.
+pub const DEFAULT_MAX_BODY: u64 = 64 * 1024 * 1024;
+
+/// The most all request bodies may hold together by default.
+pub const DEFAULT_MAX_TOTAL_BODY: u64 = 256 * 1024 * 1024;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -295,6 +304,10 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
         proto: opts.proto,
         responder: opts.responder,
         max_body: opts.max_body,
+        budget: body::Budget::new(opts.max_total_body),
+        workers: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
         timeout: opts.timeout,
         reflect: opts.reflect,
         log: opts.log,
@@ -318,7 +331,7 @@ async fn serve_until(
     header_timeout: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    // Our own accept loop on hyper (instead of `axum::serve`) so that a
+    // Our own accept loop on hyper so that a
     // client that stalls while sending its request head times out too
     // (`header_read_timeout`), not only one that stalls in its body.
     let mut tasks = tokio::task::JoinSet::new();
@@ -340,14 +353,15 @@ async fn serve_until(
             let service =
                 hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let handler = handler.clone();
-                    async move {
-                        Ok::<_, std::convert::Infallible>(handler(remote, req.map(Body::new)).await)
-                    }
+                    async move { Ok::<_, std::convert::Infallible>(handler(remote, req).await) }
                 });
             let mut builder = hyper::server::conn::http1::Builder::new();
+            // half_close: a client that shuts down its sending side after
+            // the request still gets the answer, as from `hg serve`.
             builder
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_timeout)
+                .half_close(true)
                 .keep_alive(true);
             let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::pin!(conn);
@@ -380,29 +394,76 @@ struct Ctx {
     proto: Proto,
     responder: Responder,
     max_body: u64,
+    budget: body::Budget,
+    /// One permit per core: protocol work running at once.
+    workers: Arc<tokio::sync::Semaphore>,
     timeout: Duration,
     reflect: bool,
     log: LogTarget,
 }
 
+/// A request being answered. If the connection fails before the answer
+/// (the client has gone), hyper drops the request's future and with it
+/// this guard, which stops the protocol work and writes the log line.
+struct InFlight {
+    ctx: Arc<Ctx>,
+    remote: SocketAddr,
+    method: Method,
+    target: String,
+    version: http::Version,
+    started: Instant,
+    gone: Arc<AtomicBool>,
+    answered: bool,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        self.gone.store(true, Ordering::Relaxed);
+        if !matches!(self.ctx.log, LogTarget::Silent) {
+            self.ctx.log.write(&access_line(
+                self.remote,
+                self.method.as_str(),
+                &self.target,
+                self.version,
+                http::StatusCode::from_u16(499).unwrap_or(http::StatusCode::BAD_REQUEST),
+                0,
+                self.started.elapsed(),
+                Some("the client went away before the answer; its work stopped"),
+            ));
+        }
+    }
+}
+
 async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse {
     let started = Instant::now();
-    let method = req.method().clone();
-    let target = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| req.uri().to_string());
     let version = req.version();
     let keep_alive = python_keeps_alive(version, req.headers());
-    let reply = route(&ctx, req, started + ctx.timeout).await;
-    let head = method == Method::HEAD;
+    let mut flight = InFlight {
+        ctx: ctx.clone(),
+        remote,
+        method: req.method().clone(),
+        target: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| req.uri().to_string()),
+        version,
+        started,
+        gone: Arc::new(AtomicBool::new(false)),
+        answered: false,
+    };
+    let reply = route(&ctx, req, started + ctx.timeout, flight.gone.clone()).await;
+    flight.answered = true;
+    let head = flight.method == Method::HEAD;
     let sent = if head { 0 } else { reply.body.len() };
     if !matches!(ctx.log, LogTarget::Silent) {
         ctx.log.write(&access_line(
             remote,
-            method.as_str(),
-            &target,
+            flight.method.as_str(),
+            &flight.target,
             version,
             reply.status,
             sent,
@@ -415,8 +476,8 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
 
 /// Whether Python's http.server keeps this connection open (and so
 /// streams bodies chunked): HTTP/1.1 without `Connection: close`.
-fn python_keeps_alive(version: axum::http::Version, headers: &HeaderMap) -> bool {
-    version == axum::http::Version::HTTP_11
+fn python_keeps_alive(version: http::Version, headers: &HeaderMap) -> bool {
+    version == http::Version::HTTP_11
         && !headers
             .get(header::CONNECTION)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))

@@ -2,17 +2,20 @@
 //! status codes and messages decided from the URL and headers before the
 //! body is read, then the body read and handed to the sans-IO work.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use hyper::header::HeaderValue;
+
+use super::http::{header, HeaderMap, Method, Request, StatusCode};
 
 use super::body::{drain, read_body};
 use super::dispatch::process_command;
 use super::pycompat::{accept_header, content_type, dispatch_parts, path_info};
 use super::reply::{unsupported_method, Reply};
 use super::Ctx;
-use crate::reflect::reflect_bytes;
+use crate::reflect::reflect_bytes_until;
 use crate::wire::proto::Permission;
 
 /// What the URL asks for, decided before the body is read.
@@ -26,7 +29,14 @@ pub(super) enum Route {
     },
 }
 
-pub(super) async fn route(ctx: &Ctx, req: Request, deadline: Instant) -> Reply {
+/// Answer one request. `gone` turns true when the client has gone (the
+/// connection failed before the answer): the protocol work stops then.
+pub(super) async fn route(
+    ctx: &Ctx,
+    req: Request,
+    deadline: Instant,
+    gone: Arc<AtomicBool>,
+) -> Reply {
     let (parts, body) = req.into_parts();
     let r = decide(
         ctx,
@@ -38,34 +48,55 @@ pub(super) async fn route(ctx: &Ctx, req: Request, deadline: Instant) -> Reply {
     match r {
         Route::Now(reply) => drain(body, &parts.headers, ctx.max_body, deadline, reply).await,
         Route::Reflect => {
-            let bytes = match read_body(body, &parts.headers, ctx.max_body, deadline).await {
-                Ok(b) => b,
-                Err(reply) => return reply,
-            };
+            let (bytes, held) =
+                match read_body(body, &parts.headers, ctx.max_body, deadline, &ctx.budget).await {
+                    Ok(b) => b,
+                    Err(reply) => return reply,
+                };
             let proto = ctx.proto;
-            blocking(move || match reflect_bytes(proto, &bytes) {
-                Ok(b) => Reply::text(StatusCode::OK, b),
-                Err(e) => {
-                    Reply::internal_error(format!("{e}; Mercurial's log shows {}", e.exception()))
+            blocking(ctx, move || {
+                let _held = held;
+                match reflect_bytes_until(proto, &bytes, || gone.load(Ordering::Relaxed)) {
+                    Ok(Some(b)) => Reply::text(StatusCode::OK, b),
+                    Ok(None) => Reply::internal_error(GONE),
+                    Err(e) => Reply::internal_error(format!(
+                        "{e}; Mercurial's log shows {}",
+                        e.exception()
+                    )),
                 }
             })
             .await
         }
         Route::Command { permission, name } => {
-            let bytes = match read_body(body, &parts.headers, ctx.max_body, deadline).await {
-                Ok(b) => b,
-                Err(reply) => return reply,
-            };
+            let (bytes, held) =
+                match read_body(body, &parts.headers, ctx.max_body, deadline, &ctx.budget).await {
+                    Ok(b) => b,
+                    Err(reply) => return reply,
+                };
             let proto = ctx.proto;
             let responder = ctx.responder.clone();
-            blocking(move || process_command(proto, &responder, permission, &name, &bytes)).await
+            blocking(ctx, move || {
+                let _held = held;
+                process_command(proto, &responder, permission, &name, &bytes, &|| {
+                    gone.load(Ordering::Relaxed)
+                })
+            })
+            .await
         }
     }
 }
 
-/// Run CPU-bound protocol work off the async workers; a panic there
-/// (a bug) becomes a 500 instead of a dropped connection.
-pub(super) async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
+/// The note of work given up because the client went away.
+pub(super) const GONE: &str = "the client went away; the work stopped";
+
+/// Run CPU-bound protocol work off the async workers, at most one job per
+/// core at a time (a burst of requests waits instead of starting hundreds
+/// of threads, each holding its body and output); a panic there (a bug)
+/// becomes a 500 instead of a dropped connection.
+pub(super) async fn blocking(ctx: &Ctx, f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
+    let Ok(_slot) = ctx.workers.clone().acquire_owned().await else {
+        return Reply::internal_error("hgframe bug: the worker pool is closed");
+    };
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
         Err(e) => Reply::internal_error(format!("hgframe bug: request handler failed: {e}")),

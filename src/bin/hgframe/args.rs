@@ -415,9 +415,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME=RESPONSE")]
     pub respond: Vec<String>,
 
-    /// Largest request body accepted, in bytes (larger: 413).
-    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    /// Largest request body accepted (larger: 413), in bytes or with a
+    /// unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
     pub max_body: u64,
+
+    /// The most all request bodies held at once may take together (past
+    /// it: 503 with Retry-After).
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_body: u64,
 
     /// Seconds a client may take to send its request (else 408).
     #[arg(long, default_value_t = 30, value_name = "SECS")]
@@ -553,9 +559,15 @@ pub struct ProxyArgs {
     #[arg(long)]
     pub hex: bool,
 
-    /// Largest request body accepted, in bytes (larger: 413).
-    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    /// Largest request body accepted (larger: 413), in bytes or with a
+    /// unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
     pub max_body: u64,
+
+    /// The most all request bodies held at once may take together (past
+    /// it: 503 with Retry-After).
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_body: u64,
 
     /// Time allowed for one exchange with the upstream, in seconds.
     #[arg(long, default_value_t = 3600.0, value_name = "SECS")]
@@ -577,4 +589,46 @@ pub struct ReplArgs {
 
     #[command(flatten)]
     pub show: ShowOpts,
+}
+
+/// A size: bytes, or a number with K, M or G (powers of 1024; KiB, MiB and
+/// GiB, and lower case, too).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a size: expected bytes or a number with K, M or G, e.g. 64M")
+    })?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {s:?}: expected K, M or G (e.g. 64M)"
+            ))
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large a size"))
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert!(parse_size("12Q").unwrap_err().contains("unknown size unit"));
+        assert!(parse_size("M").unwrap_err().contains("not a size"));
+        assert!(parse_size("99999999999999G")
+            .unwrap_err()
+            .contains("too large"));
+    }
 }

@@ -55,6 +55,7 @@ pub fn run(g: &GlobalOpts, a: ProxyArgs, io: &mut Io<'_>) -> Result<u8> {
         Arc::new(ClientUpstream(client)),
         watch.clone(),
         a.max_body,
+        a.max_total_body,
         Duration::from_secs(60),
     );
     let handle = listen(

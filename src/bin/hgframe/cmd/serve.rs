@@ -42,6 +42,7 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
         proto,
         responder,
         max_body: a.max_body,
+        max_total_body: a.max_total_body,
         timeout: Duration::from_secs(a.timeout),
         reflect: !a.no_reflect,
         log: LogTarget::Callback(Arc::new(move |line: &str| {
