@@ -396,3 +396,58 @@ mod serve {
         );
     }
 }
+
+/// Run with `stdin` (bounded time); (exit code, stdout, stderr, seconds).
+fn run_stdin(args: &[&str], stdin: &[u8], limit: Duration) -> (i32, String, String, f64) {
+    use std::io::Write;
+    let t = Instant::now();
+    let mut child = Command::new(bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(t.elapsed() < limit, "{args:?} took {secs:.1} s (limit {limit:?})");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        secs,
+    )
+}
+
+/// 50 k continuation lines took over 120 s (each line rescanned the whole
+/// literal); now they are joined in linear time.
+#[test]
+fn repl_continuation_lines_are_joined_in_linear_time() {
+    let mut script = b"1 1 stream-begin command-request new cbor:{b'name': b'heads', b'args': {b'x': [\n".to_vec();
+    for i in 0..200_000 {
+        script.extend_from_slice(format!("{i},\n").as_bytes());
+    }
+    script.extend_from_slice(b"]}}\n");
+    let (code, out, err, _) = run_stdin(&["repl"], &script, Duration::from_secs(30));
+    assert_eq!(code, 0, "{}{err}", &out[..out.len().min(500)]);
+    assert!(out.contains("command-request"), "{}", &out[..out.len().min(500)]);
+}
+
+/// A literal left open at the end of a script is an error, not dropped.
+#[test]
+fn repl_literal_left_open_is_an_error() {
+    let (code, out, _, _) = run_stdin(
+        &["repl"],
+        b"1 1 stream-begin command-request new cbor:[\n1,\n",
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("stdin line 1: the input ends inside the cbor: literal"), "{out}");
+}
