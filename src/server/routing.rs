@@ -54,7 +54,8 @@ pub(super) async fn route(
                     Err(reply) => return reply,
                 };
             let proto = ctx.proto;
-            blocking(ctx, move || {
+            let size = bytes.len();
+            blocking(ctx, size, move || {
                 let _held = held;
                 match reflect_bytes_until(proto, &bytes, || gone.load(Ordering::Relaxed)) {
                     Ok(Some(b)) => Reply::text(StatusCode::OK, b),
@@ -75,7 +76,8 @@ pub(super) async fn route(
                 };
             let proto = ctx.proto;
             let responder = ctx.responder.clone();
-            blocking(ctx, move || {
+            let size = bytes.len();
+            blocking(ctx, size, move || {
                 let _held = held;
                 process_command(proto, &responder, permission, &name, &bytes, &|| {
                     gone.load(Ordering::Relaxed)
@@ -89,14 +91,30 @@ pub(super) async fn route(
 /// The note of work given up because the client went away.
 pub(super) const GONE: &str = "the client went away; the work stopped";
 
-/// Run CPU-bound protocol work off the async workers, at most one job per
-/// core at a time (a burst of requests waits instead of starting hundreds
-/// of threads, each holding its body and output); a panic there (a bug)
+/// Bodies up to this size are worked on where they arrive (tens of
+/// microseconds: cheaper than a thread hop); larger ones go to the
+/// blocking pool.
+const INLINE_BODY: usize = 64 * 1024;
+
+/// Run protocol work of a body of `size` bytes: small ones inline, large
+/// ones off the async workers, at most one job per core at a time either
+/// way (a burst of requests waits instead of starting hundreds of
+/// threads, each holding its body and output). A panic there (a bug)
 /// becomes a 500 instead of a dropped connection.
-pub(super) async fn blocking(ctx: &Ctx, f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
+pub(super) async fn blocking(
+    ctx: &Ctx,
+    size: usize,
+    f: impl FnOnce() -> Reply + Send + 'static,
+) -> Reply {
     let Ok(_slot) = ctx.workers.clone().acquire_owned().await else {
         return Reply::internal_error("hgframe bug: the worker pool is closed");
     };
+    if size <= INLINE_BODY {
+        return match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(r) => r,
+            Err(_) => Reply::internal_error("hgframe bug: request handler panicked"),
+        };
+    }
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
         Err(e) => Reply::internal_error(format!("hgframe bug: request handler failed: {e}")),
