@@ -165,7 +165,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__doctor)
-            opts="-H -v -h -V --timeout --connect-timeout --header --proto --color --verbose --help --version"
+            opts="-H -k -v -h -V --timeout --connect-timeout --header --max-response --cacert --insecure --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +184,14 @@ _hgframe() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -437,7 +445,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__proxy)
-            opts="-v -h -V --upstream --listen --public --record --json --command --hex --max-body --max-total-body --timeout --connect-timeout --proto --color --verbose --help --version"
+            opts="-k -v -h -V --upstream --listen --public --record --cacert --insecure --json --command --hex --max-body --max-total-body --timeout --connect-timeout --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -452,6 +460,10 @@ _hgframe() {
                     return 0
                     ;;
                 --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -491,7 +503,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__reflect)
-            opts="-H -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --dry-run --curl --format --raw --json --defer-output --respond --file --bin --proto --color --verbose --help --version"
+            opts="-H -k -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --format --raw --json --defer-output --respond --file --bin --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +526,14 @@ _hgframe() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -553,7 +573,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__repl)
-            opts="-H -v -h -V --url --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
+            opts="-H -k -v -h -V --url --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +599,14 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proto)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -595,7 +623,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__replay)
-            opts="-j -H -v -h -V --local --url --against --update --junit --json --jobs --allow-file-access --timeout --connect-timeout --header --proto --color --verbose --help --version"
+            opts="-j -H -k -v -h -V --local --url --against --update --junit --json --jobs --allow-file-access --timeout --connect-timeout --header --max-response --cacert --insecure --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -637,6 +665,14 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proto)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -653,7 +689,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__send)
-            opts="-H -v -h -V --data --rw --encodings --json --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
+            opts="-H -k -v -h -V --data --rw --encodings --json --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -680,6 +716,14 @@ _hgframe() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

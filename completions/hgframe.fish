@@ -69,7 +69,9 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -s V -l version 
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l url -d 'Post the frames to a server\'s debugreflect endpoint instead (URL of the repository, e.g. http://127.0.0.1:8000/)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l format -d 'Output format' -r -f -a "pretty\t'Each frame with the action it causes, readable'
 json\t'One JSON event per line (schema in the README)'
 raw\t'Exactly the body the revision\'s debugreflect endpoint returns'"
@@ -83,6 +85,7 @@ never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l local -d 'Use hgframe\'s local reactor (the default; no server needed)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l rw -d 'Use the rw/ endpoint (needs push permission) instead of ro/'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l compare -d 'With --url: also run the frames through the local reactor and show any difference (exit 1 when they differ)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l curl -d 'Print an equivalent curl command instead of sending'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l raw -d 'Same as --format raw'
@@ -95,13 +98,16 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l data -d 'Comman
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l encodings -d 'Content encodings to announce, in order (identity, zlib, zstd-8mb)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l rw -d 'Use the rw/ endpoint (needs push permission)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l json -d 'JSON output (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l curl -d 'Print an equivalent curl command instead of sending'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
@@ -109,11 +115,14 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s h -l help -d 'P
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s V -l version -d 'Print version'
@@ -123,7 +132,9 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l junit -d 'Wri
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s j -l jobs -d 'Scripts run in parallel' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
@@ -132,17 +143,21 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l local -d 'Run
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l update -d 'Rewrite the expected output in place from the actual output'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l json -d 'One JSON object per script (then the summary line)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l allow-file-access -d 'Let `respond KEY @FILE` lines read any file, not only files beside the script (for scripts you trust)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l url -d 'Start with a server target' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l curl -d 'Print an equivalent curl command instead of sending'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
@@ -165,6 +180,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s V -l version -
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l upstream -d 'The server to forward to (e.g. http://127.0.0.1:8000/; https works)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l record -d 'Write the frame-protocol requests seen as a replay transcript when the proxy stops' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l command -d 'Show only exchanges of these commands (repeatable; `debugreflect` for reflect requests, `capabilities` includes the handshake)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-body -d 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
@@ -175,6 +191,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l color -d 'When
 always\t''
 never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l public -d 'Allow listening on a non-loopback address'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l json -d 'One JSON event per line (schema in the README)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l hex -d 'Show each frame\'s bytes as hex too'
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'

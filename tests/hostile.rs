@@ -417,7 +417,10 @@ fn run_stdin(args: &[&str], stdin: &[u8], limit: Duration) -> (i32, String, Stri
     let out = child.wait_with_output().unwrap();
     let _ = writer.join();
     let secs = t.elapsed().as_secs_f64();
-    assert!(t.elapsed() < limit, "{args:?} took {secs:.1} s (limit {limit:?})");
+    assert!(
+        t.elapsed() < limit,
+        "{args:?} took {secs:.1} s (limit {limit:?})"
+    );
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -430,14 +433,20 @@ fn run_stdin(args: &[&str], stdin: &[u8], limit: Duration) -> (i32, String, Stri
 /// literal); now they are joined in linear time.
 #[test]
 fn repl_continuation_lines_are_joined_in_linear_time() {
-    let mut script = b"1 1 stream-begin command-request new cbor:{b'name': b'heads', b'args': {b'x': [\n".to_vec();
+    let mut script =
+        b"1 1 stream-begin command-request new cbor:{b'name': b'heads', b'args': {b'x': [\n"
+            .to_vec();
     for i in 0..200_000 {
         script.extend_from_slice(format!("{i},\n").as_bytes());
     }
     script.extend_from_slice(b"]}}\n");
     let (code, out, err, _) = run_stdin(&["repl"], &script, Duration::from_secs(30));
     assert_eq!(code, 0, "{}{err}", &out[..out.len().min(500)]);
-    assert!(out.contains("command-request"), "{}", &out[..out.len().min(500)]);
+    assert!(
+        out.contains("command-request"),
+        "{}",
+        &out[..out.len().min(500)]
+    );
 }
 
 /// A literal left open at the end of a script is an error, not dropped.
@@ -449,5 +458,260 @@ fn repl_literal_left_open_is_an_error() {
         Duration::from_secs(30),
     );
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("stdin line 1: the input ends inside the cbor: literal"), "{out}");
+    assert!(
+        out.contains("stdin line 1: the input ends inside the cbor: literal"),
+        "{out}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Hostile servers: small scripted HTTP servers on 127.0.0.1.
+
+mod servers {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// One request as the server read it.
+    #[derive(Debug, Clone)]
+    pub struct Seen {
+        pub head: String,
+    }
+
+    /// A server answering every request with `answer(request_head)`
+    /// (written raw), recording what it saw; runs until the test ends.
+    pub fn start(
+        answer: impl Fn(&str, &mut TcpStream) + Send + Sync + 'static,
+    ) -> (u16, Arc<Mutex<Vec<Seen>>>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let answer = Arc::new(answer);
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(mut c) = conn else { continue };
+                let s = s.clone();
+                let answer = answer.clone();
+                std::thread::spawn(move || {
+                    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+                    let mut r = BufReader::new(c.try_clone().unwrap());
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push_str(&line);
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0usize);
+                    let mut body = vec![0; len];
+                    let _ = r.read_exact(&mut body);
+                    s.lock().unwrap().push(Seen { head: head.clone() });
+                    answer(&head, &mut c);
+                    let _ = c.flush();
+                });
+            }
+        });
+        (port, seen)
+    }
+
+    pub fn reply(c: &mut TcpStream, status: &str, headers: &str, body: &[u8]) {
+        let _ = write!(
+            c,
+            "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = c.write_all(body);
+    }
+}
+
+/// A 307 to another port re-sent the POST body and the `-H` headers there.
+#[test]
+fn a_redirected_post_is_not_resent_and_headers_stay_home() {
+    let (other, seen_other) =
+        servers::start(|_, c| servers::reply(c, "404 Not Found", "", b"nothing here"));
+    let (port, _) = servers::start(move |_, c| {
+        servers::reply(
+            c,
+            "307 Temporary Redirect",
+            &format!("Location: http://127.0.0.1:{other}/elsewhere/api/exp-http-v2-0003/ro/debugreflect\r\n"),
+            b"",
+        )
+    });
+    let dir = std::env::temp_dir();
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "--proto",
+            "0006",
+            "reflect",
+            "--url",
+            &format!("http://127.0.0.1:{port}/"),
+            "-H",
+            "X-Secret: hunter2",
+            "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
+        ],
+    );
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "redirecting to http://127.0.0.1:{other}/elsewhere/api/"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("--url http://127.0.0.1:{other}/elsewhere/")),
+        "{err}"
+    );
+    let seen = seen_other.lock().unwrap();
+    assert!(
+        seen.iter().all(|s| !s.head.starts_with("POST")),
+        "the POST was re-sent: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|s| !s.head.to_ascii_lowercase().contains("x-secret")),
+        "the custom header went to another origin: {seen:?}"
+    );
+}
+
+/// An endless body (chunked, never ending) grew to 1.3–2.9 GB before the
+/// timeout; now the client stops at --max-response.
+#[test]
+fn an_endless_response_body_stops_at_the_limit() {
+    use std::io::Write;
+    let (port, _) = servers::start(|_, c| {
+        let _ = write!(
+            c,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        let chunk = vec![b'x'; 1 << 16];
+        for _ in 0..100_000 {
+            if write!(c, "{:x}\r\n", chunk.len()).is_err()
+                || c.write_all(&chunk).is_err()
+                || c.write_all(b"\r\n").is_err()
+            {
+                return;
+            }
+        }
+    });
+    let dir = std::env::temp_dir();
+    let t = Instant::now();
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "--proto",
+            "0006",
+            "reflect",
+            "--url",
+            &format!("http://127.0.0.1:{port}/"),
+            "--max-response",
+            "4M",
+            "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
+        ],
+    );
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(
+        err.contains("the response body passed 4194304 bytes"),
+        "{err}"
+    );
+    assert!(err.contains("--max-response"), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+}
+
+/// https with a self-signed certificate: refused by default with a hint,
+/// accepted with --cacert or --insecure.
+#[test]
+fn tls_trust_options() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::Arc;
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let cert_pem = ck.cert.pem();
+    let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![ck.cert.der().clone()], key_der)
+        .unwrap(),
+    );
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(sock) = conn else { continue };
+            let config = config.clone();
+            std::thread::spawn(move || {
+                sock.set_read_timeout(Some(Duration::from_secs(5))).ok();
+                let Ok(tls) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut s = rustls::StreamOwned::new(tls, sock);
+                let mut r = BufReader::new(&mut s);
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let body = "served over TLS";
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.flush();
+                s.conn.send_close_notify();
+                let _ = s.flush();
+            });
+        }
+    });
+    let dir = setup("tls", "");
+    std::fs::write(dir.join("cert.pem"), &cert_pem).unwrap();
+    let url = format!("https://127.0.0.1:{port}/");
+    let frame = "1 1 stream-begin command-request new cbor:{b'name': b'heads'}";
+    let (code, out, err) = run(&dir, &["--proto", "0006", "reflect", "--url", &url, frame]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        err.contains("TLS error") && err.contains("--cacert"),
+        "{err}"
+    );
+    for extra in [&["--cacert", "cert.pem"][..], &["--insecure"]] {
+        let mut args = vec!["--proto", "0006", "reflect", "--url", &url];
+        args.extend_from_slice(extra);
+        args.push(frame);
+        let (code, out, err) = run(&dir, &args);
+        assert_eq!(code, 4, "{extra:?}: {out}{err}");
+        assert!(err.contains("served over TLS"), "{extra:?}: {err}");
+    }
+    // Not a certificate: a usage error naming the file.
+    std::fs::write(dir.join("bad.pem"), "hello").unwrap();
+    let (code, _, err) = run(
+        &dir,
+        &[
+            "--proto", "0006", "reflect", "--url", &url, "--cacert", "bad.pem", frame,
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("certificate"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

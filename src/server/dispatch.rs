@@ -43,7 +43,7 @@ pub(super) fn process_command(
     let mut status_set = false;
     while let Some(step) = session.poll() {
         if gone() {
-            return Reply::internal_error(super::routing::GONE);
+            return Reply::internal_error(super::reply::GONE);
         }
         let action = match step {
             Step::Undecodable(e) => {

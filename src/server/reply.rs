@@ -107,6 +107,9 @@ impl Reply {
     }
 }
 
+/// The note of work given up because the client went away.
+pub(super) const GONE: &str = "the client went away; the work stopped";
+
 pub(super) const SERVER_HEADER: &str = concat!("hgframe/", env!("CARGO_PKG_VERSION"));
 
 /// `BaseHTTPRequestHandler.send_error(501, "Unsupported method (%r)")`.

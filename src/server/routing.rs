@@ -59,7 +59,7 @@ pub(super) async fn route(
                 let _held = held;
                 match reflect_bytes_until(proto, &bytes, || gone.load(Ordering::Relaxed)) {
                     Ok(Some(b)) => Reply::text(StatusCode::OK, b),
-                    Ok(None) => Reply::internal_error(GONE),
+                    Ok(None) => Reply::internal_error(super::reply::GONE),
                     Err(e) => Reply::internal_error(format!(
                         "{e}; Mercurial's log shows {}",
                         e.exception()
@@ -87,9 +87,6 @@ pub(super) async fn route(
         }
     }
 }
-
-/// The note of work given up because the client went away.
-pub(super) const GONE: &str = "the client went away; the work stopped";
 
 /// Bodies up to this size are worked on where they arrive (tens of
 /// microseconds: cheaper than a thread hop); larger ones go to the

@@ -283,9 +283,32 @@ pub struct RemoteOpts {
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub connect_timeout: f64,
 
-    /// Extra request header (repeatable).
+    /// Extra request header (repeatable); sent to the URL's own origin
+    /// only, never after a redirect to another one.
     #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
+
+    /// The largest response body read (past it: an error naming this
+    /// option), in bytes or with a unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_response: u64,
+
+    #[command(flatten)]
+    pub tls: TlsOpts,
+}
+
+/// Trust for https servers.
+#[derive(Debug, Clone, Args)]
+pub struct TlsOpts {
+    /// Also trust the certificates of this PEM file (repeatable), e.g. a
+    /// test server's self-signed certificate.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+
+    /// Accept any server certificate (for a throwaway test server only:
+    /// anyone on the path can read and change the traffic).
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
 }
 
 /// For commands that send one request the user wrote: show it instead.
@@ -545,6 +568,9 @@ pub struct ProxyArgs {
     /// the proxy stops.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub tls: TlsOpts,
 
     /// One JSON event per line (schema in the README).
     #[arg(long)]

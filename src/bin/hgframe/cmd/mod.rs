@@ -22,7 +22,7 @@ use hgframe::human::{decide_proto, lines, parse_human_bytes};
 use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
-use crate::args::{Cli, Command, GlobalOpts, RemoteOpts};
+use crate::args::{Cli, Command, GlobalOpts, RemoteOpts, TlsOpts};
 use crate::error::Failure;
 
 pub type Result<T> = std::result::Result<T, Failure>;
@@ -219,7 +219,31 @@ pub fn client_options(opts: &RemoteOpts) -> Result<ClientOptions> {
         connect_timeout: secs(opts.connect_timeout, "connect-timeout")?,
         headers,
         follow_redirects: true,
+        max_response: opts.max_response,
+        ca_certs: read_certs(&opts.tls)?,
+        insecure: opts.tls.insecure,
     })
+}
+
+/// The `--cacert` files' contents.
+pub fn read_certs(tls: &TlsOpts) -> Result<Vec<Vec<u8>>> {
+    tls.cacert
+        .iter()
+        .map(|p| {
+            let meta = std::fs::metadata(p).map_err(|e| {
+                Failure::Usage(format!("cannot read the certificate {}: {e}", p.display()))
+            })?;
+            if !meta.is_file() || meta.len() > 1 << 20 {
+                return Err(Failure::Usage(format!(
+                    "--cacert {}: expected a PEM file of at most 1 MiB",
+                    p.display()
+                )));
+            }
+            std::fs::read(p).map_err(|e| {
+                Failure::Usage(format!("cannot read the certificate {}: {e}", p.display()))
+            })
+        })
+        .collect()
 }
 
 /// A client for `url` with the shared options.

@@ -37,6 +37,9 @@ pub fn run(g: &GlobalOpts, a: ProxyArgs, io: &mut Io<'_>) -> Result<u8> {
             headers: Vec::new(),
             // Redirects are the client's business: pass them on.
             follow_redirects: false,
+            ca_certs: super::read_certs(&a.tls)?,
+            insecure: a.tls.insecure,
+            ..ClientOptions::default()
         },
     )?;
     let upstream_url = client.target.display();
