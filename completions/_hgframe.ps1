@@ -37,7 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Run replay scripts (.hgframe transcripts) and check their expected output')
             [CompletionResult]::new('repl', 'repl', [CompletionResultType]::ParameterValue, 'Interactive session: frames answered as they are typed')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Stand between a Mercurial client and server and show the exchange.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (roff): hgframe(1), or one subcommand''s')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -77,8 +79,10 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Post the frames to a server''s debugreflect endpoint instead (URL of the repository, e.g. http://127.0.0.1:8000/)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
-            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
-            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--max-response', '--max-response', [CompletionResultType]::ParameterName, 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the certificates of this PEM file (repeatable), e.g. a test server''s self-signed certificate')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--respond', '--respond', [CompletionResultType]::ParameterName, 'Canned response for a dispatched command: REQUESTID=RESPONSE or COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal> (0006: the objects of a list literal), or error:TEXT. Repeatable')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read frame lines from a file (- for stdin)')
@@ -89,6 +93,8 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Use hgframe''s local reactor (the default; no server needed)')
             [CompletionResult]::new('--rw', '--rw', [CompletionResultType]::ParameterName, 'Use the rw/ endpoint (needs push permission) instead of ro/')
             [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'With --url: also run the frames through the local reactor and show any difference (exit 1 when they differ)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
             [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Same as --format raw')
@@ -108,12 +114,16 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('--max-value', '--max-value', [CompletionResultType]::ParameterName, 'Memory bound for the response: the most one frame may decode to, one request''s incomplete value may hold, and (for the summary) the objects and frames kept (bytes; K, M, G suffixes). Over it: exit 5')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
-            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
-            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--max-response', '--max-response', [CompletionResultType]::ParameterName, 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the certificates of this PEM file (repeatable), e.g. a test server''s self-signed certificate')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
             [CompletionResult]::new('--rw', '--rw', [CompletionResultType]::ParameterName, 'Use the rw/ endpoint (needs push permission)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON output (schema in the README)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
             [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
@@ -127,16 +137,18 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
         'hgframe;doctor' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
-            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
-            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--max-response', '--max-response', [CompletionResultType]::ParameterName, 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the certificates of this PEM file (repeatable), e.g. a test server''s self-signed certificate')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
-            [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -149,15 +161,18 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Scripts run in parallel')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
-            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
-            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--max-response', '--max-response', [CompletionResultType]::ParameterName, 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the certificates of this PEM file (repeatable), e.g. a test server''s self-signed certificate')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run against the local reactor (the default)')
             [CompletionResult]::new('--update', '--update', [CompletionResultType]::ParameterName, 'Rewrite the expected output in place from the actual output')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per script (then the summary line)')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
-            [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
+            [CompletionResult]::new('--allow-file-access', '--allow-file-access', [CompletionResultType]::ParameterName, 'Let `respond KEY @FILE` lines read any file, not only files beside the script (for scripts you trust)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -170,10 +185,14 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Start with a server target')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Total time allowed for a request, in seconds')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect, in seconds')
-            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
-            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header (repeatable); sent to the URL''s own origin only, never after a redirect to another one')
+            [CompletionResult]::new('--max-response', '--max-response', [CompletionResultType]::ParameterName, 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the certificates of this PEM file (repeatable), e.g. a test server''s self-signed certificate')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request (method, URL, headers, frames) instead of sending it')
             [CompletionResult]::new('--curl', '--curl', [CompletionResultType]::ParameterName, 'Print an equivalent curl command instead of sending')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
@@ -185,14 +204,40 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             break
         }
         'hgframe;serve' {
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
             [CompletionResult]::new('--respond', '--respond', [CompletionResultType]::ParameterName, 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable')
-            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body accepted, in bytes (larger: 413)')
+            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--max-total-body', '--max-total-body', [CompletionResultType]::ParameterName, 'The most all request bodies held at once may take together (past it: 503 with Retry-After)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds a client may take to send its request (else 408)')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
             [CompletionResult]::new('--public', '--public', [CompletionResultType]::ParameterName, 'Allow listening on a non-loopback address')
             [CompletionResult]::new('--no-reflect', '--no-reflect', [CompletionResultType]::ParameterName, 'Disable the debugreflect endpoint (404, as a server without experimental.web.api.debugreflect)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hgframe;proxy' {
+            [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'The server to forward to (e.g. http://127.0.0.1:8000/; https works)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Write the frame-protocol requests seen as a replay transcript when the proxy stops')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the certificates of this PEM file (repeatable), e.g. a test server''s self-signed certificate')
+            [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'Show only exchanges of these commands (repeatable; `debugreflect` for reflect requests, `capabilities` includes the handshake)')
+            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G')
+            [CompletionResult]::new('--max-total-body', '--max-total-body', [CompletionResultType]::ParameterName, 'The most all request bodies held at once may take together (past it: 503 with Retry-After)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed for one exchange with the upstream, in seconds')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect to the upstream, in seconds')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('--public', '--public', [CompletionResultType]::ParameterName, 'Allow listening on a non-loopback address')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON event per line (schema in the README)')
+            [CompletionResult]::new('--hex', '--hex', [CompletionResultType]::ParameterName, 'Show each frame''s bytes as hex too')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -212,6 +257,17 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'hgframe;man' {
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (the chosen revision and why, full payloads)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'hgframe;help' {
             [CompletionResult]::new('encode', 'encode', [CompletionResultType]::ParameterValue, 'Turn human frame strings into wire bytes.')
             [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes into frames')
@@ -221,7 +277,9 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Run replay scripts (.hgframe transcripts) and check their expected output')
             [CompletionResult]::new('repl', 'repl', [CompletionResultType]::ParameterValue, 'Interactive session: frames answered as they are typed')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve Mercurial''s HTTP API (debugreflect and canned command responses) from hgframe''s own reactor')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Stand between a Mercurial client and server and show the exchange.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (roff): hgframe(1), or one subcommand''s')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -249,7 +307,13 @@ Register-ArgumentCompleter -Native -CommandName 'hgframe' -ScriptBlock {
         'hgframe;help;serve' {
             break
         }
+        'hgframe;help;proxy' {
+            break
+        }
         'hgframe;help;completions' {
+            break
+        }
+        'hgframe;help;man' {
             break
         }
         'hgframe;help;help' {

@@ -155,18 +155,31 @@ impl ReflectBody {
 /// The debugreflect body a server of this revision returns for `body`
 /// (raw request bytes), or why it answers 500.
 pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
+    reflect_bytes_until(proto, body, || false).map(Option::unwrap_or_default)
+}
+
+/// [`reflect_bytes`], asking `stop` between frames whether to give up
+/// (`Ok(None)`: the server's client has gone).
+pub fn reflect_bytes_until(
+    proto: Proto,
+    body: &[u8],
+    stop: impl Fn() -> bool,
+) -> Result<Option<Vec<u8>>, Http500> {
     let mut out = ReflectBody::new(proto);
     let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
     s.push_bytes(body);
     s.finish_input();
     // Once the server has raised, nothing after it reaches the client.
     while let Some(st) = s.poll() {
+        if stop() {
+            return Ok(None);
+        }
         out.push(&st);
         if out.failed() {
             break;
         }
     }
-    out.finish()
+    out.finish().map(Some)
 }
 
 /// One frame of a server's debugreflect body, parsed back.
@@ -315,4 +328,134 @@ pub fn action_from_meta(name: &Value, meta: &Value) -> Result<Action, String> {
             ))
         }
     })
+}
+
+/// The Python values behind the JSON lines a debugreflect endpoint prints
+/// for `body` (as the local reactor computes them): one per frame, then
+/// the end of input. Compare lines with [`same_up_to_set_order`].
+pub fn line_values(proto: Proto, body: &[u8]) -> (Vec<Value>, Option<Value>) {
+    let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
+    s.push_bytes(body);
+    s.finish_input();
+    let mut frames = Vec::new();
+    while let Some(step) = s.poll() {
+        match step {
+            Step::Frame { outcome: Ok(a), .. } => frames.push(a.as_tuple()),
+            Step::Eof { outcome: Ok(a), .. } => return (frames, Some(eof_meta(&a))),
+            _ => break,
+        }
+    }
+    (frames, None)
+}
+
+/// The end-of-input line's value: the action's meta with its name.
+pub fn eof_meta(a: &Action) -> Value {
+    let mut meta = a.meta();
+    if let Value::Dict(d) = &mut meta {
+        d.retain(|(k, _)| k.as_bytes() != Some(b"framegen"));
+        crate::python::value::dict_insert(d, Value::bytes("action"), Value::bytes(a.name()));
+    }
+    meta
+}
+
+/// Whether two debugreflect JSON lines say the same thing, reading the
+/// members of every set in `shape` (what the local reactor returns for the
+/// step, sets included) in any order: a Python server renders a set in its
+/// iteration order, which depends on the process's hash seed.
+pub fn same_up_to_set_order(shape: &Value, a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    match (json::parse_reflect_json(a), json::parse_reflect_json(b)) {
+        (Ok(x), Ok(y)) => equal_with_sets(shape, &x, &y),
+        _ => false,
+    }
+}
+
+/// `x == y`, where a set in `shape` lets the lists at its place differ in
+/// order. `shape` is the Python value; `x`, `y` its JSON, parsed back.
+fn equal_with_sets(shape: &Value, x: &Value, y: &Value) -> bool {
+    match (shape, x, y) {
+        (Value::Set(_), Value::List(a), Value::List(b)) => {
+            if a.len() != b.len() {
+                return false;
+            }
+            let mut used = vec![false; b.len()];
+            a.iter().all(|m| {
+                let found = b
+                    .iter()
+                    .enumerate()
+                    .find(|(i, n)| !used[*i] && m.py_eq(n))
+                    .map(|(i, _)| i);
+                match found {
+                    Some(i) => {
+                        used[i] = true;
+                        true
+                    }
+                    None => false,
+                }
+            })
+        }
+        (Value::List(s) | Value::Tuple(s), Value::List(a), Value::List(b)) => {
+            a.len() == b.len()
+                && s.len() == a.len()
+                && s.iter()
+                    .zip(a.iter().zip(b))
+                    .all(|(s, (a, b))| equal_with_sets(s, a, b))
+        }
+        (Value::Dict(s), Value::Dict(a), Value::Dict(b)) => {
+            a.len() == b.len()
+                && a.iter().all(|(k, av)| {
+                    let Some(bv) = crate::python::value::dict_get(b, k) else {
+                        return false;
+                    };
+                    // JSON keys are the dict's keys as text: find the shape's
+                    // entry by its text.
+                    let sv = s
+                        .iter()
+                        .find(|(sk, _)| sk.as_bytes() == k.as_bytes())
+                        .map(|(_, v)| v);
+                    match sv {
+                        Some(sv) => equal_with_sets(sv, av, bv),
+                        None => av == bv,
+                    }
+                })
+        }
+        _ => x == y,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_members_compare_in_any_order() {
+        let shape = Value::Tuple(vec![
+            Value::bytes("runcommand"),
+            Value::dict([(
+                "args",
+                Value::dict([
+                    (
+                        "fields",
+                        Value::Set(vec![Value::bytes("a"), Value::bytes("b")]),
+                    ),
+                    (
+                        "list",
+                        Value::List(vec![Value::bytes("a"), Value::bytes("b")]),
+                    ),
+                ]),
+            )]),
+        ]);
+        let a = br#"["runcommand", {"args": {"fields": ["a", "b"], "list": ["a", "b"]}}]"#;
+        let b = br#"["runcommand", {"args": {"fields": ["b", "a"], "list": ["a", "b"]}}]"#;
+        let c = br#"["runcommand", {"args": {"fields": ["a", "b"], "list": ["b", "a"]}}]"#;
+        let d = br#"["runcommand", {"args": {"fields": ["a", "a"], "list": ["a", "b"]}}]"#;
+        assert!(same_up_to_set_order(&shape, a, b), "a set's order is free");
+        assert!(!same_up_to_set_order(&shape, a, c), "a list's order is not");
+        assert!(
+            !same_up_to_set_order(&shape, a, d),
+            "the members must be the same"
+        );
+    }
 }

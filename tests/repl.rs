@@ -32,14 +32,15 @@ fn completes_type_and_flag_names() {
     p.flush().unwrap();
     p.exp_string("sender-protocol-settings")
         .expect("type name completed");
-    // a flag valid for that type: `eo` + Tab → eos
-    p.send(" eo").unwrap();
+    // a flag valid for that type: `eo` + Tab → eos (a unique completion
+    // brings its space: the next field is typed right after it)
+    p.send("eo").unwrap();
     p.flush().unwrap();
     p.send("\t").unwrap();
     p.flush().unwrap();
     p.exp_string("eos")
         .expect("flag completed for the typed type");
-    p.send_line(" cbor:{b'contentencodings': [b'identity']}")
+    p.send_line("cbor:{b'contentencodings': [b'identity']}")
         .unwrap();
     p.exp_string("wantframe (state idle)").expect("live action");
     p.send_control('d').unwrap();

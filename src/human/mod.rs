@@ -17,6 +17,7 @@
 //! [`to_human`] renders a frame back so that parsing gives identical bytes.
 
 pub mod args;
+pub mod lines;
 pub mod shorthand;
 
 use nom::character::complete::{char, digit1, multispace0, one_of};
@@ -48,24 +49,56 @@ pub struct HumanError {
 }
 
 impl HumanError {
-    /// Multi-line rendering: message, the quoted line, a caret underline, help.
+    /// Multi-line rendering: message, the quoted line (a window around the
+    /// problem when the line is long), a caret underline, help.
     pub fn render(&self) -> String {
         let (start, end) = char_span(&self.line, self.start, self.end);
-        let mut s = format!(
-            "{}\n  | {}\n  | ",
-            self.message,
-            self.line.replace('\t', " ")
-        );
+        let line = self.line.replace('\t', " ");
         let col = self.line[..start].chars().count();
         let width = self.line[start..end].chars().count().max(1);
-        s.push_str(&" ".repeat(col));
-        s.push_str(&"^".repeat(width));
+        let mut s = format!("{}\n{}", self.message, quote(&line, col, width));
         for h in &self.help {
             s.push_str("\n  = ");
             s.push_str(h);
         }
         s
     }
+}
+
+/// The widest line quoted whole in an error; longer lines are shown as a
+/// window around the problem.
+pub const QUOTE_WIDTH: usize = 100;
+
+/// A line quoted under an error message with a caret under the characters
+/// `col .. col + width`: `  | line\n  | ^^^`. A line longer than
+/// [`QUOTE_WIDTH`] characters is cut to a window around the caret (`…`
+/// marks the cuts) and the caret line names the column.
+pub fn quote(line: &str, col: usize, width: usize) -> String {
+    let n = line.chars().count();
+    if n <= QUOTE_WIDTH {
+        return format!(
+            "  | {line}\n  | {}{}",
+            " ".repeat(col),
+            "^".repeat(width.max(1))
+        );
+    }
+    let col = col.min(n);
+    let width = width.clamp(1, QUOTE_WIDTH / 2);
+    let from = col.saturating_sub(QUOTE_WIDTH / 3);
+    let to = (from + QUOTE_WIDTH).min(n);
+    let from = to.saturating_sub(QUOTE_WIDTH).min(from);
+    let shown: String = line.chars().skip(from).take(to - from).collect();
+    let (pre, post) = (
+        if from > 0 { "…" } else { "" },
+        if to < n { "…" } else { "" },
+    );
+    let caret_col = col - from + pre.chars().count();
+    format!(
+        "  | {pre}{shown}{post}\n  | {}{} column {}",
+        " ".repeat(caret_col),
+        "^".repeat(width),
+        col + 1
+    )
 }
 
 /// Clamp a byte span to the line and to character boundaries.
@@ -374,7 +407,35 @@ fn parse_text(
             vec![format!("at most {} bytes", crate::wire::frame::MAX_PAYLOAD)],
         ));
     }
+    if !t.has_streams {
+        if let Some(w) = longer_layout_hint(proto, line) {
+            warnings.push(w);
+        }
+    }
     Ok(Parsed { frame, warnings })
+}
+
+/// A line parsed with a short layout that reads as a frame line of a
+/// revision with a longer one (e.g. a 6-field line given with `--proto
+/// 0001`, whose payload then swallows the other fields).
+fn longer_layout_hint(proto: Proto, line: &str) -> Option<Warning> {
+    let (n, _) = layout(proto);
+    for p in Proto::all().filter(|p| layout(*p).0 > n) {
+        let (pn, tf) = layout(p);
+        let fields = split_fields(line, pn - 1);
+        if fields.len() == pn && p.type_by_name(fields[tf].text).is_some() {
+            let f = &fields[tf];
+            return Some(Warning {
+                start: f.start,
+                end: f.start + f.text.len(),
+                message: format!(
+                    "this line reads as a {pn}-field {p} frame line (`{}` is a {p} frame type), but as {proto} everything after the flags is payload; pass --proto {p} if that is what you meant",
+                    f.text
+                ),
+            });
+        }
+    }
+    None
 }
 
 type FieldErr = (String, Vec<String>);

@@ -118,6 +118,34 @@ pub fn escape_bytes(b: &[u8]) -> String {
     s
 }
 
+/// The first `max` characters of `escape_bytes(b)` and the length of the
+/// whole escaped text, without escaping more than is shown.
+pub fn escape_bytes_prefix(b: &[u8], max: usize) -> (String, usize) {
+    let escaped_len = |c: u8| match c {
+        b'\\' | b'\n' | b'\r' | b'\t' => 2,
+        0x20..=0x7e => 1,
+        _ => 4,
+    };
+    let total: usize = b.iter().map(|&c| escaped_len(c)).sum();
+    let mut taken = 0;
+    let mut n = 0;
+    for &c in b {
+        if n + escaped_len(c) > max {
+            break;
+        }
+        n += escaped_len(c);
+        taken += 1;
+    }
+    let mut s = escape_bytes(&b[..taken]);
+    // A partial escape to fill the window exactly, as cutting the whole
+    // escaped text would.
+    if taken < b.len() && n < max {
+        let next = escape_bytes(&b[taken..taken + 1]);
+        s.push_str(&next[..max - n]);
+    }
+    (s, total)
+}
+
 /// Lowercase hex.
 pub fn hex(b: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

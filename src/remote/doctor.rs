@@ -3,6 +3,7 @@
 //! about a failure. Stops at the first step that makes the next ones
 //! meaningless.
 
+use super::body_summary;
 use crate::client::{Client, ClientError};
 use crate::reflect::reflect_bytes;
 use crate::wire::proto::Proto;
@@ -40,23 +41,69 @@ fn bad(message: String, fixes: &[&str]) -> Finding {
     }
 }
 
+/// The command line that serves a repository with the frame protocol
+/// and debugreflect enabled.
+pub const SERVE_COMMAND: &str = "hg serve -R REPO -a 127.0.0.1 -p 8000 --config experimental.web.apiserver=true --config experimental.web.api.http-v2=true --config experimental.web.api.debugreflect=true";
+
+/// The same settings as an hgrc block (one setting per line: Mercurial
+/// ignores settings written on the section's line).
+pub const HGRC_BLOCK: &str = "or in the repository's .hg/hgrc:\n[experimental]\nweb.apiserver = true\nweb.api.http-v2 = true\nweb.api.debugreflect = true";
+
+/// What to do when the server cannot be reached, by how it failed.
+fn unreachable_fixes(e: &ClientError) -> Vec<String> {
+    match e {
+        ClientError::Refused { .. } => vec![
+            format!("start the server: {SERVE_COMMAND}"),
+            "or check the port in the URL: nothing listens there".into(),
+        ],
+        ClientError::Dns { .. } => {
+            vec!["check the host name in the URL: it does not resolve".into()]
+        }
+        ClientError::Timeout { .. } => vec![
+            "check the address and any firewall between here and the server".into(),
+            "or allow more time: --connect-timeout SECS / --timeout SECS".into(),
+        ],
+        ClientError::Tls { .. } => vec![
+            "check the URL's scheme (http:// for `hg serve` without --certificate)".into(),
+            "or trust the server's certificate: --cacert FILE.pem (a self-signed test server), or --insecure for a throwaway one".into(),
+        ],
+        _ => vec!["check that the URL is the one `hg serve` prints".into()],
+    }
+}
+
 /// Run the checks against `client`'s server, handing each finding to `emit`.
 pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, ClientError> {
     let url = client.target.display();
     // 1. reachable
-    let root = match client.get("") {
+    let caps = match client.get("?cmd=capabilities") {
         Ok(r) => r,
         Err(e) => {
-            emit(bad(
-                format!("{url} is not reachable: {e}"),
-                &["start the server: hg serve -a 127.0.0.1 -p PORT ... (see `hgframe doctor --help`)"],
-            ));
+            emit(Finding::Bad {
+                message: format!("{url} is not reachable: {e}"),
+                fixes: unreachable_fixes(&e),
+            });
             return Ok(Verdict::Unreachable);
         }
     };
+    // Every Mercurial server answers the version-1 handshake.
+    let ct = caps.header("content-type").unwrap_or("").to_string();
+    if caps.status != 200 || !ct.starts_with("application/mercurial-") {
+        emit(bad(
+            format!(
+                "{url} answers HTTP but is not a Mercurial server: GET ?cmd=capabilities gave HTTP {} {} ({})",
+                caps.status,
+                caps.reason,
+                if ct.is_empty() { "no content type" } else { ct.as_str() }
+            ),
+            &[
+                "use the URL `hg serve` prints (e.g. http://127.0.0.1:8000/), or the repository's URL on an hgweb server",
+                &format!("to start one: {SERVE_COMMAND}"),
+            ],
+        ));
+        return Ok(Verdict::Broken);
+    }
     emit(Finding::Ok(format!(
-        "{url} answers (HTTP {} on GET /)",
-        root.status
+        "{url} is a Mercurial server (HTTP 200 on GET ?cmd=capabilities)"
     )));
     // 2. /api/
     let listing = client.get("api/")?;
@@ -64,7 +111,11 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
     if listing.status != 200 || !text.starts_with("APIs can be accessed") {
         emit(bad(
             format!("GET /api/ gives HTTP {} and no API listing: the server runs without experimental.web.apiserver", listing.status),
-            &["--config experimental.web.apiserver=true", "or in the repository's .hg/hgrc:  [experimental]  web.apiserver = true"],
+            &[
+                "add --config experimental.web.apiserver=true to hg serve's command line",
+                &format!("the whole command: {SERVE_COMMAND}"),
+                HGRC_BLOCK,
+            ],
         ));
         return Ok(Verdict::Broken);
     }
@@ -80,8 +131,9 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
         emit(bad(
             "the HTTP version 2 API (exp-http-v2-*) is not enabled".into(),
             &[
-                "--config experimental.web.api.http-v2=true",
-                "or in .hg/hgrc:  [experimental]  web.api.http-v2 = true",
+                "add --config experimental.web.api.http-v2=true to hg serve's command line",
+                &format!("the whole command: {SERVE_COMMAND}"),
+                HGRC_BLOCK,
             ],
         ));
         return Ok(Verdict::Broken);
@@ -113,9 +165,10 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
             emit(bad(
                 "debugreflect is disabled (404 debugreflect service not available)".into(),
                 &[
-                    "--config experimental.web.api.debugreflect=true",
-                    "or in .hg/hgrc:  [experimental]  web.api.debugreflect = true",
-                ],
+                "add --config experimental.web.api.debugreflect=true to hg serve's command line",
+                &format!("the whole command: {SERVE_COMMAND}"),
+                HGRC_BLOCK,
+            ],
             ));
             false
         }
@@ -130,7 +183,7 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
             emit(bad(
                 format!(
                     "ro/debugreflect answers HTTP {s}: {}",
-                    String::from_utf8_lossy(&r.body).trim()
+                    body_summary(r.header("content-type").unwrap_or(""), &r.body).join(" / ")
                 ),
                 &[],
             ));
@@ -152,7 +205,7 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
             ),
             &[
                 "--config web.allow-push=* --config web.push_ssl=false (plain HTTP)",
-                "or in .hg/hgrc:  [web]  allow-push = *  push_ssl = false",
+                "or in the repository's .hg/hgrc:\n[web]\nallow-push = *\npush_ssl = false",
             ],
         )),
         s => emit(bad(format!("rw/debugreflect answers HTTP {s}"), &[])),
@@ -190,7 +243,7 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
             emit(bad(
                 format!(
                     "the test frame got HTTP {s}: {}",
-                    String::from_utf8_lossy(&r.body).trim()
+                    body_summary(r.header("content-type").unwrap_or(""), &r.body).join(" / ")
                 ),
                 &[],
             ));

@@ -24,46 +24,8 @@ pub struct HttpError {
     pub what: String,
     pub status: u16,
     pub reason: String,
-    /// The answer's `Content-Type` (empty when it has none).
     pub content_type: String,
     pub body: Vec<u8>,
-}
-
-/// How much of a body an error message shows.
-const SHOWN_BODY: usize = 2000;
-
-/// A body as an error message shows it, decoded as its content type says:
-/// text with control characters escaped, an HTML page summed up, CBOR
-/// values as Python literals, frames by size.
-pub fn describe_body(content_type: &str, body: &[u8]) -> String {
-    use crate::wire::body::{decode_body, BodyKind, DecodedBody};
-    let cut = |s: String| -> String {
-        let s = s.trim_end().to_string();
-        if s.chars().count() > SHOWN_BODY {
-            format!(
-                "{}… ({} bytes)",
-                s.chars().take(SHOWN_BODY).collect::<String>(),
-                body.len()
-            )
-        } else {
-            s
-        }
-    };
-    match decode_body(BodyKind::of(content_type), body, 16 << 20) {
-        DecodedBody::Text(t) | DecodedBody::Other { text: t, .. } => cut(t),
-        DecodedBody::Html(h) => h.to_string(),
-        DecodedBody::Cbor(Ok(values)) => cut(values
-            .iter()
-            .map(|v| crate::human::to_literal(v).unwrap_or_else(|| format!("{v:?}")))
-            .collect::<Vec<_>>()
-            .join("\n")),
-        DecodedBody::Cbor(Err(e)) => format!(
-            "{} bytes of {content_type} that do not decode ({})",
-            body.len(),
-            e.python_exception()
-        ),
-        DecodedBody::Frames(p) => format!("{} bytes of protocol {p} frames", body.len()),
-    }
 }
 
 impl HttpError {
@@ -100,15 +62,184 @@ impl HttpError {
             "{}: the server answered HTTP {} {}",
             self.what, self.status, self.reason
         );
-        if !self.body.is_empty() {
-            let shown = describe_body(&self.content_type, &self.body);
-            msg.push_str(&format!("\n  | {}", shown.replace('\n', "\n  | ")));
+        for line in body_summary(&self.content_type, &self.body) {
+            msg.push_str(&format!("\n  | {line}"));
         }
         if let Some(h) = self.hint() {
             msg.push_str(&format!("\n  = {h}"));
         }
         msg
     }
+}
+
+/// The most lines of a body quoted in an error.
+const SUMMARY_LINES: usize = 8;
+/// The most characters of one quoted line.
+const SUMMARY_WIDTH: usize = 200;
+
+/// What a body says, in a few lines fit for a terminal: for HTML its title
+/// and first lines of text (tags dropped), for text its first lines;
+/// control characters escaped, long lines and bodies cut (saying so).
+pub fn body_summary(content_type: &str, body: &[u8]) -> Vec<String> {
+    use crate::wire::body::{decode_body, BodyKind, DecodedBody};
+    // CBOR (a v1 capabilities answer, a content redirect) and frames are
+    // not text: their values, or their size, say what they are.
+    match decode_body(BodyKind::of(content_type), body, 16 << 20) {
+        DecodedBody::Cbor(Ok(values)) => {
+            let mut out: Vec<String> = values
+                .iter()
+                .take(SUMMARY_LINES)
+                .map(|v| {
+                    let lit = crate::human::to_literal(v).unwrap_or_else(|| format!("{v:?}"));
+                    terminal_safe(&lit, SUMMARY_WIDTH)
+                })
+                .collect();
+            if values.len() > SUMMARY_LINES {
+                out.push(format!(
+                    "… ({} CBOR values, {} bytes in all)",
+                    values.len(),
+                    body.len()
+                ));
+            }
+            return out;
+        }
+        DecodedBody::Cbor(Err(e)) => {
+            return vec![format!(
+                "{} bytes of {content_type} that do not decode ({})",
+                body.len(),
+                e.python_exception()
+            )]
+        }
+        DecodedBody::Frames(p) => {
+            return vec![format!("{} bytes of protocol {p} frames", body.len())]
+        }
+        _ => {}
+    }
+    let text = String::from_utf8_lossy(body);
+    let head: String = text.chars().take(64 * 1024).collect();
+    let is_html = content_type.to_ascii_lowercase().contains("html")
+        || head
+            .trim_start()
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("<!doc") || s.eq_ignore_ascii_case("<html"));
+    let mut lines: Vec<String> = if is_html {
+        html_lines(&head)
+    } else {
+        head.lines()
+            .map(str::trim_end)
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let total = lines.len();
+    lines.truncate(SUMMARY_LINES);
+    let mut out: Vec<String> = lines
+        .iter()
+        .map(|l| terminal_safe(l, SUMMARY_WIDTH))
+        .collect();
+    if total > SUMMARY_LINES || text.chars().count() > head.chars().count() {
+        out.push(format!(
+            "… ({} bytes in all{})",
+            body.len(),
+            if is_html { ", HTML" } else { "" }
+        ));
+    }
+    out
+}
+
+/// The title and the text lines of an HTML page.
+fn html_lines(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let title = match (lower.find("<title>"), lower.find("</title>")) {
+        (Some(a), Some(b)) if b > a + 7 => Some(html[a + 7..b].trim().to_string()),
+        _ => None,
+    };
+    // Drop tags (and script/style contents), keep text lines.
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        text.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let lt = tail.to_ascii_lowercase();
+        let skip_to = if lt.starts_with("<script") {
+            lt.find("</script>").map(|j| j + 9)
+        } else if lt.starts_with("<style") {
+            lt.find("</style>").map(|j| j + 8)
+        } else if lt.starts_with("<title") {
+            lt.find("</title>").map(|j| j + 8)
+        } else {
+            tail.find('>').map(|j| j + 1)
+        };
+        match skip_to {
+            Some(j) => {
+                if lt.starts_with("<p")
+                    || lt.starts_with("<br")
+                    || lt.starts_with("<h")
+                    || lt.starts_with("<div")
+                    || lt.starts_with("<li")
+                {
+                    text.push('\n');
+                }
+                rest = &tail[j..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    text.push_str(rest);
+    if let Some(t) = &title {
+        out.push(format!("(HTML) {t}"));
+    }
+    for l in text.lines() {
+        let l = l.split_whitespace().collect::<Vec<_>>().join(" ");
+        let l = l
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&amp;", "&");
+        if !l.is_empty() && Some(&l) != title.as_ref() {
+            out.push(l);
+        }
+    }
+    // The line that says what went wrong goes first (after the title):
+    // hgweb's error page starts with navigation, and its message ("An
+    // error occurred while processing your request:" and the next line)
+    // would fall past the lines shown.
+    let first = usize::from(title.is_some());
+    if let Some(i) = out
+        .iter()
+        .skip(first)
+        .position(|l| l.to_ascii_lowercase().contains("error occurred"))
+        .map(|i| i + first)
+    {
+        let end = (i + 2).min(out.len());
+        let moved: Vec<String> = out.drain(i..end).collect();
+        for (k, l) in moved.into_iter().enumerate() {
+            out.insert(first + k, l);
+        }
+    }
+    out
+}
+
+/// A line of text from the network, safe to print: control characters
+/// (terminal escapes included) as `\xNN`, cut at `max` characters.
+pub fn terminal_safe(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Why the server's revision could not be told.
@@ -141,7 +272,7 @@ pub enum RemoteError {
     #[error(transparent)]
     Detect(#[from] DetectError),
     /// A 200 answer that is not frames.
-    #[error("the server answered with {} instead of frames: {}", if content_type.is_empty() { "no content type" } else { content_type.as_str() }, describe_body(content_type, body))]
+    #[error("the server answered with {} instead of frames: {}", if content_type.is_empty() { "no content type" } else { content_type.as_str() }, body_summary(content_type, body).join("\n  | "))]
     NotFrames { content_type: String, body: Vec<u8> },
     /// The response is over hgframe's memory bound.
     #[error(transparent)]
@@ -194,12 +325,12 @@ pub fn detect_proto(client: &Client) -> Result<(Proto, String), DetectError> {
         return Err(DetectError::Ambiguous {
             api: api.to_string(),
             status: r.status,
-            body: body.trim().to_string(),
+            body: terminal_safe(body.trim(), SUMMARY_WIDTH),
             candidates: candidates.iter().map(|p| p.name()).collect(),
         });
     }
     Err(DetectError::NoApi {
-        listing: text.trim().to_string(),
+        listing: body_summary("text/plain", text.trim().as_bytes()).join(" / "),
     })
 }
 

@@ -8,7 +8,8 @@
 //! What is kept for the caller (frames, objects) is bounded by
 //! [`Limits::max_value`]: past it the response is refused with
 //! [`RemoteError::OverLimit`] rather than held in memory
-//! (`hgframe decode --side response` streams any size).
+//! (`hgframe decode --side response` streams any size). The body itself
+//! streams, capped at the client's `--max-response` like every answer.
 
 use std::collections::BTreeMap;
 
@@ -226,8 +227,10 @@ pub fn execute(
     let (mut dec, _) = ResponseDecoder::for_request(proto, &request, limits)?;
     let mut reply = client.post_frames_streaming(&url, proto, p.body)?;
     let ct = reply.header("content-type").unwrap_or("").to_string();
+    // Error bodies are only summed up: the first MiB says what they are.
+    const SHOWN: usize = 1 << 20;
     if reply.status != 200 {
-        let body = reply.read_at_most(64 * 1024)?;
+        let body = reply.read_at_most(SHOWN)?;
         return Err(HttpError {
             what: format!("POST {}", crate::client::redact(&url)),
             status: reply.status,
@@ -238,7 +241,7 @@ pub fn execute(
         .into());
     }
     if ct != proto.table().media_type {
-        let body = reply.read_at_most(64 * 1024)?;
+        let body = reply.read_at_most(SHOWN)?;
         return Err(RemoteError::NotFrames {
             content_type: ct,
             body,
@@ -262,8 +265,19 @@ pub fn execute(
     };
     let mut frames = FrameDecoder::new(proto, LengthMode::Correct);
     let mut buf = vec![0u8; 64 * 1024];
+    // The body streams, so its length costs no memory; --max-response
+    // still caps it, as it does every answer hgframe reads.
+    let mut total = 0u64;
     loop {
         let n = reply.read_body(&mut buf)?;
+        total += n as u64;
+        if total > client.max_response() {
+            return Err(crate::client::ClientError::TooLarge {
+                url: crate::client::redact(&url),
+                max: client.max_response(),
+            }
+            .into());
+        }
         if n == 0 {
             if let Err(e) = frames.finish() {
                 out.problems.push(e.to_string());

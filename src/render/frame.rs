@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value as J};
 
 use super::value::{value_json, value_text};
 use crate::python::cbor;
-use crate::python::escape::{escape_bytes, hex};
+use crate::python::escape::{escape_bytes, escape_bytes_prefix, hex};
 use crate::python::value::Value;
 use crate::wire::frame::{Frame, Located};
 use crate::wire::proto::{FlagName, PayloadSyntax, Proto};
@@ -196,6 +196,16 @@ pub fn frame_json(proto: Proto, offset: u64, f: &Frame, warnings: &[String]) -> 
     J::Object(m)
 }
 
+/// `shorten(&escape_bytes(b), max)`, escaping only what is shown (a
+/// 16 MiB payload costs its first `max` characters, not 64 MiB of text).
+fn shorten_escaped(b: &[u8], max: usize) -> String {
+    let (shown, total) = escape_bytes_prefix(b, max);
+    if total <= max {
+        return shown;
+    }
+    format!("{shown}… ({total} chars)")
+}
+
 fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
@@ -233,7 +243,7 @@ pub fn frame_line(proto: Proto, f: &Frame, verbose: bool) -> String {
                 let text: Vec<String> = vals.iter().map(value_text).collect();
                 s.push_str(&format!("  cbor {}", shorten(&text.join(" ; "), max)));
             }
-            None => s.push_str(&format!("  {}", shorten(&escape_bytes(&f.payload), max))),
+            None => s.push_str(&format!("  {}", shorten_escaped(&f.payload, max))),
         }
     }
     s
@@ -296,11 +306,10 @@ pub fn write_frame_block_with(
         proto.flags_to_string(f.type_id, f.flags).cyan(),
         f.flags
     )?;
-    let payload = escape_bytes(&f.payload);
     let payload = if verbose {
-        payload
+        escape_bytes(&f.payload)
     } else {
-        shorten(&payload, 400)
+        shorten_escaped(&f.payload, 400)
     };
     writeln!(w, "  payload {payload}")?;
     if let Some(vals) = payload_cbor(proto, &f.payload).filter(|_| show_cbor) {
@@ -322,6 +331,18 @@ pub fn write_frame_block_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortened_payloads_are_the_cut_escaped_text() {
+        let b: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+        for max in [0, 1, 3, 4, 5, 120, 400, 20_000] {
+            assert_eq!(
+                shorten_escaped(&b, max),
+                shorten(&escape_bytes(&b), max),
+                "{max}"
+            );
+        }
+    }
     use crate::wire::frame::Frame;
 
     #[test]

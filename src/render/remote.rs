@@ -227,7 +227,11 @@ pub fn write_finding(w: &mut dyn Write, f: &Finding) -> io::Result<()> {
         Finding::Bad { message, fixes } => {
             writeln!(w, "{} {message}", "✗".red().bold())?;
             for f in fixes {
-                writeln!(w, "    fix: {f}")?;
+                let mut lines = f.lines();
+                writeln!(w, "    fix: {}", lines.next().unwrap_or(""))?;
+                for l in lines {
+                    writeln!(w, "           {l}")?;
+                }
             }
             Ok(())
         }

@@ -19,8 +19,7 @@
 //! * `{"event": "summary", "frames", "encodings", "requests", "refused",
 //!   "stopped", "assumed_requests"}` at the end;
 //! * for other bodies `{"event": "cbor", "index", "value"}`,
-//!   `{"event": "text", "text"}`, `{"event": "html", "title", "line",
-//!   "bytes"}`.
+//!   `{"event": "text", "text"}`, `{"event": "html", "lines", "bytes"}`.
 
 use std::io::{self, Write};
 
@@ -30,12 +29,10 @@ use serde_json::{json, Value as J};
 use super::frame::{write_frame_block_with, write_frame_json};
 use super::value::{value_json, value_text, value_text_nodes_cut, write_value_json};
 use crate::human::to_human;
-use crate::python::escape::escape_bytes;
 use crate::python::value::Value;
 use crate::reactor::client::response::{
     FrameEvent, RequestSummary, ResponseEvent, Summary, Verdict,
 };
-use crate::wire::body::HtmlSummary;
 use crate::wire::proto::Proto;
 
 /// Readable text of a value with node ids as hex, cut to `max` characters
@@ -408,20 +405,23 @@ pub fn write_cbor_value(
     }
 }
 
-/// An HTML page summed up.
-pub fn write_html(w: &mut dyn Write, s: &HtmlSummary, json_out: bool) -> io::Result<()> {
+/// An HTML page summed up: its lines (see `remote::body_summary`).
+pub fn write_html(
+    w: &mut dyn Write,
+    lines: &[String],
+    bytes: u64,
+    json_out: bool,
+) -> io::Result<()> {
     if json_out {
         writeln!(
             w,
             "{}",
-            json!({"event": "html", "title": s.title, "line": s.line, "bytes": s.bytes})
+            json!({"event": "html", "lines": lines, "bytes": bytes})
         )
     } else {
-        writeln!(w, "{s}")
+        for l in lines {
+            writeln!(w, "{l}")?;
+        }
+        Ok(())
     }
-}
-
-/// Escaped bytes of a body hgframe does not know how to decode.
-pub fn write_other(w: &mut dyn Write, b: &[u8]) -> io::Result<()> {
-    writeln!(w, "{}", escape_bytes(b))
 }

@@ -42,6 +42,52 @@ pub const META: &[(&str, &str)] = &[
     (":quit", "leave (also Ctrl-D)"),
 ];
 
+/// More about a meta-command, for `:help :CMD`.
+pub fn meta_help(cmd: &str) -> Option<&'static str> {
+    Some(match cmd {
+        ":help" => ":help lists the commands; :help :CMD (or :help CMD) explains one.",
+        ":proto" => ":proto P switches the revision (hgframe --help lists them) and starts over with a fresh reactor: the current request, canned responses and deferral are dropped.",
+        ":target" => ":target URL sends the frames to that server's debugreflect endpoint (the revision is detected from it, its commands complete after cmd and :run); :target local goes back to the local reactor.",
+        ":reset" => ":reset drops the frames of the current request and starts a fresh reactor.",
+        ":eof" => ":eof ends the request: a half-duplex reactor (:defer on) releases its buffered responses; the next frame starts a new request. On a server target it sends the request (as :send).",
+        ":defer" => ":defer on|off buffers responses until :eof, as Mercurial's HTTP server does; takes effect with a fresh reactor.",
+        ":respond" => ":respond ID|COMMAND RESPONSE gives a canned response for a request id or a command name: escaped text, @FILE, cbor:LITERAL (a list literal gives several objects) or error:TEXT. Takes effect for requests not yet dispatched.\n  e.g. :respond heads cbor:[[b'\\x11' * 20]]",
+        ":show" => ":show prints the frames of the current request, decoded.",
+        ":hex" => ":hex prints the current request body as hex (hgframe decode --hex-input reads it back).",
+        ":send" | ":reflect" => ":send posts the queued frames to the server target's debugreflect endpoint as one request and shows what it did with each.",
+        ":run" => ":run COMMAND [NAME=VALUE ...] runs a real command on the server target and decodes its response (as hgframe send). Values: cbor:LITERAL, hex:HEX, hexlist:HEX,HEX or text.\n  e.g. :run known nodes=hexlist:0000000000000000000000000000000000000000",
+        ":save" => ":save FILE writes the session as a replay script, its expected output produced by running it (hgframe replay FILE checks it). :run calls are kept as comments: replays run debugreflect requests only.",
+        ":load" => ":load FILE runs the frame lines and directives of a replay script here.",
+        ":quit" => ":quit (or quit, exit, Ctrl-D) leaves.",
+        _ => return None,
+    })
+}
+
+/// The arguments still to give after `cmd NAME ...`, from the command's
+/// declared arguments.
+fn command_args_hint(proto: Proto, rest: &str) -> Option<String> {
+    let mut words = rest.split(' ');
+    let name = words.next()?;
+    if !rest.contains(' ') {
+        return None;
+    }
+    let def = proto.command(name.as_bytes())?;
+    let given: Vec<&str> = words
+        .filter_map(|w| w.split_once('=').map(|(k, _)| k))
+        .collect();
+    let left: Vec<String> = def
+        .args
+        .iter()
+        .filter(|a| !given.contains(a))
+        .map(|a| format!("{a}=…"))
+        .collect();
+    if left.is_empty() {
+        return None;
+    }
+    let sep = if rest.ends_with(' ') { "" } else { " " };
+    Some(format!("{sep}{}", left.join(" ")))
+}
+
 /// What completion needs to know about the session.
 #[derive(Debug, Clone)]
 pub struct Shared {
@@ -163,8 +209,8 @@ pub fn hint_for(proto: Proto, line: &str) -> Option<String> {
             .into(),
         );
     }
-    if line.starts_with("cmd ") {
-        return None;
+    if let Some(rest) = line.strip_prefix("cmd ") {
+        return command_args_hint(proto, rest);
     }
     let names: &[&str] = if proto.table().has_streams {
         &[
@@ -194,31 +240,60 @@ pub fn hint_for(proto: Proto, line: &str) -> Option<String> {
 
 /// Whether a `cbor:` literal's brackets are still open (outside quotes).
 pub fn brackets_open(line: &str) -> bool {
-    let Some(i) = line.find("cbor:") else {
-        return false;
-    };
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in line[i + 5..].chars() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
+    let mut b = Brackets::default();
+    b.feed(line);
+    b.open()
+}
+
+/// [`brackets_open`] fed one continuation line at a time, so joining
+/// `n` lines costs `O(n)` in all, not `O(n²)`.
+#[derive(Debug, Default, Clone)]
+pub struct Brackets {
+    /// `cbor:` seen (brackets count from there on).
+    started: bool,
+    depth: i64,
+    quote: Option<char>,
+    escaped: bool,
+}
+
+impl Brackets {
+    /// Scan more of the line (a continuation line, with its `\n`).
+    pub fn feed(&mut self, text: &str) {
+        let text = if self.started {
+            text
+        } else {
+            match text.find("cbor:") {
+                Some(i) => {
+                    self.started = true;
+                    &text[i + 5..]
+                }
+                None => return,
             }
-            continue;
-        }
-        match c {
-            '\'' | '"' => quote = Some(c),
-            '[' | '{' | '(' => depth += 1,
-            ']' | '}' | ')' => depth -= 1,
-            _ => {}
+        };
+        for c in text.chars() {
+            if let Some(q) = self.quote {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == '\\' {
+                    self.escaped = true;
+                } else if c == q {
+                    self.quote = None;
+                }
+                continue;
+            }
+            match c {
+                '\'' | '"' => self.quote = Some(c),
+                '[' | '{' | '(' => self.depth += 1,
+                ']' | '}' | ')' => self.depth -= 1,
+                _ => {}
+            }
         }
     }
-    depth > 0
+
+    /// Whether a bracket is still open.
+    pub fn open(&self) -> bool {
+        self.depth > 0
+    }
 }
 
 #[cfg(test)]
@@ -268,6 +343,19 @@ mod tests {
             Some("<stream-flags> <type> <flags> <payload>")
         );
         assert_eq!(hint_for(Proto::P0006, ":sa").as_deref(), Some("ve"));
+        assert_eq!(
+            hint_for(Proto::P0006, "cmd known ").as_deref(),
+            Some("nodes=…")
+        );
+        assert_eq!(
+            hint_for(Proto::P0006, "cmd pushkey namespace=x").as_deref(),
+            Some(" key=… old=… new=…")
+        );
+        assert_eq!(hint_for(Proto::P0006, "cmd known nodes=x "), None);
+        assert!(
+            META.iter().all(|(m, _)| meta_help(m).is_some()),
+            "every command has help"
+        );
         assert!(brackets_open("1 1 0 command-request new cbor:{b'name': ["));
         assert!(!brackets_open(
             "1 1 0 command-request new cbor:{b'n[ame': 1}"

@@ -31,13 +31,26 @@ use crate::wire::frame::Frame;
 use crate::wire::proto::{Proto, RequestLayout};
 use complete::{Shared, META};
 
+/// What kind of failure a line had (the binary maps it to an exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineFailure {
+    /// The line does not parse or is not a valid command.
+    Usage,
+    /// The server could not be reached.
+    Transport,
+    /// The server answered an HTTP error (or is not a frame-protocol server).
+    Http,
+    /// The request body does not decode as frames.
+    Undecodable,
+}
+
 /// What a failed line reports (printed in red; the session goes on).
 #[derive(Debug)]
 pub enum ReplError {
     /// Writing the output failed: the session ends.
     Io(io::Error),
     /// The line failed: its message (`error: …`).
-    Line(String),
+    Line { kind: LineFailure, message: String },
 }
 
 impl From<io::Error> for ReplError {
@@ -46,16 +59,50 @@ impl From<io::Error> for ReplError {
     }
 }
 
-macro_rules! line_error_from {
-    ($($t:ty),*) => {$(
-        impl From<$t> for ReplError {
-            fn from(e: $t) -> Self {
-                ReplError::Line(format!("error: {e}"))
-            }
-        }
-    )*};
+fn client_failure(e: &ClientError) -> LineFailure {
+    match e {
+        ClientError::BadUrl { .. } | ClientError::BadHeader { .. } => LineFailure::Usage,
+        _ => LineFailure::Transport,
+    }
 }
-line_error_from!(ClientError, RemoteError, RespondError, remote::DetectError);
+
+fn failed(kind: LineFailure, e: impl std::fmt::Display) -> ReplError {
+    ReplError::Line {
+        kind,
+        message: format!("error: {e}"),
+    }
+}
+
+impl From<ClientError> for ReplError {
+    fn from(e: ClientError) -> Self {
+        failed(client_failure(&e), e)
+    }
+}
+
+impl From<remote::DetectError> for ReplError {
+    fn from(e: remote::DetectError) -> Self {
+        match e {
+            remote::DetectError::Client(c) => c.into(),
+            other => failed(LineFailure::Http, other),
+        }
+    }
+}
+
+impl From<RemoteError> for ReplError {
+    fn from(e: RemoteError) -> Self {
+        match e {
+            RemoteError::Client(c) => c.into(),
+            RemoteError::Detect(d) => d.into(),
+            other => failed(LineFailure::Http, other),
+        }
+    }
+}
+
+impl From<RespondError> for ReplError {
+    fn from(e: RespondError) -> Self {
+        failed(LineFailure::Usage, e)
+    }
+}
 
 /// Why `:target URL` failed.
 #[derive(Debug, thiserror::Error)]
@@ -74,13 +121,19 @@ impl From<TargetError> for ReplError {
     fn from(e: TargetError) -> Self {
         match e {
             TargetError::Io(e) => ReplError::Io(e),
-            other => ReplError::Line(format!("error: {other}")),
+            TargetError::Client(c) => c.into(),
+            TargetError::Detect(d) => (*d).into(),
         }
     }
 }
 
+/// A line that does not parse or is not a valid command (its message
+/// already carries `error: `).
 fn line_error(m: impl Into<String>) -> ReplError {
-    ReplError::Line(m.into())
+    ReplError::Line {
+        kind: LineFailure::Usage,
+        message: m.into(),
+    }
 }
 
 /// How requests to a server are carried out.
@@ -126,6 +179,7 @@ pub struct Repl {
     pending: Vec<String>,
     verbose: bool,
     interactive: bool,
+    first_failure: Option<LineFailure>,
 }
 
 /// Whether to keep reading.
@@ -168,6 +222,7 @@ impl Repl {
             pending: Vec::new(),
             verbose,
             interactive,
+            first_failure: None,
         }
     }
 
@@ -186,6 +241,18 @@ impl Repl {
             Target::Url { .. } => format!("{} queued", self.request_frames.len()),
         };
         format!("hgframe {} {target} [{state}]> ", self.proto)
+    }
+
+    /// The kind of the first line that failed, if any (a script's exit
+    /// status).
+    pub fn first_failure(&self) -> Option<LineFailure> {
+        self.first_failure
+    }
+
+    /// Record a failure found outside a line's handling (e.g. input that
+    /// cannot be read as a line).
+    pub fn note_failure(&mut self, kind: LineFailure) {
+        self.first_failure.get_or_insert(kind);
     }
 
     /// The revision in use.
@@ -242,16 +309,24 @@ impl Repl {
         if !self.interactive {
             writeln!(out, "{}", format!("> {line}").bold())?;
         }
+        // The meta-commands people type without the colon (never frame lines).
+        let bare = matches!(
+            trimmed.split(' ').next(),
+            Some("help" | "quit" | "exit" | "?")
+        );
         let r = if let Some(meta) = trimmed.strip_prefix(':') {
             self.meta(meta, out)
+        } else if bare {
+            self.meta(trimmed, out)
         } else {
             self.frame_line(line, out)
         };
         match r {
             Ok(f) => Ok(f),
             Err(ReplError::Io(e)) => Err(e),
-            Err(ReplError::Line(e)) => {
-                writeln!(out, "{}", e.red())?;
+            Err(ReplError::Line { kind, message }) => {
+                self.first_failure.get_or_insert(kind);
+                writeln!(out, "{}", message.red())?;
                 Ok(Flow::Continue)
             }
         }
@@ -321,6 +396,21 @@ impl Repl {
             None => (meta, ""),
         };
         match cmd {
+            "help" | "h" | "?" if !arg.is_empty() => {
+                let name = format!(":{}", arg.trim_start_matches(':'));
+                match complete::meta_help(&name) {
+                    Some(h) => writeln!(out, "{h}")?,
+                    None => {
+                        let names: Vec<&str> = META.iter().map(|(m, _)| *m).collect();
+                        let hint = crate::human::did_you_mean(&name, names.into_iter())
+                            .map(|s| format!(" (did you mean {s}?)"))
+                            .unwrap_or_default();
+                        return Err(line_error(format!(
+                            "error: no command {name}{hint}; :help lists them"
+                        )));
+                    }
+                }
+            }
             "help" | "h" | "?" => {
                 writeln!(out, "Frame lines: a human string, e.g. 1 1 stream-begin command-request new cbor:{{b'name': b'heads'}}")?;
                 writeln!(out, "  or a shorthand: cmd NAME [ARG=VALUE ...] (next request id, stream flags filled in)")?;
@@ -410,7 +500,10 @@ impl Repl {
         self.session.finish_input();
         while let Some(s) = self.session.poll() {
             match s {
-                Step::Undecodable(e) => writeln!(out, "{} {e}", "✗".red())?,
+                Step::Undecodable(e) => {
+                    self.first_failure.get_or_insert(LineFailure::Undecodable);
+                    writeln!(out, "{} {e}", "✗".red())?
+                }
                 s => render::write_step_pretty(out, proto, &s, verbose)?,
             }
         }
@@ -525,7 +618,8 @@ impl Repl {
             proto: Some(self.proto),
             update: true,
             keep_outputs: false,
-            check: true,
+            cli_target: true,
+            allow_file_access: false,
         };
         let report = run_script(
             arg,
@@ -539,9 +633,13 @@ impl Repl {
         let text = report.updated.unwrap_or(skeleton);
         std::fs::write(arg, text)
             .map_err(|e| line_error(format!("error: cannot write {arg}: {e}")))?;
+        let check = match &self.target {
+            Target::Local => format!("hgframe replay {arg}"),
+            Target::Url { url, .. } => format!("hgframe replay --url {url} {arg}"),
+        };
         writeln!(
             out,
-            "saved {} request(s), {} frame(s) to {arg} (check it with: hgframe replay {arg})",
+            "saved {} request(s), {} frame(s) to {arg} (check it with: {check})",
             report.requests, report.frames
         )?;
         Ok(())
@@ -587,6 +685,17 @@ impl Repl {
             return Err(line_error("error: :run COMMAND [NAME=VALUE ...]"));
         }
         let proto = Proto::DEFAULT;
+        let known = self.shared.borrow().commands.clone();
+        if !known.iter().any(|c| *c == words[0]) {
+            let hint = crate::human::did_you_mean(&words[0], known.iter().map(|s| s.as_str()))
+                .map(|s| format!(" (did you mean {s}?)"))
+                .unwrap_or_default();
+            return Err(line_error(format!(
+                "error: the server has no command {}{hint}; its commands: {}",
+                words[0],
+                known.join(", ")
+            )));
+        }
         let cmds = parse_commands(&words).map_err(|e| line_error(format!("error: {e}")))?;
         let prepared = send::prepare(proto, &cmds, &["identity".into()], None)
             .map_err(|e| line_error(format!("error: {e}")))?;
@@ -616,6 +725,10 @@ impl Repl {
         }
         let decoded = send::execute(client, proto, false, prepared, Default::default())?;
         render::remote::write_send_pretty(out, proto, &decoded, self.verbose)?;
+        // Kept in :save as a comment: replays run debugreflect requests only.
+        self.script.push(format!(
+            "# :run {arg}   (a real command: hgframe send URL {arg})"
+        ));
         Ok(())
     }
 

@@ -5,7 +5,8 @@
 //! ```text
 //! # comments and blank lines are kept by `replay --update`
 //! proto 0006                  revision (default: inferred from the frames, else 0006)
-//! target local                default target: `local` or a URL (the CLI may override)
+//! target local                where it was recorded: `local` or a URL (never connected to
+//!                             without --url; the command line overrides it)
 //! defer on                    local reactor: buffer responses until eof (half-duplex)
 //! respond 1 hello             canned response, as `reflect --respond 1=hello` (local only)
 //! > 1 1 stream-begin command-request new cbor:{b'name': b'heads'}
@@ -29,6 +30,8 @@
 //! (whole line), as in Mercurial's `.t` tests.
 
 use std::io::BufRead;
+
+use crate::human::lines;
 
 /// One parsed line of a script.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,9 +71,9 @@ pub struct Line {
     pub item: Item,
 }
 
-/// A script line that cannot be parsed.
+/// A script line that cannot be parsed (or read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}\n  | {text}\n  | {caret}{help}")]
+#[error("{file}:{line}: {message}{}{help}", quoted(text, caret))]
 pub struct ScriptError {
     pub file: String,
     pub line: usize,
@@ -78,6 +81,17 @@ pub struct ScriptError {
     pub caret: String,
     pub message: String,
     pub help: String,
+}
+
+/// The quoted line and its caret, when there is a line to quote (a window
+/// around the caret when the line is long).
+fn quoted(text: &str, caret: &str) -> String {
+    if text.is_empty() && caret.is_empty() {
+        return String::new();
+    }
+    let col = caret.chars().take_while(|c| *c == ' ').count();
+    let width = caret.chars().skip(col).take_while(|c| *c == '^').count();
+    format!("\n{}", crate::human::quote(text, col, width))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -226,18 +240,23 @@ pub fn read_lines<R: BufRead>(
     r: R,
 ) -> impl Iterator<Item = Result<Line, ScriptError>> {
     let mut number = 0;
-    r.lines().map(move |l| {
+    let mut r = r;
+    let mut buf = Vec::new();
+    std::iter::from_fn(move || {
         number += 1;
-        match l {
-            Ok(text) => parse_line(&file, number, &text),
-            Err(e) => Err(ScriptError {
+        let read = lines::read_line(&mut r, &mut buf, lines::MAX_LINE)
+            .and_then(|more| Ok(more.then_some(lines::text_of(&buf)?)));
+        match read {
+            Ok(None) => None,
+            Ok(Some(text)) => Some(parse_line(&file, number, text)),
+            Err(e) => Some(Err(ScriptError {
                 file: file.clone(),
                 line: number,
                 text: String::new(),
                 caret: String::new(),
-                message: format!("cannot read: {e}"),
+                message: e.to_string(),
                 help: String::new(),
-            }),
+            })),
         }
     })
 }

@@ -113,60 +113,68 @@ pub enum Permission {
 pub struct CommandDef {
     pub name: &'static str,
     pub permission: Permission,
+    /// The argument names it declares.
+    pub args: &'static [&'static str],
 }
 
-const fn pull(name: &'static str) -> CommandDef {
+const fn pull(name: &'static str, args: &'static [&'static str]) -> CommandDef {
     CommandDef {
         name,
         permission: Permission::Pull,
+        args,
     }
 }
 
-const fn push(name: &'static str) -> CommandDef {
+const fn push(name: &'static str, args: &'static [&'static str]) -> CommandDef {
     CommandDef {
         name,
         permission: Permission::Push,
+        args,
     }
 }
 
-/// Mercurial 6.0's `wireprotov2server` `@wireprotocommand` registrations.
+/// Mercurial 6.0's `wireprotov2server` `@wireprotocommand` registrations
+/// (with the argument names each declares).
 const V2_COMMANDS: &[CommandDef] = &[
-    pull("branchmap"),
-    pull("capabilities"),
-    pull("changesetdata"),
-    pull("filedata"),
-    pull("filesdata"),
-    pull("heads"),
-    pull("known"),
-    pull("listkeys"),
-    pull("lookup"),
-    pull("manifestdata"),
-    push("pushkey"),
-    pull("rawstorefiledata"),
+    pull("branchmap", &[]),
+    pull("capabilities", &[]),
+    pull("changesetdata", &["revisions", "fields"]),
+    pull("filedata", &["haveparents", "nodes", "fields", "path"]),
+    pull(
+        "filesdata",
+        &["haveparents", "fields", "pathfilter", "revisions"],
+    ),
+    pull("heads", &["publiconly"]),
+    pull("known", &["nodes"]),
+    pull("listkeys", &["namespace"]),
+    pull("lookup", &["key"]),
+    pull("manifestdata", &["nodes", "haveparents", "fields", "tree"]),
+    push("pushkey", &["namespace", "key", "old", "new"]),
+    pull("rawstorefiledata", &["files", "pathfilter"]),
 ];
 
 /// The 2018 snapshots dispatch through version 1's command table
 /// (`wireproto.commands`; names and permissions as in Mercurial 4.6).
 const V1_COMMANDS: &[CommandDef] = &[
-    pull("batch"),
-    pull("between"),
-    pull("branchmap"),
-    pull("branches"),
-    pull("capabilities"),
-    pull("changegroup"),
-    pull("changegroupsubset"),
-    pull("clonebundles"),
-    pull("debugwireargs"),
-    pull("getbundle"),
-    pull("heads"),
-    pull("hello"),
-    pull("known"),
-    pull("listkeys"),
-    pull("lookup"),
-    pull("protocaps"),
-    push("pushkey"),
-    pull("stream_out"),
-    push("unbundle"),
+    pull("batch", &["cmds"]),
+    pull("between", &["pairs"]),
+    pull("branchmap", &[]),
+    pull("branches", &["nodes"]),
+    pull("capabilities", &[]),
+    pull("changegroup", &["roots"]),
+    pull("changegroupsubset", &["bases", "heads"]),
+    pull("clonebundles", &[]),
+    pull("debugwireargs", &["one", "two"]),
+    pull("getbundle", &[]),
+    pull("heads", &[]),
+    pull("hello", &[]),
+    pull("known", &["nodes"]),
+    pull("listkeys", &["namespace"]),
+    pull("lookup", &["key"]),
+    pull("protocaps", &["caps"]),
+    push("pushkey", &["namespace", "key", "old", "new"]),
+    pull("stream_out", &[]),
+    push("unbundle", &["heads"]),
 ];
 
 const fn f(name: &'static str, value: u8) -> FlagName {

@@ -1,6 +1,7 @@
 //! Command-line argument types (clap derive). Only declarations live here;
 //! [`crate::cmd`] runs them.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -19,6 +20,34 @@ Exit codes:
 Responses (`decode --side response`, `send`): 4 also when a real Mercurial
 client refuses a frame or fails a request; 5 also when a response passes
 the memory bound (--max-value).";
+
+/// `hgframe doctor --help`: what it checks and how to set a server up.
+pub const DOCTOR_LONG_ABOUT: &str =
+    "Check that a server's frame protocol endpoints work, step by step, and
+say how to fix what does not: the server answers and is Mercurial, /api/
+lists the HTTP version 2 API, its protocol revision, debugreflect on ro/
+and rw/, and a test frame reflected as the local reactor predicts.
+
+The settings a Mercurial server (4.6 to 6.0) needs for hgframe:
+
+  hg serve -R REPO -a 127.0.0.1 -p 8000 \\
+    --config experimental.web.apiserver=true \\
+    --config experimental.web.api.http-v2=true \\
+    --config experimental.web.api.debugreflect=true
+
+or the same settings in the repository's .hg/hgrc, one per line:
+
+  [experimental]
+  web.apiserver = true
+  web.api.http-v2 = true
+  web.api.debugreflect = true
+
+rw/ URLs also need push permission: --config web.allow-push=* (and
+--config web.push_ssl=false on plain HTTP).
+
+Exit status: 0 when everything works and is predicted exactly, 1 when the
+test frame is reflected differently, 3 when the server cannot be
+reached, 4 when a step fails.";
 
 /// `hgframe replay --help`: the script format.
 pub const REPLAY_LONG_ABOUT: &str = "Run replay scripts (.hgframe transcripts) and check their expected output.
@@ -139,7 +168,7 @@ pub enum Command {
 
     /// Check that a server's frame protocol endpoints work, step by step,
     /// and say how to fix what does not.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, long_about = DOCTOR_LONG_ABOUT)]
     Doctor(DoctorArgs),
 
     /// Run replay scripts (.hgframe transcripts) and check their expected output.
@@ -166,11 +195,36 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Serve(ServeArgs),
 
+    /// Stand between a Mercurial client and server and show the exchange.
+    ///
+    /// Every request and response is forwarded untouched (responses
+    /// streamed as they arrive); each exchange is printed as it passes:
+    /// method, path, status, sizes, time; the request's frames with what
+    /// the local server reactor says the server will do; the response's
+    /// frames; and where the server and the local reactor disagree.
+    /// `--record FILE` writes the frame-protocol requests as a replay
+    /// transcript (`hgframe replay --url UPSTREAM FILE` checks it).
+    ///
+    ///   hgframe proxy --upstream http://127.0.0.1:8000/ --listen 127.0.0.1:8001
+    ///   hg --config experimental.httppeer.advertise-v2=true clone http://127.0.0.1:8001/ copy
+    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
+    Proxy(ProxyArgs),
+
     /// Print a shell completion script.
     Completions {
         /// bash, zsh, fish, elvish or powershell
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+
+    /// Print a man page (roff): hgframe(1), or one subcommand's.
+    ///
+    /// `hgframe man | man -l -` shows it; `scripts/gen-completions.sh`
+    /// writes all of them to man/.
+    Man {
+        /// The subcommand (e.g. replay); none for hgframe(1).
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
     },
 }
 
@@ -192,7 +246,7 @@ pub struct EncodeArgs {
 
     /// Frames as human strings (default: one per line from stdin).
     #[arg(value_name = "FRAME")]
-    pub frames: Vec<String>,
+    pub frames: Vec<OsString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -245,7 +299,7 @@ pub struct DecodeArgs {
     /// Memory bound for responses: the most one frame may decode to, and
     /// one request's incomplete value may hold (bytes; K, M, G suffixes).
     /// Over it decoding stops (exit 5).
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_positive_size)]
     pub max_value: u64,
 
     /// Input file, or - for stdin.
@@ -262,32 +316,15 @@ pub enum Side {
     Response,
 }
 
-/// A size in bytes: `65536`, `64K`, `64M`, `1G` (also `KiB`, `MiB`,
-/// `GiB`; powers of 1024).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| {
-        format!("{s:?} is not a size: expected a number of bytes, e.g. 64M or 1048576")
-    })?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        _ => {
-            return Err(format!(
-                "{s:?}: unknown unit {:?}: expected K, M or G (powers of 1024)",
-                unit.trim()
-            ))
-        }
-    };
-    let v = n
-        .checked_mul(1 << shift)
-        .filter(|v| *v > 0)
-        .ok_or_else(|| format!("{s:?}: expected a size between 1 byte and 16 EiB"))?;
-    Ok(v)
+/// A size of at least one byte (see [`parse_size`]): a memory bound of
+/// zero would refuse every response.
+pub fn parse_positive_size(s: &str) -> Result<u64, String> {
+    match parse_size(s)? {
+        0 => Err(format!(
+            "{s:?}: expected a size of at least 1 byte, e.g. 64M"
+        )),
+        n => Ok(n),
+    }
 }
 
 /// Options for talking to a server.
@@ -301,16 +338,43 @@ pub struct RemoteOpts {
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub connect_timeout: f64,
 
-    /// Extra request header (repeatable).
+    /// Extra request header (repeatable); sent to the URL's own origin
+    /// only, never after a redirect to another one.
     #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
 
+    /// The largest response body read (past it: an error naming this
+    /// option), in bytes or with a unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_response: u64,
+
+    #[command(flatten)]
+    pub tls: TlsOpts,
+}
+
+/// Trust for https servers.
+#[derive(Debug, Clone, Args)]
+pub struct TlsOpts {
+    /// Also trust the certificates of this PEM file (repeatable), e.g. a
+    /// test server's self-signed certificate.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+
+    /// Accept any server certificate (for a throwaway test server only:
+    /// anyone on the path can read and change the traffic).
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+}
+
+/// For commands that send one request the user wrote: show it instead.
+#[derive(Debug, Clone, Args)]
+pub struct ShowOpts {
     /// Print the request (method, URL, headers, frames) instead of sending it.
     #[arg(long)]
     pub dry_run: bool,
 
     /// Print an equivalent curl command instead of sending.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub curl: bool,
 }
 
@@ -347,6 +411,9 @@ pub struct ReflectArgs {
     #[command(flatten)]
     pub remote: RemoteOpts,
 
+    #[command(flatten)]
+    pub show: ShowOpts,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReflectFormat::Pretty)]
     pub format: ReflectFormat,
@@ -379,7 +446,7 @@ pub struct ReflectArgs {
 
     /// Frames as human strings.
     #[arg(value_name = "FRAME")]
-    pub frames: Vec<String>,
+    pub frames: Vec<OsString>,
 }
 
 impl ReflectArgs {
@@ -409,8 +476,13 @@ impl DecodeArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR:PORT")]
-    pub addr: String,
+    #[arg(
+        long,
+        alias = "addr",
+        default_value = "127.0.0.1:8000",
+        value_name = "ADDR:PORT"
+    )]
+    pub listen: String,
 
     /// Allow listening on a non-loopback address.
     #[arg(long)]
@@ -421,9 +493,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME=RESPONSE")]
     pub respond: Vec<String>,
 
-    /// Largest request body accepted, in bytes (larger: 413).
-    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    /// Largest request body accepted (larger: 413), in bytes or with a
+    /// unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
     pub max_body: u64,
+
+    /// The most all request bodies held at once may take together (past
+    /// it: 503 with Retry-After).
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_body: u64,
 
     /// Seconds a client may take to send its request (else 408).
     #[arg(long, default_value_t = 30, value_name = "SECS")]
@@ -469,11 +547,14 @@ pub struct SendArgs {
     /// Memory bound for the response: the most one frame may decode to,
     /// one request's incomplete value may hold, and (for the summary) the
     /// objects and frames kept (bytes; K, M, G suffixes). Over it: exit 5.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_positive_size)]
     pub max_value: u64,
 
     #[command(flatten)]
     pub remote: RemoteOpts,
+
+    #[command(flatten)]
+    pub show: ShowOpts,
 }
 
 #[derive(Debug, Args)]
@@ -517,12 +598,71 @@ pub struct ReplayArgs {
     #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
     pub jobs: usize,
 
+    /// Let `respond KEY @FILE` lines read any file, not only files beside
+    /// the script (for scripts you trust).
+    #[arg(long)]
+    pub allow_file_access: bool,
+
     #[command(flatten)]
     pub remote: RemoteOpts,
 
     /// Scripts or directories.
     #[arg(value_name = "FILES", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// The server to forward to (e.g. http://127.0.0.1:8000/; https works).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8001", value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    pub public: bool,
+
+    /// Write the frame-protocol requests seen as a replay transcript when
+    /// the proxy stops.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub tls: TlsOpts,
+
+    /// One JSON event per line (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show only exchanges of these commands (repeatable; `debugreflect`
+    /// for reflect requests, `capabilities` includes the handshake).
+    #[arg(long = "command", value_name = "NAME")]
+    pub commands: Vec<String>,
+
+    /// Show each frame's bytes as hex too.
+    #[arg(long)]
+    pub hex: bool,
+
+    /// Largest request body accepted (larger: 413), in bytes or with a
+    /// unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: u64,
+
+    /// The most all request bodies held at once may take together (past
+    /// it: 503 with Retry-After).
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_body: u64,
+
+    /// Time allowed for one exchange with the upstream, in seconds.
+    #[arg(long, default_value_t = 3600.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Time allowed to connect to the upstream, in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub connect_timeout: f64,
 }
 
 #[derive(Debug, Args)]
@@ -533,4 +673,49 @@ pub struct ReplArgs {
 
     #[command(flatten)]
     pub remote: RemoteOpts,
+
+    #[command(flatten)]
+    pub show: ShowOpts,
+}
+
+/// A size: bytes, or a number with K, M or G (powers of 1024; KiB, MiB and
+/// GiB, and lower case, too).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a size: expected bytes or a number with K, M or G, e.g. 64M")
+    })?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {s:?}: expected K, M or G (e.g. 64M)"
+            ))
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large a size"))
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert!(parse_size("12Q").unwrap_err().contains("unknown size unit"));
+        assert!(parse_size("M").unwrap_err().contains("not a size"));
+        assert!(parse_size("99999999999999G")
+            .unwrap_err()
+            .contains("too large"));
+    }
 }

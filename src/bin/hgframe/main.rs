@@ -43,6 +43,7 @@ fn main() -> ExitCode {
             stdout: &mut stdout,
             stderr: &mut stderr,
             stdout_is_terminal,
+            stdin_is_terminal: io::stdin().is_terminal(),
         },
     );
     let flushed = stdout.flush();

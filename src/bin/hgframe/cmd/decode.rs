@@ -12,7 +12,7 @@ use hgframe::reactor::client::response::{read_request_body, ResponseDecoder, Res
 use hgframe::reactor::client::{has_client_reactor, Limits, OverLimit};
 use hgframe::render;
 use hgframe::render::response as rr;
-use hgframe::wire::body::{escape_text, summarize_html, BodyKind};
+use hgframe::wire::body::{escape_text, BodyKind};
 use hgframe::wire::frame::{Frame, FrameReader, LengthMode, Located, ReadError};
 use hgframe::wire::proto::Sender;
 use hgframe::Proto;
@@ -96,11 +96,27 @@ pub fn over_limit(o: OverLimit) -> Failure {
     ))
 }
 
-fn read_failure(e: ReadError, input: &std::path::Path) -> Failure {
+/// Whether the start of an input is hex text: at least 8 hex digits and
+/// nothing but hex digits and whitespace. Binary frames never are (their
+/// headers hold bytes below 0x20).
+fn looks_like_hex(head: &[u8]) -> bool {
+    let head = &head[..head.len().min(512)];
+    head.iter().filter(|b| b.is_ascii_hexdigit()).count() >= 8
+        && head
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace())
+}
+
+fn read_failure(e: ReadError, input: &std::path::Path, hex_text: bool) -> Failure {
     match e {
-        ReadError::Decode(e) => Failure::Undecodable(format!(
-            "{e}\n  = the input ends inside a frame; was it cut short, or is it another protocol revision (--proto)?"
-        )),
+        ReadError::Decode(e) => {
+            let hint = if hex_text {
+                "the input is hex text: decode it with --hex-input (e.g. hgframe encode ... | hgframe decode --hex-input)"
+            } else {
+                "the input ends inside a frame; was it cut short, or is it another protocol revision (--proto)?"
+            };
+            Failure::Undecodable(format!("{e}\n  = {hint}"))
+        }
         ReadError::Io(e) if e.kind() == io::ErrorKind::InvalidData => {
             Failure::Usage(format!("bad hex input: {e}"))
         }
@@ -137,11 +153,38 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
             )
         }
     };
-    let input = open_input(&a.input, io.stdin)?;
+    if a.input.as_os_str() == "-" {
+        io.note_stdin(if a.hex_input {
+            "hex text"
+        } else if kind
+            .as_ref()
+            .is_some_and(|k| !matches!(k, BodyKind::Frames(_)))
+        {
+            "a body"
+        } else {
+            "binary frames"
+        })?;
+    }
+    let mut input = open_input(&a.input, io.stdin)?;
     let io = &mut Out {
         stdout: &mut *io.stdout,
         stderr: &mut *io.stderr,
     };
+    // Hex text given as binary frames (`encode | decode`) decodes as
+    // nonsense: say what it looks like (peeking does not consume it).
+    let hex_text = !a.hex_input
+        && matches!(kind, None | Some(BodyKind::Frames(_)))
+        && looks_like_hex(
+            input
+                .fill_buf()
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", a.input.display())))?,
+        );
+    if hex_text {
+        writeln!(
+            io.stderr,
+            "hgframe: warning: the input looks like hex text, not binary frames; pass --hex-input to decode hex"
+        )?;
+    }
     let reader: Box<dyn Read> = if a.hex_input {
         Box::new(HexReader {
             inner: input,
@@ -222,8 +265,8 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
         )?;
     }
     match side {
-        Side::Request => decode_request(global, &a, proto, frames, io),
-        Side::Response => decode_response(global, &a, proto, frames, io),
+        Side::Request => decode_request(global, &a, proto, frames, io, hex_text),
+        Side::Response => decode_response(global, &a, proto, frames, io, hex_text),
     }
 }
 
@@ -240,6 +283,7 @@ fn decode_request(
     proto: Proto,
     frames: impl Iterator<Item = std::result::Result<Located<Frame>, ReadError>>,
     io: &mut Out<'_>,
+    hex_text: bool,
 ) -> Result<u8> {
     let verbose = global.verbose > 0;
     let format = a.output();
@@ -249,7 +293,7 @@ fn decode_request(
             Ok(l) => l,
             Err(e) => {
                 io.stdout.flush()?;
-                return Err(read_failure(e, &a.input));
+                return Err(read_failure(e, &a.input, hex_text));
             }
         };
         if format == DecodeFormat::Json {
@@ -307,6 +351,7 @@ fn decode_response(
     proto: Proto,
     frames: impl Iterator<Item = std::result::Result<Located<Frame>, ReadError>>,
     io: &mut Out<'_>,
+    hex_text: bool,
 ) -> Result<u8> {
     let verbose = global.verbose > 0;
     let limits = Limits {
@@ -366,7 +411,7 @@ fn decode_response(
         let l = match item {
             Ok(l) => l,
             Err(e) => {
-                failure = Some(read_failure(e, &a.input));
+                failure = Some(read_failure(e, &a.input, hex_text));
                 break;
             }
         };
@@ -471,20 +516,24 @@ fn decode_body(
             Ok(0)
         }
         BodyKind::Html => {
-            let mut head = Vec::new();
-            let mut total = 0u64;
+            // Pages are small; a page past the bound is not read whole.
+            let mut page = Vec::new();
             loop {
                 let n = read(&mut r, &mut chunk)?;
                 if n == 0 {
                     break;
                 }
-                total += n as u64;
-                let room = (256 * 1024usize).saturating_sub(head.len());
-                head.extend_from_slice(&chunk[..n.min(room)]);
+                if (page.len() + n) as u64 > a.max_value {
+                    return Err(over_limit(OverLimit {
+                        what: "the HTML body".into(),
+                        detail: format!("it is longer than {} bytes", a.max_value),
+                        limit: a.max_value,
+                    }));
+                }
+                page.extend_from_slice(&chunk[..n]);
             }
-            let mut s = summarize_html(&head);
-            s.bytes = total as usize;
-            rr::write_html(io.stdout, &s, json_out)?;
+            let lines = hgframe::remote::body_summary("text/html", &page);
+            rr::write_html(io.stdout, &lines, page.len() as u64, json_out)?;
             Ok(0)
         }
         BodyKind::Text | BodyKind::Other(_) => {

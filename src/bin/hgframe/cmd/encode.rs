@@ -15,6 +15,7 @@ pub fn run(global: &GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Result<u8> {
         ));
     }
     let reader = if a.frames.is_empty() {
+        io.note_stdin("frame lines")?;
         Some((
             "stdin line".to_string(),
             Box::new(&mut *io.stdin) as Box<dyn BufRead>,
@@ -72,6 +73,7 @@ mod tests {
                 stdout: &mut stdout,
                 stderr: &mut stderr,
                 stdout_is_terminal,
+                stdin_is_terminal: stdout_is_terminal,
             },
         );
         (r, stdout, stderr)
@@ -105,5 +107,39 @@ mod tests {
             stdout,
             hgframe::python::escape::unhex("010000010001002278").unwrap()
         );
+    }
+
+    /// Issue 13 item 17: reading stdin that is a terminal is announced
+    /// (before, the command waited silently).
+    #[test]
+    fn i17_stdin_on_a_terminal_is_announced() {
+        use clap::Parser;
+        for (args, what) in [
+            (&["hgframe", "encode"][..], "frame lines"),
+            (&["hgframe", "decode"], "binary frames"),
+            (&["hgframe", "decode", "--hex-input"], "hex text"),
+            (&["hgframe", "reflect"], "frame lines"),
+            (&["hgframe", "reflect", "--bin", "-"], "a request body"),
+        ] {
+            for terminal in [true, false] {
+                let cli = crate::args::Cli::try_parse_from(args).unwrap();
+                let mut stdin: &[u8] = b"";
+                let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+                let r = crate::cmd::run(
+                    cli,
+                    &mut crate::cmd::Io {
+                        stdin: &mut stdin,
+                        stdout: &mut stdout,
+                        stderr: &mut stderr,
+                        stdout_is_terminal: false,
+                        stdin_is_terminal: terminal,
+                    },
+                );
+                assert!(r.is_ok(), "{args:?}");
+                let err = String::from_utf8_lossy(&stderr);
+                let said = err.contains(&format!("reading {what} from stdin (a terminal)"));
+                assert_eq!(said, terminal, "{args:?}: {err}");
+            }
+        }
     }
 }

@@ -5,22 +5,24 @@
 pub mod decode;
 pub mod doctor;
 pub mod encode;
+pub mod proxy;
 pub mod reflect;
 pub mod repl;
 pub mod replay;
 pub mod send;
 pub mod serve;
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use hgframe::client::{parse_header, Client, ClientOptions, Target};
-use hgframe::human::{decide_proto, parse_human_bytes};
+use hgframe::human::{decide_proto, lines, parse_human_bytes};
 use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
-use crate::args::{Cli, Command, GlobalOpts, RemoteOpts};
+use crate::args::{Cli, Command, GlobalOpts, RemoteOpts, TlsOpts};
 use crate::error::Failure;
 
 pub type Result<T> = std::result::Result<T, Failure>;
@@ -31,6 +33,21 @@ pub struct Io<'a> {
     pub stdout: &'a mut dyn Write,
     pub stderr: &'a mut dyn Write,
     pub stdout_is_terminal: bool,
+    pub stdin_is_terminal: bool,
+}
+
+impl Io<'_> {
+    /// Reading stdin that is a terminal waits for typing: say so, so the
+    /// wait is not mistaken for a hang.
+    pub fn note_stdin(&mut self, what: &str) -> std::io::Result<()> {
+        if self.stdin_is_terminal {
+            writeln!(
+                self.stderr,
+                "hgframe: reading {what} from stdin (a terminal); end with Ctrl-D, or see --help"
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Run a parsed command line; returns the exit code on success paths.
@@ -40,6 +57,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
         Command::Decode(a) => decode::run(&cli.global, a, io),
         Command::Reflect(a) => reflect::run(&cli.global, a, io),
         Command::Serve(a) => serve::run(&cli.global, a, io),
+        Command::Proxy(a) => proxy::run(&cli.global, a, io),
         Command::Send(a) => send::run(&cli.global, a, io),
         Command::Doctor(a) => doctor::run(a, io),
         Command::Replay(a) => replay::run(&cli.global, a, io),
@@ -49,6 +67,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
             clap_complete::generate(shell, &mut cmd, "hgframe", io.stdout);
             Ok(0)
         }
+        Command::Man { subcommand } => man(subcommand.as_deref(), io),
     }
 }
 
@@ -69,46 +88,56 @@ pub fn open_input<'a>(path: &Path, stdin: &'a mut dyn BufRead) -> Result<Box<dyn
     }
 }
 
-/// Lines of frames: the arguments, or a reader (blank and # lines skipped).
+/// Lines of frames: the arguments, or a reader (blank and # lines
+/// skipped). Lines are text, of bounded length ([`lines`]).
 pub fn frame_lines<'a>(
-    args: &'a [String],
+    args: &'a [OsString],
     reader: Option<(String, Box<dyn BufRead + 'a>)>,
 ) -> Box<dyn Iterator<Item = Result<Line>> + 'a> {
+    let checked = |origin: &str, number: usize, bytes: Vec<u8>| -> Result<Line> {
+        lines::text_of(&bytes).map_err(|e| Failure::Usage(format!("{origin} {number}: {e}")))?;
+        Ok(Line {
+            origin: origin.to_string(),
+            number,
+            bytes,
+        })
+    };
     if let Some((origin, mut r)) = reader {
         let mut number = 0;
         Box::new(std::iter::from_fn(move || loop {
             let mut buf = Vec::new();
             number += 1;
-            match r.read_until(b'\n', &mut buf) {
-                Ok(0) => return None,
-                Ok(_) => {
-                    if buf.ends_with(b"\n") {
-                        buf.pop();
-                        if buf.ends_with(b"\r") {
-                            buf.pop();
-                        }
-                    }
+            match lines::read_line(&mut r, &mut buf, lines::MAX_LINE) {
+                Ok(false) => return None,
+                Ok(true) => {
                     let t = buf.trim_ascii_start();
                     if t.is_empty() || t.starts_with(b"#") {
                         continue;
                     }
-                    return Some(Ok(Line {
-                        origin: origin.clone(),
-                        number,
-                        bytes: buf,
-                    }));
+                    return Some(checked(&origin, number, buf));
                 }
-                Err(e) => return Some(Err(Failure::Usage(format!("cannot read {origin}: {e}")))),
+                Err(e) => return Some(Err(Failure::Usage(format!("{origin} {number}: {e}")))),
             }
         }))
     } else {
-        Box::new(args.iter().enumerate().map(|(i, a)| {
-            Ok(Line {
-                origin: "argument".into(),
-                number: i + 1,
-                bytes: a.clone().into_bytes(),
-            })
-        }))
+        Box::new(
+            args.iter()
+                .enumerate()
+                .map(move |(i, a)| checked("argument", i + 1, os_bytes(a))),
+        )
+    }
+}
+
+/// An argument's bytes as given (on Unix, not UTF-8 checked yet).
+fn os_bytes(a: &OsString) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        a.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        a.to_string_lossy().into_owned().into_bytes()
     }
 }
 
@@ -189,11 +218,64 @@ pub fn client_options(opts: &RemoteOpts) -> Result<ClientOptions> {
         timeout: secs(opts.timeout, "timeout")?,
         connect_timeout: secs(opts.connect_timeout, "connect-timeout")?,
         headers,
+        follow_redirects: true,
+        max_response: opts.max_response,
+        ca_certs: read_certs(&opts.tls)?,
+        insecure: opts.tls.insecure,
     })
+}
+
+/// The `--cacert` files' contents.
+pub fn read_certs(tls: &TlsOpts) -> Result<Vec<Vec<u8>>> {
+    tls.cacert
+        .iter()
+        .map(|p| {
+            let meta = std::fs::metadata(p).map_err(|e| {
+                Failure::Usage(format!("cannot read the certificate {}: {e}", p.display()))
+            })?;
+            if !meta.is_file() || meta.len() > 1 << 20 {
+                return Err(Failure::Usage(format!(
+                    "--cacert {}: expected a PEM file of at most 1 MiB",
+                    p.display()
+                )));
+            }
+            std::fs::read(p).map_err(|e| {
+                Failure::Usage(format!("cannot read the certificate {}: {e}", p.display()))
+            })
+        })
+        .collect()
 }
 
 /// A client for `url` with the shared options.
 pub fn make_client(opts: &RemoteOpts, url: &str) -> Result<Client> {
     let target = Target::parse(url)?;
     Ok(Client::new(target, client_options(opts)?)?)
+}
+
+/// `hgframe man [SUBCOMMAND]`.
+fn man(subcommand: Option<&str>, io: &mut Io<'_>) -> Result<u8> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let page = match subcommand {
+        None => cmd,
+        Some(name) => {
+            let names: Vec<String> = cmd
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let Some(sub) = cmd.find_subcommand(name).cloned() else {
+                let hint = hgframe::human::did_you_mean(name, names.iter().map(|s| s.as_str()))
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
+                return Err(Failure::Usage(format!(
+                    "no subcommand {name:?}{hint}; subcommands: {}",
+                    names.join(", ")
+                )));
+            };
+            // The page of `hgframe SUB` is named hgframe-SUB(1).
+            let full = format!("hgframe-{name}");
+            sub.name(full.clone()).bin_name(full.replace('-', " "))
+        }
+    };
+    clap_mangen::Man::new(page).render(io.stdout)?;
+    Ok(0)
 }

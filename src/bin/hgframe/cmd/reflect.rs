@@ -31,6 +31,9 @@ enum Sink<'w> {
 /// decides (if any) and the bytes.
 fn collect_body(global: &GlobalOpts, a: &ReflectArgs, io: &mut Io<'_>) -> Result<CollectedBody> {
     if let Some(path) = &a.bin {
+        if path.as_os_str() == "-" {
+            io.note_stdin("a request body")?;
+        }
         let mut r = open_input(path, io.stdin)?;
         let mut b = Vec::new();
         r.read_to_end(&mut b)
@@ -40,6 +43,7 @@ fn collect_body(global: &GlobalOpts, a: &ReflectArgs, io: &mut Io<'_>) -> Result
     let reader = if a.frames.is_empty() {
         let path = a.file.clone().unwrap_or_else(|| "-".into());
         let origin = if path.as_os_str() == "-" {
+            io.note_stdin("frame lines")?;
             "stdin line".to_string()
         } else {
             format!("{} line", path.display())
@@ -86,9 +90,13 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
     // Frame source: raw bytes, or lines (args, -f FILE, or stdin).
     let bin = a.bin.clone();
     let mut line_reader = None;
+    if bin.as_ref().is_some_and(|p| p.as_os_str() == "-") {
+        io.note_stdin("a request body")?;
+    }
     if bin.is_none() && a.frames.is_empty() {
         let path = a.file.clone().unwrap_or_else(|| "-".into());
         let origin = if path.as_os_str() == "-" {
+            io.note_stdin("frame lines")?;
             "stdin line".to_string()
         } else {
             format!("{} line", path.display())
@@ -313,7 +321,7 @@ fn remote_reflect(
             }
             *p
         }
-        (None, None) if opts.dry_run || opts.curl => Proto::DEFAULT,
+        (None, None) if a.show.dry_run || a.show.curl => Proto::DEFAULT,
         (None, None) => {
             let (p, why) = remote::detect_proto(&client)?;
             if global.verbose > 0 {
@@ -323,7 +331,7 @@ fn remote_reflect(
         }
     };
     let endpoint = client.target.command_url(proto, a.rw, "debugreflect");
-    if opts.dry_run {
+    if a.show.dry_run {
         render::request::write_request(
             out,
             proto,
@@ -333,7 +341,7 @@ fn remote_reflect(
         )?;
         return Ok(0);
     }
-    if opts.curl {
+    if a.show.curl {
         render::request::write_curl(out, proto, &endpoint, &opts.headers, &body)?;
         return Ok(0);
     }

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use colored::Colorize;
-use hgframe::repl::complete::{brackets_open, complete_line, hint_for, word_at, Shared};
-use hgframe::repl::{Delivery, Flow, RemoteSettings, Repl, TargetError};
+use hgframe::human::lines;
+use hgframe::repl::complete::{brackets_open, complete_line, hint_for, word_at, Brackets, Shared};
+use hgframe::repl::{Delivery, Flow, LineFailure, RemoteSettings, Repl, TargetError};
 use hgframe::Proto;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
@@ -61,12 +62,15 @@ impl Completer for ReplHelper {
         }
         let shared = self.shared.borrow();
         let (s, v) = complete_line(&shared, line, pos);
+        // A single candidate completes the word: the space after it comes
+        // too, so the next field can be typed at once (`:target ` + URL).
+        let unique = v.len() == 1 && pos == line.len();
         Ok((
             s,
             v.into_iter()
                 .map(|c| Pair {
-                    display: c.clone(),
-                    replacement: c,
+                    replacement: if unique { format!("{c} ") } else { c.clone() },
+                    display: c,
                 })
                 .collect(),
         ))
@@ -171,9 +175,9 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
     let settings = RemoteSettings {
         client: client_options(&a.remote)?,
         header_lines: a.remote.headers.clone(),
-        delivery: if a.remote.dry_run {
+        delivery: if a.show.dry_run {
             Delivery::DryRun
-        } else if a.remote.curl {
+        } else if a.show.curl {
             Delivery::Curl
         } else {
             Delivery::Send
@@ -187,30 +191,66 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
                 TargetError::Client(c) => c.into(),
                 TargetError::Detect(d) => (*d).into(),
             };
-            writeln!(io.stderr, "{f}")?;
             return Err(f);
         }
     }
     if !interactive {
-        // A script: the same commands, no prompt.
-        let mut line = String::new();
+        // A script: the same commands, no prompt. Every line runs; the exit
+        // status is that of the first line that failed.
+        let mut raw = Vec::new();
         let mut buf = String::new();
+        let mut brackets = Brackets::default();
+        let (mut number, mut started) = (0usize, 0usize);
         loop {
-            line.clear();
-            if io.stdin.read_line(&mut line)? == 0 {
-                break;
+            number += 1;
+            let text = match lines::read_line(io.stdin, &mut raw, lines::MAX_LINE)
+                .and_then(|more| Ok(more.then_some(lines::text_of(&raw)?)))
+            {
+                Ok(None) => break,
+                Ok(Some(t)) => t,
+                Err(e) => {
+                    let m = format!("error: stdin line {number}: {e}");
+                    writeln!(io.stdout, "{}", m.red())?;
+                    repl.note_failure(LineFailure::Usage);
+                    continue;
+                }
+            };
+            if buf.is_empty() {
+                started = number;
+                brackets = Brackets::default();
+            } else {
+                if buf.len() + 1 + text.len() > lines::MAX_LINE {
+                    let m = format!(
+                        "error: stdin line {started}: the cbor: literal begun here runs past {} bytes over its continuation lines (a bracket is never closed?); it was not run",
+                        lines::MAX_LINE
+                    );
+                    writeln!(io.stdout, "{}", m.red())?;
+                    repl.note_failure(LineFailure::Usage);
+                    buf.clear();
+                    continue;
+                }
+                buf.push('\n');
+                brackets.feed("\n");
             }
-            buf.push_str(&line);
-            if brackets_open(&buf) {
+            buf.push_str(text);
+            brackets.feed(text);
+            if brackets.open() {
                 continue;
             }
             let l = std::mem::take(&mut buf);
-            if repl.handle(l.trim_end_matches('\n'), io.stdout)? == Flow::Quit {
+            if repl.handle(&l, io.stdout)? == Flow::Quit {
                 break;
             }
         }
+        if !buf.is_empty() {
+            let m = format!(
+                "error: stdin line {started}: the input ends inside the cbor: literal begun here (a bracket is never closed); the line was not run"
+            );
+            writeln!(io.stdout, "{}", m.red())?;
+            repl.note_failure(LineFailure::Usage);
+        }
         io.stdout.flush()?;
-        return Ok(0);
+        return Ok(repl.first_failure().map_or(0, exit_code));
     }
     let config = rustyline::Config::builder()
         .auto_add_history(false)
@@ -259,4 +299,14 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// The documented exit code of a failed line.
+fn exit_code(f: LineFailure) -> u8 {
+    match f {
+        LineFailure::Usage => 2,
+        LineFailure::Transport => 3,
+        LineFailure::Http => 4,
+        LineFailure::Undecodable => 5,
+    }
 }

@@ -4,12 +4,13 @@
 use std::fs::File;
 use std::io::{BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use colored::Colorize;
 use hgframe::client::Client;
+use hgframe::remote::DetectError;
 use hgframe::render::replay::write_failure;
 use hgframe::replay::script::ScriptError;
 use hgframe::replay::{run_script, Exec, Failure as Mismatch, Fatal, RunOptions, ScriptReport};
@@ -27,19 +28,16 @@ fn collect_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut out = Vec::new();
     for a in args {
         if a.is_dir() {
-            let mut stack = vec![a.clone()];
+            // Symlinked directories are not followed (a link to a parent
+            // would loop); symlinked scripts are run.
             let mut found = Vec::new();
-            while let Some(d) = stack.pop() {
-                let rd = std::fs::read_dir(&d).map_err(|e| {
-                    Failure::Usage(format!("cannot read directory {}: {e}", d.display()))
-                })?;
-                for e in rd.flatten() {
-                    let p = e.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.extension().is_some_and(|x| x == EXTENSION) {
-                        found.push(p);
-                    }
+            for e in walkdir::WalkDir::new(a).follow_links(false) {
+                let e = e.map_err(|e| Failure::Usage(format!("cannot read directory: {e}")))?;
+                let p = e.path();
+                let is_file =
+                    e.file_type().is_file() || (e.file_type().is_symlink() && p.is_file());
+                if is_file && p.extension().is_some_and(|x| x == EXTENSION) {
+                    found.push(p.to_path_buf());
                 }
             }
             found.sort();
@@ -74,9 +72,12 @@ fn target_spec(global: &GlobalOpts, a: &ReplayArgs, url: &str) -> Result<TargetS
         return Ok(TargetSpec::Local);
     }
     let client = make_client(&a.remote, url)?;
-    let proto = match global.proto {
-        Some(p) => Some(p),
-        None => hgframe::remote::detect_proto(&client).ok().map(|(p, _)| p),
+    // One probe before any script: a server that cannot be reached is one
+    // error (exit 3), not one per script.
+    let proto = match hgframe::remote::detect_proto(&client) {
+        Ok((p, _)) => Some(global.proto.unwrap_or(p)),
+        Err(DetectError::Client(e)) => return Err(e.into()),
+        Err(_) => global.proto,
     };
     Ok(TargetSpec::Url(Box::new(client), proto))
 }
@@ -108,10 +109,14 @@ fn run_one(path: &Path, spec: &TargetSpec, opts: &RunOptions) -> Outcome {
     }
 }
 
+/// Run `f` on every file, `jobs` at a time. Once a script cannot reach its
+/// server, the scripts not yet started are not run (they would all fail
+/// the same way).
 fn parallel<F>(files: &[PathBuf], jobs: usize, show_progress: bool, f: F) -> Vec<Outcome>
 where
     F: Fn(&Path) -> Outcome + Sync,
 {
+    let unreachable = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..files.len()).map(|_| None).collect());
@@ -120,10 +125,13 @@ where
         for _ in 0..jobs.clamp(1, 64).min(n.max(1)) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= n {
+                if i >= n || unreachable.load(Ordering::SeqCst) {
                     break;
                 }
                 let o = f(&files[i]);
+                if matches!(o.result, Err(Fatal::Transport(_))) {
+                    unreachable.store(true, Ordering::SeqCst);
+                }
                 if let Ok(mut r) = results.lock() {
                     r[i] = Some(o);
                 }
@@ -169,10 +177,14 @@ fn xml_escape(s: &str) -> String {
     o
 }
 
+/// A failure as plain text (for JUnit), leaving the terminal's colour
+/// setting as it was.
 fn failure_text(file: &str, f: &Mismatch) -> String {
     let mut b = Vec::new();
+    let color = colored::control::SHOULD_COLORIZE.should_colorize();
     colored::control::set_override(false);
     let _ = write_failure(&mut b, file, f);
+    colored::control::set_override(color);
     String::from_utf8_lossy(&b).into_owned()
 }
 
@@ -212,7 +224,8 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             proto: global.proto,
             update: a.update,
             keep_outputs: false,
-            check: true,
+            cli_target: a.local || a.url.is_some(),
+            allow_file_access: a.allow_file_access,
         };
         for o in parallel(&files, a.jobs, show_progress, |p| run_one(p, &spec, &opts)) {
             outcomes.push((o, None));
@@ -222,11 +235,14 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             target_spec(global, &a, &a.against[0])?,
             target_spec(global, &a, &a.against[1])?,
         ];
+        // Each target must meet the script's expectations, and the two
+        // must agree with each other.
         let opts = RunOptions {
             proto: global.proto,
             update: false,
             keep_outputs: true,
-            check: false,
+            cli_target: true,
+            allow_file_access: a.allow_file_access,
         };
         for o in parallel(&files, a.jobs, show_progress, |p| {
             let x = run_one(p, &specs[0], &opts);
@@ -403,6 +419,12 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
     if skipped > 0 {
         summary.push_str(&format!(", {skipped} skipped"));
     }
+    let not_run = files.len() - outcomes.len();
+    if not_run > 0 {
+        summary.push_str(&format!(
+            ", {not_run} not run (the server could not be reached)"
+        ));
+    }
     writeln!(io.stdout, "{summary}")?;
     Ok(worst)
 }
@@ -446,17 +468,40 @@ fn compare_targets(
         frames: x.frames,
         ..Default::default()
     };
-    for ((line, a), (_, b)) in x.outputs.iter().zip(&y.outputs) {
-        if a != b {
+    for (r, n) in [(&x, &names[0]), (&y, &names[1])] {
+        for f in &r.failures {
             out.failures.push(Mismatch {
-                line: *line,
+                message: format!("{n}: {}", f.message),
+                ..f.clone()
+            });
+        }
+    }
+    if x.outputs.len() != y.outputs.len() {
+        out.failures.push(Mismatch {
+            line: 0,
+            message: format!(
+                "{} ran {} steps and {} ran {}",
+                names[0],
+                x.outputs.len(),
+                names[1],
+                y.outputs.len()
+            ),
+            step: String::new(),
+            expected: Vec::new(),
+            actual: Vec::new(),
+        });
+    }
+    for (a, b) in x.outputs.iter().zip(&y.outputs) {
+        if !a.agrees_with(b) {
+            out.failures.push(Mismatch {
+                line: a.line,
                 message: format!(
                     "{} and {} disagree (- {}, + {})",
                     names[0], names[1], names[0], names[1]
                 ),
                 step: String::new(),
-                expected: a.clone(),
-                actual: b.clone(),
+                expected: a.lines.clone(),
+                actual: b.lines.clone(),
             });
         }
     }

@@ -33,7 +33,7 @@ pub fn run(global: &GlobalOpts, a: SendArgs, io: &mut Io<'_>) -> Result<u8> {
     }
     let client = make_client(&a.remote, &a.url)?;
     let url = send::url(&client, proto, a.rw, &prepared);
-    if a.remote.dry_run {
+    if a.show.dry_run {
         render::request::write_request(
             io.stdout,
             proto,
@@ -43,7 +43,7 @@ pub fn run(global: &GlobalOpts, a: SendArgs, io: &mut Io<'_>) -> Result<u8> {
         )?;
         return Ok(0);
     }
-    if a.remote.curl {
+    if a.show.curl {
         render::request::write_curl(io.stdout, proto, &url, &a.remote.headers, &prepared.body)?;
         return Ok(0);
     }
