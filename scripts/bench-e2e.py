@@ -419,16 +419,36 @@ def row_start(t):
         t.cmd(row, '/usr/bin/time -f %M ' + short(cmd))
 
 
-def timed_runs(row, side, variant, cmd, stdin=None, extra=None):
-    walls, rsss = [], []
-    for i in range(RUNS):
+def ours_job(row, variant, cmd, stdin=None, extra=None):
+    """One timed run of an hgframe command: (wall s, peak RSS KiB)."""
+    def once(i):
         w, r, _ = run(cmd, stdin=stdin)
-        walls.append(w)
-        rsss.append(r)
-        sample(row=row, side=side, variant=variant, run=i, wall_s=w, rss_kib=r,
+        sample(row=row, side='hgframe', variant=variant, run=i, wall_s=w, rss_kib=r,
                cmd=short(cmd) + (' < ' + stdin.replace(WORK, '$WORK') if stdin else ''),
                **(extra or {}))
-    return med(walls), med(rsss)
+        return w, r, None
+    return once
+
+
+def hg_job(row, variant, args):
+    """One run of a Mercurial worker: (loop s, peak RSS KiB, its report)."""
+    def once(i):
+        w, r, rep = hg_run(args)
+        sample(row=row, side='hg', variant=variant, run=i, wall_s=w, rss_kib=r,
+               cmd=short([PY, SELF] + args), **rep)
+        return rep['loop_s'], r, rep
+    return once
+
+
+def paired(jobs):
+    """Runs every job RUNS times, round-robin: hgframe's and Mercurial's
+    runs alternate, so a burst of load from elsewhere hits both sides.
+    Returns {key: (median time, median RSS, first report)}."""
+    res = {k: [] for k in jobs}
+    for i in range(RUNS):
+        for k, fn in jobs.items():
+            res[k].append(fn(i))
+    return {k: (med([x[0] for x in v]), med([x[1] for x in v]), v[0][2]) for k, v in res.items()}
 
 
 def out_size(cmd, stdin=None):
@@ -437,18 +457,6 @@ def out_size(cmd, stdin=None):
     n = os.path.getsize(path)
     os.unlink(path)
     return n
-
-
-def hg_runs(row, variant, args, items_key):
-    loops, rsss, reps = [], [], []
-    for i in range(RUNS):
-        w, r, rep = hg_run(args)
-        loops.append(rep['loop_s'])
-        rsss.append(r)
-        reps.append(rep)
-        sample(row=row, side='hg', variant=variant, run=i, wall_s=w, rss_kib=r,
-               cmd=short([PY, SELF] + args), **rep)
-    return med(loops), med(rsss), reps[0]
 
 
 def row_decode(t):
@@ -462,20 +470,24 @@ def row_decode(t):
     size = os.path.getsize(cap)
     t.cmd(row, short([BIN, 'encode', '-f', 'raw']) + ' < LINES > $WORK/decode.bin',
           '(input: %d frames, %d bytes; LINES from gen_decode_lines in bench-e2e.py)' % (n, size))
-    hg = None
-    if PY_HG:
-        loop, rss, rep = hg_runs(row, 'readframe', ['hg-readframe', cap], 'frames')
-        if rep['frames'] != n:
-            raise Failed('Mercurial read %d frames, expected %d' % (rep['frames'], n))
-        hg = (loop, rss)
-        t.cmd(row, short([PY, SELF, 'hg-readframe', cap]), '(Mercurial: readframe loop, loop timed)')
-    for variant, flags in (('default (blocks)', []), ('--format human', ['--format', 'human']),
-                           ('--json', ['--json'])):
+    variants = (('default (blocks)', []), ('--format human', ['--format', 'human']), ('--json', ['--json']))
+    jobs, outb = {}, {}
+    for variant, flags in variants:
         cmd = [BIN, 'decode'] + flags + [cap]
-        outb = out_size(cmd)
-        w, r = timed_runs(row, 'hgframe', variant, cmd, extra={'in_bytes': size, 'out_bytes': outb})
+        outb[variant] = out_size(cmd)
+        jobs[variant] = ours_job(row, variant, cmd, extra={'in_bytes': size, 'out_bytes': outb[variant]})
         t.cmd(row, short(cmd) + ' >/dev/null')
-        ours = '%s in, %s out (%.0f MB), %s' % (mbs(size, w), mbs(outb, w), outb / 1e6, mib(r))
+    if PY_HG:
+        jobs['hg'] = hg_job(row, 'readframe', ['hg-readframe', cap])
+        t.cmd(row, short([PY, SELF, 'hg-readframe', cap]), '(Mercurial: readframe loop, loop timed)')
+    res = paired(jobs)
+    hg = res.get('hg')
+    if hg and hg[2]['frames'] != n:
+        raise Failed('Mercurial read %d frames, expected %d' % (hg[2]['frames'], n))
+    for variant, _ in variants:
+        w, r, _ = res[variant]
+        ob = outb[variant]
+        ours = '%s in, %s out (%.0f MB), %s' % (mbs(size, w), mbs(ob, w), ob / 1e6, mib(r))
         theirs = ('%s in, renders nothing, %s' % (mbs(size, hg[0]), mib(hg[1]))) if hg else 'MISSING: Mercurial 6.0'
         t.add(row, 'decode %s: %d frames, %.1f MB: input MB/s, output MB/s, peak RSS' % (variant, n, size / 1e6),
               ours, theirs, ratio(hg[0], w) if hg else '')
@@ -495,29 +507,33 @@ def row_reflect(t):
     size = os.path.getsize(body)
     t.cmd(row, short([BIN, 'encode', '-f', 'raw']) + ' < LINES > $WORK/reflect.bin',
           '(input: %d frames, %d requests of 4 frames, %d bytes; LINES from gen_reflect_lines)' % (n, n // 4, size))
-    hg = None
+    variants = (('pretty', []), ('--format json', ['--format', 'json']), ('--format raw', ['--format', 'raw']))
+    jobs, outb = {}, {}
+    for variant, flags in variants:
+        cmd = [BIN, 'reflect', '--bin', body] + flags
+        outb[variant] = out_size(cmd)
+        jobs[variant] = ours_job(row, variant, cmd, extra={'frames': n, 'out_bytes': outb[variant]})
+        t.cmd(row, short(cmd) + ' >/dev/null')
     if PY_HG:
         args = ['hg-reflect', body, str(nhg)]
-        loop, rss, rep = hg_runs(row, 'debugreflect', args, 'frames')
-        if rep['errors']:
-            raise Failed('Mercurial reactor reported %d errors' % rep['errors'])
-        hg = (loop, rss, rep)
+        jobs['hg'] = hg_job(row, 'debugreflect', args)
         t.cmd(row, short([PY, SELF] + args) + ' >/dev/null',
               "(Mercurial: its debugreflect code on the first %d frames, loop timed)" % nhg)
-    for variant, flags in (('pretty', []), ('--format json', ['--format', 'json']),
-                           ('--format raw', ['--format', 'raw'])):
-        cmd = [BIN, 'reflect', '--bin', body] + flags
-        outb = out_size(cmd)
-        w, r = timed_runs(row, 'hgframe', variant, cmd, extra={'frames': n, 'out_bytes': outb})
-        t.cmd(row, short(cmd) + ' >/dev/null')
-        ours = '%s frames/s, %s out (%.0f MB), %s' % (rate(n / w), mbs(outb, w), outb / 1e6, mib(r))
+    res = paired(jobs)
+    hg = res.get('hg')
+    if hg and hg[2]['errors']:
+        raise Failed('Mercurial reactor reported %d errors' % hg[2]['errors'])
+    for variant, _ in variants:
+        w, r, _ = res[variant]
+        ob = outb[variant]
+        ours = '%s frames/s, %s out (%.0f MB), %s' % (rate(n / w), mbs(ob, w), ob / 1e6, mib(r))
         theirs = ('%s frames/s, %s out (%d frames), %s' % (rate(hg[2]['frames'] / hg[0]),
                   mbs(hg[2]['out_bytes'], hg[0]), hg[2]['frames'], mib(hg[1]))) if hg else 'MISSING: Mercurial 6.0'
         t.add(row, 'reflect %s, %d frames: frames/s, output MB/s, peak RSS' % (variant, n), ours, theirs,
               ratio(n / w, hg[2]['frames'] / hg[0]) if hg else '')
         if variant == '--format raw':
             t.add(row, 'reflect --format raw: peak RSS / body size (target ≤ 1.2×)',
-                  '%.2f× (%s for a %.1f MB body)' % (r * 1024 / outb, mib(r), outb / 1e6),
+                  '%.2f× (%s for a %.1f MB body)' % (r * 1024 / ob, mib(r), ob / 1e6),
                   ('%.2f× (%s for %.1f MB, %d frames; interpreter included)'
                    % (hg[1] * 1024 / hg[2]['out_bytes'], mib(hg[1]), hg[2]['out_bytes'] / 1e6, hg[2]['frames']))
                   if hg else '-', '-')
@@ -533,19 +549,21 @@ def row_human(t):
         path = os.path.join(WORK, 'human-%s.txt' % variant.split()[0].rstrip(':'))
         write_lines(path, gen(n))
         cmd = [BIN, 'encode']
-        w, r = timed_runs(row, 'hgframe', variant, cmd, stdin=path, extra={'lines': n})
+        jobs = {'ours': ours_job(row, variant, cmd, stdin=path, extra={'lines': n})}
         t.cmd(row, short(cmd) + ' < ' + path.replace(WORK, '$WORK') + ' >/dev/null',
               '(%d lines, %d bytes; from gen_%s_lines)' % (n, os.path.getsize(path), gen.__name__.split('_')[1]))
-        hg = None
         if PY_HG:
             args = ['hg-human', path, str(nhg)]
-            loop, rss, rep = hg_runs(row, variant, args, 'lines')
-            hg = (rep['lines'] / loop, rss, rep['lines'])
+            jobs['hg'] = hg_job(row, variant, args)
             t.cmd(row, short([PY, SELF] + args) + ' >/dev/null', '(Mercurial: first %d lines, loop timed)' % nhg)
+        res = paired(jobs)
+        w, r, _ = res['ours']
+        hg = res.get('hg')
         t.add(row, 'human strings → hex, %s: lines/s, peak RSS' % variant,
               '%s lines/s, %s (%d lines)' % (rate(n / w), mib(r), n),
-              '%s lines/s, %s (%d lines)' % (rate(hg[0]), mib(hg[1]), hg[2]) if hg else 'MISSING: Mercurial 6.0',
-              ratio(n / w, hg[0]) if hg else '')
+              '%s lines/s, %s (%d lines)' % (rate(hg[2]['lines'] / hg[0]), mib(hg[1]), hg[2]['lines'])
+              if hg else 'MISSING: Mercurial 6.0',
+              ratio(n / w, hg[2]['lines'] / hg[0]) if hg else '')
         if not hg:
             t.missing.append('human: Mercurial 6.0 venv')
         os.unlink(path)
@@ -561,16 +579,17 @@ def row_replay(t):
     t.cmd(row, short([BIN, 'replay', '--update', path]),
           '(input: %d requests of 3 frames from gen_replay_lines; this fills in the expected lines)' % n)
     cmd = [BIN, 'replay', path]
-    w, r = timed_runs(row, 'hgframe', 'replay', cmd, extra={'requests': n})
+    jobs = {'ours': ours_job(row, 'replay', cmd, extra={'requests': n})}
     t.cmd(row, short(cmd) + ' >/dev/null')
-    hg = None
     if PY_HG:
         args = ['hg-replay', path, str(nhg)]
-        loop, rss, rep = hg_runs(row, 'replay', args, 'requests')
-        if rep['mismatches']:
-            raise Failed('Mercurial disagreed with %d expected lines' % rep['mismatches'])
-        hg = (loop, rss, rep)
+        jobs['hg'] = hg_job(row, 'replay', args)
         t.cmd(row, short([PY, SELF] + args), '(Mercurial: first %d requests, loop timed)' % nhg)
+    res = paired(jobs)
+    w, r, _ = res['ours']
+    hg = res.get('hg')
+    if hg and hg[2]['mismatches']:
+        raise Failed('Mercurial disagreed with %d expected lines' % hg[2]['mismatches'])
     proj = hg[0] * n / hg[2]['requests'] if hg else None
     t.add(row, 'replay %d requests (%d frames): time, requests/s, peak RSS' % (n, 3 * n),
           '%s, %s req/s, %s' % (secs(w), rate(n / w), mib(r)),
