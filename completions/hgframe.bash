@@ -519,7 +519,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__reflect)
-            opts="-H -k -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --format --raw --json --defer-output --respond --file --bin --proto --color --verbose --help --version"
+            opts="-H -k -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --format --raw --json --defer-output --max-value --respond --file --bin --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -555,6 +555,10 @@ _hgframe() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "pretty json raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-value)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --respond)
@@ -763,7 +767,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__serve)
-            opts="-v -h -V --listen --public --respond --max-body --max-total-body --timeout --no-reflect --proto --color --verbose --help --version"
+            opts="-v -h -V --listen --public --respond --max-body --max-total-body --max-value --timeout --no-reflect --proto --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,6 +786,10 @@ _hgframe() {
                     return 0
                     ;;
                 --max-total-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-value)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -80,6 +80,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l cacert -d 'A
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l format -d 'Output format' -r -f -a "pretty\t'Each frame with the action it causes, readable'
 json\t'One JSON event per line (schema in the README)'
 raw\t'Exactly the body the revision\'s debugreflect endpoint returns'"
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l max-value -d 'The most memory one decoded request value may take (a command request, the protocol settings), in bytes or with K, M, G. Mercurial has no bound; past it hgframe says what Mercurial would build instead of building it (exit 4)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l respond -d 'Canned response for a dispatched command: REQUESTID=RESPONSE or COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal> (0006: the objects of a list literal), or error:TEXT. Repeatable' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s f -l file -d 'Read frame lines from a file (- for stdin)' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l bin -d 'Read raw frame bytes (a request body) from a file (- for stdin)' -r -F
@@ -173,6 +174,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l listen -d 'Add
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l respond -d 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-value -d 'The most memory one decoded request value may take (past it: 500, with the reason in the log)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l timeout -d 'Seconds a client may take to send its request (else 408)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''

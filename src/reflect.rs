@@ -155,7 +155,8 @@ impl ReflectBody {
 /// The debugreflect body a server of this revision returns for `body`
 /// (raw request bytes), or why it answers 500.
 pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
-    reflect_bytes_until(proto, body, || false).map(Option::unwrap_or_default)
+    reflect_bytes_until(proto, body, ReactorOptions::default(), || false)
+        .map(Option::unwrap_or_default)
 }
 
 /// [`reflect_bytes`], asking `stop` between frames whether to give up
@@ -163,10 +164,11 @@ pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
 pub fn reflect_bytes_until(
     proto: Proto,
     body: &[u8],
+    opts: ReactorOptions,
     stop: impl Fn() -> bool,
 ) -> Result<Option<Vec<u8>>, Http500> {
     let mut out = ReflectBody::new(proto);
-    let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
+    let mut s = Session::new(proto, opts, Responder::default());
     s.push_bytes(body);
     s.finish_input();
     // Once the server has raised, nothing after it reaches the client.

@@ -53,6 +53,7 @@ fn serverreactor_cases_match_mercurial_6_0() {
         let name = case["name"].as_str().unwrap();
         let mut r = Reactor0006::new(ReactorOptions {
             defer_output: case["deferoutput"].as_bool().unwrap(),
+            ..ReactorOptions::default()
         });
         let events = case["events"].as_array().unwrap();
         let results = case["results"].as_array().unwrap();

@@ -322,6 +322,39 @@ mod serve {
         assert!(log.iter().all(|l| l.contains("\" 200 ")), "{log:?}");
     }
 
+    /// 60 integer chunks in a 310-byte debugreflect POST aborted the server
+    /// (the next client was refused); now that request gets 500 with the
+    /// bound in the log, and the server goes on serving.
+    #[test]
+    fn an_int_chunk_bomb_gets_500_and_the_server_goes_on() {
+        let (h, log) = server(|_| {});
+        let mut payload = vec![0x5f];
+        for _ in 0..60 {
+            payload.extend_from_slice(&[0x1a, 0x04, 0, 0, 0]);
+        }
+        payload.push(0xff);
+        let n = payload.len();
+        let mut frame = vec![n as u8, (n >> 8) as u8, 0, 1, 0, 1, 1, 0x11];
+        frame.extend_from_slice(&payload);
+        let mut s = TcpStream::connect(h.addr()).unwrap();
+        s.write_all(&reflect_request(&frame, frame.len())).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let answer = read_all(&mut s);
+        assert!(answer.starts_with("HTTP/1.1 500"), "{answer}");
+        // The server is still there.
+        let mut s = TcpStream::connect(h.addr()).unwrap();
+        s.write_all(b"GET /api/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let answer = read_all(&mut s);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        drop(h);
+        let log = log.lock().unwrap();
+        assert!(
+            log[0].contains("\" 500 ") && log[0].contains("would decode to more than"),
+            "{log:?}"
+        );
+    }
+
     /// Ten concurrent 60 MB bodies held 698 MB; now the bodies held at once
     /// are bounded across connections: a request past the budget gets 503
     /// at once, and the next one after the budget frees is served.
@@ -713,5 +746,40 @@ fn tls_trust_options() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("certificate"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 30-byte frame: a command request whose payload is an indefinite byte
+/// string of four integer chunks `1a04000000` (Mercurial's `bytes(n)`:
+/// 64 MiB of zeros each). Took 22 s and 1.87 GB before aborting; now the
+/// decoded value is bounded and hgframe says what Mercurial would do.
+#[test]
+fn int_chunk_bomb_through_reflect_stops_at_the_bound() {
+    let dir = setup("intchunk", "");
+    let bomb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hostile/intchunk-bomb.bin");
+    let bomb = bomb.to_str().unwrap();
+    for format in ["pretty", "json", "raw"] {
+        let (code, out, err) = run(&dir, &["reflect", "--format", format, "--bin", bomb]);
+        assert_eq!(code, 5, "{format}: {out}{err}");
+        let all = format!("{out}{err}");
+        assert!(
+            all.contains("would decode to more than 67108864 bytes"),
+            "{format}: {all}"
+        );
+        assert!(all.contains("bytes(n)"), "{format}: {all}");
+        assert!(
+            out.len() + err.len() < 10_000,
+            "{format}: {} bytes of output",
+            out.len() + err.len()
+        );
+    }
+    // Raised past the 256 MiB the chunks make, it decodes as Mercurial
+    // would: the value is not a map.
+    let (code, out, err) = run(&dir, &["reflect", "--max-value", "300M", "--bin", bomb]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("command request missing \"name\" field"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

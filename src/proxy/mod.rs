@@ -418,6 +418,7 @@ fn run_local(proto: Proto, body: &[u8], defer: bool) -> Vec<Step> {
         proto,
         ReactorOptions {
             defer_output: defer,
+            ..ReactorOptions::default()
         },
         Responder::default(),
     );

@@ -927,6 +927,11 @@ pub struct BufferingDecoder {
     have_chunks: bool,
     wanted: usize,
     limit: Option<u64>,
+    /// Refuse an item as soon as its header declares more than the limit
+    /// (a client's choice); off, only what is held counts (a server's
+    /// emulation: Mercurial waits for the bytes, and input is bounded by
+    /// the body size anyway).
+    refuse_declared: bool,
 }
 
 impl BufferingDecoder {
@@ -940,6 +945,17 @@ impl BufferingDecoder {
         let mut d = Self::default();
         d.decoder.set_limit(bytes);
         d.limit = Some(bytes);
+        d.refuse_declared = true;
+        d
+    }
+
+    /// A decoder bounded in the values it builds (integer chunks' zero
+    /// bytes included) but not in what a header declares: it waits for
+    /// the bytes as Mercurial does, so an unfinished item behaves exactly
+    /// as Mercurial's (the caller bounds its input).
+    pub fn with_held_limit(bytes: u64) -> Self {
+        let mut d = Self::default();
+        d.decoder.set_limit(bytes);
         d
     }
 
@@ -968,7 +984,7 @@ impl BufferingDecoder {
         };
         let (available, readcount, wanted) = self.decoder.decode(buf)?;
         self.wanted = wanted;
-        if let Some(limit) = self.limit {
+        if let (Some(limit), true) = (self.limit, self.refuse_declared) {
             // What the incomplete item will need once its bytes are in.
             let rest = (buf.len() - readcount) as u64;
             let needed = self

@@ -266,14 +266,19 @@ impl Action {
     }
 }
 
-/// A Mercurial server raises here; over HTTP it answers 500.
+/// A Mercurial server raises here; over HTTP it answers 500. Or, when
+/// `bound`, hgframe stops where Mercurial would go on building a value
+/// past [`ReactorOptions::max_value`] (hgframe's `serve` answers 500).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a Mercurial server answers HTTP 500 here: {exception} ({why})")]
+#[error("{}: {exception} ({why})", if *.bound { "hgframe stops at its memory bound here" } else { "a Mercurial server answers HTTP 500 here" })]
 pub struct ServerCrash {
-    /// `ExceptionType: message` as Python would log it.
+    /// `ExceptionType: message` as Python would log it (for a bound, what
+    /// was bounded).
     pub exception: String,
     /// Why, in our words.
     pub why: String,
+    /// Not Mercurial's behaviour: hgframe's memory bound ([`over_limit`]).
+    pub bound: bool,
 }
 
 impl ServerCrash {
@@ -281,6 +286,7 @@ impl ServerCrash {
         ServerCrash {
             exception: exception.into(),
             why: why.into(),
+            bound: false,
         }
     }
 }
@@ -338,10 +344,41 @@ pub trait Reactor {
 }
 
 /// Options for building a reactor.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReactorOptions {
     /// Buffer responses until input EOF (half-duplex, as the HTTP server).
     pub defer_output: bool,
+    /// The most memory a decoded request value (a command request, the
+    /// protocol settings) may take, estimated as the CBOR decoder counts it
+    /// ([`crate::python::cbor::ITEM_COST`] per item plus its bytes).
+    /// Mercurial has no bound: past it, where Mercurial would build the
+    /// value (an integer chunk `n` of an indefinite byte string is its
+    /// `bytes(n)`, `n` zero bytes), hgframe reports [`over_limit`] instead.
+    pub max_value: u64,
+}
+
+/// The default [`ReactorOptions::max_value`].
+pub const DEFAULT_MAX_VALUE: u64 = 64 * 1024 * 1024;
+
+impl Default for ReactorOptions {
+    fn default() -> Self {
+        ReactorOptions {
+            defer_output: false,
+            max_value: DEFAULT_MAX_VALUE,
+        }
+    }
+}
+
+/// What hgframe reports where Mercurial would build a value larger than
+/// [`ReactorOptions::max_value`].
+pub fn over_limit(what: &str, limit: u64, detail: &str) -> ServerCrash {
+    ServerCrash {
+        exception: format!("{what} would decode to more than {limit} bytes"),
+        why: format!(
+            "Mercurial has no bound and would build it in memory ({detail}; an integer chunk n of an indefinite byte string is bytes(n), n zero bytes); hgframe stops at --max-value, which raises it"
+        ),
+        bound: true,
+    }
 }
 
 /// A reactor for a revision.

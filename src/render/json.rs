@@ -12,7 +12,7 @@ use crate::wire::proto::Proto;
 fn outcome_json(o: Result<&Action, &ServerCrash>) -> (J, J) {
     match o {
         Ok(a) => (action_json(a), J::Null),
-        Err(c) => (J::Null, json!({"exception": c.exception, "why": c.why})),
+        Err(c) => (J::Null, crash_json(c)),
     }
 }
 
@@ -24,7 +24,7 @@ fn sent_json(proto: Proto, c: Option<&Consumed>) -> J {
                 "frames": c.frames.iter().map(|f| frame_json(proto, 0, f, &[])).collect::<Vec<_>>()
             });
             if let Some(cr) = &c.crash {
-                v["crash"] = json!({"exception": cr.exception, "why": cr.why});
+                v["crash"] = crash_json(cr);
             }
             v
         }
@@ -78,4 +78,14 @@ pub fn step_json(proto: Proto, step: &Step) -> J {
         Step::Undecodable(e) => json!({"event": "undecodable", "error": e.to_string()}),
         Step::Eof { outcome, sent } => eof_step_json(proto, outcome.as_ref(), sent.as_ref()),
     }
+}
+
+/// A crash as JSON; `"bound": true` when it is hgframe's memory bound, not
+/// Mercurial raising.
+fn crash_json(c: &ServerCrash) -> J {
+    let mut v = json!({"exception": c.exception, "why": c.why});
+    if c.bound {
+        v["bound"] = J::Bool(true);
+    }
+    v
 }

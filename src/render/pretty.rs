@@ -46,12 +46,12 @@ fn write_action(w: &mut dyn Write, a: &Action) -> io::Result<()> {
 }
 
 fn write_crash(w: &mut dyn Write, c: &ServerCrash) -> io::Result<()> {
-    writeln!(
-        w,
-        "  {} a Mercurial server answers HTTP 500 here: {}",
-        "✗".red().bold(),
-        c.exception.red()
-    )?;
+    let what = if c.bound {
+        "hgframe stops at its memory bound here:"
+    } else {
+        "a Mercurial server answers HTTP 500 here:"
+    };
+    writeln!(w, "  {} {what} {}", "✗".red().bold(), c.exception.red())?;
     writeln!(w, "    why: {}", c.why)
 }
 

@@ -275,6 +275,7 @@ impl Repl {
             self.proto,
             ReactorOptions {
                 defer_output: self.defer,
+                ..ReactorOptions::default()
             },
             responder,
         );

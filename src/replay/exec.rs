@@ -51,6 +51,7 @@ pub(super) fn run_request(
                 proto,
                 ReactorOptions {
                     defer_output: defer,
+                    ..ReactorOptions::default()
                 },
                 responder.clone(),
             );

@@ -27,13 +27,17 @@ pub(super) fn process_command(
     permission: Permission,
     url_command: &[u8],
     body: &[u8],
+    max_value: u64,
     gone: &dyn Fn() -> bool,
 ) -> Reply {
     // Canned responses are chosen here (after the URL checks), not by the
     // session's own responder.
     let mut session = Session::new(
         proto,
-        ReactorOptions { defer_output: true },
+        ReactorOptions {
+            defer_output: true,
+            max_value,
+        },
         Responder::default(),
     );
     session.push_bytes(body);

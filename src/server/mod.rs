@@ -102,6 +102,9 @@ pub struct ServeOptions {
     /// The most all requests' bodies may hold at once (bytes); past it,
     /// 503 with `Retry-After`.
     pub max_total_body: u64,
+    /// The most a decoded request value may take
+    /// ([`crate::reactor::ReactorOptions::max_value`]); past it, 500.
+    pub max_value: u64,
     /// Time a client has to deliver its request body.
     pub timeout: Duration,
     /// Serve `debugreflect` (else 404, as without `web.api.debugreflect`).
@@ -119,6 +122,7 @@ impl ServeOptions {
             responder: Responder::default(),
             max_body: DEFAULT_MAX_BODY,
             max_total_body: DEFAULT_MAX_TOTAL_BODY,
+            max_value: crate::reactor::DEFAULT_MAX_VALUE,
             timeout: Duration::from_secs(30),
             reflect: true,
             log: LogTarget::Stderr,
@@ -305,6 +309,7 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
         responder: opts.responder,
         max_body: opts.max_body,
         budget: body::Budget::new(opts.max_total_body),
+        max_value: opts.max_value,
         workers: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
@@ -395,6 +400,7 @@ struct Ctx {
     responder: Responder,
     max_body: u64,
     budget: body::Budget,
+    max_value: u64,
     /// One permit per core: protocol work running at once.
     workers: Arc<tokio::sync::Semaphore>,
     timeout: Duration,

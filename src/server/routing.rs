@@ -15,6 +15,7 @@ use super::dispatch::process_command;
 use super::pycompat::{accept_header, content_type, dispatch_parts, path_info};
 use super::reply::{unsupported_method, Reply};
 use super::Ctx;
+use crate::reactor::ReactorOptions;
 use crate::reflect::reflect_bytes_until;
 use crate::wire::proto::Permission;
 
@@ -54,10 +55,15 @@ pub(super) async fn route(
                     Err(reply) => return reply,
                 };
             let proto = ctx.proto;
+            let max_value = ctx.max_value;
             let size = bytes.len();
             blocking(ctx, size, move || {
                 let _held = held;
-                match reflect_bytes_until(proto, &bytes, || gone.load(Ordering::Relaxed)) {
+                let opts = ReactorOptions {
+                    max_value,
+                    ..ReactorOptions::default()
+                };
+                match reflect_bytes_until(proto, &bytes, opts, || gone.load(Ordering::Relaxed)) {
                     Ok(Some(b)) => Reply::text(StatusCode::OK, b),
                     Ok(None) => Reply::internal_error(super::reply::GONE),
                     Err(e) => Reply::internal_error(format!(
@@ -76,12 +82,19 @@ pub(super) async fn route(
                 };
             let proto = ctx.proto;
             let responder = ctx.responder.clone();
+            let max_value = ctx.max_value;
             let size = bytes.len();
             blocking(ctx, size, move || {
                 let _held = held;
-                process_command(proto, &responder, permission, &name, &bytes, &|| {
-                    gone.load(Ordering::Relaxed)
-                })
+                process_command(
+                    proto,
+                    &responder,
+                    permission,
+                    &name,
+                    &bytes,
+                    max_value,
+                    &|| gone.load(Ordering::Relaxed),
+                )
             })
             .await
         }

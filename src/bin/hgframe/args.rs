@@ -430,6 +430,13 @@ pub struct ReflectArgs {
     #[arg(long)]
     pub defer_output: bool,
 
+    /// The most memory one decoded request value may take (a command
+    /// request, the protocol settings), in bytes or with K, M, G. Mercurial
+    /// has no bound; past it hgframe says what Mercurial would build
+    /// instead of building it (exit 4).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_positive_size)]
+    pub max_value: u64,
+
     /// Canned response for a dispatched command: REQUESTID=RESPONSE or
     /// COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal>
     /// (0006: the objects of a list literal), or error:TEXT. Repeatable.
@@ -502,6 +509,11 @@ pub struct ServeArgs {
     /// it: 503 with Retry-After).
     #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
     pub max_total_body: u64,
+
+    /// The most memory one decoded request value may take (past it: 500,
+    /// with the reason in the log).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_positive_size)]
+    pub max_value: u64,
 
     /// Seconds a client may take to send its request (else 408).
     #[arg(long, default_value_t = 30, value_name = "SECS")]

@@ -50,6 +50,7 @@ pub struct Reactor0006 {
     out_streams: Vec<OutStream>,
     next_out_stream: u16,
     out: Output<Pending>,
+    max_value: u64,
 }
 
 impl Reactor0006 {
@@ -64,6 +65,7 @@ impl Reactor0006 {
             out_streams: Vec::new(),
             next_out_stream: 2,
             out: Output::new(opts),
+            max_value: opts.max_value,
         }
     }
 
@@ -103,7 +105,7 @@ impl Reactor0006 {
         match f.type_id {
             SENDER_PROTOCOL_SETTINGS => {
                 self.state = State::ProtocolSettingsReceiving;
-                self.settings_decoder = Some(BufferingDecoder::new());
+                self.settings_decoder = Some(BufferingDecoder::with_held_limit(self.max_value));
                 self.on_settings(f)
             }
             COMMAND_REQUEST => {
@@ -135,10 +137,18 @@ impl Reactor0006 {
                 "sender protocol settings frame must have continuation or end of stream flag set",
             ));
         }
+        let limit = self.max_value;
         let dec = self
             .settings_decoder
-            .get_or_insert_with(BufferingDecoder::new);
+            .get_or_insert_with(|| BufferingDecoder::with_held_limit(limit));
         if let Err(e) = dec.decode(&f.payload) {
+            if e.is_over_limit() {
+                return Err(super::over_limit(
+                    "the sender protocol settings",
+                    limit,
+                    &e.0,
+                ));
+            }
             return Ok(self.error(format!(
                 "error decoding CBOR from sender protocol settings frame: {}",
                 e.python_str()
@@ -317,7 +327,10 @@ impl Reactor0006 {
         payload: &[u8],
         data: Option<Vec<u8>>,
     ) -> Result<Action, ServerCrash> {
-        let values = cbor::decode_all(payload).map_err(|e| {
+        let values = cbor::decode_all_limited(payload, self.max_value).map_err(|e| {
+            if e.is_over_limit() {
+                return super::over_limit("the command request", self.max_value, &e.0);
+            }
             ServerCrash::new(
                 format!("CBORDecodeError: {}", e.0),
                 "the command request payload is not valid CBOR for Mercurial's decoder",

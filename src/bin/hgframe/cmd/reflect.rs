@@ -5,7 +5,7 @@ use std::io::{self, BufRead, Read, Write};
 
 use colored::Colorize;
 use hgframe::human::decide_proto;
-use hgframe::reactor::ReactorOptions;
+use hgframe::reactor::{ReactorOptions, ServerCrash};
 use hgframe::reflect::{reflect_bytes, Http500, ReflectBody};
 use hgframe::remote;
 use hgframe::render;
@@ -146,6 +146,7 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
         proto,
         ReactorOptions {
             defer_output: a.defer_output,
+            max_value: a.max_value,
         },
         responder,
     );
@@ -206,6 +207,10 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
                 stdout.flush()?;
                 Ok(0)
             }
+            Err(Http500::Crash(c)) if c.bound => Err(Failure::Undecodable(format!(
+                "hgframe stops at its memory bound here: {}\n  = {}",
+                c.exception, c.why
+            ))),
             Err(e) => {
                 let code = matches!(e, Http500::Undecodable(_));
                 let msg = format!(
@@ -227,8 +232,13 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
                 )));
             }
             match crash {
+                Some(c) if c.bound => Err(Failure::Undecodable(format!(
+                    "hgframe stops at its memory bound here: {}\n  = {}",
+                    c.exception, c.why
+                ))),
                 Some(c) => Err(Failure::Http(format!(
-                    "a Mercurial server answers HTTP 500 here: {c}"
+                    "a Mercurial server answers HTTP 500 here: {}",
+                    c.exception
                 ))),
                 None => Ok(0),
             }
@@ -239,7 +249,7 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
 struct Out<'w> {
     proto: Proto,
     sink: Sink<'w>,
-    crash: Option<String>,
+    crash: Option<ServerCrash>,
     undecodable: Option<hgframe::wire::frame::DecodeError>,
     io_err: Option<io::Error>,
 }
@@ -286,7 +296,7 @@ impl Out<'_> {
     }
 }
 
-fn step_crash(step: &Step) -> Option<String> {
+fn step_crash(step: &Step) -> Option<ServerCrash> {
     let (outcome, sent) = match step {
         Step::Frame { outcome, sent, .. }
         | Step::Response { outcome, sent, .. }
@@ -294,11 +304,9 @@ fn step_crash(step: &Step) -> Option<String> {
         Step::Undecodable(_) => return None,
     };
     if let Err(c) = outcome {
-        return Some(c.exception.clone());
+        return Some(c.clone());
     }
-    sent.as_ref()
-        .and_then(|c| c.crash.as_ref())
-        .map(|c| c.exception.clone())
+    sent.as_ref().and_then(|c| c.crash.clone())
 }
 
 /// `reflect --url`.

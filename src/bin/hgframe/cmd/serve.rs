@@ -43,6 +43,7 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
         responder,
         max_body: a.max_body,
         max_total_body: a.max_total_body,
+        max_value: a.max_value,
         timeout: Duration::from_secs(a.timeout),
         reflect: !a.no_reflect,
         log: LogTarget::Callback(Arc::new(move |line: &str| {
