@@ -56,7 +56,7 @@ impl ReflectBody {
     }
 
     fn json(&mut self, v: &Value) -> Option<Vec<u8>> {
-        match json::to_json(self.proto.table().json, v) {
+        match json::to_json(self.proto.json(), v) {
             Ok(j) => Some(j),
             Err(e) => {
                 self.failed.get_or_insert(Http500::Json(e));
@@ -315,4 +315,179 @@ pub fn action_from_meta(name: &Value, meta: &Value) -> Result<Action, String> {
             ))
         }
     })
+}
+
+/// The frames of a request body as a Mercurial server reads them (with
+/// its length arithmetic), up to the first undecodable byte.
+pub fn request_frames(proto: Proto, body: &[u8]) -> Vec<Located<Frame>> {
+    crate::wire::frame::SliceDecoder::new(proto, crate::wire::frame::LengthMode::Mercurial, body)
+        .map_while(|r| r.ok())
+        .map(|l| Located {
+            offset: l.offset,
+            header: l.header,
+            frame: l.frame.to_owned(),
+        })
+        .collect()
+}
+
+/// The values the debugreflect endpoint renders, one per JSON line (each
+/// frame's `(action, meta)`, then the final meta), as the local reactor
+/// produces them for `body`; `None` when the server answers 500.
+pub fn reflect_values(proto: Proto, body: &[u8]) -> Option<Vec<Value>> {
+    let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
+    s.push_bytes(body);
+    s.finish_input();
+    let mut out = Vec::new();
+    while let Some(st) = s.poll() {
+        match st {
+            Step::Frame { outcome, .. } => out.push(outcome.ok()?.as_tuple()),
+            Step::Eof { outcome, .. } => {
+                let a = outcome.ok()?;
+                let mut meta = a.meta();
+                if let Value::Dict(d) = &mut meta {
+                    crate::python::value::dict_insert(
+                        d,
+                        Value::bytes("action"),
+                        Value::bytes(a.name()),
+                    );
+                }
+                out.push(meta);
+            }
+            Step::Undecodable(_) => return None,
+            Step::Response { .. } => {}
+        }
+    }
+    Some(out)
+}
+
+/// Whether a server's debugreflect body equals the local one except for
+/// the order of CBOR sets' members. A Python set iterates in an order that
+/// depends on the server process's hash seed (`PYTHONHASHSEED`) for bytes,
+/// and on the values' hashes for ints, so only the members can be
+/// predicted, not their order.
+pub fn same_but_set_order(proto: Proto, request: &[u8], local: &[u8], server: &[u8]) -> bool {
+    let Some(values) = reflect_values(proto, request) else {
+        return false;
+    };
+    if !values.iter().any(has_set) {
+        return false;
+    }
+    let frames = request_frames(proto, request);
+    let (l, s) = (
+        parse_reflect_body(proto, &frames, local),
+        parse_reflect_body(proto, &frames, server),
+    );
+    if !l.problems.is_empty() || !s.problems.is_empty() {
+        return false;
+    }
+    let mut lines: Vec<&[u8]> = s.steps.iter().map(|st| st.raw.as_slice()).collect();
+    lines.push(&s.eof_raw);
+    if lines.len() != values.len() {
+        return false;
+    }
+    values.iter().zip(lines).all(|(v, raw)| {
+        let Ok(parsed) = json::parse_reflect_json(raw) else {
+            return false;
+        };
+        match reorder_sets(proto, v, &parsed) {
+            Some(r) => json::to_json(proto.json(), &r).is_ok_and(|j| j == raw),
+            None => false,
+        }
+    })
+}
+
+fn has_set(v: &Value) -> bool {
+    match v {
+        Value::Set(_) => true,
+        Value::List(x) | Value::Tuple(x) => x.iter().any(has_set),
+        Value::Dict(d) => d.iter().any(|(k, v)| has_set(k) || has_set(v)),
+        _ => false,
+    }
+}
+
+/// `local` with each set's members put in the order the server's parsed
+/// JSON shows them, if the members match.
+fn reorder_sets(proto: Proto, local: &Value, server: &Value) -> Option<Value> {
+    let renders_as = |l: &Value, s: &Value| -> bool {
+        reorder_sets(proto, l, s)
+            .and_then(|r| json::to_json(proto.json(), &r).ok())
+            .and_then(|j| json::parse_reflect_json(&j).ok())
+            .is_some_and(|p| p == *s)
+    };
+    match (local, server) {
+        (Value::Set(items), Value::List(theirs)) => {
+            if items.len() != theirs.len() {
+                return None;
+            }
+            let mut used = vec![false; items.len()];
+            let mut out = Vec::with_capacity(items.len());
+            for t in theirs {
+                let i = (0..items.len()).find(|&i| !used[i] && renders_as(&items[i], t))?;
+                used[i] = true;
+                out.push(reorder_sets(proto, &items[i], t)?);
+            }
+            Some(Value::Set(out))
+        }
+        (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::List(b)) => {
+            if a.len() != b.len() {
+                return None;
+            }
+            let items = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| reorder_sets(proto, x, y))
+                .collect::<Option<Vec<_>>>()?;
+            Some(match local {
+                Value::Tuple(_) => Value::Tuple(items),
+                _ => Value::List(items),
+            })
+        }
+        (Value::Dict(pairs), Value::Dict(theirs)) => {
+            let mut out = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                let key_json = json::to_json(proto.json(), &Value::List(vec![k.clone()])).ok()?;
+                let key = match json::parse_reflect_json(&key_json).ok()? {
+                    Value::List(mut l) if l.len() == 1 => match l.pop()? {
+                        Value::Bytes(b) => b,
+                        other => json::to_json(proto.json(), &other).ok()?,
+                    },
+                    _ => return None,
+                };
+                let theirs_v = theirs
+                    .iter()
+                    .find(|(tk, _)| tk.as_bytes() == Some(key.as_slice()))
+                    .map(|(_, tv)| tv)?;
+                out.push((k.clone(), reorder_sets(proto, v, theirs_v)?));
+            }
+            Some(Value::Dict(out))
+        }
+        (l, _) => Some(l.clone()),
+    }
+}
+
+#[cfg(test)]
+mod set_order_tests {
+    use super::*;
+
+    #[test]
+    fn set_members_compare_unordered() {
+        let p = Proto::P0006;
+        let f = crate::human::parse_human(
+            p,
+            "1 1 stream-begin command-request new cbor:{b'name': b'x', b'args': {b'a': {b'p', b'q'}}}",
+        )
+        .unwrap()
+        .frame;
+        let body = f.encode(p).unwrap();
+        let local = reflect_bytes(p, &body).unwrap();
+        let replace = |b: &[u8], from: &[u8], to: &[u8]| -> Vec<u8> {
+            let i = b.windows(from.len()).position(|w| w == from).unwrap();
+            [&b[..i], to, &b[i + from.len()..]].concat()
+        };
+        let swapped = replace(&local, b"[\"p\", \"q\"]", b"[\"q\", \"p\"]");
+        assert_ne!(swapped, local);
+        assert!(same_but_set_order(p, &body, &local, &swapped));
+        let other = replace(&swapped, b"[\"q\", \"p\"]", b"[\"r\", \"p\"]");
+        assert!(!same_but_set_order(p, &body, &local, &other));
+    }
 }

@@ -11,6 +11,7 @@
 //!   on bytes; it fails on non-bytes dict keys.
 
 use crate::python::value::{py_sorted_by, Value};
+use crate::python::Py;
 
 /// How a revision's debugreflect endpoint renders actions as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,9 @@ pub enum JsonError {
     Unorderable(String),
     #[error("value of type {0} cannot be rendered")]
     BadValue(&'static str),
+    /// Python 2's `json.dumps` raises `TypeError: … is not JSON serializable`.
+    #[error("TypeError: a {0} is not JSON serializable (Python 2's json.dumps)")]
+    NotSerializable(&'static str),
     /// Mercurial's recursive renderer hits Python's recursion limit.
     #[error(
         "RecursionError: maximum recursion depth exceeded (values nested deeper than {0} levels)"
@@ -45,7 +49,7 @@ pub enum JsonError {
 pub fn to_json(flavor: JsonFlavor, v: &Value) -> Result<Vec<u8>, JsonError> {
     let mut out = Vec::new();
     match flavor {
-        JsonFlavor::Python2 => py2(v, &mut out)?,
+        JsonFlavor::Python2 => py2(v, &mut out, 1)?,
         JsonFlavor::Mercurial => hg(v, &mut out, 1)?,
     }
     Ok(out)
@@ -103,14 +107,18 @@ fn hg(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
             }
             out.push(b']');
         }
-        Value::Str(_) | Value::Float(_) => return Err(JsonError::BadValue(v.type_name())),
+        Value::Str(_)
+        | Value::Float(_)
+        | Value::Big(_)
+        | Value::ByteArray(_)
+        | Value::Opaque(..) => return Err(JsonError::BadValue(v.type_name())),
     }
     Ok(())
 }
 
 /// Length of a valid UTF-8 sequence at the start of `b`, surrogates allowed
 /// (Python's `surrogatepass`), with its code point.
-fn utf8_char(b: &[u8]) -> Option<(usize, u32)> {
+pub(crate) fn utf8_char(b: &[u8]) -> Option<(usize, u32)> {
     let lead = *b.first()?;
     let (len, init) = match lead {
         0x00..=0x7f => return Some((1, lead as u32)),
@@ -213,26 +221,51 @@ pub fn hg_escape(s: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-fn py2(v: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
+/// How deep Python 2's `json.dumps` recurses before the recursion limit
+/// (one generator frame per level, below the server's own frames).
+pub const PY2_JSON_MAX_DEPTH: usize = 980;
+
+fn py2(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
+    if depth > PY2_JSON_MAX_DEPTH {
+        return Err(JsonError::TooDeep(PY2_JSON_MAX_DEPTH));
+    }
     match v {
         Value::None => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::Bytes(b) | Value::Chunk { data: b, .. } => py2_string(b, out)?,
+        Value::Big(b) => out.extend_from_slice(b.to_decimal().as_bytes()),
+        Value::Float(f) => out.extend_from_slice(py2_floatstr(*f).as_bytes()),
+        Value::Bytes(b) | Value::Chunk { data: b, .. } | Value::Str(b) => py2_string(b, out)?,
         Value::Dict(pairs) => {
-            let sorted = sorted_bytes_keys(pairs)?;
+            // sorted(dct.items(), key=lambda kv: kv[0]) with Python 2's
+            // mixed-type ordering, then each key made a string.
+            let items: Vec<&(Value, Value)> = pairs.iter().collect();
+            let sorted = py_sorted_by(items, |a, b| a.0.py2_lt(&b.0))
+                .map_err(|e| JsonError::Unorderable(e.0))?;
             out.push(b'{');
             for (n, (k, val)) in sorted.into_iter().enumerate() {
-                let Some(kb) = k.as_bytes() else {
-                    return Err(JsonError::BadKey(k.type_name()));
-                };
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                py2_string(kb, out)?;
+                match k {
+                    Value::Bytes(b) | Value::Chunk { data: b, .. } | Value::Str(b) => {
+                        py2_string(b, out)?
+                    }
+                    Value::Float(f) => {
+                        out.push(b'"');
+                        out.extend_from_slice(py2_floatstr(*f).as_bytes());
+                        out.push(b'"');
+                    }
+                    Value::None | Value::Bool(_) | Value::Int(_) | Value::Big(_) => {
+                        out.push(b'"');
+                        py2(k, out, depth + 1)?;
+                        out.push(b'"');
+                    }
+                    other => return Err(JsonError::BadKey(other.type_name_in(Py::Two))),
+                }
                 out.extend_from_slice(b": ");
-                py2(val, out)?;
+                py2(val, out, depth + 1)?;
             }
             out.push(b'}');
         }
@@ -242,15 +275,65 @@ fn py2(v: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                py2(i, out)?;
+                py2(i, out, depth + 1)?;
             }
             out.push(b']');
         }
-        Value::Set(_) | Value::Str(_) | Value::Float(_) => {
-            return Err(JsonError::BadValue(v.type_name()))
+        Value::Set(_) | Value::ByteArray(_) | Value::Opaque(..) => {
+            return Err(JsonError::NotSerializable(v.type_name_in(Py::Two)))
         }
     }
     Ok(())
+}
+
+/// `json.encoder.floatstr` on Python 2.7: `NaN`, `Infinity`,
+/// `-Infinity`, else `repr(f)` (the shortest digits that round-trip,
+/// exponent form when the decimal point is left of -4 or right of 16).
+pub fn py2_floatstr(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    py_float_repr(f)
+}
+
+/// Python's `repr(float)` (2.7 and 3.x agree).
+pub fn py_float_repr(f: f64) -> String {
+    let e = format!("{:e}", f.abs());
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let decpt = exp + 1;
+    if -4 < decpt && decpt <= 16 {
+        let n = digits.len() as i32;
+        let s = if decpt <= 0 {
+            format!("0.{}{}", "0".repeat((-decpt) as usize), digits)
+        } else if decpt >= n {
+            format!("{}{}.0", digits, "0".repeat((decpt - n) as usize))
+        } else {
+            format!(
+                "{}.{}",
+                &digits[..decpt as usize],
+                &digits[decpt as usize..]
+            )
+        };
+        format!("{sign}{s}")
+    } else {
+        let m = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits.clone()
+        };
+        let x = decpt - 1;
+        format!(
+            "{sign}{m}e{}{:02}",
+            if x < 0 { '-' } else { '+' },
+            x.unsigned_abs()
+        )
+    }
 }
 
 /// Python 2 `encode_basestring_ascii` of a `str` (UTF-8 decoded first;
@@ -315,6 +398,40 @@ mod tests {
             b"{\"k\": \"caf\\u00e9<b>\\u0000\"}".to_vec()
         );
         assert!(to_json(JsonFlavor::Python2, &Value::bytes(&b"\xff"[..])).is_err());
+        // non-bytes keys render, sorted the Python 2 way
+        let v = Value::Dict(vec![
+            (Value::bytes("b"), Value::Int(1)),
+            (Value::Int(2), Value::Int(2)),
+            (Value::None, Value::Int(3)),
+            (Value::bytes("a"), Value::Int(4)),
+        ]);
+        assert_eq!(
+            to_json(JsonFlavor::Python2, &v).unwrap(),
+            b"{\"null\": 3, \"2\": 2, \"a\": 4, \"b\": 1}".to_vec()
+        );
+        assert!(to_json(JsonFlavor::Python2, &Value::Set(vec![Value::Int(1)])).is_err());
+    }
+
+    #[test]
+    fn float_repr() {
+        for (f, s) in [
+            (1.5, "1.5"),
+            (1.0, "1.0"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (-0.0, "-0.0"),
+            (0.1, "0.1"),
+            (3.14159, "3.14159"),
+            (1e300, "1e+300"),
+            (123456789.123, "123456789.123"),
+            (5.960464477539063e-08, "5.960464477539063e-08"),
+        ] {
+            assert_eq!(py_float_repr(f), s, "{f}");
+        }
+        assert_eq!(py2_floatstr(f64::NAN), "NaN");
+        assert_eq!(py2_floatstr(f64::NEG_INFINITY), "-Infinity");
     }
 }
 

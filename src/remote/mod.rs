@@ -13,7 +13,7 @@ pub mod send;
 
 use crate::client::{Client, ClientError, Reply};
 use crate::reflect::{parse_reflect_body, RemoteReflect};
-use crate::wire::frame::{Frame, LengthMode, Located, SliceDecoder};
+use crate::wire::frame::{Frame, Located};
 use crate::wire::proto::Proto;
 
 /// The server answered with an HTTP error status.
@@ -305,12 +305,5 @@ pub fn reflect(
 /// The frames of a request body as a Mercurial server reads them (with
 /// its length arithmetic), up to the first undecodable byte.
 pub fn sent_frames(proto: Proto, body: &[u8]) -> Vec<Located<Frame>> {
-    SliceDecoder::new(proto, LengthMode::Mercurial, body)
-        .map_while(|r| r.ok())
-        .map(|l| Located {
-            offset: l.offset,
-            header: l.header,
-            frame: l.frame.to_owned(),
-        })
-        .collect()
+    crate::reflect::request_frames(proto, body)
 }

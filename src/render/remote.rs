@@ -77,7 +77,7 @@ pub fn is_node(b: &[u8]) -> bool {
 /// Value display for responses: node ids as 40-digit hex.
 pub fn node_aware(v: &Value) -> Value {
     match v {
-        Value::Bytes(b) if is_node(b) => Value::Str(hex(b)),
+        Value::Bytes(b) if is_node(b) => Value::Str(hex(b).into_bytes()),
         Value::List(x) => Value::List(x.iter().map(node_aware).collect()),
         Value::Tuple(x) => Value::Tuple(x.iter().map(node_aware).collect()),
         Value::Set(x) => Value::Set(x.iter().map(node_aware).collect()),
@@ -92,7 +92,7 @@ pub fn node_aware(v: &Value) -> Value {
 
 fn text_of(v: &Value) -> String {
     match v {
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => String::from_utf8_lossy(s).into_owned(),
         Value::List(x) => format!("[{}]", x.iter().map(text_of).collect::<Vec<_>>().join(", ")),
         Value::Dict(d) => format!(
             "{{{}}}",

@@ -28,7 +28,7 @@ pub(super) struct StepRec {
 }
 
 fn json_line(proto: Proto, v: &Value) -> Result<String, String> {
-    to_json(proto.table().json, v)
+    to_json(proto.json(), v)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .map_err(|e| e.to_string())
 }

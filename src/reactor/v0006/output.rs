@@ -236,6 +236,11 @@ impl Reactor0006 {
                 request_id,
                 objects: vec![Value::Bytes(b)],
             },
+            Response::Chunks(c) => Pending::Objects {
+                stream,
+                request_id,
+                objects: vec![Value::Bytes(c.concat())],
+            },
             Response::Objects(objects) => Pending::Objects {
                 stream,
                 request_id,
