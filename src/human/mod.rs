@@ -326,13 +326,15 @@ fn parse_text(
                     if let Some(s) = did_you_mean(f.text, t.types.iter().map(|t| t.name)) {
                         help.insert(0, format!("did you mean `{s}`?"));
                     }
-                    let same_layout = Proto::all().find(|p| {
-                        *p != proto
+                    // The newest revision that has the name.
+                    let same_layout = Proto::all().rev().find(|p| {
+                        !p.same_revision(proto)
                             && p.table().has_streams == t.has_streams
                             && p.type_by_name(f.text).is_some()
                     });
-                    let any =
-                        Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some());
+                    let any = Proto::all()
+                        .rev()
+                        .find(|p| !p.same_revision(proto) && p.type_by_name(f.text).is_some());
                     if let Some(other) = same_layout {
                         help.push(format!(
                             "`{}` is a frame type of protocol {} (use --proto {})",
@@ -601,13 +603,10 @@ fn parse_payload(
                     5 + raw_pos(e.pos),
                     5 + raw_pos(e.pos) + 1,
                     format!("bad cbor: literal: {}", e.message),
-                    vec![format!(
-                        "cbor: takes a Python {} literal, e.g. cbor:{{b'name': b'heads'}}",
-                        match py {
-                            crate::python::Py::Two => "2",
-                            crate::python::Py::Three => "3",
-                        }
-                    )],
+                    vec![match py {
+                        crate::python::Py::Two => "cbor: takes a Python 2 literal ('x' is bytes, u'x' text, no sets), e.g. cbor:{b'name': b'heads'}".into(),
+                        crate::python::Py::Three => "cbor: takes a Python literal, e.g. cbor:{b'name': b'heads'}".into(),
+                    }],
                 )
             })?;
             return proto.encode_cbor(&v).map_err(|e| {
@@ -681,7 +680,7 @@ fn layout(proto: Proto) -> (usize, usize) {
 /// Guess the revision from frame lines, or the default revision when they
 /// do not decide (see [`decide_proto`]). Returns the revision and why.
 pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, String) {
-    decide_proto(lines).unwrap_or_else(|| {
+    prefer_proto(lines).unwrap_or_else(|| {
         (
             Proto::DEFAULT,
             format!(
@@ -690,6 +689,67 @@ pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, Stri
             ),
         )
     })
+}
+
+/// As [`decide_proto`], but a type name several revisions share (with the
+/// same layout) picks the newest of them, saying so: `command-request` is
+/// 0005's and 0006's, and 0006 is assumed. Only a local choice: against a
+/// server, its detected revision decides instead.
+pub fn prefer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<(Proto, String)> {
+    let lines: Vec<&str> = lines.into_iter().collect();
+    if let Some(d) = decide_proto(lines.iter().copied()) {
+        return Some(d);
+    }
+    for line in lines {
+        let mut found: Vec<(Proto, &str)> = Vec::new();
+        for p in Proto::all() {
+            let (n, tf) = layout(p);
+            let fields = split_fields(line, n - 1);
+            if fields.len() == n && p.type_by_name(fields[tf].text).is_some() {
+                found.push((p, fields[tf].text));
+            }
+        }
+        let Some(&(newest, name)) = found.last() else {
+            continue;
+        };
+        // Only when the name means the same bytes in each (same layout,
+        // same type id): then which of them is a question for the server.
+        let id = newest.type_by_name(name).map(|t| t.id);
+        if found
+            .iter()
+            .any(|(p, _)| layout(*p) != layout(newest) || p.type_by_name(name).map(|t| t.id) != id)
+        {
+            continue;
+        }
+        let names: Vec<&str> = found.iter().map(|(p, _)| p.name()).collect();
+        let (_, older) = names.split_last().unwrap_or((&"", &[]));
+        let hint = older
+            .iter()
+            .filter_map(|o| {
+                let p: Proto = o.parse().ok()?;
+                let r = crate::wire::proto::RELEASES
+                    .iter()
+                    .find(|r| std::ptr::eq(r.table, p.table()))?;
+                Some(format!(
+                    "--proto {o} or --hg {}.{} for Mercurial {}",
+                    r.last.0, r.last.1, r.versions
+                ))
+            })
+            .collect::<Vec<_>>();
+        return Some((
+            newest,
+            format!(
+                "`{name}` is a frame type of {}; {newest}, the newest, assumed{}",
+                names.join(" and "),
+                if hint.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", hint.join("; "))
+                }
+            ),
+        ));
+    }
+    None
 }
 
 /// The revision the frame lines decide, and why: the first line whose

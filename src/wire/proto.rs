@@ -586,7 +586,7 @@ impl Proto {
     }
 
     /// Every revision, with its default flavour.
-    pub fn all() -> impl Iterator<Item = Proto> {
+    pub fn all() -> impl DoubleEndedIterator<Item = Proto> {
         ALL.iter().map(|t| Proto::of(t))
     }
 
@@ -703,6 +703,8 @@ impl Proto {
 pub struct Release {
     /// How `doctor` names them: `Mercurial 4.6/4.7 (revision 0005)`.
     pub label: &'static str,
+    /// The release numbers alone: `4.6/4.7`.
+    pub versions: &'static str,
     /// First and last release (major, minor), inclusive.
     pub first: (u32, u32),
     pub last: (u32, u32),
@@ -718,6 +720,7 @@ pub struct Release {
 pub static RELEASES: [Release; 4] = [
     Release {
         label: "Mercurial 4.6/4.7 (revision 0005)",
+        versions: "4.6/4.7",
         first: (4, 6),
         last: (4, 7),
         suffix: None,
@@ -726,6 +729,7 @@ pub static RELEASES: [Release; 4] = [
     },
     Release {
         label: "Mercurial 4.8/4.9 (Python 2)",
+        versions: "4.8/4.9",
         first: (4, 8),
         last: (4, 9),
         suffix: None,
@@ -734,6 +738,7 @@ pub static RELEASES: [Release; 4] = [
     },
     Release {
         label: "Mercurial 5.0/5.1 on Python 2",
+        versions: "5.0/5.1",
         first: (5, 0),
         last: (5, 1),
         suffix: Some("py2"),
@@ -742,6 +747,7 @@ pub static RELEASES: [Release; 4] = [
     },
     Release {
         label: "Mercurial 5.0–6.0",
+        versions: "5.0–6.0",
         first: (5, 0),
         last: (6, 0),
         suffix: None,
@@ -768,7 +774,7 @@ impl Release {
 }
 
 /// A release picked by `--hg VERSION`.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Selected {
     pub proto: Proto,
     pub release: &'static Release,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use hgframe::wire::proto::{release, Selected};
 use hgframe::Proto;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -79,7 +80,7 @@ any were).";
 /// decode captured bytes, and run frames through a local port of
 /// Mercurial's server reactor that predicts a real server's debugreflect
 /// answer byte for byte. Revisions: 0001 (4-byte header), 0002 (streams),
-/// 0006 (Mercurial 4.8 to 6.0).
+/// 0005 (Mercurial 4.6/4.7), 0006 (Mercurial 4.8 to 6.0).
 #[derive(Debug, Parser)]
 #[command(name = "hgframe", version, after_help = EXIT_CODES_HELP, propagate_version = true)]
 pub struct Cli {
@@ -91,10 +92,18 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOpts {
-    /// Protocol revision: 0001, 0002 or 0006. Without it, inferred from
-    /// frame type names where they are unambiguous, else 0006.
+    /// Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without
+    /// --hg), inferred from frame type names where they are unambiguous, or
+    /// detected from the server for remote commands, else 0006.
     #[arg(long, global = true, value_parser = parse_proto, value_name = "P")]
     pub proto: Option<Proto>,
+
+    /// Speak as Mercurial VERSION's server does (4.6 to 6.0): its revision
+    /// and its Python's flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2;
+    /// 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with
+    /// 5.0's JSON).
+    #[arg(long, global = true, value_parser = parse_hg, value_name = "VERSION")]
+    pub hg: Option<Selected>,
 
     /// When to colour output (auto honours NO_COLOR and whether stdout is a terminal).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -107,6 +116,10 @@ pub struct GlobalOpts {
 
 fn parse_proto(s: &str) -> Result<Proto, String> {
     s.parse()
+}
+
+fn parse_hg(s: &str) -> Result<Selected, String> {
+    release(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -84,13 +84,17 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
     let proto = global.proto.unwrap_or(Proto::DEFAULT);
     if global.verbose > 0 {
         let why = if global.proto.is_some() {
-            String::new()
+            format!(" ({})", super::proto_origin(global))
         } else {
             let others: Vec<&str> = Proto::all()
                 .filter(|p| *p != proto)
                 .map(|p| p.name())
                 .collect();
-            format!(" (the default; use --proto for {})", others.join(" or "))
+            let (last, rest) = others.split_last().unwrap_or((&"", &[]));
+            format!(
+                " (the default; use --proto for {} or {last}, or --hg VERSION)",
+                rest.join(", ")
+            )
         };
         writeln!(io.stderr, "hgframe: decoding as protocol {proto}{why}")?;
     }
