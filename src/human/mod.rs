@@ -421,7 +421,8 @@ fn parse_text(
 /// 0001`, whose payload then swallows the other fields).
 fn longer_layout_hint(proto: Proto, line: &str) -> Option<Warning> {
     let (n, _) = layout(proto);
-    for p in Proto::all().filter(|p| layout(*p).0 > n) {
+    // Newest first: the revision a 6-field line most likely means.
+    for p in Proto::all().rev().filter(|p| layout(*p).0 > n) {
         let (pn, tf) = layout(p);
         let fields = split_fields(line, pn - 1);
         if fields.len() == pn && p.type_by_name(fields[tf].text).is_some() {

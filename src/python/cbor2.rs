@@ -231,15 +231,22 @@ type R<T> = Result<T, String>;
 
 /// `cbor.load(BytesIO(payload))`: the first value; the rest is ignored.
 pub fn load(b: &[u8]) -> Result<Value, String> {
+    load_prefix(b).map(|(v, _)| v)
+}
+
+/// The first value and how many bytes it took (a client reads a response
+/// as a sequence of values this way).
+pub fn load_prefix(b: &[u8]) -> Result<(Value, usize), String> {
     let mut d = Decoder {
         b,
         pos: 0,
         shared: Vec::new(),
     };
-    match d.decode(0, None)? {
-        Item::Value(v) => Ok(v),
-        Item::Break => Ok(break_object()),
-    }
+    let v = match d.decode(0, None)? {
+        Item::Value(v) => v,
+        Item::Break => break_object(),
+    };
+    Ok((v, d.pos))
 }
 
 impl Decoder<'_> {

@@ -18,6 +18,7 @@
 //! shared by 0002, 0005 and 0006 in [`streams`].
 
 pub mod response;
+pub mod response0005;
 pub mod streams;
 pub mod v0001;
 pub mod v0002;

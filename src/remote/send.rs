@@ -6,7 +6,7 @@
 use crate::client::Client;
 use crate::human::args::CommandCall;
 use crate::python::value::Value;
-use crate::reactor::response::{decode_response, DecodedResponse};
+use crate::reactor::response::{decode_response_for, DecodedResponse};
 use crate::wire::proto::{Proto, RequestLayout};
 use crate::wire::request::{command_frames, settings_frame, ClientStream};
 
@@ -34,6 +34,9 @@ pub enum PrepareError {
     NoCommands { proto: Proto },
     #[error("{0}")]
     Encode(String),
+    /// Content encodings asked of a revision without sender settings.
+    #[error("protocol {proto} ({}) has no content encodings: its clients send no sender-protocol-settings frame, and its server answers identity frames only\n  = drop --encodings", proto.table().releases.unwrap_or("unreleased"))]
+    NoEncodings { proto: Proto },
 }
 
 fn cbor_revisions() -> String {
@@ -66,13 +69,18 @@ pub fn prepare(
 ) -> Result<Prepared, PrepareError> {
     supports(proto)?;
     let mut stream = ClientStream::new(1);
-    let mut frames = vec![settings_frame(
-        &mut stream,
-        &encodings
-            .iter()
-            .map(|e| e.as_bytes().to_vec())
-            .collect::<Vec<_>>(),
-    )];
+    let mut frames = Vec::new();
+    if proto.table().sender_settings.is_some() {
+        frames.push(settings_frame(
+            &mut stream,
+            &encodings
+                .iter()
+                .map(|e| e.as_bytes().to_vec())
+                .collect::<Vec<_>>(),
+        ));
+    } else if encodings.iter().any(|e| e != "identity") {
+        return Err(PrepareError::NoEncodings { proto });
+    }
     for (i, c) in cmds.iter().enumerate() {
         let args = if c.args.is_empty() {
             None
@@ -82,6 +90,7 @@ pub fn prepare(
         let d = if i == 0 { data } else { None };
         frames.extend(
             command_frames(
+                proto,
                 &mut stream,
                 1 + 2 * i as u16,
                 c.name.as_bytes(),
@@ -89,7 +98,7 @@ pub fn prepare(
                 None,
                 d,
             )
-            .map_err(|e| PrepareError::Encode(e.to_string()))?,
+            .map_err(PrepareError::Encode)?,
         );
     }
     let mut body = Vec::new();
@@ -129,7 +138,7 @@ pub fn execute(
             body: reply.body,
         });
     }
-    Ok(decode_response(&reply.body))
+    Ok(decode_response_for(proto, &reply.body))
 }
 
 /// Whether the response reports a failure (a status other than `ok`, or

@@ -63,9 +63,15 @@ pub(super) fn run<R: BufRead + Send>(
     let mut proto = opts.proto;
     let mut defer = false;
     let mut responder_specs: Vec<String> = Vec::new();
+    // The script names the release its expectations come from.
+    let mut release_given = false;
     for l in &head {
         match &l.item {
             Item::Proto(p) if opts.proto.is_none() => proto = p.parse().ok(),
+            Item::Hg(v) if opts.proto.is_none() => {
+                proto = crate::wire::proto::release(v).ok().map(|s| s.proto);
+                release_given = true;
+            }
             Item::Defer(d) => defer = *d,
             Item::Respond(k, v) => responder_specs.push(format!("{k}={v}")),
             _ => {}
@@ -91,14 +97,32 @@ pub(super) fn run<R: BufRead + Send>(
         }
         proto = Some(infer_proto(texts.iter().map(|s| s.as_str())).0);
     }
-    let proto = proto.unwrap_or(Proto::DEFAULT);
+    let mut proto = proto.unwrap_or(Proto::DEFAULT);
     if let (Exec::Remote(_), Some(sp)) = (exec, server_proto) {
-        if sp != proto {
+        // Decided by the server's revision (its /api/ listing and the
+        // media type a 406 names), never by debugreflect answering.
+        if !sp.same_revision(proto) {
             report.skipped = Some(format!(
-                "the script is protocol {proto}; the server speaks {sp}"
+                "the script is protocol {proto}; the server speaks {sp} ({})",
+                sp.table().media_type
             ));
             return Ok(report);
         }
+        if release_given && sp != proto {
+            let label = |p: Proto| {
+                crate::wire::proto::Release::of(p)
+                    .map_or_else(|| p.describe(), |r| r.label.to_string())
+            };
+            report.skipped = Some(format!(
+                "the script's expectations are {}'s; the server is {}",
+                label(proto),
+                label(sp)
+            ));
+            return Ok(report);
+        }
+        // The same revision: the server's flavour decides how frame lines
+        // read (Python 2 literals) and what it answers.
+        proto = sp;
     }
     if matches!(exec, Exec::Remote(_)) && (!responder_specs.is_empty() || defer) {
         report.skipped =
@@ -331,7 +355,7 @@ impl Runner<'_> {
                         })))
                     }
                 },
-                Item::Comment(_) | Item::Proto(_) | Item::Target(_) | Item::Defer(_) | Item::Respond(..) => {
+                Item::Comment(_) | Item::Proto(_) | Item::Hg(_) | Item::Target(_) | Item::Defer(_) | Item::Respond(..) => {
                     match &l.item {
                         Item::Respond(k, v) => pending_specs.push(format!("{k}={v}")),
                         Item::Defer(d) => pending_defer = Some(*d),

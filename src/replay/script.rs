@@ -38,6 +38,9 @@ pub enum Item {
     /// Comment or blank line (kept verbatim).
     Comment(String),
     Proto(String),
+    /// `hg VERSION`: the release whose answers the expectations are
+    /// (revision and flavour, as `--hg`).
+    Hg(String),
     Target(String),
     Defer(bool),
     /// `respond KEY RESPONSE`
@@ -117,7 +120,7 @@ fn err(
     }
 }
 
-const KEYWORDS: &str = "`> FRAME`, `< EXPECTED`, `bin HEX`, `eof`, `proto P`, `target URL|local`, `defer on|off`, `respond KEY RESPONSE`, `expect action|error|status|frame ...`, `# comment`";
+const KEYWORDS: &str = "`> FRAME`, `< EXPECTED`, `bin HEX`, `eof`, `proto P`, `hg VERSION`, `target URL|local`, `defer on|off`, `respond KEY RESPONSE`, `expect action|error|status|frame ...`, `# comment`";
 
 /// Parse one line.
 #[allow(clippy::result_large_err)] // errors are rare and carry the whole context
@@ -152,10 +155,16 @@ pub fn parse_line(file: &str, number: usize, text: &str) -> Result<Line, ScriptE
         match word {
             "eof" if rest.is_empty() => Item::Eof,
             "proto" => {
-                if rest.parse::<crate::wire::proto::Proto>().is_err() {
-                    return Err(err(file, number, t, rest_col, rest.len(), format!("unknown protocol revision {rest:?}"), "expected 0001, 0002 or 0006"));
+                if let Err(e) = rest.parse::<crate::wire::proto::Proto>() {
+                    return Err(err(file, number, t, rest_col, rest.len(), format!("unknown protocol revision {rest:?}"), &e));
                 }
                 Item::Proto(rest.to_string())
+            }
+            "hg" => {
+                if let Err(e) = crate::wire::proto::release(rest) {
+                    return Err(err(file, number, t, rest_col, rest.len().max(1), e.to_string(), "e.g. hg 4.7.2, hg 4.8, hg 6.0"));
+                }
+                Item::Hg(rest.to_string())
             }
             "target" if !rest.is_empty() => Item::Target(rest.to_string()),
             "defer" => match rest {

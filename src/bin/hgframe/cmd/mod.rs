@@ -76,6 +76,31 @@ pub fn proto_origin(global: &GlobalOpts) -> String {
     }
 }
 
+/// `-v`: what detection found (the revision, then the flavour and how).
+pub fn write_detected(
+    stderr: &mut dyn Write,
+    d: &hgframe::remote::Detected,
+) -> std::io::Result<()> {
+    let mut why = d.why.iter();
+    writeln!(
+        stderr,
+        "hgframe: protocol {} (detected: {})",
+        d.proto,
+        why.next().map(String::as_str).unwrap_or("")
+    )?;
+    let rest: Vec<&str> = why.map(String::as_str).collect();
+    if !rest.is_empty() || d.release.is_some() {
+        writeln!(
+            stderr,
+            "hgframe: server: {} — {} ({})",
+            d.release.map_or("a development snapshot", |r| r.label),
+            d.proto.flavor().describe,
+            rest.join("; ")
+        )?;
+    }
+    Ok(())
+}
+
 /// Run a parsed command line; returns the exit code on success paths.
 pub fn run(mut cli: Cli, io: &mut Io<'_>) -> Result<u8> {
     resolve_release(&mut cli.global)?;
