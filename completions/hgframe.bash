@@ -83,13 +83,17 @@ _hgframe() {
 
     case "${cmd}" in
         hgframe)
-            opts="-v -h -V --proto --color --verbose --help --version encode decode reflect send doctor replay repl serve completions help"
+            opts="-v -h -V --proto --hg --color --verbose --help --version encode decode reflect send doctor replay repl serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -105,13 +109,17 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__completions)
-            opts="-v -h -V --proto --color --verbose --help --version bash elvish fish powershell zsh"
+            opts="-v -h -V --proto --hg --color --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -127,7 +135,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__decode)
-            opts="-v -h -V --hex-input --json --format --mercurial-lengths --proto --color --verbose --help --version"
+            opts="-v -h -V --hex-input --json --format --mercurial-lengths --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,6 +146,10 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -153,7 +165,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__doctor)
-            opts="-H -v -h -V --timeout --connect-timeout --header --proto --color --verbose --help --version"
+            opts="-H -v -h -V --timeout --connect-timeout --header --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,6 +191,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -191,7 +207,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__encode)
-            opts="-f -v -h -V --format --proto --color --verbose --help --version"
+            opts="-f -v -h -V --format --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +222,10 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -375,7 +395,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__reflect)
-            opts="-H -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --dry-run --curl --format --raw --json --defer-output --respond --file --bin --proto --color --verbose --help --version"
+            opts="-H -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --dry-run --curl --format --raw --json --defer-output --respond --file --bin --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -425,6 +445,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -437,7 +461,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__repl)
-            opts="-H -v -h -V --url --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
+            opts="-H -v -h -V --url --timeout --connect-timeout --header --dry-run --curl --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -467,6 +491,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -479,7 +507,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__replay)
-            opts="-j -H -v -h -V --local --url --against --update --junit --json --jobs --timeout --connect-timeout --header --proto --color --verbose --help --version"
+            opts="-j -H -v -h -V --local --url --against --update --junit --json --jobs --timeout --connect-timeout --header --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,6 +553,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -537,7 +569,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__send)
-            opts="-H -v -h -V --data --rw --encodings --json --timeout --connect-timeout --header --dry-run --curl --proto --color --verbose --help --version"
+            opts="-H -v -h -V --data --rw --encodings --json --timeout --connect-timeout --header --dry-run --curl --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -571,6 +603,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -583,7 +619,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__serve)
-            opts="-v -h -V --addr --public --respond --max-body --timeout --no-reflect --proto --color --verbose --help --version"
+            opts="-v -h -V --addr --public --respond --max-body --timeout --no-reflect --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,6 +642,10 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

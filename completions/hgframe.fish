@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hgframe_global_optspecs
-    string join \n proto= color= v/verbose h/help V/version
+    string join \n proto= hg= color= v/verbose h/help V/version
 end
 
 function __fish_hgframe_needs_command
@@ -24,7 +24,8 @@ function __fish_hgframe_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c hgframe -n "__fish_hgframe_needs_command" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_needs_command" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_needs_command" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_needs_command" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -44,7 +45,8 @@ complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "help" -d 'Print thi
 complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s f -l format -d 'Output format' -r -f -a "raw\t'Binary frames back to back (refused on a terminal)'
 hex\t'One frame per line, lowercase hex'
 escaped\t'One frame per line, Python-escaped bytes'"
-complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -54,7 +56,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s V -l version 
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l format -d 'Output format' -r -f -a "blocks\t'One readable block per frame'
 human\t'One human string per frame (`encode` turns it back into the same bytes)'
 json\t'One JSON object per frame (schema in the README)'"
-complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -74,7 +77,8 @@ raw\t'Exactly the body the revision\'s debugreflect endpoint returns'"
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l respond -d 'Canned response for a dispatched command: REQUESTID=RESPONSE or COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal> (0006: the objects of a list literal), or error:TEXT. Repeatable' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s f -l file -d 'Read frame lines from a file (- for stdin)' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l bin -d 'Read raw frame bytes (a request body) from a file (- for stdin)' -r -F
-complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -94,7 +98,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l encodings -d 'C
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s H -l header -d 'Extra request header (repeatable)' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -108,7 +113,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s V -l version -d
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s H -l header -d 'Extra request header (repeatable)' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -122,7 +128,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s j -l jobs -d 
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s H -l header -d 'Extra request header (repeatable)' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -136,7 +143,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l url -d 'Start w
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s H -l header -d 'Extra request header (repeatable)' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -149,7 +157,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l addr -d 'Addre
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l respond -d 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted, in bytes (larger: 413)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l timeout -d 'Seconds a client may take to send its request (else 408)' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -158,7 +167,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l no-reflect -d 
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"

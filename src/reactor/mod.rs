@@ -361,6 +361,16 @@ pub fn new_reactor(proto: Proto, opts: ReactorOptions) -> Box<dyn Reactor + Send
     }
 }
 
+/// Decode a response body as the revision's client does: 0005 with its own
+/// small decoder ([`response0005`], until a client reactor covers 0005),
+/// the others with [`response::decode_response`].
+pub fn decode_response_for(proto: Proto, body: &[u8]) -> response::DecodedResponse {
+    match proto.table().reactor {
+        ReactorKind::V0005 => response0005::decode_response_0005(body),
+        _ => response::decode_response(body),
+    }
+}
+
 /// Bytes of a Python `%s`-formatted message.
 pub(crate) fn msg(s: impl Into<String>) -> Action {
     Action::Error {

@@ -12,7 +12,7 @@ use crate::python::cbor::{self, BufferingDecoder};
 use crate::python::value::{dict_get, Value};
 use crate::wire::frame::{Frame, LengthMode, Located, SliceDecoder, STREAM_BEGIN, STREAM_ENCODED};
 use crate::wire::ids::v0006::*;
-use crate::wire::proto::{Proto, ReactorKind};
+use crate::wire::proto::Proto;
 
 /// One stream's content decoder.
 enum Decoder {
@@ -133,15 +133,6 @@ struct StreamState {
     id: u8,
     decoder: Option<Decoder>,
     settings: Option<BufferingDecoder>,
-}
-
-/// Decode a response body of the revision's client (0005's own decoder,
-/// [`super::response0005`], until the client reactor covers 0005).
-pub fn decode_response_for(proto: Proto, body: &[u8]) -> DecodedResponse {
-    match proto.table().reactor {
-        ReactorKind::V0005 => super::response0005::decode_response_0005(body),
-        _ => decode_response(body),
-    }
 }
 
 /// Decode a 0006 response body.

@@ -6,7 +6,8 @@
 use crate::client::Client;
 use crate::human::args::CommandCall;
 use crate::python::value::Value;
-use crate::reactor::response::{decode_response_for, DecodedResponse};
+use crate::reactor::decode_response_for;
+use crate::reactor::response::DecodedResponse;
 use crate::wire::proto::{Proto, RequestLayout};
 use crate::wire::request::{command_frames, settings_frame, ClientStream};
 

@@ -541,7 +541,7 @@ impl Repl {
         );
         writeln!(
             out,
-            "target: {arg} (protocol {p}, {server}: {})",
+            "target: {arg} (protocol {p}: {}; {server})",
             d.why.join("; ")
         )?;
         // Command names for completion, from the server's capabilities.

@@ -63,14 +63,18 @@ pub(super) fn run<R: BufRead + Send>(
     let mut proto = opts.proto;
     let mut defer = false;
     let mut responder_specs: Vec<String> = Vec::new();
-    // The script names the release its expectations come from.
-    let mut release_given = false;
+    // The releases the script's expectations come from, if it names them.
+    let mut releases: Vec<Proto> = Vec::new();
     for l in &head {
         match &l.item {
             Item::Proto(p) if opts.proto.is_none() => proto = p.parse().ok(),
             Item::Hg(v) if opts.proto.is_none() => {
-                proto = crate::wire::proto::release(v).ok().map(|s| s.proto);
-                release_given = true;
+                releases = v
+                    .split(' ')
+                    .filter_map(|v| crate::wire::proto::release(v).ok())
+                    .map(|s| s.proto)
+                    .collect();
+                proto = releases.first().copied();
             }
             Item::Defer(d) => defer = *d,
             Item::Respond(k, v) => responder_specs.push(format!("{k}={v}")),
@@ -108,15 +112,15 @@ pub(super) fn run<R: BufRead + Send>(
             ));
             return Ok(report);
         }
-        if release_given && sp != proto {
-            let label = |p: Proto| {
-                crate::wire::proto::Release::of(p)
+        if !releases.is_empty() && !releases.contains(&sp) {
+            let label = |p: &Proto| {
+                crate::wire::proto::Release::of(*p)
                     .map_or_else(|| p.describe(), |r| r.label.to_string())
             };
             report.skipped = Some(format!(
                 "the script's expectations are {}'s; the server is {}",
-                label(proto),
-                label(sp)
+                releases.iter().map(label).collect::<Vec<_>>().join(" or "),
+                label(&sp)
             ));
             return Ok(report);
         }

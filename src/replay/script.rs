@@ -38,8 +38,9 @@ pub enum Item {
     /// Comment or blank line (kept verbatim).
     Comment(String),
     Proto(String),
-    /// `hg VERSION`: the release whose answers the expectations are
-    /// (revision and flavour, as `--hg`).
+    /// `hg VERSION [VERSION ...]`: the releases whose answers the
+    /// expectations are (revision and flavour, as `--hg`; the first is used
+    /// locally).
     Hg(String),
     Target(String),
     Defer(bool),
@@ -120,7 +121,7 @@ fn err(
     }
 }
 
-const KEYWORDS: &str = "`> FRAME`, `< EXPECTED`, `bin HEX`, `eof`, `proto P`, `hg VERSION`, `target URL|local`, `defer on|off`, `respond KEY RESPONSE`, `expect action|error|status|frame ...`, `# comment`";
+const KEYWORDS: &str = "`> FRAME`, `< EXPECTED`, `bin HEX`, `eof`, `proto P`, `hg VERSION...`, `target URL|local`, `defer on|off`, `respond KEY RESPONSE`, `expect action|error|status|frame ...`, `# comment`";
 
 /// Parse one line.
 #[allow(clippy::result_large_err)] // errors are rare and carry the whole context
@@ -161,8 +162,22 @@ pub fn parse_line(file: &str, number: usize, text: &str) -> Result<Line, ScriptE
                 Item::Proto(rest.to_string())
             }
             "hg" => {
-                if let Err(e) = crate::wire::proto::release(rest) {
-                    return Err(err(file, number, t, rest_col, rest.len().max(1), e.to_string(), "e.g. hg 4.7.2, hg 4.8, hg 6.0"));
+                if rest.is_empty() {
+                    return Err(err(file, number, t, rest_col, 1, "hg needs a release".into(), "e.g. hg 4.7.2, hg 4.8 5.0-py2, hg 6.0"));
+                }
+                let mut first: Option<crate::wire::proto::Proto> = None;
+                let mut col = rest_col;
+                for v in rest.split(' ') {
+                    match crate::wire::proto::release(v) {
+                        Ok(sel) => {
+                            if first.is_some_and(|f| !f.same_revision(sel.proto)) {
+                                return Err(err(file, number, t, col, v.len().max(1), format!("Mercurial {v} speaks another revision than the first release named"), "name releases of one revision"));
+                            }
+                            first.get_or_insert(sel.proto);
+                        }
+                        Err(e) => return Err(err(file, number, t, col, v.len().max(1), e.to_string(), "e.g. hg 4.7.2, hg 4.8 5.0-py2, hg 6.0")),
+                    }
+                    col += v.len() + 1;
                 }
                 Item::Hg(rest.to_string())
             }

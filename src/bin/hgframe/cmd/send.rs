@@ -15,13 +15,26 @@ pub fn run(global: &GlobalOpts, a: SendArgs, io: &mut Io<'_>) -> Result<u8> {
         Some(p) => p,
         // --dry-run and --curl do not contact the server.
         None if a.show.dry_run || a.show.curl => Proto::DEFAULT,
-        None => {
-            let d = hgframe::remote::detect(&client)?;
-            if global.verbose > 0 {
-                super::write_detected(io.stderr, &d)?;
+        None => match hgframe::remote::detect(&client) {
+            Ok(d) => {
+                if global.verbose > 0 {
+                    super::write_detected(io.stderr, &d)?;
+                }
+                d.proto
             }
-            d.proto
-        }
+            Err(hgframe::remote::DetectError::Client(e)) => return Err(e.into()),
+            // The command's own answer says more than a failed probe (an
+            // HTML error page, a 404 naming the missing knob).
+            Err(e) => {
+                writeln!(
+                    io.stderr,
+                    "hgframe: cannot tell the server's revision ({}); trying {}",
+                    e.to_string().lines().next().unwrap_or(""),
+                    Proto::DEFAULT
+                )?;
+                Proto::DEFAULT
+            }
+        },
     };
     send::supports(proto)?;
     let cmds = parse_commands(&a.command)?;
