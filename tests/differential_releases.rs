@@ -621,3 +621,37 @@ fn releases_without_the_protocol_are_refused() {
     // --proto and the release of the server agree
     assert_eq!(release("4.7.2").unwrap().proto, Proto::P0005);
 }
+
+/// The example transcripts against each real release: none fails; the
+/// scripts of other revisions, or naming other releases, are skipped with
+/// that reason.
+#[test]
+fn examples_replay_on_real_releases() {
+    let ex = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    for (version, min_passed) in [("4.7.2", 13), ("4.8.2", 26), ("5.0.2", 26)] {
+        let server = HgServer::start_release(version, APICONFIG);
+        let out = assert_cmd::Command::cargo_bin("hgframe")
+            .unwrap()
+            .args(["replay", "--color", "never", "--url", &server.url(), ex])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{version}:\n{text}");
+        let passed = text.lines().filter(|l| l.starts_with("PASS ")).count();
+        for l in text.lines().filter(|l| l.starts_with("SKIP ")) {
+            assert!(
+                l.contains("the server speaks")
+                    || l.contains("the script's expectations are")
+                    || l.contains("local reactor only"),
+                "{version}: {l}"
+            );
+        }
+        let summary = text.lines().last().unwrap_or("");
+        assert!(
+            summary.contains(" passed, 0 failed"),
+            "{version}: {summary}"
+        );
+        assert!(passed >= min_passed, "{version}: {passed} passed\n{text}");
+        eprintln!("examples against Mercurial {version}: {summary}");
+    }
+}

@@ -115,14 +115,14 @@ fn human_strings_match_mercurial_4_8_2() {
 /// generators make.
 enum Any {
     R5(Reactor0005),
-    R6(Reactor0006),
+    R6(Box<Reactor0006>),
 }
 
 impl Any {
     fn r(&mut self) -> &mut dyn Reactor {
         match self {
             Any::R5(r) => r,
-            Any::R6(r) => r,
+            Any::R6(r) => r.as_mut(),
         }
     }
 
@@ -170,7 +170,7 @@ fn serverreactor_cases(proto: Proto, text: &str, release: &str) -> usize {
         };
         let mut r = match proto.table().reactor {
             hgframe::wire::proto::ReactorKind::V0005 => Any::R5(Reactor0005::new(opts)),
-            _ => Any::R6(Reactor0006::for_proto(proto, opts)),
+            _ => Any::R6(Box::new(Reactor0006::for_proto(proto, opts))),
         };
         let events = case["events"].as_array().unwrap();
         let results = case["results"].as_array().unwrap();
