@@ -56,7 +56,7 @@ impl ReflectBody {
     }
 
     fn json(&mut self, v: &Value) -> Option<Vec<u8>> {
-        match json::to_json(self.proto.json(), v) {
+        match json::to_json_within(self.proto.json(), self.proto.flavor().json_depth, v) {
             Ok(j) => Some(j),
             Err(e) => {
                 self.failed.get_or_insert(Http500::Json(e));

@@ -504,7 +504,7 @@ const ONLY_0006: &[&[&str]] = &[
     &["0 1 stream-begin sender-protocol-settings eos \\x1c"],
 ];
 
-fn raw_cases(proto: Proto) -> Vec<(String, Vec<u8>)> {
+fn raw_cases(proto: Proto, limits: &[usize]) -> Vec<(String, Vec<u8>)> {
     let mut v = vec![
         ("truncated header".to_string(), vec![0x0c, 0, 0, 1, 0]),
         (
@@ -515,27 +515,43 @@ fn raw_cases(proto: Proto) -> Vec<(String, Vec<u8>)> {
     let mut body = vec![0x00, 0x00, 0x01, 1, 0, 1, 1, 0x21];
     body.extend(std::iter::repeat_n(b'x', 16384));
     v.push(("len-byte2-bug-16384".into(), body));
-    // Nesting: cbor2 and json.dumps recurse, within Python's limits.
-    for depth in [50usize, 100, 200] {
-        let mut payload = b"\xa2Dargs\xa1Ax".to_vec();
-        payload.extend(std::iter::repeat_n(0x81u8, depth));
-        payload.push(0);
-        payload.extend_from_slice(b"DnameAx");
-        let f = Frame::new(1, 1, payload).with_ids(1, 1, 1);
-        v.push((
-            format!("args nested {depth} deep"),
-            f.encode(proto).unwrap(),
-        ));
+    // Nesting: cbor2 and the JSON encoders recurse, up to Python's
+    // recursion limit; around each release's measured limit, lists and maps.
+    let mut depths = vec![50usize, 100, 200];
+    for &l in limits {
+        depths.extend([l - 1, l, l + 1, l + 2]);
+    }
+    for depth in depths {
+        for (what, level) in [("lists", &b"\x81"[..]), ("maps", &b"\xa1Ay"[..])] {
+            let mut payload = b"\xa2Dargs\xa1Ax".to_vec();
+            for _ in 0..depth {
+                payload.extend_from_slice(level);
+            }
+            payload.push(0);
+            payload.extend_from_slice(b"DnameAx");
+            let f = Frame::new(1, 1, payload).with_ids(1, 1, 1);
+            v.push((
+                format!("args: {depth} nested {what}"),
+                f.encode(proto).unwrap(),
+            ));
+        }
     }
     v
 }
 
-fn differential(version: &str, extra: &[&[&str]], seed: u64, randoms: usize, multi_sets: bool) {
+fn differential(
+    version: &str,
+    extra: &[&[&str]],
+    limits: &[usize],
+    seed: u64,
+    randoms: usize,
+    multi_sets: bool,
+) {
     let proto = release(version).unwrap().proto;
     let server = HgServer::start_release(version.trim_end_matches("-py2"), APICONFIG);
     let mut cases = human_cases(proto, COMMON);
     cases.extend(human_cases(proto, extra));
-    cases.extend(raw_cases(proto));
+    cases.extend(raw_cases(proto, limits));
     // HGFRAME_DIFF_RANDOMS=N runs more random cases (a longer hunt).
     let randoms = std::env::var("HGFRAME_DIFF_RANDOMS")
         .ok()
@@ -600,17 +616,20 @@ fn differential(version: &str, extra: &[&[&str]], seed: u64, randoms: usize, mul
 
 #[test]
 fn local_reactor_matches_real_mercurial_4_7_2() {
-    differential("4.7.2", ONLY_0005, 0x5eed_0005_0472_0001, 320, true);
+    // 482 nested values decode in cbor2 (Python 2's recursion limit).
+    differential("4.7.2", ONLY_0005, &[482], 0x5eed_0005_0472_0001, 320, true);
 }
 
 #[test]
 fn local_reactor_matches_real_mercurial_4_8_2() {
-    differential("4.8.2", ONLY_0006, 0x5eed_0006_0482_0001, 320, true);
+    // json.dumps renders 966 nested lists, 965 nested maps.
+    differential("4.8.2", ONLY_0006, &[965, 966], 0x5eed_0006_0482_0001, 320, true);
 }
 
 #[test]
 fn local_reactor_matches_real_mercurial_5_0_2_on_python_2() {
-    differential("5.0.2-py2", ONLY_0006, 0x5eed_0006_0502_0001, 320, true);
+    // templatefilters.json on Python 2: 969 nested lists, 968 nested maps.
+    differential("5.0.2-py2", ONLY_0006, &[968, 969], 0x5eed_0006_0502_0001, 320, true);
 }
 
 #[test]

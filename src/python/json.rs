@@ -47,10 +47,63 @@ pub enum JsonError {
 
 /// Encode with the given flavor.
 pub fn to_json(flavor: JsonFlavor, v: &Value) -> Result<Vec<u8>, JsonError> {
+    let limit = match flavor {
+        JsonFlavor::Python2 => Depth::PY2_DUMPS,
+        JsonFlavor::Mercurial => Depth::PY3_TEMPLATEFILTERS,
+    };
+    to_json_within(flavor, limit, v)
+}
+
+/// Where the server's Python hits its recursion limit rendering nested
+/// values: measured per encoder and Python, with nested lists and nested
+/// maps under `args` against live servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Depth {
+    /// The deepest nesting level that renders.
+    pub max: usize,
+    /// A non-empty dict needs one frame more than its values do (Python 2:
+    /// the sort-key or key-escaping call it makes for each key).
+    pub dict_needs_one_more: bool,
+}
+
+impl Depth {
+    /// Python 2's `json.dumps` (4.8.2: 966 nested lists, 965 nested maps).
+    pub const PY2_DUMPS: Depth = Depth {
+        max: 970,
+        dict_needs_one_more: true,
+    };
+    /// `templatefilters.json` on Python 2 (5.0.2: 969 lists, 968 maps).
+    pub const PY2_TEMPLATEFILTERS: Depth = Depth {
+        max: 973,
+        dict_needs_one_more: true,
+    };
+    /// `templatefilters.json` on Python 3 (6.0: 485 lists or maps).
+    pub const PY3_TEMPLATEFILTERS: Depth = Depth {
+        max: HG_JSON_MAX_DEPTH,
+        dict_needs_one_more: false,
+    };
+
+    fn check(self, v: &Value, depth: usize) -> Result<(), JsonError> {
+        // A dict's values are one level down; its own per-key call one more.
+        let extra = match v {
+            Value::Dict(d) if self.dict_needs_one_more && !d.is_empty() => 2,
+            _ => 0,
+        };
+        if depth + extra > self.max {
+            return Err(JsonError::TooDeep(self.max));
+        }
+        Ok(())
+    }
+}
+
+/// Encode with the given flavor, raising where the server's Python hits
+/// its recursion limit (`limit` depends on the Python, so the caller's
+/// flavour knows it).
+pub fn to_json_within(flavor: JsonFlavor, limit: Depth, v: &Value) -> Result<Vec<u8>, JsonError> {
     let mut out = Vec::new();
     match flavor {
-        JsonFlavor::Python2 => py2(v, &mut out, 1)?,
-        JsonFlavor::Mercurial => hg(v, &mut out, 1)?,
+        JsonFlavor::Python2 => py2(v, &mut out, 1, limit)?,
+        JsonFlavor::Mercurial => hg(v, &mut out, 1, limit)?,
     }
     Ok(out)
 }
@@ -66,10 +119,8 @@ fn sorted_bytes_keys(pairs: &[(Value, Value)]) -> Result<Vec<&(Value, Value)>, J
 /// server's own frames): measured against Mercurial 6.0's `hg serve`.
 pub const HG_JSON_MAX_DEPTH: usize = 489;
 
-fn hg(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
-    if depth > HG_JSON_MAX_DEPTH {
-        return Err(JsonError::TooDeep(HG_JSON_MAX_DEPTH));
-    }
+fn hg(v: &Value, out: &mut Vec<u8>, depth: usize, limit: Depth) -> Result<(), JsonError> {
+    limit.check(v, depth)?;
     match v {
         Value::None => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -93,7 +144,7 @@ fn hg(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
                 out.push(b'"');
                 hg_escape(kb, out);
                 out.extend_from_slice(b"\": ");
-                hg(val, out, depth + 1)?;
+                hg(val, out, depth + 1, limit)?;
             }
             out.push(b'}');
         }
@@ -103,7 +154,7 @@ fn hg(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                hg(i, out, depth + 1)?;
+                hg(i, out, depth + 1, limit)?;
             }
             out.push(b']');
         }
@@ -221,14 +272,8 @@ pub fn hg_escape(s: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// How deep Python 2's `json.dumps` recurses before the recursion limit
-/// (one generator frame per level, below the server's own frames).
-pub const PY2_JSON_MAX_DEPTH: usize = 980;
-
-fn py2(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
-    if depth > PY2_JSON_MAX_DEPTH {
-        return Err(JsonError::TooDeep(PY2_JSON_MAX_DEPTH));
-    }
+fn py2(v: &Value, out: &mut Vec<u8>, depth: usize, limit: Depth) -> Result<(), JsonError> {
+    limit.check(v, depth)?;
     match v {
         Value::None => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -259,13 +304,13 @@ fn py2(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
                     }
                     Value::None | Value::Bool(_) | Value::Int(_) | Value::Big(_) => {
                         out.push(b'"');
-                        py2(k, out, depth + 1)?;
+                        py2(k, out, depth + 1, limit)?;
                         out.push(b'"');
                     }
                     other => return Err(JsonError::BadKey(other.type_name_in(Py::Two))),
                 }
                 out.extend_from_slice(b": ");
-                py2(val, out, depth + 1)?;
+                py2(val, out, depth + 1, limit)?;
             }
             out.push(b'}');
         }
@@ -275,7 +320,7 @@ fn py2(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                py2(i, out, depth + 1)?;
+                py2(i, out, depth + 1, limit)?;
             }
             out.push(b']');
         }

@@ -81,6 +81,9 @@ pub struct Flavor {
     pub python: Py,
     /// The debugreflect endpoint's JSON encoder.
     pub json: JsonFlavor,
+    /// Where the server's Python hits its recursion limit rendering JSON
+    /// (measured per release).
+    pub json_depth: crate::python::json::Depth,
 }
 
 /// Python 2 with `json.dumps`: Mercurial 4.6 to 4.9 (and the 2018 snapshots).
@@ -89,6 +92,7 @@ pub static PY2: Flavor = Flavor {
     describe: "Python 2, debugreflect JSON by json.dumps",
     python: Py::Two,
     json: JsonFlavor::Python2,
+    json_depth: crate::python::json::Depth::PY2_DUMPS,
 };
 
 /// Python 2 with `templatefilters.json`: Mercurial 5.0/5.1 run on Python 2.
@@ -97,6 +101,7 @@ pub static PY2_TEMPLATEFILTERS: Flavor = Flavor {
     describe: "Python 2, debugreflect JSON by templatefilters.json",
     python: Py::Two,
     json: JsonFlavor::Mercurial,
+    json_depth: crate::python::json::Depth::PY2_TEMPLATEFILTERS,
 };
 
 /// Python 3 with `templatefilters.json`: Mercurial 5.0 to 6.0 on Python 3.
@@ -105,6 +110,7 @@ pub static PY3: Flavor = Flavor {
     describe: "Python 3, debugreflect JSON by templatefilters.json",
     python: Py::Three,
     json: JsonFlavor::Mercurial,
+    json_depth: crate::python::json::Depth::PY3_TEMPLATEFILTERS,
 };
 
 /// How a client lays a command request out in frames.
