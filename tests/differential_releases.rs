@@ -623,13 +623,27 @@ fn local_reactor_matches_real_mercurial_4_7_2() {
 #[test]
 fn local_reactor_matches_real_mercurial_4_8_2() {
     // json.dumps renders 966 nested lists, 965 nested maps.
-    differential("4.8.2", ONLY_0006, &[965, 966], 0x5eed_0006_0482_0001, 320, true);
+    differential(
+        "4.8.2",
+        ONLY_0006,
+        &[965, 966],
+        0x5eed_0006_0482_0001,
+        320,
+        true,
+    );
 }
 
 #[test]
 fn local_reactor_matches_real_mercurial_5_0_2_on_python_2() {
     // templatefilters.json on Python 2: 969 nested lists, 968 nested maps.
-    differential("5.0.2-py2", ONLY_0006, &[968, 969], 0x5eed_0006_0502_0001, 320, true);
+    differential(
+        "5.0.2-py2",
+        ONLY_0006,
+        &[968, 969],
+        0x5eed_0006_0502_0001,
+        320,
+        true,
+    );
 }
 
 #[test]
@@ -673,4 +687,82 @@ fn examples_replay_on_real_releases() {
         assert!(passed >= min_passed, "{version}: {passed} passed\n{text}");
         eprintln!("examples against Mercurial {version}: {summary}");
     }
+}
+
+/// `doctor` against each real release: the release named, the test frame
+/// predicted exactly, and `--hg` checked against what the server is.
+#[test]
+fn doctor_names_each_real_release() {
+    for (version, label) in [
+        ("4.7.2", "✓ Mercurial 4.6/4.7 (revision 0005)\n"),
+        (
+            "4.8.2",
+            "✓ Mercurial 4.8/4.9 (Python 2): Python 2 (Server: BaseHTTP/0.3 Python/2.7",
+        ),
+        (
+            "5.0.2",
+            "✓ Mercurial 5.0/5.1 on Python 2: Python 2 (Server: BaseHTTP/0.3 Python/2.7",
+        ),
+    ] {
+        let server = HgServer::start_release(version, APICONFIG);
+        let doctor = |extra: &[&str]| {
+            let out = assert_cmd::Command::cargo_bin("hgframe")
+                .unwrap()
+                .args(extra)
+                .args(["doctor", "--color", "never", &server.url()])
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let (code, text) = doctor(&[]);
+        assert_eq!(code, Some(0), "{version}:\n{text}");
+        assert!(text.contains(label), "{version}:\n{text}");
+        assert!(
+            text.contains("is reflected exactly as hgframe's local reactor predicts"),
+            "{text}"
+        );
+        let (code, text) = doctor(&["--hg", "6.0"]);
+        assert_eq!(code, Some(1), "{version}:\n{text}");
+        assert!(
+            text.contains("you said the server speaks Mercurial 5.0–6.0"),
+            "{text}"
+        );
+        eprintln!("doctor, Mercurial {version}:\n{text}");
+    }
+}
+
+/// `reflect --compare` against a Python 2 server that renders sets
+/// (5.0.2, templatefilters.json): a set's members come out in the order of
+/// their hashes, which hgframe does not predict; it compares them as
+/// unordered and says so.
+#[test]
+fn compare_takes_set_members_as_unordered() {
+    let server = HgServer::start_release("5.0.2", APICONFIG);
+    let out = assert_cmd::Command::cargo_bin("hgframe")
+        .unwrap()
+        .args([
+            "reflect",
+            "--raw",
+            "--compare",
+            "--url",
+            &server.url(),
+            // {name: x, args: {s: set([1, 5, 10])}} (Python 2 literals have
+            // no sets, so the CBOR is written out)
+            r"1 1 stream-begin command-request new \xa2DnameAxDargs\xa1As\xd9\x01\x02\x83\x01\x05\x0a",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let body = String::from_utf8_lossy(&out.stdout);
+    // Python 2 iterates {1, 5, 10} as 1, 10, 5 (hash slots 1, 2, 5).
+    assert!(body.contains("\"s\": [1, 10, 5]"), "{body}");
+    assert_eq!(out.status.code(), Some(0), "{body}{err}");
+    assert!(
+        err.contains("up to the order of set members")
+            && err.contains("a Python set's order depends on the server process's hash seed"),
+        "{err}"
+    );
 }

@@ -11,4 +11,5 @@ mod decode;
 mod encode;
 mod help;
 mod reflect;
+mod releases;
 mod support;
