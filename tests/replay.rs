@@ -276,3 +276,38 @@ fn examples_pass_on_hgframe_serve() {
     }
     assert!(total >= 50, "{total}");
 }
+
+#[test]
+fn hg_directive_names_releases_or_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (body, want) in [
+        (
+            "hg 4.5\n> 1 1 stream-begin command-request new cbor:{b'name': b'x'}\neof\n",
+            "has no frame protocol",
+        ),
+        ("hg 6.1\neof\n", "6.1 removed"),
+        (
+            "hg 4.7 6.0\neof\n",
+            "speaks another revision than the first release named",
+        ),
+        ("hg\neof\n", "hg needs a release"),
+    ] {
+        let p = dir.path().join("bad.hgframe");
+        std::fs::write(&p, body).unwrap();
+        let (code, out, err) = run(&["replay", "--color", "never", p.to_str().unwrap()]);
+        assert_eq!(code, 2, "{body}: {out}{err}");
+        assert!(
+            out.contains(want) || err.contains(want),
+            "{body}: {out}{err}"
+        );
+    }
+    // the first release decides the local run: Python 2 literals for 4.7
+    let p = dir.path().join("ok.hgframe");
+    std::fs::write(
+        &p,
+        "hg 4.7\n> 1 1 stream-begin command-request new cbor:{'name': 'x'}\n< [\"runcommand\", {\"args\": {}, \"command\": \"x\", \"data\": null, \"requestid\": 1}]\neof\n< {\"action\": \"noop\"}\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["replay", "--color", "never", p.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+}
