@@ -118,7 +118,7 @@ pub(super) fn run<R: BufRead + Send>(
                     .map_or_else(|| p.describe(), |r| r.label.to_string())
             };
             report.skipped = Some(format!(
-                "the script's expectations are {}'s; the server is {}",
+                "the script's expectations are those of {}; the server is {}",
                 releases.iter().map(label).collect::<Vec<_>>().join(" or "),
                 label(&sp)
             ));

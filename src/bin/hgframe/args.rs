@@ -23,8 +23,10 @@ Exit codes:
 pub const DOCTOR_LONG_ABOUT: &str =
     "Check that a server's frame protocol endpoints work, step by step, and
 say how to fix what does not: the server answers and is Mercurial, /api/
-lists the HTTP version 2 API, its protocol revision, debugreflect on ro/
-and rw/, and a test frame reflected as the local reactor predicts.
+lists the HTTP version 2 API, its protocol revision and release (4.6/4.7,
+4.8/4.9 on Python 2, 5.0 to 6.0), debugreflect on ro/ and rw/, and a test
+frame reflected as the local reactor predicts. With --hg or --proto, that
+the server is what was said.
 
 The settings a Mercurial server (4.6 to 6.0) needs for hgframe:
 
@@ -54,6 +56,7 @@ A script reads like the session it came from:
 
   # comments and blank lines (kept by --update)
   proto 0006                     revision (default: inferred, else 0006)
+  hg 4.8 5.0-py2                 or: the releases whose answers these are
   target local                   default target: local or a URL
   defer on                       local reactor: buffer responses until eof
   respond 1 cbor:[b'x']          canned response (local only)
@@ -71,7 +74,9 @@ revision's debugreflect prints; for eof the final object; `sent: ...`
 for frames a local reactor sends; `status N` at eof when the server
 answers an HTTP error. A line ending in ` (glob)` (* and ?) or
 ` (re)` matches loosely. A directory means every .hgframe file under
-it. The last line printed is `N passed, N failed` (`, N skipped` when
+it. Against a server, a script of another revision (told by the media
+type the server names) or naming other releases (`hg ...`) is skipped
+with the reason. The last line printed is `N passed, N failed` (`, N skipped` when
 any were).";
 
 /// Debugger for Mercurial's frame-based wire protocol (exp-http-v2).
@@ -138,8 +143,9 @@ pub enum Command {
     ///   0001:        <type> <flags> <payload>
     ///   0002, 0006:  <request-id> <stream-id> <stream-flags> <type> <flags> <payload>
     /// Names or decimal numbers; `|` joins flags; the payload is the rest of
-    /// the line, Python-escaped (\xNN, \n, \\ ...), or for 0006
-    /// `cbor:<python literal>`, e.g. cbor:{b'name': b'heads'}.
+    /// the line, Python-escaped (\xNN, \n, \\ ...), or for 0005 and 0006
+    /// `cbor:<python literal>`, e.g. cbor:{b'name': b'heads'} (with --hg 4.x
+    /// a Python 2 literal: 'x' is bytes, u'x' text).
     #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
     Encode(EncodeArgs),
 
