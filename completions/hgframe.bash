@@ -31,6 +31,12 @@ _hgframe() {
             hgframe,help)
                 cmd="hgframe__subcmd__help"
                 ;;
+            hgframe,man)
+                cmd="hgframe__subcmd__man"
+                ;;
+            hgframe,proxy)
+                cmd="hgframe__subcmd__proxy"
+                ;;
             hgframe,reflect)
                 cmd="hgframe__subcmd__reflect"
                 ;;
@@ -61,6 +67,12 @@ _hgframe() {
             hgframe__subcmd__help,help)
                 cmd="hgframe__subcmd__help__subcmd__help"
                 ;;
+            hgframe__subcmd__help,man)
+                cmd="hgframe__subcmd__help__subcmd__man"
+                ;;
+            hgframe__subcmd__help,proxy)
+                cmd="hgframe__subcmd__help__subcmd__proxy"
+                ;;
             hgframe__subcmd__help,reflect)
                 cmd="hgframe__subcmd__help__subcmd__reflect"
                 ;;
@@ -83,7 +95,7 @@ _hgframe() {
 
     case "${cmd}" in
         hgframe)
-            opts="-v -h -V --proto --hg --color --verbose --help --version encode decode reflect send doctor replay repl serve completions help"
+            opts="-v -h -V --proto --hg --color --verbose --help --version encode decode reflect send doctor replay repl serve proxy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,7 +177,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__doctor)
-            opts="-H -v -h -V --timeout --connect-timeout --header --proto --hg --color --verbose --help --version"
+            opts="-H -k -v -h -V --timeout --connect-timeout --header --max-response --cacert --insecure --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +196,14 @@ _hgframe() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -241,7 +261,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__help)
-            opts="encode decode reflect send doctor replay repl serve completions help"
+            opts="encode decode reflect send doctor replay repl serve proxy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +331,34 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hgframe__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hgframe__subcmd__help__subcmd__proxy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -394,8 +442,96 @@ _hgframe() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hgframe__subcmd__man)
+            opts="-v -h -V --proto --hg --color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hgframe__subcmd__proxy)
+            opts="-k -v -h -V --upstream --listen --public --record --cacert --insecure --json --command --hex --max-body --max-total-body --timeout --connect-timeout --proto --hg --color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-total-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hgframe__subcmd__reflect)
-            opts="-H -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --dry-run --curl --format --raw --json --defer-output --respond --file --bin --proto --hg --color --verbose --help --version"
+            opts="-H -k -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --format --raw --json --defer-output --respond --file --bin --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,6 +554,14 @@ _hgframe() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -461,7 +605,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__repl)
-            opts="-H -v -h -V --url --timeout --connect-timeout --header --dry-run --curl --proto --hg --color --verbose --help --version"
+            opts="-H -k -v -h -V --url --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -487,6 +631,14 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proto)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -507,7 +659,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__replay)
-            opts="-j -H -v -h -V --local --url --against --update --junit --json --jobs --timeout --connect-timeout --header --proto --hg --color --verbose --help --version"
+            opts="-j -H -k -v -h -V --local --url --against --update --junit --json --jobs --allow-file-access --timeout --connect-timeout --header --max-response --cacert --insecure --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -549,6 +701,14 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proto)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -569,7 +729,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__send)
-            opts="-H -v -h -V --data --rw --encodings --json --timeout --connect-timeout --header --dry-run --curl --proto --hg --color --verbose --help --version"
+            opts="-H -k -v -h -V --data --rw --encodings --json --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,6 +759,14 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-response)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proto)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -619,13 +787,13 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__serve)
-            opts="-v -h -V --addr --public --respond --max-body --timeout --no-reflect --proto --hg --color --verbose --help --version"
+            opts="-v -h -V --listen --public --respond --max-body --max-total-body --timeout --no-reflect --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --addr)
+                --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -634,6 +802,10 @@ _hgframe() {
                     return 0
                     ;;
                 --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-total-body)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -40,7 +40,9 @@ complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "doctor" -d 'Check t
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "proxy" -d 'Stand between a Mercurial client and server and show the exchange.'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "man" -d 'Print a man page (roff): hgframe(1), or one subcommand\'s'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s f -l format -d 'Output format' -r -f -a "raw\t'Binary frames back to back (refused on a terminal)'
 hex\t'One frame per line, lowercase hex'
@@ -70,7 +72,9 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -s V -l version 
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l url -d 'Post the frames to a server\'s debugreflect endpoint instead (URL of the repository, e.g. http://127.0.0.1:8000/)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l format -d 'Output format' -r -f -a "pretty\t'Each frame with the action it causes, readable'
 json\t'One JSON event per line (schema in the README)'
 raw\t'Exactly the body the revision\'s debugreflect endpoint returns'"
@@ -85,6 +89,7 @@ never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l local -d 'Use hgframe\'s local reactor (the default; no server needed)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l rw -d 'Use the rw/ endpoint (needs push permission) instead of ro/'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l compare -d 'With --url: also run the frames through the local reactor and show any difference (exit 1 when they differ)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l curl -d 'Print an equivalent curl command instead of sending'
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l raw -d 'Same as --format raw'
@@ -97,7 +102,9 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l data -d 'Comman
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l encodings -d 'Content encodings to announce, in order (identity, zlib, zstd-8mb)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
@@ -105,6 +112,7 @@ always\t''
 never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l rw -d 'Use the rw/ endpoint (needs push permission)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l json -d 'JSON output (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l curl -d 'Print an equivalent curl command instead of sending'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
@@ -112,12 +120,15 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s h -l help -d 'P
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s V -l version -d 'Print version'
@@ -127,7 +138,9 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l junit -d 'Wri
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s j -l jobs -d 'Scripts run in parallel' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
@@ -136,26 +149,32 @@ never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l local -d 'Run against the local reactor (the default)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l update -d 'Rewrite the expected output in place from the actual output'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l json -d 'One JSON object per script (then the summary line)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l allow-file-access -d 'Let `respond KEY @FILE` lines read any file, not only files beside the script (for scripts you trust)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l url -d 'Start with a server target' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s H -l header -d 'Extra request header (repeatable)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l curl -d 'Print an equivalent curl command instead of sending'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s V -l version -d 'Print version'
-complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l respond -d 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted, in bytes (larger: 413)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l timeout -d 'Seconds a client may take to send its request (else 408)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
@@ -167,6 +186,27 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l no-reflect -d 
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l upstream -d 'The server to forward to (e.g. http://127.0.0.1:8000/; https works)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l record -d 'Write the frame-protocol requests seen as a replay transcript when the proxy stops' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l command -d 'Show only exchanges of these commands (repeatable; `debugreflect` for reflect requests, `capabilities` includes the handshake)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-body -d 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l timeout -d 'Time allowed for one exchange with the upstream, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l connect-timeout -d 'Time allowed to connect to the upstream, in seconds' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l public -d 'Allow listening on a non-loopback address'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l json -d 'One JSON event per line (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l hex -d 'Show each frame\'s bytes as hex too'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s V -l version -d 'Print version'
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
@@ -175,13 +215,23 @@ never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "decode" -d 'Decode wire bytes into frames'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand man" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand man" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand man" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand man" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hgframe -n "__fish_hgframe_using_subcommand man" -s V -l version -d 'Print version'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "decode" -d 'Decode wire bytes into frames'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "proxy" -d 'Stand between a Mercurial client and server and show the exchange.'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "man" -d 'Print a man page (roff): hgframe(1), or one subcommand\'s'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

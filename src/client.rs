@@ -5,6 +5,12 @@
 //! media type, basic auth from `user:pass@` in the URL, extra headers,
 //! separate connect and total timeouts, and errors classified so each gets
 //! its own message and exit code (refused, DNS, timeout, TLS, cut off).
+//!
+//! Hostile servers are expected: bodies are read up to
+//! [`ClientOptions::max_response`]; redirects are followed for GETs only,
+//! at most [`MAX_REDIRECTS`] times, and the `--header` headers and
+//! credentials go to the original origin only; a redirected POST is not
+//! re-sent anywhere ([`ClientError::Redirected`] says where it pointed).
 
 use std::time::Duration;
 
@@ -20,7 +26,21 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Extra headers (`--header K:V`).
     pub headers: Vec<(String, String)>,
+    /// Follow redirects of GET requests (a proxy passes them on instead).
+    pub follow_redirects: bool,
+    /// The largest response body read whole (`--max-response`).
+    pub max_response: u64,
+    /// Extra trusted root certificates, PEM (`--cacert`).
+    pub ca_certs: Vec<Vec<u8>>,
+    /// Accept any server certificate (`--insecure`).
+    pub insecure: bool,
 }
+
+/// Redirects followed for one GET.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// The largest response body read whole by default.
+pub const DEFAULT_MAX_RESPONSE: u64 = 256 * 1024 * 1024;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -28,6 +48,10 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             headers: Vec::new(),
+            follow_redirects: true,
+            max_response: DEFAULT_MAX_RESPONSE,
+            ca_certs: Vec::new(),
+            insecure: false,
         }
     }
 }
@@ -45,10 +69,24 @@ pub enum ClientError {
     Dns { url: String, detail: String },
     #[error("{url}: no complete answer within {secs} s (--timeout)")]
     Timeout { url: String, secs: f64 },
-    #[error("TLS error talking to {url}: {detail}")]
+    #[error("TLS error talking to {url}: {detail}\n  = a self-signed or private certificate? trust it with --cacert FILE.pem (or --insecure for a throwaway test server); a plain-HTTP server? use http://")]
     Tls { url: String, detail: String },
     #[error("{url}: the connection was closed before the response was complete: {detail}")]
     CutOff { url: String, detail: String },
+    #[error("{url}: the response body passed {max} bytes; hgframe stopped reading it\n  = raise the limit with --max-response SIZE (e.g. 1G) if this server's answers are that large")]
+    TooLarge { url: String, max: u64 },
+    #[error("{url}: the server answered {status}, redirecting to {location}; hgframe does not re-send a POST to another URL\n  = if that is the server you meant, run again with --url {location_base}")]
+    Redirected {
+        url: String,
+        status: u16,
+        location: String,
+        /// The location's repository base (its URL up to `/api/`).
+        location_base: String,
+    },
+    #[error("{url}: more than {MAX_REDIRECTS} redirects (last to {location})")]
+    RedirectLoop { url: String, location: String },
+    #[error("cannot read the certificate {path}: {detail}\n  = expected a PEM file (-----BEGIN CERTIFICATE-----)")]
+    BadCert { path: String, detail: String },
     #[error("{url}: {detail}")]
     Other { url: String, detail: String },
 }
@@ -74,6 +112,14 @@ impl Reply {
     pub fn is_ok(&self) -> bool {
         self.status == 200
     }
+}
+
+/// An answer whose body is read as it arrives.
+pub struct Streaming {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Box<dyn std::io::Read + Send>,
 }
 
 /// A server base URL (credentials split off).
@@ -176,22 +222,56 @@ pub struct Client {
 
 impl Client {
     pub fn new(target: Target, opts: ClientOptions) -> Result<Client, ClientError> {
-        let http = reqwest::blocking::Client::builder()
+        // Redirects are handled here, not by reqwest: it would re-send a
+        // POST body on 307/308 and custom headers to any origin.
+        let mut builder = reqwest::blocking::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(opts.connect_timeout)
-            .user_agent(concat!("hgframe/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Other {
-                url: target.display(),
-                detail: e.to_string(),
-            })?;
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("hgframe/", env!("CARGO_PKG_VERSION")));
+        for (i, pem) in opts.ca_certs.iter().enumerate() {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientError::BadCert {
+                    path: format!("--cacert #{}", i + 1),
+                    detail: e.to_string(),
+                })?;
+            if certs.is_empty() {
+                return Err(ClientError::BadCert {
+                    path: format!("--cacert #{}", i + 1),
+                    detail: "no certificate in it".into(),
+                });
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        if opts.insecure {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|e| ClientError::Other {
+            url: target.display(),
+            detail: e.to_string(),
+        })?;
         Ok(Client { http, target, opts })
     }
 
-    /// GET a path under the base URL.
+    /// GET a path under the base URL (redirects followed, see the module
+    /// doc).
     pub fn get(&self, path: &str) -> Result<Reply, ClientError> {
-        let url = self.target.join(path);
-        self.send(self.http.get(&url), &url)
+        let mut url = self.target.join(path);
+        let origin = Url::parse(&url).ok().map(|u| u.origin());
+        for _ in 0..=MAX_REDIRECTS {
+            let same_origin = Url::parse(&url).ok().map(|u| u.origin()) == origin;
+            let reply = self.send_with(self.http.get(&url), &url, same_origin)?;
+            match (self.opts.follow_redirects, redirect_target(&reply)) {
+                (true, Some(next)) => url = next,
+                _ => return Ok(reply),
+            }
+        }
+        Err(ClientError::RedirectLoop {
+            url: redact(&self.target.join(path)),
+            location: redact(&url),
+        })
     }
 
     /// POST frames with the revision's media type as Accept and Content-Type.
@@ -225,16 +305,83 @@ impl Client {
         self.send(rb, url)
     }
 
-    fn send(
+    /// Send a request as given (method, path and query under the base URL,
+    /// headers, body) and return the answer with its body unread: it is
+    /// read as it arrives.
+    pub fn send_streaming(
         &self,
-        mut rb: reqwest::blocking::RequestBuilder,
-        url: &str,
-    ) -> Result<Reply, ClientError> {
-        for (k, v) in &self.opts.headers {
+        method: &str,
+        target: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Result<Streaming, ClientError> {
+        let url = self.target.join(target);
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| ClientError::Other {
+                url: redact(&url),
+                detail: format!("not an HTTP method: {method:?}"),
+            })?;
+        let mut rb = self.http.request(method, &url).body(body);
+        for (k, v) in headers {
             rb = rb.header(k, v);
         }
         if let Some((u, p)) = &self.target.user {
             rb = rb.basic_auth(u, p.as_ref());
+        }
+        let resp = rb.send().map_err(|e| self.classify(e, &url))?;
+        let status = resp.status();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Ok(Streaming {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            headers,
+            body: Box::new(resp),
+        })
+    }
+
+    /// Send a POST (never redirected: a redirect is an error saying where
+    /// it pointed).
+    fn send(&self, rb: reqwest::blocking::RequestBuilder, url: &str) -> Result<Reply, ClientError> {
+        let reply = self.send_with(rb, url, true)?;
+        if let Some(location) = redirect_target(&reply) {
+            return Err(ClientError::Redirected {
+                url: redact(url),
+                status: reply.status,
+                location_base: redact(
+                    location
+                        .find("/api/")
+                        .map_or(location.as_str(), |i| &location[..=i]),
+                ),
+                location: redact(&location),
+            });
+        }
+        Ok(reply)
+    }
+
+    /// Send with the `--header` headers and credentials when `trusted`
+    /// (the original origin); read the body up to `max_response`.
+    fn send_with(
+        &self,
+        mut rb: reqwest::blocking::RequestBuilder,
+        url: &str,
+        trusted: bool,
+    ) -> Result<Reply, ClientError> {
+        if trusted {
+            for (k, v) in &self.opts.headers {
+                rb = rb.header(k, v);
+            }
+            if let Some((u, p)) = &self.target.user {
+                rb = rb.basic_auth(u, p.as_ref());
+            }
         }
         let resp = rb.send().map_err(|e| self.classify(e, url))?;
         let status = resp.status();
@@ -248,7 +395,33 @@ impl Client {
                 )
             })
             .collect();
-        let body = resp.bytes().map_err(|e| self.classify(e, url))?.to_vec();
+        let max = self.opts.max_response;
+        if resp.content_length().is_some_and(|n| n > max) {
+            return Err(ClientError::TooLarge {
+                url: redact(url),
+                max,
+            });
+        }
+        let mut body = Vec::new();
+        {
+            use std::io::Read;
+            let mut limited = resp.take(max.saturating_add(1));
+            loop {
+                let mut chunk = [0u8; 64 * 1024];
+                match limited.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => body.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(self.classify_io(e, url)),
+                }
+            }
+        }
+        if body.len() as u64 > max {
+            return Err(ClientError::TooLarge {
+                url: redact(url),
+                max,
+            });
+        }
         Ok(Reply {
             url: url.to_string(),
             status: status.as_u16(),
@@ -318,6 +491,41 @@ impl Client {
             detail: last_cause(&chain),
         }
     }
+}
+
+impl Client {
+    /// Classify an error met while reading a body.
+    fn classify_io(&self, e: std::io::Error, url: &str) -> ClientError {
+        if let Some(re) = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
+            if re.is_timeout() {
+                return ClientError::Timeout {
+                    url: redact(url),
+                    secs: self.opts.timeout.as_secs_f64(),
+                };
+            }
+        }
+        let text = e.to_string();
+        if e.kind() == std::io::ErrorKind::TimedOut || text.to_lowercase().contains("timed out") {
+            return ClientError::Timeout {
+                url: redact(url),
+                secs: self.opts.timeout.as_secs_f64(),
+            };
+        }
+        ClientError::CutOff {
+            url: redact(url),
+            detail: text,
+        }
+    }
+}
+
+/// Where a 3xx answer points (resolved against its URL).
+fn redirect_target(reply: &Reply) -> Option<String> {
+    if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let loc = reply.header("location")?;
+    let base = Url::parse(&reply.url).ok()?;
+    base.join(loc).ok().map(|u| u.to_string())
 }
 
 fn last_cause(chain: &str) -> String {

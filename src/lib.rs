@@ -18,13 +18,15 @@
 //!    [`remote`] (operations against a live server); [`server`] (the
 //!    embedded server: listening sockets and threads).
 //! 7. [`replay`] (transcripts), [`repl`] (the interactive session, no
-//!    terminal), [`render`] (printers to any `Write`).
+//!    terminal), [`proxy`] (watching a real client and server through
+//!    [`server::forward`]), [`render`] (printers to any `Write`).
 //!
 //! Protocol revisions are data ([`wire::proto`]): adding one is a table, a
 //! reactor and tests.
 
 pub mod client;
 pub mod human;
+pub mod proxy;
 pub mod python;
 pub mod reactor;
 pub mod reflect;

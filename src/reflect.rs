@@ -155,18 +155,31 @@ impl ReflectBody {
 /// The debugreflect body a server of this revision returns for `body`
 /// (raw request bytes), or why it answers 500.
 pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
+    reflect_bytes_until(proto, body, || false).map(Option::unwrap_or_default)
+}
+
+/// [`reflect_bytes`], asking `stop` between frames whether to give up
+/// (`Ok(None)`: the server's client has gone).
+pub fn reflect_bytes_until(
+    proto: Proto,
+    body: &[u8],
+    stop: impl Fn() -> bool,
+) -> Result<Option<Vec<u8>>, Http500> {
     let mut out = ReflectBody::new(proto);
     let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
     s.push_bytes(body);
     s.finish_input();
     // Once the server has raised, nothing after it reaches the client.
     while let Some(st) = s.poll() {
+        if stop() {
+            return Ok(None);
+        }
         out.push(&st);
         if out.failed() {
             break;
         }
     }
-    out.finish()
+    out.finish().map(Some)
 }
 
 /// One frame of a server's debugreflect body, parsed back.
@@ -330,147 +343,131 @@ pub fn request_frames(proto: Proto, body: &[u8]) -> Vec<Located<Frame>> {
         .collect()
 }
 
-/// The values the debugreflect endpoint renders, one per JSON line (each
-/// frame's `(action, meta)`, then the final meta), as the local reactor
-/// produces them for `body`; `None` when the server answers 500.
-pub fn reflect_values(proto: Proto, body: &[u8]) -> Option<Vec<Value>> {
-    let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
-    s.push_bytes(body);
-    s.finish_input();
-    let mut out = Vec::new();
-    while let Some(st) = s.poll() {
-        match st {
-            Step::Frame { outcome, .. } => out.push(outcome.ok()?.as_tuple()),
-            Step::Eof { outcome, .. } => {
-                let a = outcome.ok()?;
-                let mut meta = a.meta();
-                if let Value::Dict(d) = &mut meta {
-                    crate::python::value::dict_insert(
-                        d,
-                        Value::bytes("action"),
-                        Value::bytes(a.name()),
-                    );
-                }
-                out.push(meta);
-            }
-            Step::Undecodable(_) => return None,
-            Step::Response { .. } => {}
-        }
-    }
-    Some(out)
-}
-
-/// Whether a server's debugreflect body equals the local one except for
-/// the order of CBOR sets' members. A Python set iterates in an order that
-/// depends on the server process's hash seed (`PYTHONHASHSEED`) for bytes,
-/// and on the values' hashes for ints, so only the members can be
-/// predicted, not their order.
+/// Whether a server's whole debugreflect body equals the local one except
+/// for the order of CBOR sets' members ([`same_up_to_set_order`] line by
+/// line, the lines found with the frames of the request).
 pub fn same_but_set_order(proto: Proto, request: &[u8], local: &[u8], server: &[u8]) -> bool {
-    let Some(values) = reflect_values(proto, request) else {
+    let (frame_values, eof) = line_values(proto, request);
+    let Some(eof) = eof else {
         return false;
     };
-    if !values.iter().any(has_set) {
-        return false;
-    }
     let frames = request_frames(proto, request);
     let (l, s) = (
         parse_reflect_body(proto, &frames, local),
         parse_reflect_body(proto, &frames, server),
     );
-    if !l.problems.is_empty() || !s.problems.is_empty() {
+    if !l.problems.is_empty() || !s.problems.is_empty() || l.steps.len() != frame_values.len() {
         return false;
     }
-    let mut lines: Vec<&[u8]> = s.steps.iter().map(|st| st.raw.as_slice()).collect();
-    lines.push(&s.eof_raw);
-    if lines.len() != values.len() {
-        return false;
-    }
-    values.iter().zip(lines).all(|(v, raw)| {
-        let Ok(parsed) = json::parse_reflect_json(raw) else {
-            return false;
-        };
-        match reorder_sets(proto, v, &parsed) {
-            Some(r) => json::to_json(proto.json(), &r).is_ok_and(|j| j == raw),
-            None => false,
-        }
-    })
+    let pairs = l.steps.iter().zip(&s.steps).map(|(a, b)| (&a.raw, &b.raw));
+    frame_values
+        .iter()
+        .zip(pairs)
+        .all(|(shape, (a, b))| same_up_to_set_order(shape, a, b))
+        && same_up_to_set_order(&eof, &l.eof_raw, &s.eof_raw)
 }
 
-fn has_set(v: &Value) -> bool {
-    match v {
-        Value::Set(_) => true,
-        Value::List(x) | Value::Tuple(x) => x.iter().any(has_set),
-        Value::Dict(d) => d.iter().any(|(k, v)| has_set(k) || has_set(v)),
+/// The Python values behind the JSON lines a debugreflect endpoint prints
+/// for `body` (as the local reactor computes them): one per frame, then
+/// the end of input. Compare lines with [`same_up_to_set_order`].
+pub fn line_values(proto: Proto, body: &[u8]) -> (Vec<Value>, Option<Value>) {
+    let mut s = Session::new(proto, ReactorOptions::default(), Responder::default());
+    s.push_bytes(body);
+    s.finish_input();
+    let mut frames = Vec::new();
+    while let Some(step) = s.poll() {
+        match step {
+            Step::Frame { outcome: Ok(a), .. } => frames.push(a.as_tuple()),
+            Step::Eof { outcome: Ok(a), .. } => return (frames, Some(eof_meta(&a))),
+            _ => break,
+        }
+    }
+    (frames, None)
+}
+
+/// The end-of-input line's value: the action's meta with its name.
+pub fn eof_meta(a: &Action) -> Value {
+    let mut meta = a.meta();
+    if let Value::Dict(d) = &mut meta {
+        d.retain(|(k, _)| k.as_bytes() != Some(b"framegen"));
+        crate::python::value::dict_insert(d, Value::bytes("action"), Value::bytes(a.name()));
+    }
+    meta
+}
+
+/// Whether two debugreflect JSON lines say the same thing, reading the
+/// members of every set in `shape` (what the local reactor returns for the
+/// step, sets included) in any order: a Python server renders a set in its
+/// iteration order, which depends on the process's hash seed.
+pub fn same_up_to_set_order(shape: &Value, a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    match (json::parse_reflect_json(a), json::parse_reflect_json(b)) {
+        (Ok(x), Ok(y)) => equal_with_sets(shape, &x, &y),
         _ => false,
     }
 }
 
-/// `local` with each set's members put in the order the server's parsed
-/// JSON shows them, if the members match.
-fn reorder_sets(proto: Proto, local: &Value, server: &Value) -> Option<Value> {
-    let renders_as = |l: &Value, s: &Value| -> bool {
-        reorder_sets(proto, l, s)
-            .and_then(|r| json::to_json(proto.json(), &r).ok())
-            .and_then(|j| json::parse_reflect_json(&j).ok())
-            .is_some_and(|p| p == *s)
-    };
-    match (local, server) {
-        (Value::Set(items), Value::List(theirs)) => {
-            if items.len() != theirs.len() {
-                return None;
-            }
-            let mut used = vec![false; items.len()];
-            let mut out = Vec::with_capacity(items.len());
-            for t in theirs {
-                let i = (0..items.len()).find(|&i| !used[i] && renders_as(&items[i], t))?;
-                used[i] = true;
-                out.push(reorder_sets(proto, &items[i], t)?);
-            }
-            Some(Value::Set(out))
-        }
-        (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::List(b)) => {
+/// `x == y`, where a set in `shape` lets the lists at its place differ in
+/// order. `shape` is the Python value; `x`, `y` its JSON, parsed back.
+fn equal_with_sets(shape: &Value, x: &Value, y: &Value) -> bool {
+    match (shape, x, y) {
+        (Value::Set(_), Value::List(a), Value::List(b)) => {
             if a.len() != b.len() {
-                return None;
+                return false;
             }
-            let items = a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| reorder_sets(proto, x, y))
-                .collect::<Option<Vec<_>>>()?;
-            Some(match local {
-                Value::Tuple(_) => Value::Tuple(items),
-                _ => Value::List(items),
+            let mut used = vec![false; b.len()];
+            a.iter().all(|m| {
+                let found = b
+                    .iter()
+                    .enumerate()
+                    .find(|(i, n)| !used[*i] && m.py_eq(n))
+                    .map(|(i, _)| i);
+                match found {
+                    Some(i) => {
+                        used[i] = true;
+                        true
+                    }
+                    None => false,
+                }
             })
         }
-        (Value::Dict(pairs), Value::Dict(theirs)) => {
-            let mut out = Vec::with_capacity(pairs.len());
-            for (k, v) in pairs {
-                let key_json = json::to_json(proto.json(), &Value::List(vec![k.clone()])).ok()?;
-                let key = match json::parse_reflect_json(&key_json).ok()? {
-                    Value::List(mut l) if l.len() == 1 => match l.pop()? {
-                        Value::Bytes(b) => b,
-                        other => json::to_json(proto.json(), &other).ok()?,
-                    },
-                    _ => return None,
-                };
-                let theirs_v = theirs
-                    .iter()
-                    .find(|(tk, _)| tk.as_bytes() == Some(key.as_slice()))
-                    .map(|(_, tv)| tv)?;
-                out.push((k.clone(), reorder_sets(proto, v, theirs_v)?));
-            }
-            Some(Value::Dict(out))
+        (Value::List(s) | Value::Tuple(s), Value::List(a), Value::List(b)) => {
+            a.len() == b.len()
+                && s.len() == a.len()
+                && s.iter()
+                    .zip(a.iter().zip(b))
+                    .all(|(s, (a, b))| equal_with_sets(s, a, b))
         }
-        (l, _) => Some(l.clone()),
+        (Value::Dict(s), Value::Dict(a), Value::Dict(b)) => {
+            a.len() == b.len()
+                && a.iter().all(|(k, av)| {
+                    let Some(bv) = crate::python::value::dict_get(b, k) else {
+                        return false;
+                    };
+                    // JSON keys are the dict's keys as text: find the shape's
+                    // entry by its text.
+                    let sv = s
+                        .iter()
+                        .find(|(sk, _)| sk.as_bytes() == k.as_bytes())
+                        .map(|(_, v)| v);
+                    match sv {
+                        Some(sv) => equal_with_sets(sv, av, bv),
+                        None => av == bv,
+                    }
+                })
+        }
+        _ => x == y,
     }
 }
 
 #[cfg(test)]
-mod set_order_tests {
+mod tests {
     use super::*;
 
     #[test]
-    fn set_members_compare_unordered() {
+    fn whole_bodies_compare_sets_unordered() {
         let p = Proto::P0006;
         let f = crate::human::parse_human(
             p,
@@ -489,5 +486,35 @@ mod set_order_tests {
         assert!(same_but_set_order(p, &body, &local, &swapped));
         let other = replace(&swapped, b"[\"q\", \"p\"]", b"[\"r\", \"p\"]");
         assert!(!same_but_set_order(p, &body, &local, &other));
+    }
+
+    #[test]
+    fn set_members_compare_in_any_order() {
+        let shape = Value::Tuple(vec![
+            Value::bytes("runcommand"),
+            Value::dict([(
+                "args",
+                Value::dict([
+                    (
+                        "fields",
+                        Value::Set(vec![Value::bytes("a"), Value::bytes("b")]),
+                    ),
+                    (
+                        "list",
+                        Value::List(vec![Value::bytes("a"), Value::bytes("b")]),
+                    ),
+                ]),
+            )]),
+        ]);
+        let a = br#"["runcommand", {"args": {"fields": ["a", "b"], "list": ["a", "b"]}}]"#;
+        let b = br#"["runcommand", {"args": {"fields": ["b", "a"], "list": ["a", "b"]}}]"#;
+        let c = br#"["runcommand", {"args": {"fields": ["a", "b"], "list": ["b", "a"]}}]"#;
+        let d = br#"["runcommand", {"args": {"fields": ["a", "a"], "list": ["a", "b"]}}]"#;
+        assert!(same_up_to_set_order(&shape, a, b), "a set's order is free");
+        assert!(!same_up_to_set_order(&shape, a, c), "a list's order is not");
+        assert!(
+            !same_up_to_set_order(&shape, a, d),
+            "the members must be the same"
+        );
     }
 }

@@ -6,8 +6,12 @@
 //! command layer: canned responses for dispatched commands go through the
 //! reactor's response path ([`Responder`]).
 //!
-//! Sans-IO apart from reading the files `@FILE` canned responses name: no
-//! sockets, no terminal, no printing.
+//! Sans-IO apart from reading the files `@FILE` canned responses name
+//! ([`FileAccess`]: regular files, bounded, beside a transcript unless
+//! allowed): no sockets, no terminal, no printing.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
 
 use crate::python::escape::escape_decode;
 use crate::python::value::Value;
@@ -57,11 +61,121 @@ pub struct RespondError {
     pub why: String,
 }
 
+/// Which files a canned response may read (`@FILE`).
+#[derive(Debug, Clone)]
+pub struct FileAccess {
+    /// Relative names resolve here (a transcript's directory); `None`: the
+    /// current directory.
+    pub dir: Option<PathBuf>,
+    /// Only files under `dir`, by relative name (a transcript reads files
+    /// beside it; it is data, not a program). Off for names the user gives
+    /// on the command line and for `replay --allow-file-access`.
+    pub confined: bool,
+    /// The largest file read.
+    pub max_bytes: u64,
+}
+
+/// The largest `@FILE` read by default.
+pub const MAX_RESPONSE_FILE: u64 = 64 * 1024 * 1024;
+
+impl Default for FileAccess {
+    fn default() -> Self {
+        FileAccess {
+            dir: None,
+            confined: false,
+            max_bytes: MAX_RESPONSE_FILE,
+        }
+    }
+}
+
+const LIFT: &str = "replay --allow-file-access lifts this for a script you trust";
+
+impl FileAccess {
+    /// Files beside a transcript only.
+    pub fn beside(dir: impl Into<PathBuf>) -> FileAccess {
+        FileAccess {
+            dir: Some(dir.into()),
+            confined: true,
+            ..FileAccess::default()
+        }
+    }
+
+    /// Read `name` under these rules: a regular file of at most
+    /// `max_bytes`; when confined, a relative path that stays in `dir`
+    /// (symbolic links included).
+    pub fn read(&self, name: &str) -> Result<Vec<u8>, String> {
+        let p = Path::new(name);
+        let path = match &self.dir {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p.to_path_buf(),
+        };
+        if self.confined {
+            let dir = self.dir.as_deref().unwrap_or(Path::new("."));
+            if p.is_absolute() {
+                return Err(format!("{name} is an absolute path: a transcript reads only files beside it, by relative name ({LIFT})"));
+            }
+            if p.components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+            {
+                return Err(format!("{name} leaves the transcript's directory: a transcript reads only files beside it ({LIFT})"));
+            }
+            match (path.canonicalize(), dir.canonicalize()) {
+                (Ok(f), Ok(d)) if f.starts_with(&d) => {}
+                (Ok(_), Ok(_)) => {
+                    return Err(format!(
+                        "{name} links out of the transcript's directory ({LIFT})"
+                    ))
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    return Err(format!("cannot read {}: {e}", path.display()))
+                }
+            }
+        }
+        let meta =
+            std::fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!(
+                "{name} is not a regular file (a device or pipe could be endless)"
+            ));
+        }
+        if meta.len() > self.max_bytes {
+            return Err(format!(
+                "{name} has {} bytes, more than the {} a canned response reads",
+                meta.len(),
+                self.max_bytes
+            ));
+        }
+        let f = std::fs::File::open(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut b = Vec::new();
+        f.take(self.max_bytes + 1)
+            .read_to_end(&mut b)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if b.len() as u64 > self.max_bytes {
+            return Err(format!(
+                "{name} grew past {} bytes while it was read",
+                self.max_bytes
+            ));
+        }
+        Ok(b)
+    }
+}
+
 impl Responder {
     /// Parse `KEY=RESPONSE` specs: KEY a request id or a command name;
     /// RESPONSE escaped text, `@FILE`, `cbor:<literal>` (revisions with CBOR
-    /// payloads: the objects of a list literal) or `error:TEXT`.
+    /// payloads: the objects of a list literal) or `error:TEXT`. `@FILE`
+    /// reads any regular file of at most [`MAX_RESPONSE_FILE`] bytes.
     pub fn parse(proto: Proto, specs: &[String]) -> Result<Responder, RespondError> {
+        Responder::parse_with(proto, specs, &FileAccess::default())
+    }
+
+    /// [`Responder::parse`], reading `@FILE` under `files`' rules.
+    pub fn parse_with(
+        proto: Proto,
+        specs: &[String],
+        files: &FileAccess,
+    ) -> Result<Responder, RespondError> {
         let mut r = Responder::default();
         for spec in specs {
             let bad = |why: String| RespondError {
@@ -74,9 +188,7 @@ impl Responder {
                 ));
             };
             let resp = if let Some(path) = val.strip_prefix('@') {
-                Response::Bytes(
-                    std::fs::read(path).map_err(|e| bad(format!("cannot read {path}: {e}")))?,
-                )
+                Response::Bytes(files.read(path).map_err(bad)?)
             } else if let Some(t) = val.strip_prefix("error:") {
                 Response::Error(escape_decode(t.as_bytes()).map_err(|e| bad(e.to_string()))?)
             } else if let Some(lit) = val.strip_prefix("cbor:") {

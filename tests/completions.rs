@@ -109,3 +109,102 @@ fn unknown_shell_is_a_usage_error() {
             "[possible values: bash, elvish, fish, powershell, zsh]",
         ));
 }
+
+/// The subcommands `hgframe --help` lists (besides `help`).
+fn subcommands() -> Vec<String> {
+    let out = Command::cargo_bin("hgframe")
+        .unwrap()
+        .env("COLUMNS", "1000")
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|s| *s != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+fn man_page(sub: Option<&str>) -> Vec<u8> {
+    let mut c = Command::cargo_bin("hgframe").unwrap();
+    c.arg("man");
+    if let Some(s) = sub {
+        c.arg(s);
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "hgframe man {sub:?} failed");
+    out.stdout
+}
+
+#[test]
+fn committed_man_pages_match_the_binary() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let mut pages = vec![("hgframe.1".to_string(), None)];
+    for s in subcommands() {
+        pages.push((format!("hgframe-{s}.1"), Some(s)));
+    }
+    assert!(pages.len() >= 10, "{pages:?}");
+    let mut stale = Vec::new();
+    for (file, sub) in &pages {
+        let generated = man_page(sub.as_deref());
+        match std::fs::read(dir.join(file)) {
+            Ok(committed) if committed == generated => {}
+            Ok(_) => stale.push(format!("man/{file} differs from the binary")),
+            Err(e) => stale.push(format!("man/{file} cannot be read ({e})")),
+        }
+    }
+    let committed = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(
+        committed,
+        pages.len(),
+        "man/ has pages for subcommands that are gone"
+    );
+    assert!(
+        stale.is_empty(),
+        "{}\nthe man pages are out of date: run scripts/gen-completions.sh and commit man/",
+        stale.join("\n")
+    );
+}
+
+/// `man -l` renders every committed page (with groff's warnings as errors).
+#[test]
+fn man_pages_render() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let out = std::process::Command::new("man")
+            .arg("-l")
+            .arg(&path)
+            .env("MANWIDTH", "80")
+            .env("MAN_KEEP_FORMATTING", "0")
+            .env("PAGER", "cat")
+            .env("MANPAGER", "cat")
+            .output()
+            .expect("`man` (man-db) is needed to check that the man pages render");
+        // Bold and underline come as overstrikes (`N\x08N`): drop them.
+        let mut text = String::new();
+        for c in String::from_utf8_lossy(&out.stdout).chars() {
+            if c == '\x08' {
+                text.pop();
+            } else {
+                text.push(c);
+            }
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {err}", path.display());
+        assert!(
+            err.trim().is_empty(),
+            "{}: man warned: {err}",
+            path.display()
+        );
+        assert!(
+            text.contains("NAME") && text.contains("SYNOPSIS"),
+            "{}: {text}",
+            path.display()
+        );
+    }
+}

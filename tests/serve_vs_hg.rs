@@ -611,6 +611,11 @@ fn commands_match_mercurial() {
         &[&settings("[b'zlib', b'identity']"), heads_req],
     );
     add(
+        "heads, zstd-8mb announced first (Mercurial's default order)",
+        url("ro", "heads"),
+        &[&settings("[b'zstd-8mb', b'zlib', b'identity']"), heads_req],
+    );
+    add(
         "unknown encoding only: generator raises mid-response",
         url("ro", "heads"),
         &[&settings("[b'foo']"), heads_req],
@@ -1018,26 +1023,6 @@ fn command_without_canned_response_is_a_command_error() {
     assert!(fs[0].payload.windows(4).any(|w| w == b"boom"));
 }
 
-/// Compression we cannot reproduce (zstd) is refused with a reason, not faked.
-#[test]
-fn zstd_stream_is_a_clear_501() {
-    let ours = our_server(&[heads_spec()]);
-    let body = frames(&[
-        "0 1 stream-begin sender-protocol-settings eos cbor:{b'contentencodings': [b'zstd-8mb']}",
-        "1 1 0 command-request new cbor:{b'name': b'heads'}",
-    ]);
-    let r = http(
-        ours.addr().port(),
-        "POST",
-        &format!("{API}/ro/heads"),
-        &[("Accept", MEDIA_0006), ("Content-Type", MEDIA_0006)],
-        &body,
-    );
-    assert_eq!(r.status, 501);
-    let text = String::from_utf8_lossy(&r.body);
-    assert!(text.contains("zstd-8mb"), "{text}");
-}
-
 // ---------------------------------------------------------------------------
 // Limits, concurrency, lifecycle
 
@@ -1212,7 +1197,7 @@ fn non_loopback_address_is_refused_without_public() {
     h.shutdown();
 
     let out = Command::new(env!("CARGO_BIN_EXE_hgframe"))
-        .args(["serve", "--addr", "0.0.0.0:0"])
+        .args(["serve", "--listen", "0.0.0.0:0"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -1258,7 +1243,7 @@ fn log_line_per_request() {
 #[test]
 fn cli_serves_until_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hgframe"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--respond"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--respond"])
         .arg(heads_spec())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -1313,4 +1298,65 @@ fn cli_serves_until_sigterm() {
         "{err}"
     );
     assert!(err.contains("SIGTERM received; shutting down"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Stock clients
+
+/// A stock Mercurial 6.0 client (`hg debugwireproto --peer http2`, its
+/// default encoder order: zstd-8mb first) talks to `hgframe serve`: the
+/// version-1 handshake answered as Mercurial answers it, then the canned
+/// heads, on a zstd-8mb stream.
+#[test]
+fn a_stock_client_gets_the_canned_heads() {
+    let node = "\\x11\\x22\\x33\\x44\\x55\\x66\\x77\\x88\\x99\\xaa\\xbb\\xcc\\xdd\\xee\\xff\\x00\\x11\\x22\\x33\\x44";
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut o = ServeOptions::new(P);
+    o.responder = Responder::parse(P, &[format!("heads=cbor:[[b'{node}']]")]).unwrap();
+    let sink = log.clone();
+    o.log = LogTarget::Callback(Arc::new(move |l: &str| {
+        sink.lock().unwrap().push(l.to_string())
+    }));
+    let ours = server::start(o).expect("hgframe serve starts");
+    let mut child = Command::new(common::hg_path())
+        .args([
+            "debugwireproto",
+            "--peer",
+            "http2",
+            &format!("{}/", ours.url()),
+        ])
+        .env("HGRCPATH", "")
+        .env("HGPLAIN", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hg debugwireproto");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"command heads\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("creating http peer for wire protocol version 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"b'\x11"3DUfw\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x00\x11"3D'"#),
+        "the canned node reaches the client: {stdout}{stderr}"
+    );
+    let log = log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("\"GET /?cmd=capabilities HTTP/1.1\" 200 2166"),
+        "{log}"
+    );
+    assert!(
+        log.contains("\"POST /api/exp-http-v2-0003/ro/heads HTTP/1.1\" 200"),
+        "{log}"
+    );
 }

@@ -73,7 +73,7 @@ fn unreachable_fixes(e: &ClientError) -> Vec<String> {
         ],
         ClientError::Tls { .. } => vec![
             "check the URL's scheme (http:// for `hg serve` without --certificate)".into(),
-            "or the server's certificate".into(),
+            "or trust the server's certificate: --cacert FILE.pem (a self-signed test server), or --insecure for a throwaway one".into(),
         ],
         _ => vec!["check that the URL is the one `hg serve` prints".into()],
     }

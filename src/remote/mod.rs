@@ -178,7 +178,7 @@ fn html_lines(html: &str) -> Vec<String> {
 /// A line of text from the network, safe to print: control characters
 /// (terminal escapes included) as `\xNN`, cut at `max` characters.
 pub fn terminal_safe(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max * 4));
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
     for (i, c) in s.chars().enumerate() {
         if i == max {
             out.push('…');

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod frame;
 pub mod json;
 pub mod pretty;
+pub mod proxy;
 pub mod remote;
 pub mod replay;
 pub mod request;

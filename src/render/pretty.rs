@@ -27,7 +27,10 @@ fn write_action(w: &mut dyn Write, a: &Action) -> io::Result<()> {
     match a {
         Action::WantFrame { state } => writeln!(w, "  → {name} (state {state})"),
         Action::Error { message } => {
-            writeln!(w, "  → {name}: {}", String::from_utf8_lossy(message).red())
+            // The message can quote bytes a client sent (a command name):
+            // control characters are escaped, not sent to the terminal.
+            let text = crate::remote::terminal_safe(&String::from_utf8_lossy(message), usize::MAX);
+            writeln!(w, "  → {name}: {}", text.red())
         }
         Action::Noop => writeln!(w, "  → {name}"),
         Action::SendFrames(_) => writeln!(w, "  → {name}"),
@@ -145,5 +148,22 @@ pub fn write_step_pretty(
         Step::Eof { outcome, sent } => {
             write_eof_step(w, proto, outcome.as_ref(), sent.as_ref(), verbose)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_message_cannot_drive_the_terminal() {
+        let mut out = Vec::new();
+        let a = Action::Error {
+            message: b"unknown command: \x1b]0;owned\x07\x1b[2J".to_vec(),
+        };
+        write_action(&mut out, &a).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r"\x1b]0;owned\x07\x1b[2J"), "{text}");
+        assert!(!text.contains("\x07"), "{text:?}");
     }
 }

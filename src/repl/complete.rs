@@ -240,31 +240,60 @@ pub fn hint_for(proto: Proto, line: &str) -> Option<String> {
 
 /// Whether a `cbor:` literal's brackets are still open (outside quotes).
 pub fn brackets_open(line: &str) -> bool {
-    let Some(i) = line.find("cbor:") else {
-        return false;
-    };
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in line[i + 5..].chars() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
+    let mut b = Brackets::default();
+    b.feed(line);
+    b.open()
+}
+
+/// [`brackets_open`] fed one continuation line at a time, so joining
+/// `n` lines costs `O(n)` in all, not `O(n²)`.
+#[derive(Debug, Default, Clone)]
+pub struct Brackets {
+    /// `cbor:` seen (brackets count from there on).
+    started: bool,
+    depth: i64,
+    quote: Option<char>,
+    escaped: bool,
+}
+
+impl Brackets {
+    /// Scan more of the line (a continuation line, with its `\n`).
+    pub fn feed(&mut self, text: &str) {
+        let text = if self.started {
+            text
+        } else {
+            match text.find("cbor:") {
+                Some(i) => {
+                    self.started = true;
+                    &text[i + 5..]
+                }
+                None => return,
             }
-            continue;
-        }
-        match c {
-            '\'' | '"' => quote = Some(c),
-            '[' | '{' | '(' => depth += 1,
-            ']' | '}' | ')' => depth -= 1,
-            _ => {}
+        };
+        for c in text.chars() {
+            if let Some(q) = self.quote {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == '\\' {
+                    self.escaped = true;
+                } else if c == q {
+                    self.quote = None;
+                }
+                continue;
+            }
+            match c {
+                '\'' | '"' => self.quote = Some(c),
+                '[' | '{' | '(' => self.depth += 1,
+                ']' | '}' | ')' => self.depth -= 1,
+                _ => {}
+            }
         }
     }
-    depth > 0
+
+    /// Whether a bracket is still open.
+    pub fn open(&self) -> bool {
+        self.depth > 0
+    }
 }
 
 #[cfg(test)]

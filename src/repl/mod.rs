@@ -627,6 +627,8 @@ impl Repl {
             proto: Some(self.proto),
             update: true,
             keep_outputs: false,
+            cli_target: true,
+            allow_file_access: false,
         };
         let report = run_script(
             arg,
@@ -640,9 +642,13 @@ impl Repl {
         let text = report.updated.unwrap_or(skeleton);
         std::fs::write(arg, text)
             .map_err(|e| line_error(format!("error: cannot write {arg}: {e}")))?;
+        let check = match &self.target {
+            Target::Local => format!("hgframe replay {arg}"),
+            Target::Url { url, .. } => format!("hgframe replay --url {url} {arg}"),
+        };
         writeln!(
             out,
-            "saved {} request(s), {} frame(s) to {arg} (check it with: hgframe replay {arg})",
+            "saved {} request(s), {} frame(s) to {arg} (check it with: {check})",
             report.requests, report.frames
         )?;
         Ok(())

@@ -3,6 +3,7 @@
 
 use super::exec::StepRec;
 use super::script::{line_matches, Assertion};
+use crate::python::value::Value;
 use crate::reactor::Action;
 use crate::wire::proto::Proto;
 
@@ -101,8 +102,19 @@ pub(super) fn check_assert(
     }
 }
 
-pub(super) fn lines_match(expected: &[String], actual: &[String]) -> bool {
-    expected.len() == actual.len() && expected.iter().zip(actual).all(|(e, a)| line_matches(e, a))
+/// Lines match (exactly, or by their ` (glob)` / ` (re)` patterns), or
+/// are the same values with the
+/// members of sets in another order (`shapes`: the value behind each
+/// actual line; see [`crate::reflect::same_up_to_set_order`]).
+pub(super) fn lines_match_shaped(expected: &[String], actual: &[String], shapes: &[Value]) -> bool {
+    expected.len() == actual.len()
+        && expected.iter().zip(actual).enumerate().all(|(i, (e, a))| {
+            line_matches(e, a)
+                || shapes.get(i).is_some_and(|s| {
+                    !matches!(s, Value::None)
+                        && crate::reflect::same_up_to_set_order(s, e.as_bytes(), a.as_bytes())
+                })
+        })
 }
 
 pub(super) fn assert_text(a: &Assertion) -> String {

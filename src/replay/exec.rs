@@ -22,6 +22,10 @@ pub(super) struct StepRec {
     pub(super) expected: Vec<String>,
     pub(super) asserts: Vec<(usize, Assertion)>,
     pub(super) actual: Vec<String>,
+    /// For each line of `actual`, the Python value it renders (what the
+    /// local reactor returns; `None` for lines that are not JSON): where it
+    /// holds a set, the line's members may come in any order.
+    pub(super) shapes: Vec<Value>,
     pub(super) actions: Vec<Action>,
     pub(super) sent: Vec<Frame>,
 }
@@ -62,8 +66,10 @@ pub(super) fn run_request(
             if failed {
                 for st in steps.iter_mut() {
                     st.actual.clear();
+                    st.shapes.clear();
                 }
                 steps[n - 1].actual = vec!["status 500".into()];
+                steps[n - 1].shapes = vec![Value::None];
             }
             Ok(())
         }
@@ -84,6 +90,8 @@ pub(super) fn run_request(
                 200 => {
                     let frames = crate::remote::sent_frames(proto, &body);
                     let parsed = parse_reflect_body(proto, &frames, &reply.body);
+                    let (mut shapes, eof_shape) = crate::reflect::line_values(proto, &body);
+                    shapes.reverse();
                     for rs in parsed.steps {
                         let i = ranges
                             .iter()
@@ -92,6 +100,7 @@ pub(super) fn run_request(
                         steps[i]
                             .actual
                             .push(String::from_utf8_lossy(&rs.raw).into_owned());
+                        steps[i].shapes.push(shapes.pop().unwrap_or(Value::None));
                         if let Ok(a) = rs.action {
                             steps[i].actions.push(a);
                         }
@@ -99,6 +108,7 @@ pub(super) fn run_request(
                     steps[n - 1]
                         .actual
                         .push(String::from_utf8_lossy(&parsed.eof_raw).into_owned());
+                    steps[n - 1].shapes.push(eof_shape.unwrap_or(Value::None));
                     if let Some(Ok(a)) = parsed.eof {
                         steps[n - 1].actions.push(a);
                     }
@@ -106,6 +116,7 @@ pub(super) fn run_request(
                 }
                 500 => {
                     steps[n - 1].actual = vec!["status 500".into()];
+                    steps[n - 1].shapes = vec![Value::None];
                     Ok(())
                 }
                 _ => Err(Fatal::Http(Box::new(HttpError::new(
@@ -127,7 +138,8 @@ fn collect(proto: Proto, s: Step, st: &mut StepRec, failed: &mut bool) {
         Step::Frame { outcome, sent, .. } => {
             let json = match &outcome {
                 Ok(a) if !matches!(a, Action::SendFrames(_)) => {
-                    Some(json_line(proto, &a.as_tuple()))
+                    let v = a.as_tuple();
+                    Some((json_line(proto, &v), v))
                 }
                 _ => None,
             };
@@ -138,16 +150,8 @@ fn collect(proto: Proto, s: Step, st: &mut StepRec, failed: &mut bool) {
         // End of input: the final meta with its action.
         Step::Eof { outcome, sent } => {
             let json = outcome.as_ref().ok().map(|a| {
-                let mut meta = a.meta();
-                if let Value::Dict(d) = &mut meta {
-                    d.retain(|(k, _)| k.as_bytes() != Some(b"framegen"));
-                    crate::python::value::dict_insert(
-                        d,
-                        Value::bytes("action"),
-                        Value::bytes(a.name()),
-                    );
-                }
-                json_line(proto, &meta)
+                let meta = crate::reflect::eof_meta(a);
+                (json_line(proto, &meta), meta)
             });
             (outcome, sent, json)
         }
@@ -157,14 +161,18 @@ fn collect(proto: Proto, s: Step, st: &mut StepRec, failed: &mut bool) {
         Err(_) => *failed = true,
     }
     match json {
-        Some(Ok(l)) => st.actual.push(l),
-        Some(Err(_)) => *failed = true,
+        Some((Ok(l), shape)) => {
+            st.actual.push(l);
+            st.shapes.push(shape);
+        }
+        Some((Err(_), _)) => *failed = true,
         None => {}
     }
     if let Some(c) = sent {
         for f in &c.frames {
             st.actual
                 .push(format!("sent: {}", crate::human::to_human(proto, f)));
+            st.shapes.push(Value::None);
             st.sent.push(f.clone());
         }
         if c.crash.is_some() {

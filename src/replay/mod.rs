@@ -73,10 +73,40 @@ pub struct ScriptReport {
     /// The rewritten script (update mode).
     pub updated: Option<String>,
     /// Per-step outputs, for comparing targets (`--against`).
-    pub outputs: Vec<(usize, Vec<String>)>,
+    pub outputs: Vec<StepOutput>,
+}
+
+/// What one step printed.
+#[derive(Debug, Clone)]
+pub struct StepOutput {
+    /// The step's line in the script.
+    pub line: usize,
+    pub lines: Vec<String>,
+    /// The value behind each line (`None` when it is not JSON), so that
+    /// two targets agree when only the order of a set's members differs.
+    pub shapes: Vec<crate::python::value::Value>,
+}
+
+impl StepOutput {
+    /// Whether two targets printed the same (sets in any order).
+    pub fn agrees_with(&self, other: &StepOutput) -> bool {
+        self.lines.len() == other.lines.len()
+            && self
+                .lines
+                .iter()
+                .zip(&other.lines)
+                .enumerate()
+                .all(|(i, (a, b))| {
+                    a == b
+                        || self.shapes.get(i).or(other.shapes.get(i)).is_some_and(|s| {
+                            crate::reflect::same_up_to_set_order(s, a.as_bytes(), b.as_bytes())
+                        })
+                })
+    }
 }
 
 /// Options of a run.
+#[derive(Default)]
 pub struct RunOptions {
     /// Override the script's revision.
     pub proto: Option<Proto>,
@@ -84,6 +114,16 @@ pub struct RunOptions {
     pub update: bool,
     /// Keep per-step outputs (for `--against`).
     pub keep_outputs: bool,
+    /// The command line named the target (`--local`, `--url`, `--against`):
+    /// a script's `target` line is then overridden; otherwise a script
+    /// recorded against a server (`target URL`) is an error that says how
+    /// to run it — a transcript never chooses where hgframe connects.
+    pub cli_target: bool,
+    /// `respond KEY @FILE` may read any file (`--allow-file-access`, for
+    /// a script the user trusts); otherwise only regular files beside the
+    /// script (a transcript is data, not a program). Relative names are
+    /// relative to the script either way.
+    pub allow_file_access: bool,
 }
 
 /// Run a script from a reader. `server_proto` is the revision the target

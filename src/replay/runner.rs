@@ -4,14 +4,14 @@
 
 use std::io::BufRead;
 
-use super::check::{assert_text, check_assert, lines_match};
+use super::check::{assert_text, check_assert, lines_match_shaped};
 use super::exec::{run_request, StepRec};
 use super::script::{self, Item, Line, ScriptError};
-use super::{Exec, Failure, Fatal, RunOptions, ScriptReport};
+use super::{Exec, Failure, Fatal, RunOptions, ScriptReport, StepOutput};
 use crate::human::shorthand::Shorthand;
 use crate::human::{infer_proto, parse_human};
 use crate::python::escape::unhex;
-use crate::session::Responder;
+use crate::session::{FileAccess, Responder};
 use crate::wire::proto::Proto;
 
 /// The state of one script's run.
@@ -31,7 +31,36 @@ struct Runner<'a> {
     defer: bool,
     responder: Responder,
     responder_specs: Vec<String>,
+    /// Which files `respond KEY @FILE` reads.
+    files: FileAccess,
     progress: Box<dyn FnMut(usize) + 'a>,
+}
+
+/// A script's `target` line is honoured, never ignored: `target local`
+/// agrees with a local run; a target the command line names overrides it;
+/// otherwise a script recorded against a server is an error that says how
+/// to run it (a transcript never chooses where hgframe connects).
+fn check_target(
+    file: &str,
+    l: &Line,
+    target: &str,
+    exec: &Exec<'_>,
+    opts: &RunOptions,
+) -> Result<(), Fatal> {
+    if opts.cli_target || (target == "local" && matches!(exec, Exec::Local)) {
+        return Ok(());
+    }
+    let col = l.text.find(target).unwrap_or(0);
+    Err(Fatal::Parse(Box::new(ScriptError {
+        file: file.into(),
+        line: l.number,
+        text: l.text.clone(),
+        caret: format!("{}{}", " ".repeat(col), "^".repeat(target.chars().count().clamp(1, 80))),
+        message: format!("the script was recorded against {target}; a script does not choose where hgframe connects"),
+        help: format!(
+            "\n  = run it there with `hgframe replay --url {target} {file}`, or on the local reactor with `hgframe replay --local {file}`"
+        ),
+    })))
 }
 
 /// Read the header, choose the revision, then run the requests: one thread
@@ -78,9 +107,18 @@ pub(super) fn run<R: BufRead + Send>(
             }
             Item::Defer(d) => defer = *d,
             Item::Respond(k, v) => responder_specs.push(format!("{k}={v}")),
+            Item::Target(t) => check_target(file, l, t, exec, opts)?,
             _ => {}
         }
     }
+    let dir = std::path::Path::new(file)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let files = FileAccess {
+        confined: !opts.allow_file_access,
+        ..FileAccess::beside(dir)
+    };
     let mut pending: Vec<Line> = Vec::new();
     if proto.is_none() {
         // Look ahead at frame lines (bounded) to infer.
@@ -133,16 +171,27 @@ pub(super) fn run<R: BufRead + Send>(
             Some("the script plays the server's part (respond/defer): local reactor only".into());
         return Ok(report);
     }
-    let responder = Responder::parse(proto, &responder_specs).map_err(|e| {
+    let responder = Responder::parse_with(proto, &responder_specs, &files).map_err(|e| {
+        // Quote the respond line whose spec failed.
+        let line = head.iter().find(|l| match &l.item {
+            Item::Respond(k, v) => e.spec == format!("{k}={v}"),
+            _ => false,
+        });
+        let (number, text, caret) = line.map_or((0, String::new(), String::new()), |l| {
+            let col = l.text.find(" @").map_or(0, |c| c + 1);
+            let width = l.text.len().saturating_sub(col).clamp(1, 80);
+            (
+                l.number,
+                l.text.clone(),
+                format!("{}{}", " ".repeat(col), "^".repeat(width)),
+            )
+        });
         Fatal::Parse(Box::new(ScriptError {
             file: file.into(),
-            line: head
-                .iter()
-                .find(|l| matches!(l.item, Item::Respond(..)))
-                .map_or(0, |l| l.number),
-            text: String::new(),
-            caret: String::new(),
-            message: e.to_string(),
+            line: number,
+            text,
+            caret,
+            message: e.why.clone(),
             help: String::new(),
         }))
     })?;
@@ -158,6 +207,7 @@ pub(super) fn run<R: BufRead + Send>(
         defer,
         responder,
         responder_specs,
+        files,
         progress: Box::new(progress),
     };
     if opts.update {
@@ -307,16 +357,17 @@ impl Runner<'_> {
                 if !pending_specs.is_empty() {
                     self.responder_specs.append(&mut pending_specs);
                     self.responder =
-                        Responder::parse(self.proto, &self.responder_specs).map_err(|e| {
-                            Fatal::Parse(Box::new(ScriptError {
-                                file: file.into(),
-                                line: l.number,
-                                text: String::new(),
-                                caret: String::new(),
-                                message: format!("a respond line before this step: {e}"),
-                                help: String::new(),
-                            }))
-                        })?;
+                        Responder::parse_with(self.proto, &self.responder_specs, &self.files)
+                            .map_err(|e| {
+                                Fatal::Parse(Box::new(ScriptError {
+                                    file: file.into(),
+                                    line: l.number,
+                                    text: String::new(),
+                                    caret: String::new(),
+                                    message: format!("a respond line before this step: {}", e.why),
+                                    help: String::new(),
+                                }))
+                            })?;
                 }
             }
             match &l.item {
@@ -363,6 +414,7 @@ impl Runner<'_> {
                     match &l.item {
                         Item::Respond(k, v) => pending_specs.push(format!("{k}={v}")),
                         Item::Defer(d) => pending_defer = Some(*d),
+                        Item::Target(t) => check_target(file, &l, t, self.exec, self.opts)?,
                         _ => {}
                     }
                     if matches!(self.exec, Exec::Remote(_)) && matches!(l.item, Item::Respond(..) | Item::Defer(_)) {
@@ -426,7 +478,7 @@ impl Runner<'_> {
             200
         };
         for (i, st) in steps.iter().enumerate() {
-            if !lines_match(&st.expected, &st.actual) {
+            if !lines_match_shaped(&st.expected, &st.actual, &st.shapes) {
                 report.failures.push(Failure {
                     line: st.line,
                     message: "output differs".into(),
@@ -447,12 +499,16 @@ impl Runner<'_> {
                 }
             }
             if opts.keep_outputs {
-                report.outputs.push((st.line, st.actual.clone()));
+                report.outputs.push(StepOutput {
+                    line: st.line,
+                    lines: st.actual.clone(),
+                    shapes: st.shapes.clone(),
+                });
             }
             if opts.update {
                 out_text.push_str(&st.text);
                 out_text.push('\n');
-                let keep = lines_match(&st.expected, &st.actual);
+                let keep = lines_match_shaped(&st.expected, &st.actual, &st.shapes);
                 let lines = if keep { &st.expected } else { &st.actual };
                 for l in lines {
                     out_text.push_str("< ");
@@ -484,6 +540,7 @@ fn step(l: &Line, bytes: Vec<u8>, is_eof: bool) -> StepRec {
         expected: Vec::new(),
         asserts: Vec::new(),
         actual: Vec::new(),
+        shapes: Vec::new(),
         actions: Vec::new(),
         sent: Vec::new(),
     }

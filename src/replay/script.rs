@@ -5,7 +5,8 @@
 //! ```text
 //! # comments and blank lines are kept by `replay --update`
 //! proto 0006                  revision (default: inferred from the frames, else 0006)
-//! target local                default target: `local` or a URL (the CLI may override)
+//! target local                where it was recorded: `local` or a URL (never connected to
+//!                             without --url; the command line overrides it)
 //! defer on                    local reactor: buffer responses until eof (half-duplex)
 //! respond 1 hello             canned response, as `reflect --respond 1=hello` (local only)
 //! > 1 1 stream-begin command-request new cbor:{b'name': b'heads'}

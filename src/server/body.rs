@@ -1,12 +1,17 @@
-//! Reading request bodies within limits: the size limit (413), the time a
-//! client has to send its body (408), draining what is not needed so
-//! keep-alive clients stay in sync.
+//! Reading request bodies within limits: the size limit (413), the memory
+//! all requests' bodies may hold together (503), the time a client has to
+//! send its body (408), draining what is not needed so keep-alive clients
+//! stay in sync.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, HttpBody};
-use axum::http::{header, HeaderMap, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use http_body::Body as _;
+
+use super::http::{header, HeaderMap, Incoming as Body, StatusCode};
 
 use super::reply::Reply;
 
@@ -49,18 +54,83 @@ pub(super) fn timed_out(timeout: Duration, got: usize) -> Reply {
     .with_note("client too slow sending the body")
 }
 
+/// The memory every request body held at once may take together, in KiB
+/// permits: a body's permits are taken as its bytes arrive and given back
+/// when the request is answered.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget {
+    sem: Arc<Semaphore>,
+    total: u64,
+}
+
+/// The part of a [`Budget`] one request holds.
+#[derive(Debug, Default)]
+pub(crate) struct Held(Option<OwnedSemaphorePermit>);
+
+impl Budget {
+    pub(crate) fn new(total_bytes: u64) -> Budget {
+        let kib = total_bytes
+            .div_ceil(1024)
+            .min(Semaphore::MAX_PERMITS as u64) as usize;
+        Budget {
+            sem: Arc::new(Semaphore::new(kib)),
+            total: total_bytes,
+        }
+    }
+
+    /// Grow `held` to cover `bytes`; false when the budget is spent.
+    fn cover(&self, held: &mut Held, bytes: u64) -> bool {
+        let need = bytes.div_ceil(1024);
+        let have = held.0.as_ref().map_or(0, |p| p.num_permits() as u64);
+        if need <= have {
+            return true;
+        }
+        let Ok(more) = u32::try_from(need - have) else {
+            return false;
+        };
+        match self.sem.clone().try_acquire_many_owned(more) {
+            Ok(p) => {
+                match &mut held.0 {
+                    Some(h) => h.merge(p),
+                    None => held.0 = Some(p),
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+pub(super) fn over_budget(total: u64) -> Reply {
+    let mut r = Reply::text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "server busy: the request bodies held across all connections would pass {total} bytes (--max-total-body); try again in a moment, or raise --max-total-body\n"
+        ),
+    )
+    .closing()
+    .with_note("request bodies over --max-total-body across connections");
+    r.headers.push((
+        header::RETRY_AFTER,
+        hyper::header::HeaderValue::from_static("1"),
+    ));
+    r
+}
+
 pub(super) enum BodyEnd {
     TooLarge,
+    OverBudget,
     TimedOut,
     Failed(String),
 }
 
-/// Pull body data until EOF, `max` bytes, or the deadline.
+/// Pull body data until EOF, `max` bytes, the budget spent, or the
+/// deadline.
 pub(super) async fn pull_body(
     body: &mut Body,
     max: u64,
     deadline: Instant,
-    keep: Option<&mut Vec<u8>>,
+    keep: Option<(&mut Vec<u8>, &Budget, &mut Held)>,
     count: &mut u64,
 ) -> Result<(), BodyEnd> {
     let mut keep = keep;
@@ -79,7 +149,10 @@ pub(super) async fn pull_body(
         if *count > max {
             return Err(BodyEnd::TooLarge);
         }
-        if let Some(k) = keep.as_deref_mut() {
+        if let Some((k, budget, held)) = keep.as_mut() {
+            if !budget.cover(held, *count) {
+                return Err(BodyEnd::OverBudget);
+            }
             k.extend_from_slice(&data);
         }
     }
@@ -94,28 +167,49 @@ pub(super) async fn courtesy_drain(body: &mut Body) {
     let _ = pull_body(body, 256 * 1024, until, None, &mut n).await;
 }
 
-/// The whole body (bounded by size and time), or the error reply.
+/// The whole body (bounded by size, time and the shared budget, whose
+/// share it holds until dropped), or the error reply.
 pub(super) async fn read_body(
     mut body: Body,
     headers: &HeaderMap,
     max: u64,
     deadline: Instant,
-) -> Result<Vec<u8>, Reply> {
+    budget: &Budget,
+) -> Result<(Vec<u8>, Held), Reply> {
     let declared = declared_length(headers);
+    let mut held = Held::default();
     if let Some(n) = declared {
         if n > max {
             return Err(too_large(max, Some(n)));
+        }
+        // Take the whole share at once when the length is announced.
+        if !budget.cover(&mut held, n) {
+            return Err(over_budget(budget.total));
         }
     }
     let cap = declared.unwrap_or(0).min(max).min(16 * 1024 * 1024) as usize;
     let mut out = Vec::with_capacity(cap);
     let mut count = 0;
     let timeout = deadline.saturating_duration_since(Instant::now());
-    match pull_body(&mut body, max, deadline, Some(&mut out), &mut count).await {
-        Ok(()) => Ok(out),
+    match pull_body(
+        &mut body,
+        max,
+        deadline,
+        Some((&mut out, budget, &mut held)),
+        &mut count,
+    )
+    .await
+    {
+        Ok(()) => Ok((out, held)),
         Err(BodyEnd::TooLarge) => {
             courtesy_drain(&mut body).await;
             Err(too_large(max, None))
+        }
+        Err(BodyEnd::OverBudget) => {
+            drop(out);
+            drop(held);
+            courtesy_drain(&mut body).await;
+            Err(over_budget(budget.total))
         }
         Err(BodyEnd::TimedOut) => Err(timed_out(timeout.max(Duration::from_secs(0)), out.len())),
         Err(BodyEnd::Failed(e)) => Err(Reply::text(

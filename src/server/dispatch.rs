@@ -2,7 +2,7 @@
 //! on the one driver ([`Session`]) in half-duplex mode, canned responses
 //! chosen after Mercurial's URL and permission checks.
 
-use axum::http::StatusCode;
+use super::http::StatusCode;
 
 use super::reply::Reply;
 use crate::python::value::Value;
@@ -27,6 +27,7 @@ pub(super) fn process_command(
     permission: Permission,
     url_command: &[u8],
     body: &[u8],
+    gone: &dyn Fn() -> bool,
 ) -> Reply {
     // Canned responses are chosen here (after the URL checks), not by the
     // session's own responder.
@@ -41,6 +42,9 @@ pub(super) fn process_command(
     let mut stream_made = false;
     let mut status_set = false;
     while let Some(step) = session.poll() {
+        if gone() {
+            return Reply::internal_error(super::reply::GONE);
+        }
         let action = match step {
             Step::Undecodable(e) => {
                 return Reply::internal_error(format!(
@@ -116,11 +120,6 @@ pub(super) fn end_of_body(
             }
             match consumed.crash {
                 None => Reply::frames(proto, out),
-                Some(c) if c.exception.starts_with("hgframe limitation") => Reply::text(
-                    StatusCode::NOT_IMPLEMENTED,
-                    format!("hgframe serve cannot produce this response: {}\n", c.why),
-                )
-                .with_note(c.exception),
                 // The generator raised before yielding: no status line yet.
                 Some(c) if consumed.frames.is_empty() => Reply::internal_error(crash_note(&c)),
                 // Status line and frames already out: http.server writes
@@ -207,7 +206,13 @@ pub(super) fn run_command(
             ));
         }
     }
-    let response = responder.find(rc.request_id, &rc.command).unwrap_or_else(|| {
+    // `capabilities` answers what the handshake describes unless a canned
+    // response says otherwise.
+    let default = (name.as_bytes() == Some(b"capabilities"))
+        .then(|| super::handshake::descriptor(proto))
+        .flatten()
+        .map(|d| Response::Objects(vec![d]));
+    let response = responder.find(rc.request_id, &rc.command).or(default).unwrap_or_else(|| {
         let cmd = command_display(name);
         let msg = format!(
             "hgframe serve has no response for command {cmd}; start it with --respond {cmd}=RESPONSE"

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::http::StatusCode;
+use super::http::StatusCode;
 
 // ---------------------------------------------------------------------------
 // Access log
@@ -14,7 +14,7 @@ pub(super) fn access_line(
     remote: SocketAddr,
     method: &str,
     target: &str,
-    version: axum::http::Version,
+    version: super::http::Version,
     status: StatusCode,
     bytes: usize,
     took: Duration,

@@ -27,6 +27,9 @@
 
 mod body;
 mod dispatch;
+pub mod forward;
+mod handshake;
+pub mod http;
 mod log;
 mod pycompat;
 mod reply;
@@ -36,16 +39,16 @@ use log::access_line;
 use routing::route;
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method};
-use axum::response::Response as HttpResponse;
+use self::http::{header, HeaderMap, Method, Request, Response as HttpResponse};
 
 use crate::session::Responder;
 use crate::wire::proto::Proto;
@@ -96,6 +99,9 @@ pub struct ServeOptions {
     pub responder: Responder,
     /// Largest request body accepted (bytes).
     pub max_body: u64,
+    /// The most all requests' bodies may hold at once (bytes); past it,
+    /// 503 with `Retry-After`.
+    pub max_total_body: u64,
     /// Time a client has to deliver its request body.
     pub timeout: Duration,
     /// Serve `debugreflect` (else 404, as without `web.api.debugreflect`).
@@ -111,7 +117,8 @@ impl ServeOptions {
             public: false,
             proto,
             responder: Responder::default(),
-            max_body: 64 * 1024 * 1024,
+            max_body: DEFAULT_MAX_BODY,
+            max_total_body: DEFAULT_MAX_TOTAL_BODY,
             timeout: Duration::from_secs(30),
             reflect: true,
             log: LogTarget::Stderr,
@@ -119,11 +126,17 @@ impl ServeOptions {
     }
 }
 
+/// The largest request body `serve` and `proxy` accept by default.
+pub const DEFAULT_MAX_BODY: u64 = 64 * 1024 * 1024;
+
+/// The most all request bodies may hold together by default.
+pub const DEFAULT_MAX_TOTAL_BODY: u64 = 256 * 1024 * 1024;
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The address is not `HOST:PORT` or does not resolve.
-    #[error("cannot use --addr {addr:?}: {reason}\n  = expected HOST:PORT, e.g. 127.0.0.1:8000 or [::1]:8000")]
+    #[error("cannot listen on {addr:?}: {reason}\n  = expected HOST:PORT, e.g. 127.0.0.1:8000 or [::1]:8000")]
     BadAddress { addr: String, reason: String },
     /// A non-loopback address without `public`.
     #[error("refusing to listen on {addr} ({resolved}): not a loopback address, so anyone who can reach this machine could talk to the server\n  = pass --public to listen there anyway, or use 127.0.0.1:PORT")]
@@ -214,8 +227,29 @@ fn is_loopback(a: &SocketAddr) -> bool {
     }
 }
 
-/// Bind and start serving on a thread of its own; returns once bound.
-pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
+/// An HTTP request handler: the connection's peer and the request in, the
+/// response out.
+pub type Handler = Arc<
+    dyn Fn(SocketAddr, Request) -> Pin<Box<dyn Future<Output = HttpResponse> + Send>> + Send + Sync,
+>;
+
+/// Where and how to listen.
+#[derive(Debug, Clone)]
+pub struct ListenOptions {
+    /// `HOST:PORT` (port 0 picks a free port).
+    pub addr: String,
+    /// Allow a non-loopback address.
+    pub public: bool,
+    /// Time a client has to send its request head.
+    pub header_timeout: Duration,
+    /// Name of the server's thread.
+    pub name: &'static str,
+}
+
+/// Bind and serve `handler` on a thread of its own (HTTP/1.1, keep-alive,
+/// a timeout on request heads, graceful shutdown); returns once bound.
+/// `serve` and `proxy` both listen through here.
+pub fn listen(opts: ListenOptions, handler: Handler) -> Result<ServerHandle, ServeError> {
     let addrs = resolve(&opts.addr)?;
     if !opts.public {
         if let Some(a) = addrs.iter().find(|a| !is_loopback(a)) {
@@ -241,26 +275,19 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
         .map_err(ServeError::Runtime)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_name("hgframe-serve")
+        .thread_name(opts.name)
         .build()
         .map_err(ServeError::Runtime)?;
     let listener = {
         let _guard = rt.enter();
         tokio::net::TcpListener::from_std(std_listener).map_err(ServeError::Runtime)?
     };
-    let ctx = Arc::new(Ctx {
-        proto: opts.proto,
-        responder: opts.responder,
-        max_body: opts.max_body,
-        timeout: opts.timeout,
-        reflect: opts.reflect,
-        log: opts.log,
-    });
     let (tx, rx) = tokio::sync::watch::channel(false);
+    let timeout = opts.header_timeout;
     let thread = std::thread::Builder::new()
-        .name("hgframe-serve".into())
+        .name(opts.name.into())
         .spawn(move || {
-            rt.block_on(serve_until(listener, ctx, rx));
+            rt.block_on(serve_until(listener, handler, timeout, rx));
             rt.shutdown_timeout(Duration::from_millis(200));
         })
         .map_err(ServeError::Runtime)?;
@@ -271,12 +298,40 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
     })
 }
 
+/// Bind and start serving on a thread of its own; returns once bound.
+pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
+    let ctx = Arc::new(Ctx {
+        proto: opts.proto,
+        responder: opts.responder,
+        max_body: opts.max_body,
+        budget: body::Budget::new(opts.max_total_body),
+        workers: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
+        timeout: opts.timeout,
+        reflect: opts.reflect,
+        log: opts.log,
+    });
+    let listen_opts = ListenOptions {
+        addr: opts.addr,
+        public: opts.public,
+        header_timeout: opts.timeout,
+        name: "hgframe-serve",
+    };
+    let handler: Handler = Arc::new(move |remote, req| {
+        let ctx = ctx.clone();
+        Box::pin(async move { handle(ctx, remote, req).await })
+    });
+    listen(listen_opts, handler)
+}
+
 async fn serve_until(
     listener: tokio::net::TcpListener,
-    ctx: Arc<Ctx>,
+    handler: Handler,
+    header_timeout: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    // Our own accept loop on hyper (instead of `axum::serve`) so that a
+    // Our own accept loop on hyper so that a
     // client that stalls while sending its request head times out too
     // (`header_read_timeout`), not only one that stalls in its body.
     let mut tasks = tokio::task::JoinSet::new();
@@ -292,23 +347,21 @@ async fn serve_until(
             },
             _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => break,
         };
-        let ctx = ctx.clone();
-        let header_timeout = ctx.timeout;
+        let handler = handler.clone();
         let mut conn_stop = stop.clone();
         tasks.spawn(async move {
             let service =
                 hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let ctx = ctx.clone();
-                    async move {
-                        Ok::<_, std::convert::Infallible>(
-                            handle(ctx, remote, req.map(Body::new)).await,
-                        )
-                    }
+                    let handler = handler.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handler(remote, req).await) }
                 });
             let mut builder = hyper::server::conn::http1::Builder::new();
+            // half_close: a client that shuts down its sending side after
+            // the request still gets the answer, as from `hg serve`.
             builder
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(header_timeout)
+                .half_close(true)
                 .keep_alive(true);
             let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::pin!(conn);
@@ -341,29 +394,76 @@ struct Ctx {
     proto: Proto,
     responder: Responder,
     max_body: u64,
+    budget: body::Budget,
+    /// One permit per core: protocol work running at once.
+    workers: Arc<tokio::sync::Semaphore>,
     timeout: Duration,
     reflect: bool,
     log: LogTarget,
 }
 
+/// A request being answered. If the connection fails before the answer
+/// (the client has gone), hyper drops the request's future and with it
+/// this guard, which stops the protocol work and writes the log line.
+struct InFlight {
+    ctx: Arc<Ctx>,
+    remote: SocketAddr,
+    method: Method,
+    target: String,
+    version: http::Version,
+    started: Instant,
+    gone: Arc<AtomicBool>,
+    answered: bool,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        self.gone.store(true, Ordering::Relaxed);
+        if !matches!(self.ctx.log, LogTarget::Silent) {
+            self.ctx.log.write(&access_line(
+                self.remote,
+                self.method.as_str(),
+                &self.target,
+                self.version,
+                http::StatusCode::from_u16(499).unwrap_or(http::StatusCode::BAD_REQUEST),
+                0,
+                self.started.elapsed(),
+                Some("the client went away before the answer; its work stopped"),
+            ));
+        }
+    }
+}
+
 async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse {
     let started = Instant::now();
-    let method = req.method().clone();
-    let target = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| req.uri().to_string());
     let version = req.version();
     let keep_alive = python_keeps_alive(version, req.headers());
-    let reply = route(&ctx, req, started + ctx.timeout).await;
-    let head = method == Method::HEAD;
+    let mut flight = InFlight {
+        ctx: ctx.clone(),
+        remote,
+        method: req.method().clone(),
+        target: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| req.uri().to_string()),
+        version,
+        started,
+        gone: Arc::new(AtomicBool::new(false)),
+        answered: false,
+    };
+    let reply = route(&ctx, req, started + ctx.timeout, flight.gone.clone()).await;
+    flight.answered = true;
+    let head = flight.method == Method::HEAD;
     let sent = if head { 0 } else { reply.body.len() };
     if !matches!(ctx.log, LogTarget::Silent) {
         ctx.log.write(&access_line(
             remote,
-            method.as_str(),
-            &target,
+            flight.method.as_str(),
+            &flight.target,
             version,
             reply.status,
             sent,
@@ -376,8 +476,8 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
 
 /// Whether Python's http.server keeps this connection open (and so
 /// streams bodies chunked): HTTP/1.1 without `Connection: close`.
-fn python_keeps_alive(version: axum::http::Version, headers: &HeaderMap) -> bool {
-    version == axum::http::Version::HTTP_11
+fn python_keeps_alive(version: http::Version, headers: &HeaderMap) -> bool {
+    version == http::Version::HTTP_11
         && !headers
             .get(header::CONNECTION)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))

@@ -3,7 +3,9 @@
 //! header normalisation), and the small Python reprs its messages use.
 //! Hand-written because the exact bytes decide Mercurial's answers.
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use hyper::header::HeaderValue;
+
+use super::http::{header, HeaderMap};
 
 /// Python's `repr()` of a str made of HTTP token characters.
 pub(super) fn py_repr_str(s: &str) -> String {

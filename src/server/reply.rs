@@ -1,9 +1,9 @@
 //! A response before it becomes an HTTP message, with the shapes Python's
 //! `http.server` gives them (chunked frames, the 500 page, the 501 page).
 
-use axum::body::Body;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::Response as HttpResponse;
+use hyper::header::HeaderValue;
+
+use super::http::{header, Body, Response as HttpResponse, StatusCode};
 
 use super::pycompat::{html_escape, py_repr_str};
 use crate::wire::proto::Proto;
@@ -79,7 +79,7 @@ impl Reply {
     /// `chunked` only applies when the connection stays open: http.server
     /// sends a streamed body close-delimited otherwise (we send its length).
     pub(super) fn into_response(self, head: bool, keep_alive: bool) -> HttpResponse {
-        let mut b = axum::http::Response::builder().status(self.status);
+        let mut b = hyper::Response::builder().status(self.status);
         if let Some(h) = b.headers_mut() {
             h.insert(header::SERVER, HeaderValue::from_static(SERVER_HEADER));
             if let Some(ct) = &self.content_type {
@@ -95,17 +95,20 @@ impl Reply {
             }
         }
         let body = if self.chunked && keep_alive && !head {
-            Body::from_stream(Body::from(self.body).into_data_stream())
+            Body::chunked(self.body)
         } else {
-            Body::from(self.body)
+            Body::whole(self.body)
         };
         b.body(body).unwrap_or_else(|_| {
-            let mut r = HttpResponse::new(Body::from("Internal Server Error"));
+            let mut r = HttpResponse::new(Body::whole(&b"Internal Server Error"[..]));
             *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             r
         })
     }
 }
+
+/// The note of work given up because the client went away.
+pub(super) const GONE: &str = "the client went away; the work stopped";
 
 pub(super) const SERVER_HEADER: &str = concat!("hgframe/", env!("CARGO_PKG_VERSION"));
 

@@ -2,17 +2,20 @@
 //! status codes and messages decided from the URL and headers before the
 //! body is read, then the body read and handed to the sans-IO work.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use hyper::header::HeaderValue;
+
+use super::http::{header, HeaderMap, Method, Request, StatusCode};
 
 use super::body::{drain, read_body};
 use super::dispatch::process_command;
 use super::pycompat::{accept_header, content_type, dispatch_parts, path_info};
 use super::reply::{unsupported_method, Reply};
 use super::Ctx;
-use crate::reflect::reflect_bytes;
+use crate::reflect::reflect_bytes_until;
 use crate::wire::proto::Permission;
 
 /// What the URL asks for, decided before the body is read.
@@ -26,40 +29,89 @@ pub(super) enum Route {
     },
 }
 
-pub(super) async fn route(ctx: &Ctx, req: Request, deadline: Instant) -> Reply {
+/// Answer one request. `gone` turns true when the client has gone (the
+/// connection failed before the answer): the protocol work stops then.
+pub(super) async fn route(
+    ctx: &Ctx,
+    req: Request,
+    deadline: Instant,
+    gone: Arc<AtomicBool>,
+) -> Reply {
     let (parts, body) = req.into_parts();
-    let r = decide(ctx, &parts.method, parts.uri.path(), &parts.headers);
+    let r = decide(
+        ctx,
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+    );
     match r {
         Route::Now(reply) => drain(body, &parts.headers, ctx.max_body, deadline, reply).await,
         Route::Reflect => {
-            let bytes = match read_body(body, &parts.headers, ctx.max_body, deadline).await {
-                Ok(b) => b,
-                Err(reply) => return reply,
-            };
+            let (bytes, held) =
+                match read_body(body, &parts.headers, ctx.max_body, deadline, &ctx.budget).await {
+                    Ok(b) => b,
+                    Err(reply) => return reply,
+                };
             let proto = ctx.proto;
-            blocking(move || match reflect_bytes(proto, &bytes) {
-                Ok(b) => Reply::text(StatusCode::OK, b),
-                Err(e) => {
-                    Reply::internal_error(format!("{e}; Mercurial's log shows {}", e.exception()))
+            let size = bytes.len();
+            blocking(ctx, size, move || {
+                let _held = held;
+                match reflect_bytes_until(proto, &bytes, || gone.load(Ordering::Relaxed)) {
+                    Ok(Some(b)) => Reply::text(StatusCode::OK, b),
+                    Ok(None) => Reply::internal_error(super::reply::GONE),
+                    Err(e) => Reply::internal_error(format!(
+                        "{e}; Mercurial's log shows {}",
+                        e.exception()
+                    )),
                 }
             })
             .await
         }
         Route::Command { permission, name } => {
-            let bytes = match read_body(body, &parts.headers, ctx.max_body, deadline).await {
-                Ok(b) => b,
-                Err(reply) => return reply,
-            };
+            let (bytes, held) =
+                match read_body(body, &parts.headers, ctx.max_body, deadline, &ctx.budget).await {
+                    Ok(b) => b,
+                    Err(reply) => return reply,
+                };
             let proto = ctx.proto;
             let responder = ctx.responder.clone();
-            blocking(move || process_command(proto, &responder, permission, &name, &bytes)).await
+            let size = bytes.len();
+            blocking(ctx, size, move || {
+                let _held = held;
+                process_command(proto, &responder, permission, &name, &bytes, &|| {
+                    gone.load(Ordering::Relaxed)
+                })
+            })
+            .await
         }
     }
 }
 
-/// Run CPU-bound protocol work off the async workers; a panic there
-/// (a bug) becomes a 500 instead of a dropped connection.
-pub(super) async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
+/// Bodies up to this size are worked on where they arrive (tens of
+/// microseconds: cheaper than a thread hop); larger ones go to the
+/// blocking pool.
+const INLINE_BODY: usize = 64 * 1024;
+
+/// Run protocol work of a body of `size` bytes: small ones inline, large
+/// ones off the async workers, at most one job per core at a time either
+/// way (a burst of requests waits instead of starting hundreds of
+/// threads, each holding its body and output). A panic there (a bug)
+/// becomes a 500 instead of a dropped connection.
+pub(super) async fn blocking(
+    ctx: &Ctx,
+    size: usize,
+    f: impl FnOnce() -> Reply + Send + 'static,
+) -> Reply {
+    let Ok(_slot) = ctx.workers.clone().acquire_owned().await else {
+        return Reply::internal_error("hgframe bug: the worker pool is closed");
+    };
+    if size <= INLINE_BODY {
+        return match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(r) => r,
+            Err(_) => Reply::internal_error("hgframe bug: request handler panicked"),
+        };
+    }
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
         Err(e) => Reply::internal_error(format!("hgframe bug: request handler failed: {e}")),
@@ -67,7 +119,13 @@ pub(super) async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Repl
 }
 
 /// The routing of `hgweb` → `handlewsgiapirequest` → `handlehttpv2request`.
-pub(super) fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap) -> Route {
+pub(super) fn decide(
+    ctx: &Ctx,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Route {
     let table = ctx.proto.table();
     // Python's http.server only has do_GET/do_POST/do_PUT in hgweb's handler.
     if !matches!(method.as_str(), "GET" | "POST" | "PUT") {
@@ -75,6 +133,10 @@ pub(super) fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap
     }
     let info = path_info(path);
     let parts = dispatch_parts(&info);
+    // The version-1 handshake of every stock client, at the repository root.
+    if parts.is_empty() && query_cmd(query) == Some("capabilities") {
+        return Route::Now(super::handshake::answer(ctx.proto, headers));
+    }
     if parts.first().map(|p| p.as_slice()) != Some(b"api") {
         let mut r = Reply::text(
             StatusCode::NOT_FOUND,
@@ -168,4 +230,14 @@ pub(super) fn decide(ctx: &Ctx, method: &Method, path: &str, headers: &HeaderMap
         permission,
         name: command.clone(),
     }
+}
+
+/// The `cmd` query parameter (the last one, as `parse_qs` keeps them).
+fn query_cmd(query: Option<&str>) -> Option<&str> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == "cmd")
+        .map(|(_, v)| v)
+        .next_back()
 }

@@ -204,11 +204,36 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Serve(ServeArgs),
 
+    /// Stand between a Mercurial client and server and show the exchange.
+    ///
+    /// Every request and response is forwarded untouched (responses
+    /// streamed as they arrive); each exchange is printed as it passes:
+    /// method, path, status, sizes, time; the request's frames with what
+    /// the local server reactor says the server will do; the response's
+    /// frames; and where the server and the local reactor disagree.
+    /// `--record FILE` writes the frame-protocol requests as a replay
+    /// transcript (`hgframe replay --url UPSTREAM FILE` checks it).
+    ///
+    ///   hgframe proxy --upstream http://127.0.0.1:8000/ --listen 127.0.0.1:8001
+    ///   hg --config experimental.httppeer.advertise-v2=true clone http://127.0.0.1:8001/ copy
+    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
+    Proxy(ProxyArgs),
+
     /// Print a shell completion script.
     Completions {
         /// bash, zsh, fish, elvish or powershell
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+
+    /// Print a man page (roff): hgframe(1), or one subcommand's.
+    ///
+    /// `hgframe man | man -l -` shows it; `scripts/gen-completions.sh`
+    /// writes all of them to man/.
+    Man {
+        /// The subcommand (e.g. replay); none for hgframe(1).
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
     },
 }
 
@@ -277,9 +302,32 @@ pub struct RemoteOpts {
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub connect_timeout: f64,
 
-    /// Extra request header (repeatable).
+    /// Extra request header (repeatable); sent to the URL's own origin
+    /// only, never after a redirect to another one.
     #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
+
+    /// The largest response body read (past it: an error naming this
+    /// option), in bytes or with a unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_response: u64,
+
+    #[command(flatten)]
+    pub tls: TlsOpts,
+}
+
+/// Trust for https servers.
+#[derive(Debug, Clone, Args)]
+pub struct TlsOpts {
+    /// Also trust the certificates of this PEM file (repeatable), e.g. a
+    /// test server's self-signed certificate.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+
+    /// Accept any server certificate (for a throwaway test server only:
+    /// anyone on the path can read and change the traffic).
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
 }
 
 /// For commands that send one request the user wrote: show it instead.
@@ -392,8 +440,13 @@ impl DecodeArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR:PORT")]
-    pub addr: String,
+    #[arg(
+        long,
+        alias = "addr",
+        default_value = "127.0.0.1:8000",
+        value_name = "ADDR:PORT"
+    )]
+    pub listen: String,
 
     /// Allow listening on a non-loopback address.
     #[arg(long)]
@@ -404,9 +457,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME=RESPONSE")]
     pub respond: Vec<String>,
 
-    /// Largest request body accepted, in bytes (larger: 413).
-    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    /// Largest request body accepted (larger: 413), in bytes or with a
+    /// unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
     pub max_body: u64,
+
+    /// The most all request bodies held at once may take together (past
+    /// it: 503 with Retry-After).
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_body: u64,
 
     /// Seconds a client may take to send its request (else 408).
     #[arg(long, default_value_t = 30, value_name = "SECS")]
@@ -497,12 +556,71 @@ pub struct ReplayArgs {
     #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
     pub jobs: usize,
 
+    /// Let `respond KEY @FILE` lines read any file, not only files beside
+    /// the script (for scripts you trust).
+    #[arg(long)]
+    pub allow_file_access: bool,
+
     #[command(flatten)]
     pub remote: RemoteOpts,
 
     /// Scripts or directories.
     #[arg(value_name = "FILES", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// The server to forward to (e.g. http://127.0.0.1:8000/; https works).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8001", value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    pub public: bool,
+
+    /// Write the frame-protocol requests seen as a replay transcript when
+    /// the proxy stops.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub tls: TlsOpts,
+
+    /// One JSON event per line (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show only exchanges of these commands (repeatable; `debugreflect`
+    /// for reflect requests, `capabilities` includes the handshake).
+    #[arg(long = "command", value_name = "NAME")]
+    pub commands: Vec<String>,
+
+    /// Show each frame's bytes as hex too.
+    #[arg(long)]
+    pub hex: bool,
+
+    /// Largest request body accepted (larger: 413), in bytes or with a
+    /// unit: 512K, 64M, 1G.
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: u64,
+
+    /// The most all request bodies held at once may take together (past
+    /// it: 503 with Retry-After).
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_body: u64,
+
+    /// Time allowed for one exchange with the upstream, in seconds.
+    #[arg(long, default_value_t = 3600.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Time allowed to connect to the upstream, in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub connect_timeout: f64,
 }
 
 #[derive(Debug, Args)]
@@ -516,4 +634,46 @@ pub struct ReplArgs {
 
     #[command(flatten)]
     pub show: ShowOpts,
+}
+
+/// A size: bytes, or a number with K, M or G (powers of 1024; KiB, MiB and
+/// GiB, and lower case, too).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a size: expected bytes or a number with K, M or G, e.g. 64M")
+    })?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {s:?}: expected K, M or G (e.g. 64M)"
+            ))
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large a size"))
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert!(parse_size("12Q").unwrap_err().contains("unknown size unit"));
+        assert!(parse_size("M").unwrap_err().contains("not a size"));
+        assert!(parse_size("99999999999999G")
+            .unwrap_err()
+            .contains("too large"));
+    }
 }

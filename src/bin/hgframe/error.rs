@@ -68,9 +68,13 @@ impl From<io::Error> for Failure {
 impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Self {
         match e {
-            ClientError::BadUrl { .. } | ClientError::BadHeader { .. } => {
-                Failure::Usage(e.to_string())
-            }
+            ClientError::BadUrl { .. }
+            | ClientError::BadHeader { .. }
+            | ClientError::BadCert { .. } => Failure::Usage(e.to_string()),
+            // The server answered, with something hgframe will not use.
+            ClientError::TooLarge { .. }
+            | ClientError::Redirected { .. }
+            | ClientError::RedirectLoop { .. } => Failure::Http(e.to_string()),
             other => Failure::Transport(other.to_string()),
         }
     }

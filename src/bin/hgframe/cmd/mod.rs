@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod doctor;
 pub mod encode;
+pub mod proxy;
 pub mod reflect;
 pub mod repl;
 pub mod replay;
@@ -21,7 +22,7 @@ use hgframe::human::{decide_proto, lines, parse_human_bytes, prefer_proto};
 use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
-use crate::args::{Cli, Command, GlobalOpts, RemoteOpts};
+use crate::args::{Cli, Command, GlobalOpts, RemoteOpts, TlsOpts};
 use crate::error::Failure;
 
 pub type Result<T> = std::result::Result<T, Failure>;
@@ -109,6 +110,7 @@ pub fn run(mut cli: Cli, io: &mut Io<'_>) -> Result<u8> {
         Command::Decode(a) => decode::run(&cli.global, a, io),
         Command::Reflect(a) => reflect::run(&cli.global, a, io),
         Command::Serve(a) => serve::run(&cli.global, a, io),
+        Command::Proxy(a) => proxy::run(&cli.global, a, io),
         Command::Send(a) => send::run(&cli.global, a, io),
         Command::Doctor(a) => doctor::run(&cli.global, a, io),
         Command::Replay(a) => replay::run(&cli.global, a, io),
@@ -118,6 +120,7 @@ pub fn run(mut cli: Cli, io: &mut Io<'_>) -> Result<u8> {
             clap_complete::generate(shell, &mut cmd, "hgframe", io.stdout);
             Ok(0)
         }
+        Command::Man { subcommand } => man(subcommand.as_deref(), io),
     }
 }
 
@@ -285,11 +288,64 @@ pub fn client_options(opts: &RemoteOpts) -> Result<ClientOptions> {
         timeout: secs(opts.timeout, "timeout")?,
         connect_timeout: secs(opts.connect_timeout, "connect-timeout")?,
         headers,
+        follow_redirects: true,
+        max_response: opts.max_response,
+        ca_certs: read_certs(&opts.tls)?,
+        insecure: opts.tls.insecure,
     })
+}
+
+/// The `--cacert` files' contents.
+pub fn read_certs(tls: &TlsOpts) -> Result<Vec<Vec<u8>>> {
+    tls.cacert
+        .iter()
+        .map(|p| {
+            let meta = std::fs::metadata(p).map_err(|e| {
+                Failure::Usage(format!("cannot read the certificate {}: {e}", p.display()))
+            })?;
+            if !meta.is_file() || meta.len() > 1 << 20 {
+                return Err(Failure::Usage(format!(
+                    "--cacert {}: expected a PEM file of at most 1 MiB",
+                    p.display()
+                )));
+            }
+            std::fs::read(p).map_err(|e| {
+                Failure::Usage(format!("cannot read the certificate {}: {e}", p.display()))
+            })
+        })
+        .collect()
 }
 
 /// A client for `url` with the shared options.
 pub fn make_client(opts: &RemoteOpts, url: &str) -> Result<Client> {
     let target = Target::parse(url)?;
     Ok(Client::new(target, client_options(opts)?)?)
+}
+
+/// `hgframe man [SUBCOMMAND]`.
+fn man(subcommand: Option<&str>, io: &mut Io<'_>) -> Result<u8> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let page = match subcommand {
+        None => cmd,
+        Some(name) => {
+            let names: Vec<String> = cmd
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let Some(sub) = cmd.find_subcommand(name).cloned() else {
+                let hint = hgframe::human::did_you_mean(name, names.iter().map(|s| s.as_str()))
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
+                return Err(Failure::Usage(format!(
+                    "no subcommand {name:?}{hint}; subcommands: {}",
+                    names.join(", ")
+                )));
+            };
+            // The page of `hgframe SUB` is named hgframe-SUB(1).
+            let full = format!("hgframe-{name}");
+            sub.name(full.clone()).bin_name(full.replace('-', " "))
+        }
+    };
+    clap_mangen::Man::new(page).render(io.stdout)?;
+    Ok(0)
 }

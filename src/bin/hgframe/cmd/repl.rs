@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use colored::Colorize;
 use hgframe::human::lines;
-use hgframe::repl::complete::{brackets_open, complete_line, hint_for, word_at, Shared};
+use hgframe::repl::complete::{brackets_open, complete_line, hint_for, word_at, Brackets, Shared};
 use hgframe::repl::{Delivery, Flow, LineFailure, RemoteSettings, Repl, TargetError};
 use hgframe::Proto;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
@@ -199,6 +199,7 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
         // status is that of the first line that failed.
         let mut raw = Vec::new();
         let mut buf = String::new();
+        let mut brackets = Brackets::default();
         let (mut number, mut started) = (0usize, 0usize);
         loop {
             number += 1;
@@ -216,11 +217,24 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
             };
             if buf.is_empty() {
                 started = number;
+                brackets = Brackets::default();
             } else {
+                if buf.len() + 1 + text.len() > lines::MAX_LINE {
+                    let m = format!(
+                        "error: stdin line {started}: the cbor: literal begun here runs past {} bytes over its continuation lines (a bracket is never closed?); it was not run",
+                        lines::MAX_LINE
+                    );
+                    writeln!(io.stdout, "{}", m.red())?;
+                    repl.note_failure(LineFailure::Usage);
+                    buf.clear();
+                    continue;
+                }
                 buf.push('\n');
+                brackets.feed("\n");
             }
             buf.push_str(text);
-            if brackets_open(&buf) {
+            brackets.feed(text);
+            if brackets.open() {
                 continue;
             }
             let l = std::mem::take(&mut buf);

@@ -229,6 +229,8 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             proto: global.proto,
             update: a.update,
             keep_outputs: false,
+            cli_target: a.local || a.url.is_some(),
+            allow_file_access: a.allow_file_access,
         };
         for o in parallel(&files, a.jobs, show_progress, |p| run_one(p, &spec, &opts)) {
             outcomes.push((o, None));
@@ -244,6 +246,8 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             proto: global.proto,
             update: false,
             keep_outputs: true,
+            cli_target: true,
+            allow_file_access: a.allow_file_access,
         };
         for o in parallel(&files, a.jobs, show_progress, |p| {
             let x = run_one(p, &specs[0], &opts);
@@ -492,17 +496,17 @@ fn compare_targets(
             actual: Vec::new(),
         });
     }
-    for ((line, a), (_, b)) in x.outputs.iter().zip(&y.outputs) {
-        if a != b {
+    for (a, b) in x.outputs.iter().zip(&y.outputs) {
+        if !a.agrees_with(b) {
             out.failures.push(Mismatch {
-                line: *line,
+                line: a.line,
                 message: format!(
                     "{} and {} disagree (- {}, + {})",
                     names[0], names[1], names[0], names[1]
                 ),
                 step: String::new(),
-                expected: a.clone(),
-                actual: b.clone(),
+                expected: a.lines.clone(),
+                actual: b.lines.clone(),
             });
         }
     }

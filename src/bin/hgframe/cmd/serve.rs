@@ -37,11 +37,12 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
     // Log lines travel to this thread, which owns stderr (main holds its lock).
     let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let opts = ServeOptions {
-        addr: a.addr.clone(),
+        addr: a.listen.clone(),
         public: a.public,
         proto,
         responder,
         max_body: a.max_body,
+        max_total_body: a.max_total_body,
         timeout: Duration::from_secs(a.timeout),
         reflect: !a.no_reflect,
         log: LogTarget::Callback(Arc::new(move |line: &str| {
@@ -94,7 +95,7 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
 }
 
 /// Ctrl-C and (on Unix) SIGTERM, registered eagerly.
-struct Signals {
+pub(super) struct Signals {
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -103,7 +104,7 @@ struct Signals {
 
 impl Signals {
     #[cfg(unix)]
-    fn new() -> io::Result<Signals> {
+    pub(super) fn new() -> io::Result<Signals> {
         use tokio::signal::unix::{signal, SignalKind};
         Ok(Signals {
             int: signal(SignalKind::interrupt())?,
@@ -112,12 +113,12 @@ impl Signals {
     }
 
     #[cfg(not(unix))]
-    fn new() -> io::Result<Signals> {
+    pub(super) fn new() -> io::Result<Signals> {
         Ok(Signals {})
     }
 
     #[cfg(unix)]
-    async fn recv(&mut self) -> &'static str {
+    pub(super) async fn recv(&mut self) -> &'static str {
         tokio::select! {
             _ = self.int.recv() => "interrupt (Ctrl-C) received",
             _ = self.term.recv() => "SIGTERM received",
@@ -125,7 +126,7 @@ impl Signals {
     }
 
     #[cfg(not(unix))]
-    async fn recv(&mut self) -> &'static str {
+    pub(super) async fn recv(&mut self) -> &'static str {
         let _ = tokio::signal::ctrl_c().await;
         "interrupt (Ctrl-C) received"
     }

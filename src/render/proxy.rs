@@ -1,0 +1,221 @@
+//! What `hgframe proxy` saw, as readable lines (each prefixed with the
+//! exchange's number: exchanges on different connections interleave) or
+//! as JSON events, one per line.
+//!
+//! JSON schema (version 1): `{"event":"request","id","remote","method",
+//! "target","bytes","kind":"handshake"|"command"|"debugreflect"|"other",
+//! "proto"?,"command"?,"commands"?}`, `{"event":"request_step","id",
+//! "step":<reflect --json event>}`, `{"event":"response","id","status",
+//! "reason","content_type"}`, `{"event":"response_frame","id","frame":
+//! <decode --json frame>}`, `{"event":"response_body","id","cbor"|"lines"}`,
+//! `{"event":"disagreement","id","message"}`, `{"event":"end","id",
+//! "response_bytes","ms","error"}`, `{"event":"failed","id","message"}`.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+use serde_json::json;
+
+use crate::proxy::{BodySummary, ExchangeKind, ProxyEvent};
+use crate::python::escape::hex;
+use crate::remote::terminal_safe;
+use crate::render::{
+    frame_json, frame_line, frame_warnings, step_json, value_json, value_text, write_step_pretty,
+};
+
+/// Readable lines for one event.
+pub fn write_event(
+    w: &mut dyn Write,
+    e: &ProxyEvent,
+    verbose: bool,
+    show_hex: bool,
+) -> io::Result<()> {
+    match e {
+        ProxyEvent::Request {
+            id,
+            method,
+            target,
+            request_bytes,
+            kind,
+            ..
+        } => {
+            let what = match kind {
+                ExchangeKind::Handshake => "version-1 handshake".to_string(),
+                ExchangeKind::Command {
+                    proto, commands, ..
+                } => format!("protocol {proto}: {}", commands.join(", ")),
+                ExchangeKind::Reflect { proto } => format!("protocol {proto}: debugreflect"),
+                ExchangeKind::Other => "not decoded".to_string(),
+            };
+            writeln!(
+                w,
+                "{} {} {}  {}",
+                tag(*id),
+                method.bold(),
+                target.bold(),
+                format!("({what}; {request_bytes} bytes)").dimmed()
+            )
+        }
+        ProxyEvent::RequestStep { id, proto, step } => {
+            let mut b = Vec::new();
+            write_step_pretty(&mut b, *proto, step, verbose)?;
+            prefixed(w, *id, "→", &b)
+        }
+        ProxyEvent::Response {
+            id,
+            status,
+            reason,
+            content_type,
+        } => {
+            let st = format!("{status} {reason}");
+            let st = if *status < 400 {
+                st.green().bold()
+            } else {
+                st.red().bold()
+            };
+            writeln!(w, "{} ← {st}  {}", tag(*id), content_type.dimmed())
+        }
+        ProxyEvent::ResponseFrame { id, proto, frame } => {
+            writeln!(
+                w,
+                "{} ⇠ {} {}",
+                tag(*id),
+                format!("@{}", frame.offset).dimmed(),
+                frame_line(*proto, &frame.frame, verbose)
+            )?;
+            for warn in frame_warnings(frame) {
+                writeln!(w, "{}     {} {warn}", tag(*id), "warning:".yellow())?;
+            }
+            if show_hex {
+                let mut bytes = Vec::new();
+                let _ = frame.frame.encode_into(*proto, &mut bytes);
+                writeln!(w, "{}     hex {}", tag(*id), hex(&bytes))?;
+            }
+            Ok(())
+        }
+        ProxyEvent::ResponseBody { id, body } => {
+            match body {
+                BodySummary::Cbor(values) => {
+                    for v in values {
+                        let t = value_text(v);
+                        let t = if verbose { t } else { terminal_safe(&t, 400) };
+                        writeln!(w, "{}   {t}", tag(*id))?;
+                    }
+                }
+                BodySummary::Lines(lines) => {
+                    for l in lines {
+                        writeln!(w, "{}   {l}", tag(*id))?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        ProxyEvent::Disagreement { id, message } => writeln!(
+            w,
+            "{} {} {message}",
+            tag(*id),
+            "✗ the local reactor disagrees:".red().bold()
+        ),
+        ProxyEvent::Ended {
+            id,
+            response_bytes,
+            elapsed,
+            error,
+        } => {
+            let mut s = format!(
+                "{response_bytes} bytes in {:.1} ms",
+                elapsed.as_secs_f64() * 1000.0
+            );
+            if let Some(e) = error {
+                s.push_str(&format!(" ({e})"));
+            }
+            writeln!(w, "{} {}", tag(*id), format!("done: {s}").dimmed())
+        }
+        ProxyEvent::Failed { id, message } => writeln!(
+            w,
+            "{} {} {message} (the client got 502)",
+            tag(*id),
+            "✗ upstream failed:".red().bold()
+        ),
+    }
+}
+
+fn tag(id: u64) -> String {
+    format!("#{id}").cyan().to_string()
+}
+
+/// Lines written by another printer, each under the exchange's tag.
+fn prefixed(w: &mut dyn Write, id: u64, mark: &str, text: &[u8]) -> io::Result<()> {
+    for line in String::from_utf8_lossy(text).lines() {
+        writeln!(w, "{} {mark} {line}", tag(id))?;
+    }
+    Ok(())
+}
+
+/// The JSON event (schema in the module docs).
+pub fn event_json(e: &ProxyEvent) -> serde_json::Value {
+    match e {
+        ProxyEvent::Request {
+            id,
+            remote,
+            method,
+            target,
+            request_bytes,
+            kind,
+        } => {
+            let mut v = json!({"event": "request", "id": id, "remote": remote.to_string(),
+                "method": method, "target": target, "bytes": request_bytes});
+            match kind {
+                ExchangeKind::Handshake => v["kind"] = json!("handshake"),
+                ExchangeKind::Command {
+                    proto,
+                    command,
+                    commands,
+                } => {
+                    v["kind"] = json!("command");
+                    v["proto"] = json!(proto.name());
+                    v["command"] = json!(command);
+                    v["commands"] = json!(commands);
+                }
+                ExchangeKind::Reflect { proto } => {
+                    v["kind"] = json!("debugreflect");
+                    v["proto"] = json!(proto.name());
+                }
+                ExchangeKind::Other => v["kind"] = json!("other"),
+            }
+            v
+        }
+        ProxyEvent::RequestStep { id, proto, step } => {
+            json!({"event": "request_step", "id": id, "step": step_json(*proto, step)})
+        }
+        ProxyEvent::Response {
+            id,
+            status,
+            reason,
+            content_type,
+        } => json!({"event": "response", "id": id, "status": status, "reason": reason,
+            "content_type": content_type}),
+        ProxyEvent::ResponseFrame { id, proto, frame } => json!({"event": "response_frame",
+            "id": id, "frame": frame_json(*proto, frame.offset, &frame.frame, &frame_warnings(frame))}),
+        ProxyEvent::ResponseBody { id, body } => match body {
+            BodySummary::Cbor(values) => json!({"event": "response_body", "id": id,
+                "cbor": values.iter().map(value_json).collect::<Vec<_>>()}),
+            BodySummary::Lines(lines) => {
+                json!({"event": "response_body", "id": id, "lines": lines})
+            }
+        },
+        ProxyEvent::Disagreement { id, message } => {
+            json!({"event": "disagreement", "id": id, "message": message})
+        }
+        ProxyEvent::Ended {
+            id,
+            response_bytes,
+            elapsed,
+            error,
+        } => json!({"event": "end", "id": id, "response_bytes": response_bytes,
+            "ms": (elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0, "error": error}),
+        ProxyEvent::Failed { id, message } => {
+            json!({"event": "failed", "id": id, "message": message})
+        }
+    }
+}
