@@ -119,6 +119,23 @@ fn cases(proto: Proto) -> Vec<Case> {
             vec![0x0c, 0, 0, 1, 0],
         ),
     ];
+    // Content encodings (0006 only): the response stream's bytes depend on
+    // the release's zlib and bundled zstd.
+    if t.sender_settings.is_some() {
+        for enc in ["zlib", "zstd-8mb", "identity"] {
+            let settings = format!(
+                "0 1 stream-begin sender-protocol-settings eos cbor:{{b'contentencodings': [b'{enc}']}}"
+            );
+            v.push(framed(
+                &format!("heads, {enc}"),
+                format!("{api}/ro/heads"),
+                frames(
+                    proto,
+                    &[&settings, "1 1 0 command-request new cbor:{b'name': b'heads'}"],
+                ),
+            ));
+        }
+    }
     for (label, lines) in [
         ("reflect heads", &[heads][..]),
         ("reflect empty", &[][..]),

@@ -84,6 +84,11 @@ pub struct Flavor {
     /// Where the server's Python hits its recursion limit rendering JSON
     /// (measured per release).
     pub json_depth: crate::python::json::Depth,
+    /// The zstd window (log2) the release's bundled python-zstandard picks
+    /// at level 3 for a stream, when it is not the one hgframe's libzstd
+    /// picks (4.8.2: 2^20, from its golden reactor data; 6.0: the default,
+    /// 2^21).
+    pub zstd_window_log: Option<u32>,
 }
 
 /// Python 2 with `json.dumps`: Mercurial 4.6 to 4.9 (and the 2018 snapshots).
@@ -93,6 +98,7 @@ pub static PY2: Flavor = Flavor {
     python: Py::Two,
     json: JsonFlavor::Python2,
     json_depth: crate::python::json::Depth::PY2_DUMPS,
+    zstd_window_log: Some(20),
 };
 
 /// Python 2 with `templatefilters.json`: Mercurial 5.0/5.1 run on Python 2.
@@ -102,6 +108,8 @@ pub static PY2_TEMPLATEFILTERS: Flavor = Flavor {
     python: Py::Two,
     json: JsonFlavor::Mercurial,
     json_depth: crate::python::json::Depth::PY2_TEMPLATEFILTERS,
+    // Not measured for 5.0/5.1 (no golden zstd data): the default.
+    zstd_window_log: None,
 };
 
 /// Python 3 with `templatefilters.json`: Mercurial 5.0 to 6.0 on Python 3.
@@ -111,6 +119,7 @@ pub static PY3: Flavor = Flavor {
     python: Py::Three,
     json: JsonFlavor::Mercurial,
     json_depth: crate::python::json::Depth::PY3_TEMPLATEFILTERS,
+    zstd_window_log: None,
 };
 
 /// How a client lays a command request out in frames.
