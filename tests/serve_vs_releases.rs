@@ -131,7 +131,10 @@ fn cases(proto: Proto) -> Vec<Case> {
                 format!("{api}/ro/heads"),
                 frames(
                     proto,
-                    &[&settings, "1 1 0 command-request new cbor:{b'name': b'heads'}"],
+                    &[
+                        &settings,
+                        "1 1 0 command-request new cbor:{b'name': b'heads'}",
+                    ],
                 ),
             ));
         }
