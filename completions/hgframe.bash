@@ -95,13 +95,17 @@ _hgframe() {
 
     case "${cmd}" in
         hgframe)
-            opts="-v -h -V --proto --color --verbose --help --version encode decode reflect send doctor replay repl serve proxy completions man help"
+            opts="-v -h -V --proto --hg --color --verbose --help --version encode decode reflect send doctor replay repl serve proxy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -117,13 +121,17 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__completions)
-            opts="-v -h -V --proto --color --verbose --help --version bash elvish fish powershell zsh"
+            opts="-v -h -V --proto --hg --color --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -139,7 +147,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__decode)
-            opts="-v -h -V --hex-input --json --format --mercurial-lengths --side --content-type --request --max-value --proto --color --verbose --help --version"
+            opts="-v -h -V --hex-input --json --format --mercurial-lengths --side --content-type --request --max-value --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,6 +177,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -181,7 +193,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__doctor)
-            opts="-H -k -v -h -V --timeout --connect-timeout --header --max-response --cacert --insecure --proto --color --verbose --help --version"
+            opts="-H -k -v -h -V --timeout --connect-timeout --header --max-response --cacert --insecure --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,6 +227,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -227,7 +243,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__encode)
-            opts="-f -v -h -V --format --proto --color --verbose --help --version"
+            opts="-f -v -h -V --format --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,6 +258,10 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -439,13 +459,17 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__man)
-            opts="-v -h -V --proto --color --verbose --help --version"
+            opts="-v -h -V --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -461,7 +485,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__proxy)
-            opts="-k -v -h -V --upstream --listen --public --record --cacert --insecure --json --command --hex --max-body --max-total-body --timeout --connect-timeout --proto --color --verbose --help --version"
+            opts="-k -v -h -V --upstream --listen --public --record --cacert --insecure --json --command --hex --max-body --max-total-body --timeout --connect-timeout --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -507,6 +531,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -519,7 +547,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__reflect)
-            opts="-H -k -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --format --raw --json --defer-output --max-value --respond --file --bin --proto --color --verbose --help --version"
+            opts="-H -k -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --format --raw --json --defer-output --max-value --respond --file --bin --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -581,6 +609,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -593,7 +625,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__repl)
-            opts="-H -k -v -h -V --url --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --color --verbose --help --version"
+            opts="-H -k -v -h -V --url --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -631,6 +663,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -643,7 +679,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__replay)
-            opts="-j -H -k -v -h -V --local --url --against --update --junit --json --jobs --allow-file-access --timeout --connect-timeout --header --max-response --cacert --insecure --proto --color --verbose --help --version"
+            opts="-j -H -k -v -h -V --local --url --against --update --junit --json --jobs --allow-file-access --timeout --connect-timeout --header --max-response --cacert --insecure --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -697,6 +733,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -709,7 +749,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__send)
-            opts="-H -k -v -h -V --data --rw --encodings --json --max-value --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --color --verbose --help --version"
+            opts="-H -k -v -h -V --data --rw --encodings --json --max-value --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -755,6 +795,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -767,7 +811,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__serve)
-            opts="-v -h -V --listen --public --respond --max-body --max-total-body --max-value --timeout --no-reflect --proto --color --verbose --help --version"
+            opts="-v -h -V --listen --public --respond --max-body --max-total-body --max-value --timeout --no-reflect --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -798,6 +842,10 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

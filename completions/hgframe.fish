@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hgframe_global_optspecs
-    string join \n proto= color= v/verbose h/help V/version
+    string join \n proto= hg= color= v/verbose h/help V/version
 end
 
 function __fish_hgframe_needs_command
@@ -24,7 +24,8 @@ function __fish_hgframe_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c hgframe -n "__fish_hgframe_needs_command" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_needs_command" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_needs_command" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_needs_command" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -46,7 +47,8 @@ complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "help" -d 'Print thi
 complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -s f -l format -d 'Output format' -r -f -a "raw\t'Binary frames back to back (refused on a terminal)'
 hex\t'One frame per line, lowercase hex'
 escaped\t'One frame per line, Python-escaped bytes'"
-complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand encode" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -61,7 +63,8 @@ response\t'Server to client: command responses'"
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l content-type -d 'The body\'s HTTP Content-Type: a frames media type (it names the revision), application/mercurial-cbor (CBOR values), text/plain (text) or text/html (the page summed up)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l request -d 'The request body a response answers: its commands set the client reactor up as the client that sent them. Without it, requests 1, 3, 5, ... are assumed sent as the frames name them' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l max-value -d 'Memory bound for responses: the most one frame may decode to, and one request\'s incomplete value may hold (bytes; K, M, G suffixes). Over it decoding stops (exit 5)' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand decode" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -84,7 +87,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l max-value -d
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l respond -d 'Canned response for a dispatched command: REQUESTID=RESPONSE or COMMAND=RESPONSE, where RESPONSE is escaped text, @FILE, cbor:<literal> (0006: the objects of a list literal), or error:TEXT. Repeatable' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -s f -l file -d 'Read frame lines from a file (- for stdin)' -r -F
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l bin -d 'Read raw frame bytes (a request body) from a file (- for stdin)' -r -F
-complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand reflect" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -108,7 +112,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l connect-timeout
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
-complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -125,7 +130,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l connect-timeo
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
-complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -142,7 +148,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l connect-timeo
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
-complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -160,7 +167,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l connect-timeout
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l max-response -d 'The largest response body read (past it: an error naming this option), in bytes or with a unit: 512K, 64M, 1G' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l cacert -d 'Also trust the certificates of this PEM file (repeatable), e.g. a test server\'s self-signed certificate' -r -F
-complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -176,7 +184,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'L
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-value -d 'The most memory one decoded request value may take (past it: 500, with the reason in the log)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l timeout -d 'Seconds a client may take to send its request (else 408)' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -194,7 +203,8 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-body -d 'L
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l timeout -d 'Time allowed for one exchange with the upstream, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l connect-timeout -d 'Time allowed to connect to the upstream, in seconds' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -205,14 +215,16 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -l hex -d 'Show e
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand proxy" -s V -l version -d 'Print version'
-complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hgframe -n "__fish_hgframe_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hgframe -n "__fish_hgframe_using_subcommand man" -l proto -d 'Protocol revision: 0001, 0002 or 0006. Without it, inferred from frame type names where they are unambiguous, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand man" -l proto -d 'Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand man" -l hg -d 'Speak as Mercurial VERSION\'s server does (4.6 to 6.0): its revision and its Python\'s flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2; 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with 5.0\'s JSON)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand man" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"

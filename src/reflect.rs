@@ -56,7 +56,7 @@ impl ReflectBody {
     }
 
     fn json(&mut self, v: &Value) -> Option<Vec<u8>> {
-        match json::to_json(self.proto.table().json, v) {
+        match json::to_json_within(self.proto.json(), self.proto.flavor().json_depth, v) {
             Ok(j) => Some(j),
             Err(e) => {
                 self.failed.get_or_insert(Http500::Json(e));
@@ -332,6 +332,43 @@ pub fn action_from_meta(name: &Value, meta: &Value) -> Result<Action, String> {
     })
 }
 
+/// The frames of a request body as a Mercurial server reads them (with
+/// its length arithmetic), up to the first undecodable byte.
+pub fn request_frames(proto: Proto, body: &[u8]) -> Vec<Located<Frame>> {
+    crate::wire::frame::SliceDecoder::new(proto, crate::wire::frame::LengthMode::Mercurial, body)
+        .map_while(|r| r.ok())
+        .map(|l| Located {
+            offset: l.offset,
+            header: l.header,
+            frame: l.frame.to_owned(),
+        })
+        .collect()
+}
+
+/// Whether a server's whole debugreflect body equals the local one except
+/// for the order of CBOR sets' members ([`same_up_to_set_order`] line by
+/// line, the lines found with the frames of the request).
+pub fn same_but_set_order(proto: Proto, request: &[u8], local: &[u8], server: &[u8]) -> bool {
+    let (frame_values, eof) = line_values(proto, request);
+    let Some(eof) = eof else {
+        return false;
+    };
+    let frames = request_frames(proto, request);
+    let (l, s) = (
+        parse_reflect_body(proto, &frames, local),
+        parse_reflect_body(proto, &frames, server),
+    );
+    if !l.problems.is_empty() || !s.problems.is_empty() || l.steps.len() != frame_values.len() {
+        return false;
+    }
+    let pairs = l.steps.iter().zip(&s.steps).map(|(a, b)| (&a.raw, &b.raw));
+    frame_values
+        .iter()
+        .zip(pairs)
+        .all(|(shape, (a, b))| same_up_to_set_order(shape, a, b))
+        && same_up_to_set_order(&eof, &l.eof_raw, &s.eof_raw)
+}
+
 /// The Python values behind the JSON lines a debugreflect endpoint prints
 /// for `body` (as the local reactor computes them): one per frame, then
 /// the end of input. Compare lines with [`same_up_to_set_order`].
@@ -430,6 +467,28 @@ fn equal_with_sets(shape: &Value, x: &Value, y: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_bodies_compare_sets_unordered() {
+        let p = Proto::P0006;
+        let f = crate::human::parse_human(
+            p,
+            "1 1 stream-begin command-request new cbor:{b'name': b'x', b'args': {b'a': {b'p', b'q'}}}",
+        )
+        .unwrap()
+        .frame;
+        let body = f.encode(p).unwrap();
+        let local = reflect_bytes(p, &body).unwrap();
+        let replace = |b: &[u8], from: &[u8], to: &[u8]| -> Vec<u8> {
+            let i = b.windows(from.len()).position(|w| w == from).unwrap();
+            [&b[..i], to, &b[i + from.len()..]].concat()
+        };
+        let swapped = replace(&local, b"[\"p\", \"q\"]", b"[\"q\", \"p\"]");
+        assert_ne!(swapped, local);
+        assert!(same_but_set_order(p, &body, &local, &swapped));
+        let other = replace(&swapped, b"[\"q\", \"p\"]", b"[\"r\", \"p\"]");
+        assert!(!same_but_set_order(p, &body, &local, &other));
+    }
 
     #[test]
     fn set_members_compare_in_any_order() {

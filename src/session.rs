@@ -202,10 +202,16 @@ impl Responder {
                         cbor.join(" or ")
                     )));
                 }
-                let v = crate::python::literal::parse_literal(lit)
+                // The literal is the server's Python's (Python 2 reads the
+                // bytes, one char each).
+                let text: String = match proto.py() {
+                    crate::python::Py::Three => lit.to_string(),
+                    crate::python::Py::Two => lit.bytes().map(|b| b as char).collect(),
+                };
+                let v = crate::python::literal::parse_literal_in(proto.py(), &text)
                     .map_err(|e| bad(format!("bad literal at {}: {}", e.pos, e.message)))?;
-                if let Err(e) = crate::python::cbor::encode(&v) {
-                    return Err(bad(e.to_string()));
+                if let Err(e) = proto.encode_cbor(&v) {
+                    return Err(bad(e));
                 }
                 match v {
                     Value::List(items) => Response::Objects(items),

@@ -26,9 +26,8 @@ use nom::multi::many0_count;
 use nom::sequence::pair;
 use nom::IResult;
 
-use crate::python::cbor;
 use crate::python::escape::{escape_bytes, escape_decode};
-use crate::python::literal::parse_literal;
+use crate::python::literal::parse_literal_in;
 use crate::python::value::Value;
 use crate::wire::frame::Frame;
 use crate::wire::proto::{FlagName, PayloadSyntax, Proto};
@@ -327,13 +326,15 @@ fn parse_text(
                     if let Some(s) = did_you_mean(f.text, t.types.iter().map(|t| t.name)) {
                         help.insert(0, format!("did you mean `{s}`?"));
                     }
-                    let same_layout = Proto::all().find(|p| {
-                        *p != proto
+                    // The newest revision that has the name.
+                    let same_layout = Proto::all().rev().find(|p| {
+                        !p.same_revision(proto)
                             && p.table().has_streams == t.has_streams
                             && p.type_by_name(f.text).is_some()
                     });
-                    let any =
-                        Proto::all().find(|p| *p != proto && p.type_by_name(f.text).is_some());
+                    let any = Proto::all()
+                        .rev()
+                        .find(|p| !p.same_revision(proto) && p.type_by_name(f.text).is_some());
                     if let Some(other) = same_layout {
                         help.push(format!(
                             "`{}` is a frame type of protocol {} (use --proto {})",
@@ -420,7 +421,8 @@ fn parse_text(
 /// 0001`, whose payload then swallows the other fields).
 fn longer_layout_hint(proto: Proto, line: &str) -> Option<Warning> {
     let (n, _) = layout(proto);
-    for p in Proto::all().filter(|p| layout(*p).0 > n) {
+    // Newest first: the revision a 6-field line most likely means.
+    for p in Proto::all().rev().filter(|p| layout(*p).0 > n) {
         let (pn, tf) = layout(p);
         let fields = split_fields(line, pn - 1);
         if fields.len() == pn && p.type_by_name(fields[tf].text).is_some() {
@@ -469,7 +471,7 @@ fn py_int(underscores: bool) -> impl Fn(&str) -> IResult<&str, (bool, i64)> {
 }
 
 fn parse_py_int(proto: Proto, s: &str) -> Option<i64> {
-    match all_consuming(py_int(proto.table().int_underscores))(s) {
+    match all_consuming(py_int(proto.py() == crate::python::Py::Three))(s) {
         Ok((_, (neg, v))) => Some(if neg { -v } else { v }),
         Err(_) => None,
     }
@@ -582,25 +584,38 @@ fn parse_payload(
 ) -> Result<Vec<u8>, (usize, usize, String, Vec<String>)> {
     if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
         if let Some(lit) = text.strip_prefix(b"cbor:") {
-            // Mercurial decodes the literal as latin-1 before literal_eval.
-            let lit: std::borrow::Cow<str> = match std::str::from_utf8(lit) {
-                Ok(s) => s.into(),
-                Err(_) => lit.iter().map(|&b| b as char).collect::<String>().into(),
+            let py = proto.py();
+            // Python 3 Mercurial decodes the literal as latin-1 before
+            // literal_eval; Python 2's literal_eval reads the bytes, which
+            // the parser takes one char per byte.
+            let lit: std::borrow::Cow<str> = match (py, std::str::from_utf8(lit)) {
+                (crate::python::Py::Three, Ok(s)) => s.into(),
+                _ => lit.iter().map(|&b| b as char).collect::<String>().into(),
             };
-            let v = parse_literal(&lit).map_err(|e| {
+            // Error positions are in `lit`; the caller's are raw bytes.
+            let raw_pos = |p: usize| -> usize {
+                match py {
+                    crate::python::Py::Two => lit.get(..p).map_or(p, |s| s.chars().count()),
+                    crate::python::Py::Three => p,
+                }
+            };
+            let v = parse_literal_in(py, &lit).map_err(|e| {
                 (
-                    5 + e.pos,
-                    5 + e.pos + 1,
+                    5 + raw_pos(e.pos),
+                    5 + raw_pos(e.pos) + 1,
                     format!("bad cbor: literal: {}", e.message),
-                    vec!["cbor: takes a Python literal, e.g. cbor:{b'name': b'heads'}".into()],
+                    vec![match py {
+                        crate::python::Py::Two => "cbor: takes a Python 2 literal ('x' is bytes, u'x' text, no sets), e.g. cbor:{b'name': b'heads'}".into(),
+                        crate::python::Py::Three => "cbor: takes a Python literal, e.g. cbor:{b'name': b'heads'}".into(),
+                    }],
                 )
             })?;
-            return cbor::encode(&v).map_err(|e| {
+            return proto.encode_cbor(&v).map_err(|e| {
                 (
                     5,
                     text.len(),
                     format!("cannot CBOR-encode this value: {e}"),
-                    vec![],
+                    encode_hints(proto, &e),
                 )
             });
         }
@@ -613,6 +628,15 @@ fn parse_payload(
             vec!["payload escapes are Python's: \\xNN, \\n, \\t, \\r, \\0, \\\\ ...".into()],
         )
     })
+}
+
+/// What to do about a value the revision's CBOR encoder refuses.
+fn encode_hints(proto: Proto, err: &str) -> Vec<String> {
+    let mut h = Vec::new();
+    if proto.py() == crate::python::Py::Two && err.contains("unicode") {
+        h.push("on Python 2 u'...' is text, which this Mercurial's CBOR encoder refuses: write b'...' or '...'".into());
+    }
+    h
 }
 
 /// Closest valid name within edit distance 2 (or a prefix match).
@@ -657,7 +681,7 @@ fn layout(proto: Proto) -> (usize, usize) {
 /// Guess the revision from frame lines, or the default revision when they
 /// do not decide (see [`decide_proto`]). Returns the revision and why.
 pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, String) {
-    decide_proto(lines).unwrap_or_else(|| {
+    prefer_proto(lines).unwrap_or_else(|| {
         (
             Proto::DEFAULT,
             format!(
@@ -666,6 +690,67 @@ pub fn infer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> (Proto, Stri
             ),
         )
     })
+}
+
+/// As [`decide_proto`], but a type name several revisions share (with the
+/// same layout) picks the newest of them, saying so: `command-request` is
+/// 0005's and 0006's, and 0006 is assumed. Only a local choice: against a
+/// server, its detected revision decides instead.
+pub fn prefer_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<(Proto, String)> {
+    let lines: Vec<&str> = lines.into_iter().collect();
+    if let Some(d) = decide_proto(lines.iter().copied()) {
+        return Some(d);
+    }
+    for line in lines {
+        let mut found: Vec<(Proto, &str)> = Vec::new();
+        for p in Proto::all() {
+            let (n, tf) = layout(p);
+            let fields = split_fields(line, n - 1);
+            if fields.len() == n && p.type_by_name(fields[tf].text).is_some() {
+                found.push((p, fields[tf].text));
+            }
+        }
+        let Some(&(newest, name)) = found.last() else {
+            continue;
+        };
+        // Only when the name means the same bytes in each (same layout,
+        // same type id): then which of them is a question for the server.
+        let id = newest.type_by_name(name).map(|t| t.id);
+        if found
+            .iter()
+            .any(|(p, _)| layout(*p) != layout(newest) || p.type_by_name(name).map(|t| t.id) != id)
+        {
+            continue;
+        }
+        let names: Vec<&str> = found.iter().map(|(p, _)| p.name()).collect();
+        let (_, older) = names.split_last().unwrap_or((&"", &[]));
+        let hint = older
+            .iter()
+            .filter_map(|o| {
+                let p: Proto = o.parse().ok()?;
+                let r = crate::wire::proto::RELEASES
+                    .iter()
+                    .find(|r| std::ptr::eq(r.table, p.table()))?;
+                Some(format!(
+                    "--proto {o} or --hg {}.{} for Mercurial {}",
+                    r.last.0, r.last.1, r.versions
+                ))
+            })
+            .collect::<Vec<_>>();
+        return Some((
+            newest,
+            format!(
+                "`{name}` is a frame type of {}; {newest}, the newest, assumed{}",
+                names.join(" and "),
+                if hint.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", hint.join("; "))
+                }
+            ),
+        ));
+    }
+    None
 }
 
 /// The revision the frame lines decide, and why: the first line whose
@@ -745,12 +830,10 @@ fn flags_human(names: &[FlagName], value: u8) -> String {
 /// encoder reproduces byte for byte, else escaped raw bytes.
 pub fn payload_human(proto: Proto, payload: &[u8]) -> String {
     if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor && !payload.is_empty() {
-        if let Ok(vals) = cbor::decode_all(payload) {
-            if let [v] = vals.as_slice() {
-                if let Some(lit) = to_literal(v) {
-                    if cbor::encode(v).ok().as_deref() == Some(payload) {
-                        return format!("cbor:{lit}");
-                    }
+        if let Some(v) = proto.decode_cbor_one(payload) {
+            if let Some(lit) = to_literal(&v) {
+                if proto.encode_cbor(&v).ok().as_deref() == Some(payload) {
+                    return format!("cbor:{lit}");
                 }
             }
         }
@@ -769,8 +852,13 @@ pub fn to_literal(v: &Value) -> Option<String> {
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
         Value::Int(i) => i.to_string(),
+        Value::Big(b) => b.to_decimal(),
         Value::Bytes(b) => bytes_literal(b),
-        Value::Chunk { .. } | Value::Float(_) | Value::Str(_) => return None,
+        Value::Str(t) => text_literal(t)?,
+        Value::Float(f) if f.is_nan() => return None,
+        Value::Float(f) if f.is_infinite() => if *f > 0.0 { "1e400" } else { "-1e400" }.into(),
+        Value::Float(f) => crate::python::json::py_float_repr(*f),
+        Value::Chunk { .. } | Value::ByteArray(_) | Value::Opaque(..) => return None,
         Value::List(items) => format!(
             "[{}]",
             items
@@ -804,6 +892,30 @@ pub fn to_literal(v: &Value) -> Option<String> {
             format!("{{{}}}", parts.join(", "))
         }
     })
+}
+
+/// `u'...'` with escapes both Pythons read alike (`None` for text that
+/// is not UTF-8 with surrogates allowed).
+pub fn text_literal(t: &[u8]) -> Option<String> {
+    let mut s = String::from("u'");
+    let mut pos = 0;
+    while pos < t.len() {
+        let (n, cp) = crate::python::json::utf8_char(&t[pos..])?;
+        pos += n;
+        match cp {
+            0x5c => s.push_str("\\\\"),
+            0x27 => s.push_str("\\'"),
+            0x0a => s.push_str("\\n"),
+            0x0d => s.push_str("\\r"),
+            0x09 => s.push_str("\\t"),
+            0x20..=0x7e => s.push(cp as u8 as char),
+            0..=0xff => s.push_str(&format!("\\x{cp:02x}")),
+            0x100..=0xffff => s.push_str(&format!("\\u{cp:04x}")),
+            _ => s.push_str(&format!("\\U{cp:08x}")),
+        }
+    }
+    s.push('\'');
+    Some(s)
 }
 
 /// `b'...'` with Python-style escapes.

@@ -15,13 +15,14 @@
 //! The decoder is a line-by-line port of `sansiodecoder`, `bufferingdecoder`
 //! and `decodeall`; the encoder of `streamencode`.
 
-use crate::python::value::{mixed_type_lt, py_sorted_by, Value};
+use crate::python::value::{mixed_type_lt_in, py_sorted_by, Value};
+use crate::python::Py;
 
 /// Why a value cannot be CBOR-encoded (Mercurial raises `ValueError`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
     #[error("big integers not supported (CBOR holds -2**64 .. 2**64-1): {0}")]
-    BigInt(i128),
+    BigInt(String),
     #[error("do not know how to encode <class '{0}'>{hint}", hint = encode_hint(.0))]
     Unsupported(&'static str),
     #[error("cannot sort map keys or set members: {0}")]
@@ -65,10 +66,16 @@ pub fn encode_length(major: u8, len: u64, out: &mut Vec<u8>) {
     }
 }
 
-/// `cborutil.streamencode` of one value.
+/// `cborutil.streamencode` of one value (Python 3).
 pub fn encode(v: &Value) -> Result<Vec<u8>, EncodeError> {
+    encode_in(Py::Three, v)
+}
+
+/// `cborutil.streamencode` of one value under a Python version (the sort
+/// order of mixed-type keys follows the type names).
+pub fn encode_in(py: Py, v: &Value) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
-    encode_into(v, &mut out)?;
+    encode_into_in(py, v, &mut out)?;
     Ok(out)
 }
 
@@ -79,12 +86,18 @@ pub fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {
 }
 
 pub fn encode_into(v: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    encode_into_in(Py::Three, v, out)
+}
+
+fn encode_into_in(py: Py, v: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let encode_into = |v: &Value, out: &mut Vec<u8>| encode_into_in(py, v, out);
+    let mixed_type_lt = |a: &Value, b: &Value| mixed_type_lt_in(py, a, b);
     match v {
         Value::Bytes(b) | Value::Chunk { data: b, .. } => encode_bytes(b, out),
         Value::Int(i) => {
             let i = *i;
             if !(-(1i128 << 64)..(1i128 << 64)).contains(&i) {
-                return Err(EncodeError::BigInt(i));
+                return Err(EncodeError::BigInt(i.to_string()));
             }
             if i >= 0 {
                 encode_length(MAJOR_UINT, i as u64, out);
@@ -118,7 +131,10 @@ pub fn encode_into(v: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
                 encode_into(v, out)?;
             }
         }
-        Value::Str(_) | Value::Float(_) => return Err(EncodeError::Unsupported(v.type_name())),
+        Value::Big(b) => return Err(EncodeError::BigInt(b.to_decimal())),
+        Value::Str(_) | Value::Float(_) | Value::ByteArray(_) | Value::Opaque(..) => {
+            return Err(EncodeError::Unsupported(v.type_name_in(py)))
+        }
     }
     Ok(())
 }
@@ -188,8 +204,15 @@ impl DecodeError {
 
     /// `stringutil.forcebytestr(e)` of the exception under Python 3.
     pub fn python_str(&self) -> String {
-        match self.1 {
-            PyExc::CborDecodeError => format!("b'{}'", self.0),
+        self.python_str_in(Py::Three)
+    }
+
+    /// `stringutil.forcebytestr(e)` under a Python version: Python 2's
+    /// `str(e)` is the bare message; Python 3 shows the bytes message's
+    /// repr (`b'...'`).
+    pub fn python_str_in(&self, py: Py) -> String {
+        match (py, self.1) {
+            (Py::Three, PyExc::CborDecodeError) => format!("b'{}'", self.0),
             _ => self.0.clone(),
         }
     }
@@ -1137,6 +1160,7 @@ pub fn decode_all_limited(b: &[u8], limit: u64) -> Result<Vec<Value>, DecodeErro
 /// `streamencode(v)` as the sequence of chunks its generator yields (the
 /// response emitter's framing depends on chunk boundaries).
 pub fn encode_chunks(v: &Value, out: &mut Vec<Vec<u8>>) -> Result<(), EncodeError> {
+    let mixed_type_lt = |a: &Value, b: &Value| mixed_type_lt_in(Py::Three, a, b);
     let mut head = Vec::new();
     match v {
         Value::Bytes(b) | Value::Chunk { data: b, .. } => {
@@ -1201,7 +1225,7 @@ mod tests {
             hex(&encode(&Value::Set(vec![Value::Int(2), Value::Int(1)])).unwrap()),
             "d9010282 0102".replace(' ', "")
         );
-        assert!(encode(&Value::Str("x".into())).is_err());
+        assert!(encode(&Value::Str(b"x".to_vec())).is_err());
     }
 
     #[test]

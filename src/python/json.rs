@@ -11,6 +11,7 @@
 //!   on bytes; it fails on non-bytes dict keys.
 
 use crate::python::value::{py_sorted_by, Value};
+use crate::python::Py;
 
 /// How a revision's debugreflect endpoint renders actions as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,9 @@ pub enum JsonError {
     Unorderable(String),
     #[error("value of type {0} cannot be rendered")]
     BadValue(&'static str),
+    /// Python 2's `json.dumps` raises `TypeError: … is not JSON serializable`.
+    #[error("TypeError: a {0} is not JSON serializable (Python 2's json.dumps)")]
+    NotSerializable(&'static str),
     /// Mercurial's recursive renderer hits Python's recursion limit.
     #[error(
         "RecursionError: maximum recursion depth exceeded (values nested deeper than {0} levels)"
@@ -43,10 +47,63 @@ pub enum JsonError {
 
 /// Encode with the given flavor.
 pub fn to_json(flavor: JsonFlavor, v: &Value) -> Result<Vec<u8>, JsonError> {
+    let limit = match flavor {
+        JsonFlavor::Python2 => Depth::PY2_DUMPS,
+        JsonFlavor::Mercurial => Depth::PY3_TEMPLATEFILTERS,
+    };
+    to_json_within(flavor, limit, v)
+}
+
+/// Where the server's Python hits its recursion limit rendering nested
+/// values: measured per encoder and Python, with nested lists and nested
+/// maps under `args` against live servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Depth {
+    /// The deepest nesting level that renders.
+    pub max: usize,
+    /// A non-empty dict needs one frame more than its values do (Python 2:
+    /// the sort-key or key-escaping call it makes for each key).
+    pub dict_needs_one_more: bool,
+}
+
+impl Depth {
+    /// Python 2's `json.dumps` (4.8.2: 966 nested lists, 965 nested maps).
+    pub const PY2_DUMPS: Depth = Depth {
+        max: 970,
+        dict_needs_one_more: true,
+    };
+    /// `templatefilters.json` on Python 2 (5.0.2: 969 lists, 968 maps).
+    pub const PY2_TEMPLATEFILTERS: Depth = Depth {
+        max: 973,
+        dict_needs_one_more: true,
+    };
+    /// `templatefilters.json` on Python 3 (6.0: 485 lists or maps).
+    pub const PY3_TEMPLATEFILTERS: Depth = Depth {
+        max: HG_JSON_MAX_DEPTH,
+        dict_needs_one_more: false,
+    };
+
+    fn check(self, v: &Value, depth: usize) -> Result<(), JsonError> {
+        // A dict's values are one level down; its own per-key call one more.
+        let extra = match v {
+            Value::Dict(d) if self.dict_needs_one_more && !d.is_empty() => 2,
+            _ => 0,
+        };
+        if depth + extra > self.max {
+            return Err(JsonError::TooDeep(self.max));
+        }
+        Ok(())
+    }
+}
+
+/// Encode with the given flavor, raising where the server's Python hits
+/// its recursion limit (`limit` depends on the Python, so the caller's
+/// flavour knows it).
+pub fn to_json_within(flavor: JsonFlavor, limit: Depth, v: &Value) -> Result<Vec<u8>, JsonError> {
     let mut out = Vec::new();
     match flavor {
-        JsonFlavor::Python2 => py2(v, &mut out)?,
-        JsonFlavor::Mercurial => hg(v, &mut out, 1)?,
+        JsonFlavor::Python2 => py2(v, &mut out, 1, limit)?,
+        JsonFlavor::Mercurial => hg(v, &mut out, 1, limit)?,
     }
     Ok(out)
 }
@@ -62,10 +119,8 @@ fn sorted_bytes_keys(pairs: &[(Value, Value)]) -> Result<Vec<&(Value, Value)>, J
 /// server's own frames): measured against Mercurial 6.0's `hg serve`.
 pub const HG_JSON_MAX_DEPTH: usize = 489;
 
-fn hg(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
-    if depth > HG_JSON_MAX_DEPTH {
-        return Err(JsonError::TooDeep(HG_JSON_MAX_DEPTH));
-    }
+fn hg(v: &Value, out: &mut Vec<u8>, depth: usize, limit: Depth) -> Result<(), JsonError> {
+    limit.check(v, depth)?;
     match v {
         Value::None => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -89,7 +144,7 @@ fn hg(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
                 out.push(b'"');
                 hg_escape(kb, out);
                 out.extend_from_slice(b"\": ");
-                hg(val, out, depth + 1)?;
+                hg(val, out, depth + 1, limit)?;
             }
             out.push(b'}');
         }
@@ -99,18 +154,22 @@ fn hg(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), JsonError> {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                hg(i, out, depth + 1)?;
+                hg(i, out, depth + 1, limit)?;
             }
             out.push(b']');
         }
-        Value::Str(_) | Value::Float(_) => return Err(JsonError::BadValue(v.type_name())),
+        Value::Str(_)
+        | Value::Float(_)
+        | Value::Big(_)
+        | Value::ByteArray(_)
+        | Value::Opaque(..) => return Err(JsonError::BadValue(v.type_name())),
     }
     Ok(())
 }
 
 /// Length of a valid UTF-8 sequence at the start of `b`, surrogates allowed
 /// (Python's `surrogatepass`), with its code point.
-fn utf8_char(b: &[u8]) -> Option<(usize, u32)> {
+pub(crate) fn utf8_char(b: &[u8]) -> Option<(usize, u32)> {
     let lead = *b.first()?;
     let (len, init) = match lead {
         0x00..=0x7f => return Some((1, lead as u32)),
@@ -213,26 +272,45 @@ pub fn hg_escape(s: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-fn py2(v: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
+fn py2(v: &Value, out: &mut Vec<u8>, depth: usize, limit: Depth) -> Result<(), JsonError> {
+    limit.check(v, depth)?;
     match v {
         Value::None => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::Bytes(b) | Value::Chunk { data: b, .. } => py2_string(b, out)?,
+        Value::Big(b) => out.extend_from_slice(b.to_decimal().as_bytes()),
+        Value::Float(f) => out.extend_from_slice(py2_floatstr(*f).as_bytes()),
+        Value::Bytes(b) | Value::Chunk { data: b, .. } | Value::Str(b) => py2_string(b, out)?,
         Value::Dict(pairs) => {
-            let sorted = sorted_bytes_keys(pairs)?;
+            // sorted(dct.items(), key=lambda kv: kv[0]) with Python 2's
+            // mixed-type ordering, then each key made a string.
+            let items: Vec<&(Value, Value)> = pairs.iter().collect();
+            let sorted = py_sorted_by(items, |a, b| a.0.py2_lt(&b.0))
+                .map_err(|e| JsonError::Unorderable(e.0))?;
             out.push(b'{');
             for (n, (k, val)) in sorted.into_iter().enumerate() {
-                let Some(kb) = k.as_bytes() else {
-                    return Err(JsonError::BadKey(k.type_name()));
-                };
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                py2_string(kb, out)?;
+                match k {
+                    Value::Bytes(b) | Value::Chunk { data: b, .. } | Value::Str(b) => {
+                        py2_string(b, out)?
+                    }
+                    Value::Float(f) => {
+                        out.push(b'"');
+                        out.extend_from_slice(py2_floatstr(*f).as_bytes());
+                        out.push(b'"');
+                    }
+                    Value::None | Value::Bool(_) | Value::Int(_) | Value::Big(_) => {
+                        out.push(b'"');
+                        py2(k, out, depth + 1, limit)?;
+                        out.push(b'"');
+                    }
+                    other => return Err(JsonError::BadKey(other.type_name_in(Py::Two))),
+                }
                 out.extend_from_slice(b": ");
-                py2(val, out)?;
+                py2(val, out, depth + 1, limit)?;
             }
             out.push(b'}');
         }
@@ -242,15 +320,65 @@ fn py2(v: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                py2(i, out)?;
+                py2(i, out, depth + 1, limit)?;
             }
             out.push(b']');
         }
-        Value::Set(_) | Value::Str(_) | Value::Float(_) => {
-            return Err(JsonError::BadValue(v.type_name()))
+        Value::Set(_) | Value::ByteArray(_) | Value::Opaque(..) => {
+            return Err(JsonError::NotSerializable(v.type_name_in(Py::Two)))
         }
     }
     Ok(())
+}
+
+/// `json.encoder.floatstr` on Python 2.7: `NaN`, `Infinity`,
+/// `-Infinity`, else `repr(f)` (the shortest digits that round-trip,
+/// exponent form when the decimal point is left of -4 or right of 16).
+pub fn py2_floatstr(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    py_float_repr(f)
+}
+
+/// Python's `repr(float)` (2.7 and 3.x agree).
+pub fn py_float_repr(f: f64) -> String {
+    let e = format!("{:e}", f.abs());
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let decpt = exp + 1;
+    if -4 < decpt && decpt <= 16 {
+        let n = digits.len() as i32;
+        let s = if decpt <= 0 {
+            format!("0.{}{}", "0".repeat((-decpt) as usize), digits)
+        } else if decpt >= n {
+            format!("{}{}.0", digits, "0".repeat((decpt - n) as usize))
+        } else {
+            format!(
+                "{}.{}",
+                &digits[..decpt as usize],
+                &digits[decpt as usize..]
+            )
+        };
+        format!("{sign}{s}")
+    } else {
+        let m = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits.clone()
+        };
+        let x = decpt - 1;
+        format!(
+            "{sign}{m}e{}{:02}",
+            if x < 0 { '-' } else { '+' },
+            x.unsigned_abs()
+        )
+    }
 }
 
 /// Python 2 `encode_basestring_ascii` of a `str` (UTF-8 decoded first;
@@ -315,6 +443,40 @@ mod tests {
             b"{\"k\": \"caf\\u00e9<b>\\u0000\"}".to_vec()
         );
         assert!(to_json(JsonFlavor::Python2, &Value::bytes(&b"\xff"[..])).is_err());
+        // non-bytes keys render, sorted the Python 2 way
+        let v = Value::Dict(vec![
+            (Value::bytes("b"), Value::Int(1)),
+            (Value::Int(2), Value::Int(2)),
+            (Value::None, Value::Int(3)),
+            (Value::bytes("a"), Value::Int(4)),
+        ]);
+        assert_eq!(
+            to_json(JsonFlavor::Python2, &v).unwrap(),
+            b"{\"null\": 3, \"2\": 2, \"a\": 4, \"b\": 1}".to_vec()
+        );
+        assert!(to_json(JsonFlavor::Python2, &Value::Set(vec![Value::Int(1)])).is_err());
+    }
+
+    #[test]
+    fn float_repr() {
+        for (f, s) in [
+            (1.5, "1.5"),
+            (1.0, "1.0"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (-0.0, "-0.0"),
+            (0.1, "0.1"),
+            (2.71, "2.71"),
+            (1e300, "1e+300"),
+            (123456789.123, "123456789.123"),
+            (5.960464477539063e-08, "5.960464477539063e-08"),
+        ] {
+            assert_eq!(py_float_repr(f), s, "{f}");
+        }
+        assert_eq!(py2_floatstr(f64::NAN), "NaN");
+        assert_eq!(py2_floatstr(f64::NEG_INFINITY), "-Infinity");
     }
 }
 

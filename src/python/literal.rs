@@ -2,12 +2,23 @@
 //!
 //! Mercurial evaluates the text after `cbor:` with `ast.literal_eval` and
 //! CBOR-encodes the result. This parser accepts what `literal_eval` accepts
-//! and Mercurial's tests use: bytes literals (`b'..'`, `b".."`, raw, triple
-//! quoted, adjacent ones concatenated), ints in any base with `_` and a
-//! unary sign, `None`, `True`, `False`, lists, tuples, dicts, sets and
-//! `set()`. `str` and float literals parse (Python accepts them) and are
-//! rejected later by the CBOR encoder, as Mercurial rejects them. Errors
-//! carry the byte position so the caller can draw a caret.
+//! and Mercurial's tests use, under either Python ([`parse_literal_in`]):
+//!
+//! * Python 3 (Mercurial 5.0+): bytes literals (`b'..'`, `b".."`, raw,
+//!   triple quoted, adjacent ones concatenated), ints in any base with `_`
+//!   and a unary sign, `None`, `True`, `False`, lists, tuples, dicts, sets
+//!   and `set()`; leading whitespace is fine.
+//! * Python 2 (Mercurial 4.x): `'x'` is a byte string and `u'x'` text
+//!   (raw bytes inside quotes are taken as they are), `017` is octal, `10L`
+//!   a long, no `_` in numbers, a sign only folded into a number literal
+//!   (`-5`; `+5`, `--5` and `-(5)` are malformed), no set literals and no
+//!   `set()`, leading whitespace an `IndentationError`. The text is given
+//!   one char per byte (Latin-1), as Python 2 reads a byte string.
+//!
+//! `str`/text and float literals parse (Python accepts them) and are
+//! rejected later by `cborutil`'s encoder, as Mercurial 4.8+ rejects them
+//! (4.6/4.7's `cbor2` encodes them). Errors carry the byte position so the
+//! caller can draw a caret.
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1};
@@ -16,7 +27,8 @@ use nom::combinator::{opt, recognize};
 use nom::error::{ErrorKind, ParseError};
 use nom::{Err, IResult};
 
-use crate::python::value::{dict_insert, set_add, Value};
+use crate::python::value::{dict_insert_in, set_add, BigInt, Value};
+use crate::python::Py;
 
 /// A literal that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,11 +92,28 @@ fn ws(mut i: &str) -> Res<'_, ()> {
     }
 }
 
-/// Parse a whole literal (what follows `cbor:`).
+/// Parse a whole literal (what follows `cbor:`) with Python 3's rules.
 pub fn parse_literal(text: &str) -> Result<Value, LiteralError> {
+    parse_literal_in(Py::Three, text)
+}
+
+fn py2() -> bool {
+    PY.with(|p| p.get()) == Py::Two
+}
+
+/// Parse a whole literal with the rules of a Python version (see the
+/// module docs; for Python 2 pass the bytes one char per byte).
+pub fn parse_literal_in(py: Py, text: &str) -> Result<Value, LiteralError> {
     DEPTH.with(|d| d.set(0));
+    PY.with(|p| p.set(py));
     let pos = |rest: &str| text.len() - rest.len();
     let run = || -> Res<'_, Value> {
+        if py == Py::Two && text.starts_with([' ', '\t', '\x0c']) {
+            return cut(
+                text,
+                "IndentationError: unexpected indent (Python 2 refuses whitespace before the literal)",
+            );
+        }
         let (i, _) = ws(text)?;
         if i.is_empty() {
             return cut(
@@ -151,8 +180,20 @@ fn expr(i: &str) -> Res<'_, Value> {
     if let Some(rest) = i.strip_prefix('-').or_else(|| i.strip_prefix('+')) {
         let neg = i.starts_with('-');
         let (rest, _) = ws(rest)?;
+        if py2() && (!neg || !rest.starts_with(|c: char| c.is_ascii_digit() || c == '.')) {
+            // Python 2's parser folds only `-<number literal>`; literal_eval
+            // refuses any other unary operation.
+            return cut(
+                i,
+                "ValueError: malformed string (Python 2's literal_eval takes a sign only as `-` right before a number)",
+            );
+        }
         return match number(rest) {
             Ok((r, Value::Int(n))) => Ok((r, Value::Int(if neg { -n } else { n }))),
+            Ok((r, Value::Big(mut b))) => {
+                b.neg = neg != b.neg;
+                Ok((r, Value::Big(b)))
+            }
             Ok((r, Value::Float(f))) => Ok((r, Value::Float(if neg { -f } else { f }))),
             Ok((r, v)) => Ok((r, v)),
             Err(_) => cut(rest, "a unary sign must be followed by a number"),
@@ -192,6 +233,10 @@ fn keyword(i: &str) -> Res<'_, Value> {
         "None" => Ok((rest, Value::None)),
         "True" => Ok((rest, Value::Bool(true))),
         "False" => Ok((rest, Value::Bool(false))),
+        "set" | "frozenset" if py2() => cut(
+            i,
+            "ValueError: malformed string (Python 2's literal_eval has no sets)",
+        ),
         "set" => {
             let (r, _) = ws(rest)?;
             let Some(r) = r.strip_prefix('(') else {
@@ -227,6 +272,9 @@ fn keyword(i: &str) -> Res<'_, Value> {
 fn digits_with_underscores(pred: fn(char) -> bool) -> impl Fn(&str) -> Res<'_, &str> {
     move |i: &str| {
         let (mut rest, _) = take_while1(pred)(i)?;
+        if py2() && rest.starts_with('_') {
+            return cut(rest, "SyntaxError: Python 2 has no underscores in numbers");
+        }
         while let Some(r) = rest.strip_prefix('_') {
             match take_while1::<_, _, PErr>(pred)(r) {
                 Ok((r2, _)) => rest = r2,
@@ -252,7 +300,11 @@ fn number(i: &str) -> Res<'_, Value> {
     };
     if let Some((radix, pred)) = radix {
         let r = &i[2..];
-        let r = r.strip_prefix('_').unwrap_or(r);
+        let r = if py2() {
+            r
+        } else {
+            r.strip_prefix('_').unwrap_or(r)
+        };
         let (rest, ds) = digits_with_underscores(pred)(r)
             .or_else(|_| cut(r, format!("expected base-{radix} digits")))?;
         return to_int(i, rest, &ds.replace('_', ""), radix);
@@ -280,6 +332,16 @@ fn number(i: &str) -> Res<'_, Value> {
         let f: f64 = text.replace('_', "").parse().unwrap_or(f64::NAN);
         return Ok((rest3, Value::Float(f)));
     }
+    if py2() && ds.len() > 1 && ds.starts_with('0') {
+        // Python 2: a leading zero makes an octal literal.
+        if ds.contains(['8', '9']) {
+            return cut(
+                i,
+                "SyntaxError: invalid token (an octal literal with 8 or 9)",
+            );
+        }
+        return to_int(i, rest, ds, 8);
+    }
     if ds.len() > 1 && ds.starts_with('0') && ds.chars().any(|c| c != '0' && c != '_') {
         return cut(
             i,
@@ -290,15 +352,17 @@ fn number(i: &str) -> Res<'_, Value> {
 }
 
 fn to_int<'a>(start: &'a str, rest: &'a str, digits: &str, radix: u32) -> Res<'a, Value> {
+    // Python 2's long suffix.
+    let rest = match rest.strip_prefix(['L', 'l']) {
+        Some(r) if py2() => r,
+        _ => rest,
+    };
     if rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
         return cut(rest, "invalid character in a number");
     }
-    match i128::from_str_radix(digits, radix) {
-        Ok(n) => Ok((rest, Value::Int(n))),
-        Err(_) => cut(
-            start,
-            "big integers not supported: Mercurial's CBOR encoder takes -2**64 .. 2**64-1",
-        ),
+    match BigInt::parse(false, digits, radix) {
+        Some(v) => Ok((rest, v)),
+        None => cut(start, "invalid digits in a number"),
     }
 }
 
@@ -317,11 +381,22 @@ fn strings(i: &str) -> Res<'_, Value> {
         match string_lit(r) {
             Ok((r2, (b, data))) => {
                 if b != is_bytes {
-                    return cut(r, "cannot mix bytes and nonbytes literals");
+                    if !py2() {
+                        return cut(r, "cannot mix bytes and nonbytes literals");
+                    }
+                    // Python 2 joins str and unicode into unicode, decoding
+                    // the str as ASCII.
+                    let bytes_part = if is_bytes { &acc } else { &data };
+                    if !bytes_part.is_ascii() {
+                        return cut(
+                            r,
+                            "UnicodeDecodeError: a non-ASCII byte string next to a unicode literal",
+                        );
+                    }
+                    is_bytes = false;
                 }
                 acc.extend(data);
                 rest = r2;
-                is_bytes = b;
             }
             Err(Err::Error(_)) => break,
             Err(e) => return Err(e),
@@ -330,7 +405,50 @@ fn strings(i: &str) -> Res<'_, Value> {
     if is_bytes {
         Ok((rest, Value::Bytes(acc)))
     } else {
-        Ok((rest, Value::Str(String::from_utf8_lossy(&acc).into_owned())))
+        Ok((rest, Value::Str(acc)))
+    }
+}
+
+/// Push a code point as UTF-8 (surrogates encoded as Python 2 does).
+fn push_cp(out: &mut Vec<u8>, cp: u32) {
+    match char::from_u32(cp) {
+        Some(c) => {
+            let mut b = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+        }
+        None => out.extend_from_slice(&[
+            0xe0 | (cp >> 12) as u8,
+            0x80 | ((cp >> 6) & 0x3f) as u8,
+            0x80 | (cp & 0x3f) as u8,
+        ]),
+    }
+}
+
+/// Text escapes `\xhh`, `\uXXXX`, `\UXXXXXXXX` and octal, as code
+/// points: (code point, length of the escape), or `None` when malformed.
+fn text_escape(b: &[u8]) -> Option<Option<(u32, usize)>> {
+    let hexn = |n: usize| -> Option<(u32, usize)> {
+        let h = b.get(2..2 + n)?;
+        let s = std::str::from_utf8(h).ok()?;
+        if !s.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some((u32::from_str_radix(s, 16).ok()?, 2 + n))
+    };
+    match b.get(1)? {
+        b'x' => Some(hexn(2)),
+        b'u' => Some(hexn(4)),
+        b'U' => Some(hexn(8).filter(|(cp, _)| *cp <= 0x10ffff)),
+        b'0'..=b'7' => {
+            let mut k = 1;
+            let mut v = 0u32;
+            while k < 4 && matches!(b.get(k), Some(b'0'..=b'7')) {
+                v = v * 8 + (b[k] - b'0') as u32;
+                k += 1;
+            }
+            Some(Some((v, k)))
+        }
+        _ => None,
     }
 }
 
@@ -344,12 +462,17 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
     for (d, c) in p.iter_mut().zip(prefix.bytes()) {
         *d = c.to_ascii_lowercase();
     }
-    let (is_bytes, raw) = match &p[..prefix.len()] {
-        b"" | b"u" => (false, false),
-        b"r" => (false, true),
-        b"b" => (true, false),
-        b"br" | b"rb" => (true, true),
-        b"f" | b"fr" | b"rf" => return cut(i, "f-strings are not literals"),
+    let py2 = py2();
+    let (is_bytes, raw) = match (&p[..prefix.len()], py2) {
+        (b"", false) | (b"u", _) => (false, false),
+        (b"", true) => (true, false),
+        (b"r", false) => (false, true),
+        (b"r", true) => (true, true),
+        (b"ur", true) => (false, true),
+        (b"b", _) => (true, false),
+        (b"br", _) | (b"rb", false) => (true, true),
+        (b"rb", true) => return cut(i, "SyntaxError: Python 2 has no rb'' literals (write br'')"),
+        (b"f" | b"fr" | b"rf", _) => return cut(i, "f-strings are not literals"),
         _ => return fail(i, "not a string"),
     };
     let q = if r.starts_with("'''") {
@@ -385,7 +508,7 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
                 "unterminated string literal: newline before the closing quote",
             );
         }
-        if c >= 0x80 && is_bytes {
+        if c >= 0x80 && is_bytes && !py2 {
             return cut(
                 &body_start[j..],
                 "bytes can only contain ASCII literal characters (write non-ASCII bytes as \\xNN)",
@@ -395,12 +518,34 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
             let Some(&e) = b.get(j + 1) else {
                 return cut(r, "unterminated string literal: no closing quote");
             };
+            if raw && py2 && !is_bytes && matches!(e, b'u' | b'U') {
+                // Python 2's ur'' still reads \u and \U escapes.
+                match text_escape(&b[j..]) {
+                    Some(Some((cp, n))) => {
+                        push_cp(&mut out, cp);
+                        j += n;
+                        continue;
+                    }
+                    _ => {
+                        return cut(
+                            &body_start[j..],
+                            "truncated \\uXXXX escape in a unicode literal",
+                        )
+                    }
+                }
+            }
             if raw {
                 // backslash and the whole next character, kept as written
                 let ch_len = body_start[j + 1..]
                     .chars()
                     .next()
                     .map_or(1, |c| c.len_utf8());
+                if py2 && is_bytes {
+                    out.push(b'\\');
+                    out.push(latin1_byte(&body_start[j + 1..]));
+                    j += 1 + ch_len;
+                    continue;
+                }
                 if e >= 0x80 && is_bytes {
                     return cut(
                         &body_start[j + 1..],
@@ -416,6 +561,27 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
                 out.push(b'\\');
                 j += 1;
                 continue;
+            }
+            if !is_bytes {
+                // Text: escapes make code points.
+                match text_escape(&b[j..]) {
+                    Some(Some((cp, n))) => {
+                        push_cp(&mut out, cp);
+                        j += n;
+                        continue;
+                    }
+                    Some(None) => {
+                        return cut(
+                            &body_start[j..],
+                            "truncated \\xXX / \\uXXXX / \\UXXXXXXXX escape",
+                        )
+                    }
+                    None if e == b'N' => return cut(
+                        &body_start[j..],
+                        "\\N{...} escapes are not supported here: write the character or \\uXXXX",
+                    ),
+                    None => {}
+                }
             }
             // Reuse the escape decoder on the escape sequence alone.
             let seq_len = match e {
@@ -442,12 +608,22 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
             j += seq.len();
             continue;
         }
-        // copy one UTF-8 character
+        // copy one character (Python 2 bytes: the byte it stands for)
         let ch_len = body_start[j..].chars().next().map_or(1, |c| c.len_utf8());
-        out.extend_from_slice(&b[j..j + ch_len]);
+        if py2 && is_bytes {
+            out.push(latin1_byte(&body_start[j..]));
+        } else {
+            out.extend_from_slice(&b[j..j + ch_len]);
+        }
         j += ch_len;
     }
     Ok((&body_start[j + q.len()..], (is_bytes, out)))
+}
+
+/// The byte a char of Python 2 source text stands for (the text holds one
+/// char per byte; anything above U+00FF cannot occur there).
+fn latin1_byte(s: &str) -> u8 {
+    s.chars().next().map_or(0, |c| c as u32 as u8)
 }
 
 fn comma_separated<'a, T>(
@@ -486,6 +662,8 @@ const MAX_NESTING: usize = 200;
 
 thread_local! {
     static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The Python whose rules the parse in progress follows.
+    static PY: std::cell::Cell<Py> = const { std::cell::Cell::new(Py::Three) };
 }
 
 /// Track bracket nesting; error like CPython past [`MAX_NESTING`].
@@ -567,10 +745,16 @@ fn brace_inner(i: &str) -> Res<'_, Value> {
                     format!("{e} (a dict key must be bytes, an int, None, a bool or a tuple)"),
                 );
             }
-            dict_insert(&mut d, k, v);
+            dict_insert_in(PY.with(|p| p.get()), &mut d, k, v);
         }
         Ok((i, Value::Dict(d)))
     } else {
+        if py2() {
+            return cut(
+                i,
+                "ValueError: malformed string (Python 2's literal_eval has no set literals)",
+            );
+        }
         let mut items = vec![first];
         let (i, (more, _)) = match probe.strip_prefix(',') {
             Some(r) => comma_separated(r, '}', expr)?,
@@ -639,6 +823,42 @@ mod tests {
         assert!(encode(&parse_literal("'str'").unwrap()).is_err());
         assert!(encode(&parse_literal("1.5").unwrap()).is_err());
         assert!(parse_literal("{[1]: 2}").is_err());
-        assert!(parse_literal("340282366920938463463374607431768211456").is_err());
+        assert!(
+            encode(&parse_literal("340282366920938463463374607431768211456").unwrap()).is_err()
+        );
+    }
+
+    fn py2(s: &str) -> Result<Value, LiteralError> {
+        parse_literal_in(Py::Two, s)
+    }
+
+    #[test]
+    fn python2_rules() {
+        assert_eq!(py2("'x'").unwrap(), Value::bytes("x"));
+        assert_eq!(py2("u'x'").unwrap(), Value::Str(b"x".to_vec()));
+        assert_eq!(py2("'caf\u{e9}'").unwrap(), Value::bytes(&b"caf\xe9"[..]));
+        assert_eq!(
+            py2("u'caf\\xe9'").unwrap(),
+            Value::Str("caf\u{e9}".as_bytes().to_vec())
+        );
+        assert_eq!(py2("017").unwrap(), Value::Int(15));
+        assert_eq!(py2("10L").unwrap(), Value::Int(10));
+        assert_eq!(py2("-5").unwrap(), Value::Int(-5));
+        assert!(py2("+5").is_err());
+        assert!(py2("--1").is_err());
+        assert!(py2("1_000").is_err());
+        assert!(py2("08").is_err());
+        assert!(py2(" 1").is_err());
+        assert!(py2("{1, 2}").is_err());
+        assert!(py2("set()").is_err());
+        assert!(py2("rb'x'").is_err());
+        assert_eq!(py2("b'a' u'b'").unwrap(), Value::Str(b"ab".to_vec()));
+        assert_eq!(py2("ur'\\n'").unwrap(), Value::Str(b"\\n".to_vec()));
+        let d = py2("{b'a': 1, u'a': 2}").unwrap();
+        assert_eq!(d, Value::Dict(vec![(Value::bytes("a"), Value::Int(2))]));
+        assert!(matches!(
+            py2("340282366920938463463374607431768211456").unwrap(),
+            Value::Big(_)
+        ));
     }
 }

@@ -9,6 +9,8 @@
 
 use std::cmp::Ordering;
 
+use super::Py;
+
 /// A Python value as Mercurial's framing code sees it.
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -30,10 +32,122 @@ pub enum Value {
     Dict(Vec<(Value, Value)>),
     /// Insertion-ordered, no two elements equal.
     Set(Vec<Value>),
-    /// Only from literals: Mercurial's CBOR encoder rejects it.
-    Str(String),
-    /// Only from literals: Mercurial's CBOR encoder rejects it.
+    /// Text (`str` on Python 3, `unicode` on Python 2) as UTF-8 that may
+    /// hold encoded surrogates (Python 2's codec lets them through). From
+    /// literals, and from the bundled `cbor2` of 0005 servers; `cborutil`
+    /// rejects it.
+    Str(Vec<u8>),
+    /// From literals and from the bundled `cbor2`; `cborutil` rejects it.
     Float(f64),
+    /// A Python int outside `i128` (cbor2's bignum tags, Python 2 literals).
+    /// Values that fit in `i128` are always [`Value::Int`].
+    Big(BigInt),
+    /// `bytearray`: what cbor2 makes of an indefinite-length bytestring.
+    ByteArray(Vec<u8>),
+    /// Another object cbor2 decodes (a `CBORTag`, `undefined`, a
+    /// `CBORSimpleValue`, a datetime, ...): hashable, not iterable, and
+    /// refused by `json.dumps`. Holds its type name and repr.
+    Opaque(&'static str, String),
+}
+
+/// A Python int beyond `i128`: sign and big-endian magnitude without
+/// leading zero bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BigInt {
+    pub neg: bool,
+    pub mag: Vec<u8>,
+}
+
+impl BigInt {
+    /// `-mag` or `mag` as a value ([`Value::Int`] when it fits).
+    pub fn value(neg: bool, mag: &[u8]) -> Value {
+        let start = mag.iter().position(|&b| b != 0).unwrap_or(mag.len());
+        let mag = &mag[start..];
+        if mag.len() <= 16 {
+            let mut u: u128 = 0;
+            for &b in mag {
+                u = u << 8 | b as u128;
+            }
+            if !neg && u <= i128::MAX as u128 {
+                return Value::Int(u as i128);
+            }
+            if neg && u <= i128::MAX as u128 + 1 {
+                return Value::Int((u as i128).wrapping_neg());
+            }
+        }
+        Value::Big(BigInt {
+            neg,
+            mag: mag.to_vec(),
+        })
+    }
+
+    /// Parse digits (no sign, no underscores) in a radix up to 16.
+    pub fn parse(neg: bool, digits: &str, radix: u32) -> Option<Value> {
+        let mut mag: Vec<u8> = Vec::new();
+        for c in digits.chars() {
+            let d = c.to_digit(radix)?;
+            // mag = mag * radix + d
+            let mut carry = d;
+            for b in mag.iter_mut().rev() {
+                let x = *b as u32 * radix + carry;
+                *b = x as u8;
+                carry = x >> 8;
+            }
+            while carry > 0 {
+                mag.insert(0, carry as u8);
+                carry >>= 8;
+            }
+        }
+        Some(BigInt::value(neg, &mag))
+    }
+
+    /// Python's `str(n)`.
+    pub fn to_decimal(&self) -> String {
+        let mut mag = self.mag.clone();
+        let mut digits = Vec::new();
+        while mag.iter().any(|&b| b != 0) {
+            let mut rem = 0u32;
+            for b in mag.iter_mut() {
+                let x = rem << 8 | *b as u32;
+                *b = (x / 10) as u8;
+                rem = x % 10;
+            }
+            digits.push(b'0' + rem as u8);
+        }
+        if digits.is_empty() {
+            digits.push(b'0');
+        }
+        if self.neg {
+            digits.push(b'-');
+        }
+        digits.reverse();
+        String::from_utf8(digits).unwrap_or_default()
+    }
+}
+
+/// An int of either representation, for comparisons.
+fn int_parts(v: &Value) -> Option<(bool, Vec<u8>)> {
+    match v {
+        Value::Bool(b) => Some((false, vec![*b as u8])),
+        Value::Int(i) => Some((*i < 0, i.unsigned_abs().to_be_bytes().to_vec())),
+        Value::Big(b) => Some((b.neg, b.mag.clone())),
+        _ => None,
+    }
+}
+
+fn int_cmp(a: &(bool, Vec<u8>), b: &(bool, Vec<u8>)) -> Ordering {
+    fn strip(m: &[u8]) -> &[u8] {
+        let s = m.iter().position(|&x| x != 0).unwrap_or(m.len());
+        &m[s..]
+    }
+    let (am, bm) = (strip(&a.1), strip(&b.1));
+    let mag = am.len().cmp(&bm.len()).then_with(|| am.cmp(bm));
+    match (a.0 && !am.is_empty(), b.0 && !bm.is_empty()) {
+        (false, false) => mag,
+        (true, true) => mag.reverse(),
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+    }
 }
 
 /// Python raised `TypeError` comparing or hashing values.
@@ -69,6 +183,23 @@ impl Value {
             Value::Set(_) => "set",
             Value::Str(_) => "str",
             Value::Float(_) => "float",
+            Value::Big(_) => "int",
+            Value::ByteArray(_) => "bytearray",
+            Value::Opaque(t, _) => t,
+        }
+    }
+
+    /// `type(v).__name__` under a Python version: Python 2 calls bytes
+    /// `str`, text `unicode`, and ints beyond a C long `long`.
+    pub fn type_name_in(&self, py: Py) -> &'static str {
+        match (py, self) {
+            (Py::Three, _) => self.type_name(),
+            (Py::Two, Value::Bytes(_)) => "str",
+            (Py::Two, Value::Chunk { .. }) => "bytestringchunk",
+            (Py::Two, Value::Str(_)) => "unicode",
+            (Py::Two, Value::Int(i)) if i64::try_from(*i).is_err() => "long",
+            (Py::Two, Value::Big(_)) => "long",
+            (Py::Two, _) => self.type_name(),
         }
     }
 
@@ -80,10 +211,13 @@ impl Value {
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
-            Value::Bytes(b) | Value::Chunk { data: b, .. } => !b.is_empty(),
+            Value::Bytes(b) | Value::Chunk { data: b, .. } | Value::ByteArray(b) => !b.is_empty(),
             Value::Str(s) => !s.is_empty(),
             Value::List(x) | Value::Tuple(x) | Value::Set(x) => !x.is_empty(),
             Value::Dict(d) => !d.is_empty(),
+            Value::Big(b) => b.mag.iter().any(|&x| x != 0),
+            // An object of an unknown type: Python's default is true.
+            Value::Opaque(..) => true,
         }
     }
 
@@ -101,6 +235,10 @@ impl Value {
             Value::Bool(b) => Some(*b as i32 as f64),
             Value::Int(i) => Some(*i as f64),
             Value::Float(f) => Some(*f),
+            Value::Big(b) => {
+                let m = b.mag.iter().fold(0f64, |acc, &x| acc * 256.0 + x as f64);
+                Some(if b.neg { -m } else { m })
+            }
             _ => None,
         }
     }
@@ -113,11 +251,31 @@ impl Value {
         }
     }
 
-    /// Python `==`.
+    /// Python 3 `==`.
     pub fn py_eq(&self, other: &Value) -> bool {
+        self.py_eq_in(Py::Three, other)
+    }
+
+    /// Python `==` under a Python version: on Python 2 a byte string equals
+    /// the text of the same ASCII characters (`'a' == u'a'`, one dict key).
+    pub fn py_eq_in(&self, py: Py, other: &Value) -> bool {
         use Value::*;
         if let (Some(a), Some(b)) = (self.int_like(), other.int_like()) {
             return a == b;
+        }
+        if matches!(self, Big(_)) || matches!(other, Big(_)) {
+            if let (Some(a), Some(b)) = (int_parts(self), int_parts(other)) {
+                return int_cmp(&a, &b) == Ordering::Equal;
+            }
+        }
+        if py == Py::Two {
+            match (self, other) {
+                (Str(t), b) | (b, Str(t)) if b.as_bytes().is_some() => {
+                    let b = b.as_bytes().unwrap_or_default();
+                    return b.is_ascii() && b == t.as_slice();
+                }
+                _ => {}
+            }
         }
         if let (Some(a), Some(b)) = (self.numeric(), other.numeric()) {
             return a == b;
@@ -128,17 +286,22 @@ impl Value {
         match (self, other) {
             (None, None) => true,
             (List(a), List(b)) | (Tuple(a), Tuple(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.py_eq(y))
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.py_eq_in(py, y))
             }
             (Dict(a), Dict(b)) => {
                 a.len() == b.len()
                     && a.iter()
-                        .all(|(k, v)| dict_get(b, k).is_some_and(|w| w.py_eq(v)))
+                        .all(|(k, v)| dict_get_in(py, b, k).is_some_and(|w| w.py_eq_in(py, v)))
             }
             (Set(a), Set(b)) => {
-                a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.py_eq(y)))
+                a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.py_eq_in(py, y)))
             }
             (Str(a), Str(b)) => a == b,
+            (ByteArray(a), ByteArray(b)) => a == b,
+            (ByteArray(a), b) | (b, ByteArray(a)) if b.as_bytes().is_some() => {
+                Some(a.as_slice()) == b.as_bytes()
+            }
+            // cbor2's objects compare by identity: each decoded one is new.
             _ => false,
         }
     }
@@ -146,20 +309,22 @@ impl Value {
     /// Whether Python can hash it (usable as dict key / set element).
     pub fn check_hashable(&self) -> Result<(), PyTypeError> {
         match self {
-            Value::List(_) | Value::Dict(_) | Value::Set(_) => Err(PyTypeError(format!(
-                "unhashable type: '{}'",
-                self.type_name()
-            ))),
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => Err(
+                PyTypeError(format!("unhashable type: '{}'", self.type_name())),
+            ),
             Value::Tuple(items) => items.iter().try_for_each(|v| v.check_hashable()),
             _ => Ok(()),
         }
     }
 
-    /// Python `<` (raises `TypeError` for unorderable pairs).
+    /// Python 3 `<` (raises `TypeError` for unorderable pairs).
     pub fn py_lt(&self, other: &Value) -> Result<bool, PyTypeError> {
         use Value::*;
         if let (Some(a), Some(b)) = (self.int_like(), other.int_like()) {
             return Ok(a < b);
+        }
+        if let (Some(a), Some(b)) = (int_parts(self), int_parts(other)) {
+            return Ok(int_cmp(&a, &b) == Ordering::Less);
         }
         if let (Some(a), Some(b)) = (self.numeric(), other.numeric()) {
             return Ok(a < b);
@@ -168,7 +333,7 @@ impl Value {
             return Ok(a < b);
         }
         match (self, other) {
-            (Str(a), Str(b)) => Ok(a.chars().lt(b.chars())),
+            (Str(a), Str(b)) => Ok(a < b),
             (List(a), List(b)) | (Tuple(a), Tuple(b)) => {
                 for (x, y) in a.iter().zip(b) {
                     if !x.py_eq(y) {
@@ -185,18 +350,91 @@ impl Value {
         }
     }
 
+    /// Python 2's `cmp(self, other) < 0`: never raises for the types here
+    /// except `str` against non-ASCII `unicode` (the coercion fails).
+    /// Mixed types order `None` first, numbers next, then by type name.
+    pub fn py2_lt(&self, other: &Value) -> Result<bool, PyTypeError> {
+        Ok(self.py2_cmp(other)? == Ordering::Less)
+    }
+
+    fn py2_cmp(&self, other: &Value) -> Result<Ordering, PyTypeError> {
+        use Value::*;
+        if let (Some(a), Some(b)) = (int_parts(self), int_parts(other)) {
+            return Ok(int_cmp(&a, &b));
+        }
+        if let (Some(a), Some(b)) = (self.numeric(), other.numeric()) {
+            return Ok(a.partial_cmp(&b).unwrap_or(Ordering::Equal));
+        }
+        match (self, other) {
+            (None, None) => return Ok(Ordering::Equal),
+            (None, _) => return Ok(Ordering::Less),
+            (_, None) => return Ok(Ordering::Greater),
+            _ => {}
+        }
+        match (self.numeric().is_some(), other.numeric().is_some()) {
+            (true, false) => return Ok(Ordering::Less),
+            (false, true) => return Ok(Ordering::Greater),
+            _ => {}
+        }
+        if let (Some(a), Some(b)) = (self.as_bytes(), other.as_bytes()) {
+            return Ok(a.cmp(b));
+        }
+        match (self, other) {
+            (Str(a), Str(b)) => return Ok(a.cmp(b)),
+            (Str(t), b) | (b, Str(t)) if b.as_bytes().is_some() => {
+                let bb = b.as_bytes().unwrap_or_default();
+                if !bb.is_ascii() {
+                    return Err(PyTypeError(
+                        "UnicodeDecodeError: 'ascii' codec can't decode a byte string compared with unicode".into(),
+                    ));
+                }
+                let o = bb.cmp(t.as_slice());
+                return Ok(if matches!(self, Str(_)) {
+                    o.reverse()
+                } else {
+                    o
+                });
+            }
+            (List(a), List(b)) | (Tuple(a), Tuple(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    let o = x.py2_cmp(y)?;
+                    if o != Ordering::Equal {
+                        return Ok(o);
+                    }
+                }
+                return Ok(a.len().cmp(&b.len()));
+            }
+            _ => {}
+        }
+        let (ta, tb) = (self.type_name_in(Py::Two), other.type_name_in(Py::Two));
+        Ok(ta.cmp(tb))
+    }
+
     /// Python `needle in self` for a bytes needle (`__contains__`).
     pub fn py_contains_bytes(&self, needle: &[u8]) -> Result<bool, PyTypeError> {
+        self.py_contains_bytes_in(Py::Three, needle)
+    }
+
+    /// `needle in self` under a Python version (Python 2 finds a byte
+    /// string in text, and a text key for an ASCII byte string).
+    pub fn py_contains_bytes_in(&self, py: Py, needle: &[u8]) -> Result<bool, PyTypeError> {
         let n = Value::Bytes(needle.to_vec());
+        let sub = |b: &[u8]| needle.is_empty() || b.windows(needle.len()).any(|w| w == needle);
         match self {
-            Value::Bytes(b) | Value::Chunk { data: b, .. } => {
-                Ok(needle.is_empty() || b.windows(needle.len()).any(|w| w == needle))
+            Value::Bytes(b) | Value::Chunk { data: b, .. } | Value::ByteArray(b) => Ok(sub(b)),
+            Value::List(v) | Value::Tuple(v) | Value::Set(v) => {
+                Ok(v.iter().any(|x| x.py_eq_in(py, &n)))
             }
-            Value::List(v) | Value::Tuple(v) | Value::Set(v) => Ok(v.iter().any(|x| x.py_eq(&n))),
-            Value::Dict(d) => Ok(dict_get(d, &n).is_some()),
+            Value::Dict(d) => Ok(dict_get_in(py, d, &n).is_some()),
+            Value::Str(t) if py == Py::Two && needle.is_ascii() => Ok(sub(t)),
+            Value::Str(_) if py == Py::Two => Err(PyTypeError(
+                "UnicodeDecodeError: 'ascii' codec can't decode the byte string".into(),
+            )),
             Value::Str(_) => Err(PyTypeError(
                 "'in <string>' requires string as left operand, not bytes".into(),
             )),
+            // email.message.Message: `in` looks up a header (none modelled).
+            Value::Opaque("instance", _) => Ok(false),
             _ => Err(PyTypeError(format!(
                 "argument of type '{}' is not iterable",
                 self.type_name()
@@ -205,14 +443,24 @@ impl Value {
     }
 }
 
-/// `d[key]` lookup with Python equality.
+/// `d[key]` lookup with Python 3 equality.
 pub fn dict_get<'a>(d: &'a [(Value, Value)], key: &Value) -> Option<&'a Value> {
-    d.iter().find(|(k, _)| k.py_eq(key)).map(|(_, v)| v)
+    dict_get_in(Py::Three, d, key)
+}
+
+/// `d[key]` lookup with a Python version's equality.
+pub fn dict_get_in<'a>(py: Py, d: &'a [(Value, Value)], key: &Value) -> Option<&'a Value> {
+    d.iter().find(|(k, _)| k.py_eq_in(py, key)).map(|(_, v)| v)
 }
 
 /// `d[key] = value`: an equal key keeps its original key object.
 pub fn dict_insert(d: &mut Vec<(Value, Value)>, key: Value, value: Value) {
-    if let Some(slot) = d.iter_mut().find(|(k, _)| k.py_eq(&key)) {
+    dict_insert_in(Py::Three, d, key, value)
+}
+
+/// `d[key] = value` with a Python version's equality.
+pub fn dict_insert_in(py: Py, d: &mut Vec<(Value, Value)>, key: Value, value: Value) {
+    if let Some(slot) = d.iter_mut().find(|(k, _)| k.py_eq_in(py, &key)) {
         slot.1 = value;
     } else {
         d.push((key, value));
@@ -221,7 +469,12 @@ pub fn dict_insert(d: &mut Vec<(Value, Value)>, key: Value, value: Value) {
 
 /// `s.add(v)`.
 pub fn set_add(s: &mut Vec<Value>, v: Value) {
-    if !s.iter().any(|x| x.py_eq(&v)) {
+    set_add_in(Py::Three, s, v)
+}
+
+/// `s.add(v)` with a Python version's equality.
+pub fn set_add_in(py: Py, s: &mut Vec<Value>, v: Value) {
+    if !s.iter().any(|x| x.py_eq_in(py, &v)) {
         s.push(v);
     }
 }
@@ -250,18 +503,28 @@ where
     Ok(out)
 }
 
-/// `cborutil._mixedtypesortkey`: order by type name, then by value.
+/// `cborutil._mixedtypesortkey` on Python 3: order by type name, then by value.
 pub fn mixed_type_lt(a: &Value, b: &Value) -> Result<bool, PyTypeError> {
-    match a.type_name().cmp(b.type_name()) {
+    mixed_type_lt_in(Py::Three, a, b)
+}
+
+/// `cborutil._mixedtypesortkey` under a Python version: the type names
+/// differ (Python 2: `NoneType` < `bool` < `int` < `long` < `str`), and
+/// Python 2 comparisons never raise.
+pub fn mixed_type_lt_in(py: Py, a: &Value, b: &Value) -> Result<bool, PyTypeError> {
+    match a.type_name_in(py).cmp(b.type_name_in(py)) {
         Ordering::Less => Ok(true),
         Ordering::Greater => Ok(false),
-        Ordering::Equal => {
-            if a.py_eq(b) {
-                Ok(false)
-            } else {
-                a.py_lt(b)
+        Ordering::Equal => match py {
+            Py::Two => a.py2_lt(b),
+            Py::Three => {
+                if a.py_eq(b) {
+                    Ok(false)
+                } else {
+                    a.py_lt(b)
+                }
             }
-        }
+        },
     }
 }
 
@@ -290,6 +553,9 @@ impl PartialEq for Value {
             (Dict(a), Dict(b)) => a == b,
             (Str(a), Str(b)) => a == b,
             (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
+            (Big(a), Big(b)) => a == b,
+            (ByteArray(a), ByteArray(b)) => a == b,
+            (Opaque(a, x), Opaque(b, y)) => a == b && x == y,
             _ => false,
         }
     }
@@ -329,5 +595,41 @@ mod tests {
                 Value::Int(2)
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod py_version_tests {
+    use super::*;
+
+    #[test]
+    fn big_ints() {
+        let two128 = BigInt::parse(false, "340282366920938463463374607431768211456", 10).unwrap();
+        match &two128 {
+            Value::Big(b) => {
+                assert_eq!(b.mag.len(), 17);
+                assert_eq!(b.to_decimal(), "340282366920938463463374607431768211456");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(BigInt::parse(true, "5", 10), Some(Value::Int(-5)));
+        assert_eq!(BigInt::value(false, &[0, 0, 1]), Value::Int(1));
+        assert!(Value::Int(5).py_lt(&two128).unwrap());
+        assert!(Value::Int(-5).py2_lt(&Value::Int(5)).unwrap());
+    }
+
+    #[test]
+    fn python2_keys_and_order() {
+        let mut d = Vec::new();
+        dict_insert_in(Py::Two, &mut d, Value::bytes("a"), Value::Int(1));
+        dict_insert_in(Py::Two, &mut d, Value::Str(b"a".to_vec()), Value::Int(2));
+        assert_eq!(d, vec![(Value::bytes("a"), Value::Int(2))]);
+        // None < numbers < other types by name (str < tuple < unicode)
+        assert!(Value::None.py2_lt(&Value::Int(-9)).unwrap());
+        assert!(Value::Int(9).py2_lt(&Value::bytes("")).unwrap());
+        assert!(Value::bytes("z").py2_lt(&Value::Tuple(vec![])).unwrap());
+        assert!(mixed_type_lt_in(Py::Two, &Value::Int(1), &Value::bytes("b")).unwrap());
+        assert!(!mixed_type_lt(&Value::Int(1), &Value::bytes("b")).unwrap());
+        assert!(mixed_type_lt_in(Py::Two, &Value::Int(1), &Value::Int(1 << 63)).unwrap());
     }
 }

@@ -11,15 +11,18 @@
 //!
 //! * [`v0001`] is the seed `000` (`wireprotoframing.py` at rev 51f7ac100).
 //! * [`v0002`] is the streams snapshot (rev 8862a50a8).
-//! * [`v0006`] is Mercurial 6.0's `serverreactor`.
+//! * [`v0005`] is Mercurial 4.6/4.7's `serverreactor`.
+//! * [`v0006`] is Mercurial 6.0's `serverreactor` (4.8 to 6.0; the
+//!   server's Python, from the revision's flavour, decides exception text).
 //!
 //! Stream bookkeeping (odd ids, stream-begin/stream-end, `encoded`) is
-//! shared by 0002 and 0006 in [`streams`].
+//! shared by 0002, 0005 and 0006 in [`streams`].
 
 pub mod client;
 pub mod streams;
 pub mod v0001;
 pub mod v0002;
+pub mod v0005;
 pub mod v0006;
 
 use crate::python::value::Value;
@@ -294,9 +297,13 @@ impl ServerCrash {
 /// A response the caller (playing the server's command layer) provides.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Response {
-    /// Raw bytes: `onbytesresponseready` (0001, 0002); for 0006 one CBOR
-    /// bytestring object.
+    /// Raw bytes: `onbytesresponseready` (0001, 0002); for 0005 bytes the
+    /// server already CBOR-encoded (`oncommandresponseready`); for 0006 one
+    /// CBOR bytestring object.
     Bytes(Vec<u8>),
+    /// 0005 `oncommandresponsereadygen`: the chunks a response generator
+    /// yields.
+    Chunks(Vec<Vec<u8>>),
     /// 0006 `oncommandresponsereadyobjects`: objects CBOR-encoded in turn.
     Objects(Vec<Value>),
     /// 0001/0002 `onapplicationerror`; 0006 `onservererror`.
@@ -313,7 +320,7 @@ impl Response {
     /// command error where it has them (0006), else an application error.
     pub fn command_error(proto: Proto, message: Vec<u8>) -> Response {
         match proto.table().reactor {
-            ReactorKind::V0006 => Response::CommandError {
+            ReactorKind::V0005 | ReactorKind::V0006 => Response::CommandError {
                 message,
                 args: None,
             },
@@ -386,7 +393,8 @@ pub fn new_reactor(proto: Proto, opts: ReactorOptions) -> Box<dyn Reactor + Send
     match proto.table().reactor {
         ReactorKind::V0001 => Box::new(v0001::Reactor0001::new(opts)),
         ReactorKind::V0002 => Box::new(v0002::Reactor0002::new(opts)),
-        ReactorKind::V0006 => Box::new(v0006::Reactor0006::new(opts)),
+        ReactorKind::V0005 => Box::new(v0005::Reactor0005::new(opts)),
+        ReactorKind::V0006 => Box::new(v0006::Reactor0006::for_proto(proto, opts)),
     }
 }
 

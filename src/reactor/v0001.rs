@@ -218,6 +218,7 @@ impl super::Reactor for Reactor0001 {
     fn on_response(&mut self, _request_id: u16, response: Response) -> Result<Action, ServerCrash> {
         match response {
             Response::Bytes(data) => Ok(self.out.send(bytes_response_frames(&data))),
+            Response::Chunks(c) => Ok(self.out.send(bytes_response_frames(&c.concat()))),
             Response::Error(m) => {
                 check_error_fits(&m)?;
                 // onapplicationerror ignores deferred output.

@@ -215,6 +215,7 @@ impl super::Reactor for Reactor0002 {
 
     fn on_response(&mut self, id: u16, response: Response) -> Result<Action, ServerCrash> {
         match response {
+            Response::Chunks(c) => self.on_response(id, Response::Bytes(c.concat())),
             Response::Bytes(data) => {
                 let frames = on_fresh_stream(super::v0001::bytes_response_frames(&data), id);
                 Ok(self.out.send((frames, Some(id))))

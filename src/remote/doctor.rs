@@ -34,6 +34,14 @@ pub enum Verdict {
     Broken,
 }
 
+/// A revision and flavour as a release label when one speaks it.
+fn describe(p: Proto) -> String {
+    match crate::wire::proto::Release::of(p) {
+        Some(r) => r.label.to_string(),
+        None => format!("protocol {}", p.describe()),
+    }
+}
+
 fn bad(message: String, fixes: &[&str]) -> Finding {
     Finding::Bad {
         message,
@@ -72,7 +80,13 @@ fn unreachable_fixes(e: &ClientError) -> Vec<String> {
 }
 
 /// Run the checks against `client`'s server, handing each finding to `emit`.
-pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, ClientError> {
+/// `expect` is the revision (and flavour) the user said the server speaks
+/// (`--hg`, `--proto`), checked against what is detected.
+pub fn run(
+    client: &Client,
+    expect: Option<Proto>,
+    emit: &mut dyn FnMut(Finding),
+) -> Result<Verdict, ClientError> {
     let url = client.target.display();
     // 1. reachable
     let caps = match client.get("?cmd=capabilities") {
@@ -139,18 +153,48 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
         return Ok(Verdict::Broken);
     };
     emit(Finding::Ok(format!("HTTP version 2 API {api} is enabled")));
-    // 4. revision
-    let (proto, why) = match super::detect_proto(client) {
-        Ok(p) => p,
+    // 4. revision and release
+    let detected = match super::detect(client) {
+        Ok(d) => d,
+        Err(super::DetectError::Client(e)) => return Err(e),
         Err(e) => {
             emit(bad(format!("cannot tell the protocol revision: {e}"), &[]));
             return Ok(Verdict::Broken);
         }
     };
+    let proto = detected.proto;
+    let mut why = detected.why.iter();
     emit(Finding::Ok(format!(
-        "protocol revision {proto} ({}; {why})",
-        proto.table().media_type
+        "protocol revision {proto} ({}; {})",
+        proto.table().media_type,
+        why.next().map(String::as_str).unwrap_or("")
     )));
+    let how: Vec<&str> = why.map(String::as_str).collect();
+    let how = if how.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", how.join("; "))
+    };
+    match detected.release {
+        Some(r) => emit(Finding::Ok(format!("{}{how}", r.label))),
+        None => emit(Finding::Ok(format!(
+            "a Mercurial development snapshot (revision {proto} was never released){how}"
+        ))),
+    }
+    let mut contradicted = false;
+    if let Some(want) = expect {
+        if want != proto {
+            contradicted = true;
+            emit(bad(
+                format!(
+                    "you said the server speaks {}, but it speaks {}",
+                    describe(want),
+                    describe(proto)
+                ),
+                &["drop --hg/--proto to use what the server speaks"],
+            ));
+        }
+    }
     // 5. debugreflect on ro/
     let ro = client.target.command_url(proto, false, "debugreflect");
     let r = client.post_frames(&ro, proto, Vec::new())?;
@@ -221,7 +265,7 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
         .unwrap_or_default();
     let r = client.post_frames(&ro, proto, body.clone())?;
     let local = reflect_bytes(proto, &body);
-    Ok(match (r.status, local) {
+    let verdict = match (r.status, local) {
         (200, Ok(l)) if l == r.body => {
             emit(Finding::Ok(format!(
                 "a test frame ({line}) is reflected exactly as hgframe's local reactor predicts"
@@ -249,5 +293,11 @@ pub fn run(client: &Client, emit: &mut dyn FnMut(Finding)) -> Result<Verdict, Cl
             ));
             Verdict::Broken
         }
+    };
+    // What the user said the server speaks did not hold.
+    Ok(if contradicted && verdict == Verdict::Healthy {
+        Verdict::Mismatch
+    } else {
+        verdict
     })
 }

@@ -12,9 +12,11 @@ pub mod doctor;
 pub mod send;
 
 use crate::client::{Client, ClientError, Reply};
+use crate::python::json::JsonFlavor;
+use crate::python::Py;
 use crate::reflect::{parse_reflect_body, RemoteReflect};
-use crate::wire::frame::{Frame, LengthMode, Located, SliceDecoder};
-use crate::wire::proto::Proto;
+use crate::wire::frame::{Frame, Located};
+use crate::wire::proto::{Flavor, Proto, Release};
 
 /// The server answered with an HTTP error status.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -292,9 +294,147 @@ fn api_listing(client: &Client) -> Result<(Reply, Option<String>), ClientError> 
 
 /// Find the server's revision from the API it lists under `/api/` and,
 /// when several revisions share that API name, from the media type its 406
-/// answer names.
+/// answer names; then its flavour ([`detect`]).
 pub fn detect_proto(client: &Client) -> Result<(Proto, String), DetectError> {
+    let d = detect(client)?;
+    Ok((d.proto, d.why.join("; ")))
+}
+
+/// What a live server was found to speak.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    /// The revision, in the flavour of the server's release.
+    pub proto: Proto,
+    /// How each part was told, in order.
+    pub why: Vec<String>,
+    /// The releases that speak it so.
+    pub release: Option<&'static Release>,
+}
+
+/// The revision (from `/api/` and a 406) and the flavour of a live server:
+/// its Python from the `Server:` header (or, behind a proxy that hides it,
+/// from the message a harmless request gets: a bad sender-protocol-settings
+/// frame to `ro/heads` is refused before any command runs, with the
+/// exception text of the server's Python); on Python 2, the JSON encoder of
+/// 4.8/4.9 and 5.0/5.1 from a debugreflect probe (`<` written literally or
+/// as `\u003c`).
+pub fn detect(client: &Client) -> Result<Detected, DetectError> {
+    let (proto, why, server) = detect_revision(client)?;
+    let mut why = vec![why];
+    let proto = if proto.table().flavors.len() > 1 {
+        let (flavor, fwhy) = detect_flavor(client, proto, server.as_deref())?;
+        why.extend(fwhy);
+        proto.with_flavor(flavor).unwrap_or(proto)
+    } else {
+        proto
+    };
+    Ok(Detected {
+        proto,
+        why,
+        release: Release::of(proto),
+    })
+}
+
+/// The Python major version a `Server:` header names
+/// (`BaseHTTP/0.3 Python/2.7.18`).
+pub fn python_of_server_header(h: &str) -> Option<Py> {
+    let v = h.split("Python/").nth(1)?;
+    match v.chars().next()? {
+        '2' => Some(Py::Two),
+        '3' => Some(Py::Three),
+        _ => None,
+    }
+}
+
+fn detect_flavor(
+    client: &Client,
+    proto: Proto,
+    server: Option<&str>,
+) -> Result<(&'static Flavor, Vec<String>), DetectError> {
+    let mut why = Vec::new();
+    let mut py = server.and_then(python_of_server_header);
+    if let (Some(p), Some(h)) = (py, server) {
+        why.push(format!(
+            "Python {} (Server: {})",
+            if p == Py::Two { 2 } else { 3 },
+            terminal_safe(h, 60)
+        ));
+    } else if let Some(settings) = proto.table().sender_settings {
+        // ro/heads with a sender-protocol-settings frame whose CBOR is a
+        // text string: the reactor refuses it before any command runs.
+        let f = Frame::new(settings, 0x2, b"badvalue".to_vec()).with_ids(0, 1, 1);
+        if let Ok(body) = f.encode(proto) {
+            let url = client.target.command_url(proto, false, "heads");
+            let r = client.post_frames(&url, proto, body)?;
+            let text = String::from_utf8_lossy(&r.body);
+            if text.contains("frame: b'") {
+                py = Some(Py::Three);
+            } else if text.contains("frame: string major type") {
+                py = Some(Py::Two);
+            }
+            if let Some(p) = py {
+                why.push(format!(
+                    "Python {} (the exception text ro/heads answers a bad settings frame with)",
+                    if p == Py::Two { 2 } else { 3 }
+                ));
+            }
+        }
+    }
+    let Some(py) = py else {
+        why.push(format!(
+            "the server's Python is not shown; assuming {}",
+            proto.flavor().describe
+        ));
+        return Ok((proto.flavor(), why));
+    };
+    let candidates: Vec<&'static Flavor> = proto
+        .table()
+        .flavors
+        .iter()
+        .copied()
+        .filter(|f| f.python == py)
+        .collect();
+    if let [only] = candidates[..] {
+        return Ok((only, why));
+    }
+    // Several flavours on this Python: tell the JSON encoders apart.
+    let line = proto.table().sample_request.replace("b'heads'", "b'<'");
+    let probe = crate::human::parse_human(proto, &line)
+        .ok()
+        .and_then(|p| p.frame.encode(proto).ok());
+    if let Some(body) = probe {
+        let url = client.target.command_url(proto, false, "debugreflect");
+        let r = client.post_frames(&url, proto, body)?;
+        if r.status == 200 {
+            let json = if r.body.windows(6).any(|w| w == br"\u003c") {
+                JsonFlavor::Mercurial
+            } else {
+                JsonFlavor::Python2
+            };
+            if let Some(f) = candidates.iter().find(|f| f.json == json) {
+                why.push(format!(
+                    "debugreflect JSON by {}",
+                    match json {
+                        JsonFlavor::Python2 => "json.dumps (`<` written as is)",
+                        JsonFlavor::Mercurial => "templatefilters.json (`<` as \\u003c)",
+                    }
+                ));
+                return Ok((f, why));
+            }
+        }
+    }
+    let first = candidates.first().copied().unwrap_or(proto.flavor());
+    why.push(format!(
+        "debugreflect is off, so the JSON encoder cannot be told; assuming {}",
+        first.describe
+    ));
+    Ok((first, why))
+}
+
+/// The revision alone, and the `Server:` header of the listing.
+fn detect_revision(client: &Client) -> Result<(Proto, String, Option<String>), DetectError> {
     let (listing, text) = api_listing(client)?;
+    let server = listing.header("server").map(str::to_string);
     let Some(text) = text else {
         return Err(DetectError::NoListing {
             url: listing.url,
@@ -307,7 +447,7 @@ pub fn detect_proto(client: &Client) -> Result<(Proto, String), DetectError> {
         }
         let candidates = Proto::by_api_name(api);
         if let [p] = candidates[..] {
-            return Ok((p, format!("the server lists API {api}")));
+            return Ok((p, format!("the server lists API {api}"), server));
         }
         let url = client.target.join(&format!("api/{api}/ro/heads"));
         let r = client.post_raw(
@@ -319,7 +459,7 @@ pub fn detect_proto(client: &Client) -> Result<(Proto, String), DetectError> {
         if let Some(pos) = body.find("application/mercurial-exp-framing-") {
             let mt = body[pos..].trim();
             if let Some(p) = Proto::by_media_type(mt) {
-                return Ok((p, format!("the server's 406 names {mt}")));
+                return Ok((p, format!("the server's 406 names {mt}"), server));
             }
         }
         return Err(DetectError::Ambiguous {
@@ -362,12 +502,5 @@ pub fn reflect(
 /// The frames of a request body as a Mercurial server reads them (with
 /// its length arithmetic), up to the first undecodable byte.
 pub fn sent_frames(proto: Proto, body: &[u8]) -> Vec<Located<Frame>> {
-    SliceDecoder::new(proto, LengthMode::Mercurial, body)
-        .map_while(|r| r.ok())
-        .map(|l| Located {
-            offset: l.offset,
-            header: l.header,
-            frame: l.frame.to_owned(),
-        })
-        .collect()
+    crate::reflect::request_frames(proto, body)
 }

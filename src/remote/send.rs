@@ -51,6 +51,9 @@ pub enum PrepareError {
     NoCommands { proto: Proto },
     #[error("{0}")]
     Encode(String),
+    /// Content encodings asked of a revision without sender settings.
+    #[error("protocol {proto} ({}) has no content encodings: its clients send no sender-protocol-settings frame, and its server answers identity frames only\n  = drop --encodings", proto.table().releases.unwrap_or("unreleased"))]
+    NoEncodings { proto: Proto },
 }
 
 fn cbor_revisions() -> String {

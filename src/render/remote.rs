@@ -74,7 +74,7 @@ pub fn write_remote_json(w: &mut dyn Write, proto: Proto, r: &RemoteReflect) -> 
 /// Value display for responses: node ids as 40-digit hex.
 pub fn node_aware(v: &Value) -> Value {
     match v {
-        Value::Bytes(b) if is_node(b) => Value::Str(hex(b)),
+        Value::Bytes(b) if is_node(b) => Value::Str(hex(b).into_bytes()),
         Value::List(x) => Value::List(x.iter().map(node_aware).collect()),
         Value::Tuple(x) => Value::Tuple(x.iter().map(node_aware).collect()),
         Value::Set(x) => Value::Set(x.iter().map(node_aware).collect()),

@@ -54,8 +54,11 @@ pub fn value_json(v: &Value) -> J {
                 json!({ "map": pairs.iter().map(|(k, v)| json!([value_json(k), value_json(v)])).collect::<Vec<_>>() })
             }
         }
-        Value::Str(s) => J::String(s.clone()),
+        Value::Str(s) => J::String(String::from_utf8_lossy(s).into_owned()),
         Value::Float(f) => json!(f),
+        Value::Big(b) => J::String(b.to_decimal()),
+        Value::ByteArray(b) => json!({ "bytearray": bytes_json(b) }),
+        Value::Opaque(_, repr) => json!({ "object": repr }),
     }
 }
 
@@ -99,7 +102,7 @@ pub fn value_text_nodes(v: &Value) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => String::from_utf8_lossy(s).into_owned(),
         other => value_text(other),
     }
 }

@@ -528,14 +528,23 @@ impl Repl {
             return Ok(());
         }
         let client = Client::new(Url::parse(arg)?, self.remote.client.clone())?;
-        let (p, why) = remote::detect_proto(&client).map_err(|e| match e {
+        let d = remote::detect(&client).map_err(|e| match e {
             remote::DetectError::Client(c) => TargetError::Client(c),
             other => TargetError::Detect(Box::new(other)),
         })?;
+        let p = d.proto;
         if p != self.proto {
             self.set_proto(p);
         }
-        writeln!(out, "target: {arg} (protocol {p}: {why})")?;
+        let server = d.release.map_or_else(
+            || "a development snapshot".to_string(),
+            |r| r.label.to_string(),
+        );
+        writeln!(
+            out,
+            "target: {arg} (protocol {p}: {}; {server})",
+            d.why.join("; ")
+        )?;
         // Command names for completion, from the server's capabilities.
         if p.table().requests == RequestLayout::CborMap {
             let cmds = [crate::human::args::CommandCall {
@@ -656,6 +665,11 @@ impl Repl {
                 Item::Frame(f) => f.clone(),
                 Item::Eof => ":eof".into(),
                 Item::Proto(p) => format!(":proto {p}"),
+                Item::Hg(v) => format!(
+                    ":proto {}",
+                    crate::wire::proto::release(v)
+                        .map_or_else(|_| v.clone(), |s| s.proto.name().to_string())
+                ),
                 Item::Defer(d) => format!(":defer {}", if *d { "on" } else { "off" }),
                 Item::Respond(k, v) => format!(":respond {k} {v}"),
                 Item::Bin(h) => {

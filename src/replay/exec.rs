@@ -4,7 +4,6 @@
 
 use super::script::Assertion;
 use super::{Exec, Fatal};
-use crate::python::json::to_json;
 use crate::python::value::Value;
 use crate::reactor::{Action, ReactorOptions};
 use crate::reflect::parse_reflect_body;
@@ -32,7 +31,7 @@ pub(super) struct StepRec {
 }
 
 fn json_line(proto: Proto, v: &Value) -> Result<String, String> {
-    to_json(proto.table().json, v)
+    crate::python::json::to_json_within(proto.json(), proto.flavor().json_depth, v)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .map_err(|e| e.to_string())
 }

@@ -92,9 +92,19 @@ pub(super) fn run<R: BufRead + Send>(
     let mut proto = opts.proto;
     let mut defer = false;
     let mut responder_specs: Vec<String> = Vec::new();
+    // The releases the script's expectations come from, if it names them.
+    let mut releases: Vec<Proto> = Vec::new();
     for l in &head {
         match &l.item {
             Item::Proto(p) if opts.proto.is_none() => proto = p.parse().ok(),
+            Item::Hg(v) if opts.proto.is_none() => {
+                releases = v
+                    .split(' ')
+                    .filter_map(|v| crate::wire::proto::release(v).ok())
+                    .map(|s| s.proto)
+                    .collect();
+                proto = releases.first().copied();
+            }
             Item::Defer(d) => defer = *d,
             Item::Respond(k, v) => responder_specs.push(format!("{k}={v}")),
             Item::Target(t) => check_target(file, l, t, exec, opts)?,
@@ -129,14 +139,32 @@ pub(super) fn run<R: BufRead + Send>(
         }
         proto = Some(infer_proto(texts.iter().map(|s| s.as_str())).0);
     }
-    let proto = proto.unwrap_or(Proto::DEFAULT);
+    let mut proto = proto.unwrap_or(Proto::DEFAULT);
     if let (Exec::Remote(_), Some(sp)) = (exec, server_proto) {
-        if sp != proto {
+        // Decided by the server's revision (its /api/ listing and the
+        // media type a 406 names), never by debugreflect answering.
+        if !sp.same_revision(proto) {
             report.skipped = Some(format!(
-                "the script is protocol {proto}; the server speaks {sp}"
+                "the script is protocol {proto}; the server speaks {sp} ({})",
+                sp.table().media_type
             ));
             return Ok(report);
         }
+        if !releases.is_empty() && !releases.contains(&sp) {
+            let label = |p: &Proto| {
+                crate::wire::proto::Release::of(*p)
+                    .map_or_else(|| p.describe(), |r| r.label.to_string())
+            };
+            report.skipped = Some(format!(
+                "the script's expectations are those of {}; the server is {}",
+                releases.iter().map(label).collect::<Vec<_>>().join(" or "),
+                label(&sp)
+            ));
+            return Ok(report);
+        }
+        // The same revision: the server's flavour decides how frame lines
+        // read (Python 2 literals) and what it answers.
+        proto = sp;
     }
     if matches!(exec, Exec::Remote(_)) && (!responder_specs.is_empty() || defer) {
         report.skipped =
@@ -382,7 +410,7 @@ impl Runner<'_> {
                         })))
                     }
                 },
-                Item::Comment(_) | Item::Proto(_) | Item::Target(_) | Item::Defer(_) | Item::Respond(..) => {
+                Item::Comment(_) | Item::Proto(_) | Item::Hg(_) | Item::Target(_) | Item::Defer(_) | Item::Respond(..) => {
                     match &l.item {
                         Item::Respond(k, v) => pending_specs.push(format!("{k}={v}")),
                         Item::Defer(d) => pending_defer = Some(*d),

@@ -39,6 +39,10 @@ pub enum Item {
     /// Comment or blank line (kept verbatim).
     Comment(String),
     Proto(String),
+    /// `hg VERSION [VERSION ...]`: the releases whose answers the
+    /// expectations are (revision and flavour, as `--hg`; the first is used
+    /// locally).
+    Hg(String),
     Target(String),
     Defer(bool),
     /// `respond KEY RESPONSE`
@@ -118,7 +122,7 @@ fn err(
     }
 }
 
-const KEYWORDS: &str = "`> FRAME`, `< EXPECTED`, `bin HEX`, `eof`, `proto P`, `target URL|local`, `defer on|off`, `respond KEY RESPONSE`, `expect action|error|status|frame ...`, `# comment`";
+const KEYWORDS: &str = "`> FRAME`, `< EXPECTED`, `bin HEX`, `eof`, `proto P`, `hg VERSION...`, `target URL|local`, `defer on|off`, `respond KEY RESPONSE`, `expect action|error|status|frame ...`, `# comment`";
 
 /// Parse one line.
 #[allow(clippy::result_large_err)] // errors are rare and carry the whole context
@@ -153,10 +157,30 @@ pub fn parse_line(file: &str, number: usize, text: &str) -> Result<Line, ScriptE
         match word {
             "eof" if rest.is_empty() => Item::Eof,
             "proto" => {
-                if rest.parse::<crate::wire::proto::Proto>().is_err() {
-                    return Err(err(file, number, t, rest_col, rest.len(), format!("unknown protocol revision {rest:?}"), "expected 0001, 0002 or 0006"));
+                if let Err(e) = rest.parse::<crate::wire::proto::Proto>() {
+                    return Err(err(file, number, t, rest_col, rest.len(), format!("unknown protocol revision {rest:?}"), &e));
                 }
                 Item::Proto(rest.to_string())
+            }
+            "hg" => {
+                if rest.is_empty() {
+                    return Err(err(file, number, t, rest_col, 1, "hg needs a release".into(), "e.g. hg 4.7.2, hg 4.8 5.0-py2, hg 6.0"));
+                }
+                let mut first: Option<crate::wire::proto::Proto> = None;
+                let mut col = rest_col;
+                for v in rest.split(' ') {
+                    match crate::wire::proto::release(v) {
+                        Ok(sel) => {
+                            if first.is_some_and(|f| !f.same_revision(sel.proto)) {
+                                return Err(err(file, number, t, col, v.len().max(1), format!("Mercurial {v} speaks another revision than the first release named"), "name releases of one revision"));
+                            }
+                            first.get_or_insert(sel.proto);
+                        }
+                        Err(e) => return Err(err(file, number, t, col, v.len().max(1), e.to_string(), "e.g. hg 4.7.2, hg 4.8 5.0-py2, hg 6.0")),
+                    }
+                    col += v.len() + 1;
+                }
+                Item::Hg(rest.to_string())
             }
             "target" if !rest.is_empty() => Item::Target(rest.to_string()),
             "defer" => match rest {

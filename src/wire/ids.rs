@@ -42,6 +42,27 @@ pub mod v0002 {
     pub const STREAM_SETTINGS: u8 = 8;
 }
 
+/// Mercurial 4.6 and 4.7: 0006's command types, stream settings at 8 (no
+/// flags), no sender protocol settings.
+pub mod v0005 {
+    pub const COMMAND_REQUEST: u8 = 1;
+    pub const COMMAND_DATA: u8 = 2;
+    pub const COMMAND_RESPONSE: u8 = 3;
+    pub const ERROR_RESPONSE: u8 = 5;
+    pub const TEXT_OUTPUT: u8 = 6;
+    pub const PROGRESS: u8 = 7;
+    pub const STREAM_SETTINGS: u8 = 8;
+
+    pub const FLAG_COMMAND_REQUEST_NEW: u8 = 0x1;
+    pub const FLAG_COMMAND_REQUEST_CONTINUATION: u8 = 0x2;
+    pub const FLAG_COMMAND_REQUEST_MORE_FRAMES: u8 = 0x4;
+    pub const FLAG_COMMAND_REQUEST_EXPECT_DATA: u8 = 0x8;
+    pub const FLAG_COMMAND_DATA_CONTINUATION: u8 = 0x1;
+    pub const FLAG_COMMAND_DATA_EOS: u8 = 0x2;
+    pub const FLAG_COMMAND_RESPONSE_CONTINUATION: u8 = 0x1;
+    pub const FLAG_COMMAND_RESPONSE_EOS: u8 = 0x2;
+}
+
 /// Mercurial 4.8 to 6.0.
 pub mod v0006 {
     pub const COMMAND_REQUEST: u8 = 1;

@@ -1,16 +1,22 @@
-//! Protocol revisions as data.
+//! Protocol revisions and server flavours as data.
 //!
 //! Each revision of the frame-based protocol hgframe speaks is one static
 //! [`ProtoTable`]: header layout, frame type ids and names, the flag names
 //! valid for each type, the stream flag names, the media type and the HTTP
-//! API name. Everything else (codec, parser, renderers, CLI) asks the table;
-//! adding a revision means adding a table here (and, if its server rules
-//! differ, a reactor), never an `if` in a renderer.
+//! API name, the CBOR codec its Mercurial uses. Beside the revision, a
+//! [`Flavor`] says how the server's Python shows through it (literal rules,
+//! the debugreflect JSON encoder, exception text): Mercurial 4.8/4.9 speak
+//! 0006 like 6.0 but on Python 2. [`RELEASES`] maps Mercurial releases to
+//! the two. Everything else (codec, parser, renderers, CLI) asks these
+//! tables; adding a revision means adding a table here (and, if its server
+//! rules differ, a reactor), never an `if` in a renderer.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::python::json::JsonFlavor;
+use crate::python::value::Value;
+use crate::python::Py;
 use crate::wire::ids::{STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 
 /// One named bit (or value) in a flag set.
@@ -54,9 +60,77 @@ pub enum ReactorKind {
     V0001,
     /// The streams snapshot: request ids, streams, argument frames.
     V0002,
+    /// Mercurial 4.6/4.7: CBOR command requests (bundled cbor2), no
+    /// sender settings, responses as pre-encoded bytes.
+    V0005,
     /// Mercurial 4.8 .. 6.0: CBOR command requests, sender settings.
     V0006,
 }
+
+/// The CBOR library a revision's Mercurial encodes and decodes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CborCodec {
+    /// No CBOR (the 2018 snapshots).
+    None,
+    /// The bundled `cbor2`, `canonical=True` (4.6/4.7).
+    Cbor2Canonical,
+    /// Mercurial's own `cborutil` (4.8+).
+    Cborutil,
+}
+
+/// How a server release's Python shows through a revision: which rules
+/// `cbor:` literals follow, which JSON encoder debugreflect uses, how an
+/// exception reads in a message. Beside the revision, not part of it:
+/// Mercurial 4.8/4.9 and 6.0 speak the same 0006 on different Pythons.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Flavor {
+    /// Short name: `py2`, `py2-templatefilters`, `py3`.
+    pub name: &'static str,
+    /// What it is, for messages.
+    pub describe: &'static str,
+    pub python: Py,
+    /// The debugreflect endpoint's JSON encoder.
+    pub json: JsonFlavor,
+    /// Where the server's Python hits its recursion limit rendering JSON
+    /// (measured per release).
+    pub json_depth: crate::python::json::Depth,
+    /// The zstd window (log2) the release's bundled python-zstandard picks
+    /// at level 3 for a stream, when it is not the one hgframe's libzstd
+    /// picks (4.8.2: 2^20, from its golden reactor data; 6.0: the default,
+    /// 2^21).
+    pub zstd_window_log: Option<u32>,
+}
+
+/// Python 2 with `json.dumps`: Mercurial 4.6 to 4.9 (and the 2018 snapshots).
+pub static PY2: Flavor = Flavor {
+    name: "py2",
+    describe: "Python 2, debugreflect JSON by json.dumps",
+    python: Py::Two,
+    json: JsonFlavor::Python2,
+    json_depth: crate::python::json::Depth::PY2_DUMPS,
+    zstd_window_log: Some(20),
+};
+
+/// Python 2 with `templatefilters.json`: Mercurial 5.0/5.1 run on Python 2.
+pub static PY2_TEMPLATEFILTERS: Flavor = Flavor {
+    name: "py2-templatefilters",
+    describe: "Python 2, debugreflect JSON by templatefilters.json",
+    python: Py::Two,
+    json: JsonFlavor::Mercurial,
+    json_depth: crate::python::json::Depth::PY2_TEMPLATEFILTERS,
+    // Not measured for 5.0/5.1 (no golden zstd data): the default.
+    zstd_window_log: None,
+};
+
+/// Python 3 with `templatefilters.json`: Mercurial 5.0 to 6.0 on Python 3.
+pub static PY3: Flavor = Flavor {
+    name: "py3",
+    describe: "Python 3, debugreflect JSON by templatefilters.json",
+    python: Py::Three,
+    json: JsonFlavor::Mercurial,
+    json_depth: crate::python::json::Depth::PY3_TEMPLATEFILTERS,
+    zstd_window_log: None,
+};
 
 /// How a client lays a command request out in frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,10 +161,14 @@ pub struct ProtoTable {
     pub media_type: &'static str,
     pub api_name: &'static str,
     pub payload_syntax: PayloadSyntax,
-    pub json: JsonFlavor,
+    /// The CBOR library behind `cbor:` payloads, requests and responses.
+    pub cbor: CborCodec,
+    /// The flavour assumed when nothing says otherwise, and all it has.
+    pub flavor: &'static Flavor,
+    pub flavors: &'static [&'static Flavor],
     pub reactor: ReactorKind,
-    /// Python 3's `int()` accepts `1_000`; Python 2's does not.
-    pub int_underscores: bool,
+    /// The `sender-protocol-settings` type its clients open with, if any.
+    pub sender_settings: Option<u8>,
     /// A complete single-frame `heads` request in human-string syntax
     /// (what `doctor` reflects to check an endpoint).
     pub sample_request: &'static str,
@@ -151,6 +229,17 @@ const V2_COMMANDS: &[CommandDef] = &[
     pull("manifestdata", &["nodes", "haveparents", "fields", "tree"]),
     push("pushkey", &["namespace", "key", "old", "new"]),
     pull("rawstorefiledata", &["files", "pathfilter"]),
+];
+
+/// Mercurial 4.6/4.7's `wireprotov2server` registrations.
+const V2_COMMANDS_0005: &[CommandDef] = &[
+    pull("branchmap", &[]),
+    pull("capabilities", &[]),
+    pull("heads", &["publiconly"]),
+    pull("known", &["nodes"]),
+    pull("listkeys", &["namespace"]),
+    pull("lookup", &["key"]),
+    push("pushkey", &["namespace", "key", "old", "new"]),
 ];
 
 /// The 2018 snapshots dispatch through version 1's command table
@@ -258,6 +347,67 @@ mod v1 {
     ];
 }
 
+mod v5 {
+    use super::{f, Sender, TypeDef, NO_FLAGS};
+    use crate::wire::ids::v0005::*;
+
+    pub const TYPES: &[TypeDef] = &[
+        TypeDef {
+            id: COMMAND_REQUEST,
+            name: "command-request",
+            sender: Sender::Client,
+            flags: &[
+                f("new", FLAG_COMMAND_REQUEST_NEW),
+                f("continuation", FLAG_COMMAND_REQUEST_CONTINUATION),
+                f("more", FLAG_COMMAND_REQUEST_MORE_FRAMES),
+                f("have-data", FLAG_COMMAND_REQUEST_EXPECT_DATA),
+            ],
+        },
+        TypeDef {
+            id: COMMAND_DATA,
+            name: "command-data",
+            sender: Sender::Client,
+            flags: &[
+                f("continuation", FLAG_COMMAND_DATA_CONTINUATION),
+                f("eos", FLAG_COMMAND_DATA_EOS),
+            ],
+        },
+        TypeDef {
+            id: COMMAND_RESPONSE,
+            name: "command-response",
+            sender: Sender::Server,
+            flags: &[
+                f("continuation", FLAG_COMMAND_RESPONSE_CONTINUATION),
+                f("eos", FLAG_COMMAND_RESPONSE_EOS),
+            ],
+        },
+        TypeDef {
+            id: ERROR_RESPONSE,
+            name: "error-response",
+            sender: Sender::Server,
+            flags: NO_FLAGS,
+        },
+        TypeDef {
+            id: TEXT_OUTPUT,
+            name: "text-output",
+            sender: Sender::Server,
+            flags: NO_FLAGS,
+        },
+        TypeDef {
+            id: PROGRESS,
+            name: "progress",
+            sender: Sender::Server,
+            flags: NO_FLAGS,
+        },
+        TypeDef {
+            id: STREAM_SETTINGS,
+            name: "stream-settings",
+            sender: Sender::Server,
+            flags: NO_FLAGS,
+        },
+    ];
+}
+
 mod v6 {
     use super::{f, Sender, TypeDef, NO_FLAGS};
     use crate::wire::ids::v0006::*;
@@ -348,9 +498,11 @@ pub static P0001: ProtoTable = ProtoTable {
     media_type: "application/mercurial-exp-framing-0001",
     api_name: "exp-http-v2-0001",
     payload_syntax: PayloadSyntax::Escaped,
-    json: JsonFlavor::Python2,
+    cbor: CborCodec::None,
+    flavor: &PY2,
+    flavors: &[&PY2],
     reactor: ReactorKind::V0001,
-    int_underscores: false,
+    sender_settings: None,
     sample_request: "command-name eos heads",
     requests: RequestLayout::NameAndArguments,
     commands: V1_COMMANDS,
@@ -367,12 +519,35 @@ pub static P0002: ProtoTable = ProtoTable {
     media_type: "application/mercurial-exp-framing-0002",
     api_name: "exp-http-v2-0001",
     payload_syntax: PayloadSyntax::Escaped,
-    json: JsonFlavor::Python2,
+    cbor: CborCodec::None,
+    flavor: &PY2,
+    flavors: &[&PY2],
     reactor: ReactorKind::V0002,
-    int_underscores: false,
+    sender_settings: None,
     sample_request: "1 1 stream-begin command-name eos heads",
     requests: RequestLayout::NameAndArguments,
     commands: V1_COMMANDS,
+};
+
+pub static P0005: ProtoTable = ProtoTable {
+    name: "0005",
+    origin: "Mercurial 4.6 and 4.7 (released)",
+    releases: Some("Mercurial 4.6 and 4.7"),
+    header_size: 8,
+    has_streams: true,
+    types: v5::TYPES,
+    stream_flags: STREAM_FLAGS,
+    media_type: "application/mercurial-exp-framing-0005",
+    api_name: "exp-http-v2-0001",
+    payload_syntax: PayloadSyntax::EscapedOrCbor,
+    cbor: CborCodec::Cbor2Canonical,
+    flavor: &PY2,
+    flavors: &[&PY2],
+    reactor: ReactorKind::V0005,
+    sender_settings: None,
+    sample_request: "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
+    requests: RequestLayout::CborMap,
+    commands: V2_COMMANDS_0005,
 };
 
 pub static P0006: ProtoTable = ProtoTable {
@@ -386,36 +561,94 @@ pub static P0006: ProtoTable = ProtoTable {
     media_type: "application/mercurial-exp-framing-0006",
     api_name: "exp-http-v2-0003",
     payload_syntax: PayloadSyntax::EscapedOrCbor,
-    json: JsonFlavor::Mercurial,
+    cbor: CborCodec::Cborutil,
+    flavor: &PY3,
+    flavors: &[&PY3, &PY2, &PY2_TEMPLATEFILTERS],
     reactor: ReactorKind::V0006,
-    int_underscores: true,
+    sender_settings: Some(crate::wire::ids::v0006::SENDER_PROTOCOL_SETTINGS),
     sample_request: "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
     requests: RequestLayout::CborMap,
     commands: V2_COMMANDS,
 };
 
 /// All revisions, oldest first.
-pub static ALL: [&ProtoTable; 3] = [&P0001, &P0002, &P0006];
+pub static ALL: [&ProtoTable; 4] = [&P0001, &P0002, &P0005, &P0006];
 
-/// A protocol revision: a cheap handle on its static table.
+/// A protocol revision and the flavour of the server speaking it: a cheap
+/// handle on two static tables.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Proto(&'static ProtoTable);
+pub struct Proto {
+    table: &'static ProtoTable,
+    flavor: &'static Flavor,
+}
 
 impl Proto {
-    pub const P0001: Proto = Proto(&P0001);
-    pub const P0002: Proto = Proto(&P0002);
-    pub const P0006: Proto = Proto(&P0006);
+    pub const P0001: Proto = Proto::of(&P0001);
+    pub const P0002: Proto = Proto::of(&P0002);
+    pub const P0005: Proto = Proto::of(&P0005);
+    pub const P0006: Proto = Proto::of(&P0006);
 
-    pub fn table(self) -> &'static ProtoTable {
-        self.0
+    /// A revision with its default flavour.
+    pub const fn of(table: &'static ProtoTable) -> Proto {
+        Proto {
+            table,
+            flavor: table.flavor,
+        }
     }
 
-    pub fn all() -> impl Iterator<Item = Proto> {
-        ALL.iter().map(|t| Proto(t))
+    pub fn table(self) -> &'static ProtoTable {
+        self.table
+    }
+
+    pub fn flavor(self) -> &'static Flavor {
+        self.flavor
+    }
+
+    /// The same revision spoken by a server of another flavour (`None`
+    /// when no release speaks the revision that way).
+    pub fn with_flavor(self, flavor: &'static Flavor) -> Option<Proto> {
+        self.table
+            .flavors
+            .iter()
+            .any(|f| std::ptr::eq(*f, flavor))
+            .then_some(Proto {
+                table: self.table,
+                flavor,
+            })
+    }
+
+    /// Whether two handles name the same revision (flavours aside).
+    pub fn same_revision(self, other: Proto) -> bool {
+        std::ptr::eq(self.table, other.table)
+    }
+
+    /// The server's Python.
+    pub fn py(self) -> Py {
+        self.flavor.python
+    }
+
+    /// The debugreflect endpoint's JSON encoder.
+    pub fn json(self) -> JsonFlavor {
+        self.flavor.json
+    }
+
+    /// Every revision, with its default flavour.
+    pub fn all() -> impl DoubleEndedIterator<Item = Proto> {
+        ALL.iter().map(|t| Proto::of(t))
     }
 
     pub fn name(self) -> &'static str {
-        self.0.name
+        self.table.name
+    }
+
+    /// `0006 (Python 2, debugreflect JSON by json.dumps)` when the
+    /// flavour is not the revision's default, else the name.
+    pub fn describe(self) -> String {
+        if std::ptr::eq(self.flavor, self.table.flavor) {
+            self.name().to_string()
+        } else {
+            format!("{} ({})", self.name(), self.flavor.describe)
+        }
     }
 
     /// The revision assumed when nothing decides: the newest released one.
@@ -443,14 +676,42 @@ impl Proto {
         names
     }
 
+    /// A `cbor:` literal's value as the revision's Mercurial encodes it.
+    pub fn encode_cbor(self, v: &Value) -> Result<Vec<u8>, String> {
+        match self.table.cbor {
+            CborCodec::Cbor2Canonical => {
+                crate::python::cbor2::encode_canonical(v).map_err(|e| e.to_string())
+            }
+            CborCodec::Cborutil | CborCodec::None => {
+                crate::python::cbor::encode_in(self.py(), v).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// A payload that is exactly one CBOR value the revision's codec reads
+    /// back (for display); `None` otherwise.
+    pub fn decode_cbor_one(self, payload: &[u8]) -> Option<Value> {
+        match self.table.cbor {
+            CborCodec::Cbor2Canonical => {
+                let v = crate::python::cbor2::load(payload).ok()?;
+                (crate::python::cbor2::encode_canonical(&v).ok()?.len() == payload.len())
+                    .then_some(v)
+            }
+            _ => {
+                let mut vals = crate::python::cbor::decode_all(payload).ok()?;
+                (vals.len() == 1).then(|| vals.pop()).flatten()
+            }
+        }
+    }
+
     /// The type definition for a type id, if the revision defines one.
     pub fn type_def(self, id: u8) -> Option<&'static TypeDef> {
-        self.0.types.iter().find(|t| t.id == id)
+        self.table.types.iter().find(|t| t.id == id)
     }
 
     /// The type definition with this name.
     pub fn type_by_name(self, name: &str) -> Option<&'static TypeDef> {
-        self.0.types.iter().find(|t| t.name == name)
+        self.table.types.iter().find(|t| t.name == name)
     }
 
     /// `command-request`, or `type 0xf` for an id the revision lacks.
@@ -463,7 +724,10 @@ impl Proto {
 
     /// The command the revision's server knows by this name.
     pub fn command(self, name: &[u8]) -> Option<&'static CommandDef> {
-        self.0.commands.iter().find(|c| c.name.as_bytes() == name)
+        self.table
+            .commands
+            .iter()
+            .find(|c| c.name.as_bytes() == name)
     }
 
     /// Flag names valid for a type (empty for unknown types).
@@ -490,7 +754,7 @@ impl Proto {
                 format!("the first frame is {}, which only {who} send", t.name),
             ));
         }
-        if !self.0.has_streams {
+        if !self.table.has_streams {
             return None;
         }
         Some(if stream_id % 2 == 1 {
@@ -507,8 +771,164 @@ impl Proto {
     }
 
     pub fn stream_flags_to_string(self, flags: u8) -> String {
-        names_to_string(self.0.stream_flags, flags)
+        names_to_string(self.table.stream_flags, flags)
     }
+}
+
+/// A range of Mercurial releases and how they speak the frame protocol.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Release {
+    /// How `doctor` names them: `Mercurial 4.6/4.7 (revision 0005)`.
+    pub label: &'static str,
+    /// The release numbers alone: `4.6/4.7`.
+    pub versions: &'static str,
+    /// First and last release (major, minor), inclusive.
+    pub first: (u32, u32),
+    pub last: (u32, u32),
+    /// A `-py2`/`-py3` suffix that selects this row (releases that ran on
+    /// both Pythons).
+    pub suffix: Option<&'static str>,
+    pub table: &'static ProtoTable,
+    pub flavor: &'static Flavor,
+}
+
+/// Every release with the HTTP version 2 API: 4.6 (added) to 6.0 (6.1
+/// removed the server).
+pub static RELEASES: [Release; 4] = [
+    Release {
+        label: "Mercurial 4.6/4.7 (revision 0005)",
+        versions: "4.6/4.7",
+        first: (4, 6),
+        last: (4, 7),
+        suffix: None,
+        table: &P0005,
+        flavor: &PY2,
+    },
+    Release {
+        label: "Mercurial 4.8/4.9 (Python 2)",
+        versions: "4.8/4.9",
+        first: (4, 8),
+        last: (4, 9),
+        suffix: None,
+        table: &P0006,
+        flavor: &PY2,
+    },
+    Release {
+        label: "Mercurial 5.0/5.1 on Python 2",
+        versions: "5.0/5.1",
+        first: (5, 0),
+        last: (5, 1),
+        suffix: Some("py2"),
+        table: &P0006,
+        flavor: &PY2_TEMPLATEFILTERS,
+    },
+    Release {
+        label: "Mercurial 5.0–6.0",
+        versions: "5.0–6.0",
+        first: (5, 0),
+        last: (6, 0),
+        suffix: None,
+        table: &P0006,
+        flavor: &PY3,
+    },
+];
+
+impl Release {
+    /// The revision and flavour these releases speak.
+    pub fn proto(&'static self) -> Proto {
+        Proto {
+            table: self.table,
+            flavor: self.flavor,
+        }
+    }
+
+    /// The releases that speak a revision in a flavour.
+    pub fn of(proto: Proto) -> Option<&'static Release> {
+        RELEASES
+            .iter()
+            .find(|r| std::ptr::eq(r.table, proto.table) && std::ptr::eq(r.flavor, proto.flavor))
+    }
+}
+
+/// A release picked by `--hg VERSION`.
+#[derive(Debug, Clone, Copy)]
+pub struct Selected {
+    pub proto: Proto,
+    pub release: &'static Release,
+}
+
+/// Why `--hg VERSION` names no release that speaks the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReleaseError {
+    #[error("`{0}` is not a Mercurial release number (expected e.g. 4.7.2, 4.8, 5.0.2, 6.0; 5.0/5.1 may add -py2 or -py3)")]
+    Syntax(String),
+    #[error("Mercurial {0} has no frame protocol: the HTTP version 2 API (exp-http-v2) came with 4.6; releases 4.6 to 6.0 speak it")]
+    TooOld(String),
+    #[error("Mercurial {0} has no frame protocol server: 6.1 removed the HTTP version 2 API (wireprotov2server); releases 4.6 to 6.0 speak it")]
+    TooNew(String),
+    #[error("Mercurial {version} ran on Python {only} only; drop -{suffix}")]
+    Python {
+        version: String,
+        only: &'static str,
+        suffix: String,
+    },
+}
+
+/// The revision and flavour a Mercurial release speaks: `4.7.2`, `4.8`,
+/// `5.0.2`, `5.0.2-py2`, `6.0`.
+pub fn release(spec: &str) -> Result<Selected, ReleaseError> {
+    let s = spec.trim();
+    let (version, suffix) = match s.rsplit_once('-') {
+        Some((v, sfx)) if sfx == "py2" || sfx == "py3" => (v, Some(sfx)),
+        _ => (s, None),
+    };
+    let syntax = || ReleaseError::Syntax(spec.chars().take(40).collect());
+    let nums: Vec<u32> = version
+        .split('.')
+        .map(|p| p.parse::<u32>().map_err(|_| syntax()))
+        .collect::<Result<_, _>>()?;
+    if !(2..=3).contains(&nums.len()) {
+        return Err(syntax());
+    }
+    let v = (nums[0], nums[1]);
+    if v < (4, 6) {
+        return Err(ReleaseError::TooOld(version.into()));
+    }
+    if v > (6, 0) {
+        return Err(ReleaseError::TooNew(version.into()));
+    }
+    let in_range = |r: &&Release| r.first <= v && v <= r.last;
+    let row = RELEASES
+        .iter()
+        .filter(in_range)
+        .find(|r| r.suffix.is_some() && r.suffix == suffix)
+        .or_else(|| {
+            RELEASES
+                .iter()
+                .filter(in_range)
+                .find(|r| r.suffix.is_none())
+        });
+    let Some(row) = row else {
+        return Err(syntax());
+    };
+    if let Some(sfx) = suffix {
+        let wanted = if sfx == "py2" { Py::Two } else { Py::Three };
+        if row.flavor.python != wanted {
+            return Err(ReleaseError::Python {
+                version: version.into(),
+                only: if row.flavor.python == Py::Two {
+                    "2"
+                } else {
+                    "3"
+                },
+                suffix: sfx.into(),
+            });
+        }
+    }
+    Ok(Selected {
+        proto: row.proto(),
+        release: row,
+    })
 }
 
 /// Render a flag value as names joined with `|`; unnamed bits as hex.
@@ -536,13 +956,13 @@ pub fn names_to_string(names: &[FlagName], value: u8) -> String {
 
 impl fmt::Debug for Proto {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Proto({})", self.0.name)
+        write!(f, "Proto({}, {})", self.table.name, self.flavor.name)
     }
 }
 
 impl fmt::Display for Proto {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.name)
+        f.write_str(self.table.name)
     }
 }
 
@@ -559,7 +979,11 @@ impl FromStr for Proto {
             }
         }
         Err(format!(
-            "unknown protocol revision {s:?}: expected one of 0001, 0002, 0006"
+            "unknown protocol revision {s:?}: expected one of {}",
+            Proto::all()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     }
 }
@@ -585,6 +1009,37 @@ mod tests {
             Proto::P0002
         );
         assert!("0003".parse::<Proto>().is_err());
+    }
+
+    #[test]
+    fn releases() {
+        let p = |s: &str| release(s).map(|r| r.proto);
+        assert_eq!(p("4.7.2"), Ok(Proto::P0005));
+        assert_eq!(p("4.6"), Ok(Proto::P0005));
+        assert_eq!(p("4.8").unwrap().py(), Py::Two);
+        assert_eq!(p("4.9.1").unwrap().json(), JsonFlavor::Python2);
+        assert_eq!(p("5.0.2"), Ok(Proto::P0006));
+        assert_eq!(p("6.0"), Ok(Proto::P0006));
+        let py2 = p("5.0.2-py2").unwrap();
+        assert_eq!((py2.py(), py2.json()), (Py::Two, JsonFlavor::Mercurial));
+        assert!(matches!(release("4.5.3"), Err(ReleaseError::TooOld(_))));
+        assert!(matches!(release("6.1"), Err(ReleaseError::TooNew(_))));
+        assert!(matches!(
+            release("4.7-py3"),
+            Err(ReleaseError::Python { .. })
+        ));
+        assert!(matches!(
+            release("6.0-py2"),
+            Err(ReleaseError::Python { .. })
+        ));
+        assert!(matches!(release("seven"), Err(ReleaseError::Syntax(_))));
+        assert!(matches!(release("4"), Err(ReleaseError::Syntax(_))));
+        let e = release("6.2").unwrap_err().to_string();
+        assert!(e.contains("6.1 removed"), "{e}");
+        assert_eq!(
+            Release::of(p("4.8.2").unwrap()).map(|r| r.label),
+            Some("Mercurial 4.8/4.9 (Python 2)")
+        );
     }
 
     #[test]

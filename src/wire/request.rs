@@ -62,15 +62,19 @@ pub fn settings_frame(stream: &mut ClientStream, encodings: &[Vec<u8>]) -> Frame
     )
 }
 
-/// `createcommandframes`.
+/// `createcommandframes`, the map encoded with the revision's CBOR codec
+/// (0005: the bundled cbor2, canonical; 0006: cborutil). Both revisions
+/// number `command-request` and `command-data` and their flags alike
+/// (checked in the tests), so the ids below serve both.
 pub fn command_frames(
+    proto: Proto,
     stream: &mut ClientStream,
     request_id: u16,
     name: &[u8],
     args: Option<Value>,
     redirect: Option<Value>,
     data: Option<&[u8]>,
-) -> Result<Vec<Frame>, cbor::EncodeError> {
+) -> Result<Vec<Frame>, String> {
     let mut m = vec![(Value::bytes("name"), Value::Bytes(name.to_vec()))];
     if let Some(a) = args.filter(|a| !matches!(a, Value::Dict(d) if d.is_empty())) {
         m.push((Value::bytes("args"), a));
@@ -78,7 +82,7 @@ pub fn command_frames(
     if let Some(r) = redirect {
         m.push((Value::bytes("redirect"), r));
     }
-    let payload = cbor::encode(&Value::Dict(m))?;
+    let payload = proto.encode_cbor(&Value::Dict(m))?;
     let mut frames = Vec::new();
     let mut offset = 0;
     loop {
@@ -170,7 +174,7 @@ pub fn request_frames(
     let mut frames = match proto.table().requests {
         RequestLayout::CborMap => {
             let args = (!args.is_empty()).then_some(Value::Dict(args));
-            command_frames(stream, request_id, name, args, None, None).map_err(|e| e.to_string())?
+            command_frames(proto, stream, request_id, name, args, None, None)?
         }
         RequestLayout::NameAndArguments => name_argument_frames(stream, request_id, name, args)?,
     };
@@ -191,6 +195,46 @@ mod tests {
     use crate::wire::proto::Proto;
 
     #[test]
+    fn request_ids_are_shared_by_0005_and_0006() {
+        use crate::wire::ids::{v0005 as a, v0006 as b};
+        assert_eq!(a::COMMAND_REQUEST, b::COMMAND_REQUEST);
+        assert_eq!(a::COMMAND_DATA, b::COMMAND_DATA);
+        assert_eq!(a::FLAG_COMMAND_REQUEST_NEW, b::FLAG_COMMAND_REQUEST_NEW);
+        assert_eq!(
+            a::FLAG_COMMAND_REQUEST_CONTINUATION,
+            b::FLAG_COMMAND_REQUEST_CONTINUATION
+        );
+        assert_eq!(
+            a::FLAG_COMMAND_REQUEST_MORE_FRAMES,
+            b::FLAG_COMMAND_REQUEST_MORE_FRAMES
+        );
+        assert_eq!(
+            a::FLAG_COMMAND_REQUEST_EXPECT_DATA,
+            b::FLAG_COMMAND_REQUEST_EXPECT_DATA
+        );
+        assert_eq!(
+            a::FLAG_COMMAND_DATA_CONTINUATION,
+            b::FLAG_COMMAND_DATA_CONTINUATION
+        );
+        assert_eq!(a::FLAG_COMMAND_DATA_EOS, b::FLAG_COMMAND_DATA_EOS);
+    }
+
+    #[test]
+    fn requests_0005_use_cbor2_canonical_order() {
+        // 4.7.2's createcommandframes(stream(1), 1, b'command1',
+        // {b'foo': b'val1', b'bar1': b'val'}): canonical cbor2 puts the
+        // shorter key first and `args` before `name`.
+        let mut s = ClientStream::new(1);
+        let args = Value::dict([("foo", Value::bytes("val1")), ("bar1", Value::bytes("val"))]);
+        let f =
+            command_frames(Proto::P0005, &mut s, 1, b"command1", Some(args), None, None).unwrap();
+        assert_eq!(
+            hex(&f[0].payload),
+            "a24461726773a243666f6f4476616c3144626172314376616c446e616d6548636f6d6d616e6431"
+        );
+    }
+
+    #[test]
     fn matches_mercurial_builders() {
         // test-wireproto-framing.py: 3 args + 100 bytes of data
         let mut s = ClientStream::new(1);
@@ -200,7 +244,16 @@ mod tests {
             ("key3", Value::bytes("key3value")),
         ]);
         let data = vec![b'x'; 100];
-        let f = command_frames(&mut s, 1, b"command", Some(args), None, Some(&data)).unwrap();
+        let f = command_frames(
+            Proto::P0006,
+            &mut s,
+            1,
+            b"command",
+            Some(args),
+            None,
+            Some(&data),
+        )
+        .unwrap();
         assert_eq!(f.len(), 2);
         assert_eq!(
             crate::human::to_human(Proto::P0006, &f[0]),
@@ -209,7 +262,8 @@ mod tests {
         // exact max frame of data: a full continuation frame and an empty eos
         let mut s = ClientStream::new(1);
         let data = vec![b'x'; 32768];
-        let f = command_frames(&mut s, 1, b"command", None, None, Some(&data)).unwrap();
+        let f =
+            command_frames(Proto::P0006, &mut s, 1, b"command", None, None, Some(&data)).unwrap();
         assert_eq!(f.len(), 3);
         assert_eq!(f[1].flags, 1);
         assert_eq!((f[2].flags, f[2].payload.len()), (2, 0));

@@ -25,7 +25,7 @@ fn decode_binary_file_as_blocks() {
         .assert()
         .code(0)
         .stdout(THREE_0006_BLOCKS)
-        .stderr("hgframe: decoding as protocol 0006 (the default; use --proto for 0001 or 0002)\n");
+        .stderr("hgframe: decoding as protocol 0006 (the default; use --proto for 0001, 0002 or 0005, or --hg VERSION)\n");
 }
 
 #[test]

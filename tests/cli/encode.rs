@@ -124,7 +124,7 @@ fn encode_infers_0006_from_command_request() {
         .assert()
         .code(0)
         .stdout("010000010001011178\n")
-        .stderr("hgframe: protocol 0006 (inferred: `command-request` is a 0006 frame type)\n");
+        .stderr("hgframe: protocol 0006 (inferred: `command-request` is a frame type of 0005 and 0006; 0006, the newest, assumed; --proto 0005 or --hg 4.7 for Mercurial 4.6/4.7)\n");
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn bad_proto_value_is_a_usage_error() {
         .code(2)
         .stdout("")
         .stderr(predicate::str::contains(
-            "invalid value '0003' for '--proto <P>': unknown protocol revision \"0003\": expected one of 0001, 0002, 0006",
+            "invalid value '0003' for '--proto <P>': unknown protocol revision \"0003\": expected one of 0001, 0002, 0005, 0006",
         ));
 }
 

@@ -11,5 +11,6 @@ mod decode;
 mod encode;
 mod help;
 mod reflect;
+mod releases;
 mod response;
 mod support;

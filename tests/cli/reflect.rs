@@ -510,7 +510,7 @@ fn reflect_bad_respond_specs_exit_2() {
         ),
         (
             vec!["reflect", "--respond", "x=cbor:{}", "command-name eos x"],
-            "error: --respond 'x=cbor:{}': protocol 0001 responses are raw bytes; cbor: needs 0006\n",
+            "error: --respond 'x=cbor:{}': protocol 0001 responses are raw bytes; cbor: needs 0005 or 0006\n",
         ),
         (
             vec!["reflect", "--respond", "=x", CMD1_0006],

@@ -36,7 +36,7 @@ fn a_response_is_recognised_and_decoded_per_request() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         err,
-        "hgframe: decoding as protocol 0006 (the default; use --proto for 0001 or 0002)\n\
+        "hgframe: decoding as protocol 0006 (the default; use --proto for 0001, 0002 or 0005, or --hg VERSION)\n\
          hgframe: decoding the response side (the first frame is stream-settings, which only servers send)\n"
     );
     let out = text(&out);

@@ -1,9 +1,12 @@
-//! Shared test support: a real Mercurial 6.0 `hg serve` on 127.0.0.1 and a
-//! minimal HTTP/1.1 client for talking to it.
+//! Shared test support: real Mercurial `hg serve`s on 127.0.0.1 (6.0, and
+//! the older releases 4.7.2, 4.8.2, 5.0.2) and a minimal HTTP/1.1 client
+//! for talking to them.
 //!
-//! The server comes from `scripts/hg-venv.sh`, which installs Mercurial 6.0
-//! from PyPI into a cache outside the clone the first time. A test that
-//! needs the server fails (never skips) when it cannot be started.
+//! Mercurial 6.0 comes from `scripts/hg-venv.sh`, the older releases from
+//! `scripts/hg-install.sh VERSION` (Python 2.7 from pyenv, built once into
+//! a cache outside the clone). A test that needs a server fails (never
+//! skips) when it cannot be installed or started, naming what is missing
+//! (the install script's message, e.g. no Python 2.7).
 
 #![allow(dead_code)]
 
@@ -35,6 +38,34 @@ pub fn hg_path() -> PathBuf {
     .clone()
 }
 
+/// Path of Mercurial `version`'s `hg` (installed on first use by
+/// `scripts/hg-install.sh`; its stderr, which names anything missing, goes
+/// to the test's output).
+pub fn hg_release_path(version: &str) -> PathBuf {
+    static PATHS: OnceLock<std::sync::Mutex<Vec<(String, PathBuf)>>> = OnceLock::new();
+    let paths = PATHS.get_or_init(Default::default);
+    let mut paths = paths.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = paths.iter().find(|(v, _)| v == version) {
+        return p.clone();
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/hg-install.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg(version)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run scripts/hg-install.sh");
+    assert!(
+        out.status.success(),
+        "scripts/hg-install.sh {version} failed: Mercurial {version} could not be installed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8(out.stdout).unwrap();
+    let p = PathBuf::from(s.lines().last().expect("hg path").trim());
+    paths.push((version.to_string(), p.clone()));
+    p
+}
+
 pub const APICONFIG: &[&str] = &[
     "experimental.web.apiserver=true",
     "experimental.web.api.http-v2=true",
@@ -52,7 +83,11 @@ pub struct HgServer {
 }
 
 pub fn hg(args: &[&str], cwd: &Path) -> std::process::Output {
-    Command::new(hg_path())
+    hg_with(&hg_path(), args, cwd)
+}
+
+pub fn hg_with(hg: &Path, args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(hg)
         .args(args)
         .current_dir(cwd)
         .env("HGRCPATH", "")
@@ -70,9 +105,20 @@ impl HgServer {
 
     /// As `start`, after `setup` has prepared the repo (e.g. commits).
     pub fn start_with(config: &[&str], setup: impl FnOnce(&Path)) -> HgServer {
+        Self::start_hg(&hg_path(), config, setup)
+    }
+
+    /// A server of Mercurial `version` (4.7.2, 4.8.2, 5.0.2, 6.0 ...).
+    pub fn start_release(version: &str, config: &[&str]) -> HgServer {
+        Self::start_hg(&hg_release_path(version), config, |_| {})
+    }
+
+    /// A server run by the given `hg`.
+    pub fn start_hg(hg_bin: &Path, config: &[&str], setup: impl FnOnce(&Path)) -> HgServer {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
-        let out = hg(
+        let out = hg_with(
+            hg_bin,
             &[
                 "init",
                 "--config",
@@ -87,7 +133,7 @@ impl HgServer {
             String::from_utf8_lossy(&out.stderr)
         );
         setup(&repo);
-        let mut cmd = Command::new(hg_path());
+        let mut cmd = Command::new(hg_bin);
         cmd.args(["serve", "-a", "127.0.0.1", "-p", "0", "-E"])
             .arg(dir.path().join("errors.log"))
             .arg("-A")
@@ -272,6 +318,17 @@ pub fn http(
 }
 
 pub const MEDIA_0006: &str = "application/mercurial-exp-framing-0006";
+
+/// POST a body to a revision's debugreflect endpoint.
+pub fn post_reflect_as(port: u16, api: &str, media_type: &str, body: &[u8]) -> HttpResponse {
+    http(
+        port,
+        "POST",
+        &format!("/api/{api}/ro/debugreflect"),
+        &[("Accept", media_type), ("Content-Type", media_type)],
+        body,
+    )
+}
 
 /// POST frames to the 0006 debugreflect endpoint.
 pub fn post_reflect(port: u16, body: &[u8]) -> HttpResponse {

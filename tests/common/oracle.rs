@@ -105,8 +105,9 @@ pub fn conv(v: &Value) -> J {
                 json!({"map": items.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()})
             }
         }
-        Value::Str(s) => J::String(s.clone()),
+        Value::Str(s) => J::String(String::from_utf8_lossy(s).into_owned()),
         Value::Float(f) => json!(f),
+        other => panic!("the oracle never decodes a {}", other.type_name()),
     }
 }
 

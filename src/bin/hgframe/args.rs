@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use hgframe::wire::proto::{release, Selected};
 use hgframe::Proto;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -25,8 +26,10 @@ the memory bound (--max-value).";
 pub const DOCTOR_LONG_ABOUT: &str =
     "Check that a server's frame protocol endpoints work, step by step, and
 say how to fix what does not: the server answers and is Mercurial, /api/
-lists the HTTP version 2 API, its protocol revision, debugreflect on ro/
-and rw/, and a test frame reflected as the local reactor predicts.
+lists the HTTP version 2 API, its protocol revision and release (4.6/4.7,
+4.8/4.9 on Python 2, 5.0 to 6.0), debugreflect on ro/ and rw/, and a test
+frame reflected as the local reactor predicts. With --hg or --proto, that
+the server is what was said.
 
 The settings a Mercurial server (4.6 to 6.0) needs for hgframe:
 
@@ -56,6 +59,7 @@ A script reads like the session it came from:
 
   # comments and blank lines (kept by --update)
   proto 0006                     revision (default: inferred, else 0006)
+  hg 4.8 5.0-py2                 or: the releases whose answers these are
   target local                   default target: local or a URL
   defer on                       local reactor: buffer responses until eof
   respond 1 cbor:[b'x']          canned response (local only)
@@ -73,7 +77,9 @@ revision's debugreflect prints; for eof the final object; `sent: ...`
 for frames a local reactor sends; `status N` at eof when the server
 answers an HTTP error. A line ending in ` (glob)` (* and ?) or
 ` (re)` matches loosely. A directory means every .hgframe file under
-it. The last line printed is `N passed, N failed` (`, N skipped` when
+it. Against a server, a script of another revision (told by the media
+type the server names) or naming other releases (`hg ...`) is skipped
+with the reason. The last line printed is `N passed, N failed` (`, N skipped` when
 any were).";
 
 /// Debugger for Mercurial's frame-based wire protocol (exp-http-v2).
@@ -82,7 +88,7 @@ any were).";
 /// decode captured bytes, and run frames through a local port of
 /// Mercurial's server reactor that predicts a real server's debugreflect
 /// answer byte for byte. Revisions: 0001 (4-byte header), 0002 (streams),
-/// 0006 (Mercurial 4.8 to 6.0).
+/// 0005 (Mercurial 4.6/4.7), 0006 (Mercurial 4.8 to 6.0).
 #[derive(Debug, Parser)]
 #[command(name = "hgframe", version, after_help = EXIT_CODES_HELP, propagate_version = true)]
 pub struct Cli {
@@ -94,10 +100,18 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOpts {
-    /// Protocol revision: 0001, 0002 or 0006. Without it, inferred from
-    /// frame type names where they are unambiguous, else 0006.
+    /// Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without
+    /// --hg), inferred from frame type names where they are unambiguous, or
+    /// detected from the server for remote commands, else 0006.
     #[arg(long, global = true, value_parser = parse_proto, value_name = "P")]
     pub proto: Option<Proto>,
+
+    /// Speak as Mercurial VERSION's server does (4.6 to 6.0): its revision
+    /// and its Python's flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2;
+    /// 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with
+    /// 5.0's JSON).
+    #[arg(long, global = true, value_parser = parse_hg, value_name = "VERSION")]
+    pub hg: Option<Selected>,
 
     /// When to colour output (auto honours NO_COLOR and whether stdout is a terminal).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -110,6 +124,10 @@ pub struct GlobalOpts {
 
 fn parse_proto(s: &str) -> Result<Proto, String> {
     s.parse()
+}
+
+fn parse_hg(s: &str) -> Result<Selected, String> {
+    release(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,8 +146,9 @@ pub enum Command {
     ///   0001:        <type> <flags> <payload>
     ///   0002, 0006:  <request-id> <stream-id> <stream-flags> <type> <flags> <payload>
     /// Names or decimal numbers; `|` joins flags; the payload is the rest of
-    /// the line, Python-escaped (\xNN, \n, \\ ...), or for 0006
-    /// `cbor:<python literal>`, e.g. cbor:{b'name': b'heads'}.
+    /// the line, Python-escaped (\xNN, \n, \\ ...), or for 0005 and 0006
+    /// `cbor:<python literal>`, e.g. cbor:{b'name': b'heads'} (with --hg 4.x
+    /// a Python 2 literal: 'x' is bytes, u'x' text).
     #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
     Encode(EncodeArgs),
 

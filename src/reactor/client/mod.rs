@@ -312,7 +312,7 @@ fn released() -> String {
 fn client_kind(proto: Proto) -> Option<ReactorKind> {
     match proto.table().reactor {
         ReactorKind::V0006 => Some(ReactorKind::V0006),
-        ReactorKind::V0001 | ReactorKind::V0002 => None,
+        ReactorKind::V0001 | ReactorKind::V0002 | ReactorKind::V0005 => None,
     }
 }
 

@@ -41,6 +41,8 @@ struct Entry {
 }
 
 pub struct Reactor0006 {
+    /// The server's revision and flavour (its Python shows in messages).
+    proto: Proto,
     state: State,
     streams: InputStreams,
     receiving: IdMap<Entry>,
@@ -55,7 +57,13 @@ pub struct Reactor0006 {
 
 impl Reactor0006 {
     pub fn new(opts: ReactorOptions) -> Self {
+        Self::for_proto(Proto::P0006, opts)
+    }
+
+    /// The reactor of a server of this flavour of 0006.
+    pub fn for_proto(proto: Proto, opts: ReactorOptions) -> Self {
         Reactor0006 {
+            proto,
             state: State::Initial,
             streams: InputStreams::default(),
             receiving: IdMap::default(),
@@ -151,7 +159,7 @@ impl Reactor0006 {
             }
             return Ok(self.error(format!(
                 "error decoding CBOR from sender protocol settings frame: {}",
-                e.python_str()
+                e.python_str_in(self.proto.py())
             )));
         }
         if more {
@@ -398,7 +406,7 @@ impl Reactor0006 {
 
 impl super::Reactor for Reactor0006 {
     fn proto(&self) -> Proto {
-        Proto::P0006
+        self.proto
     }
 
     fn on_frame(&mut self, f: &Frame) -> Result<Action, ServerCrash> {

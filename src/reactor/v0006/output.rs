@@ -225,9 +225,18 @@ impl Reactor0006 {
                         flate2::Compression::default(),
                         true,
                     ))),
-                    _ => Encoder::Zstd(Box::new(zstd::stream::raw::Encoder::new(3).map_err(
-                        |e| ServerCrash::new(format!("ZstdError: {e}"), "zstd failed"),
-                    )?)),
+                    _ => {
+                        let fail = |e: std::io::Error| {
+                            ServerCrash::new(format!("ZstdError: {e}"), "zstd failed")
+                        };
+                        let mut z = zstd::stream::raw::Encoder::new(3).map_err(fail)?;
+                        // The window the release's bundled libzstd picks.
+                        if let Some(log) = self.proto.flavor().zstd_window_log {
+                            z.set_parameter(zstd::stream::raw::CParameter::WindowLog(log))
+                                .map_err(fail)?;
+                        }
+                        Encoder::Zstd(Box::new(z))
+                    }
                 });
                 break;
             }
@@ -266,6 +275,11 @@ impl Reactor0006 {
                 stream,
                 request_id,
                 objects: vec![Value::Bytes(b)],
+            },
+            Response::Chunks(c) => Pending::Objects {
+                stream,
+                request_id,
+                objects: vec![Value::Bytes(c.concat())],
             },
             Response::Objects(objects) => Pending::Objects {
                 stream,

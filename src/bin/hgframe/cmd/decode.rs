@@ -136,20 +136,29 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
     let (proto, why) = match (&kind, global.proto) {
         (Some(BodyKind::Frames(p)), Some(g)) if *p != g => {
             return Err(Failure::Usage(format!(
-                "--content-type {} is protocol {p}, but --proto says {g}",
-                a.content_type.as_deref().unwrap_or_default()
+                "--content-type {} is protocol {p}, but {} says {g}",
+                a.content_type.as_deref().unwrap_or_default(),
+                if global.hg.is_some() {
+                    "--hg"
+                } else {
+                    "--proto"
+                }
             )))
         }
         (Some(BodyKind::Frames(p)), _) => (*p, " (named by --content-type)".to_string()),
-        (_, Some(p)) => (p, String::new()),
+        (_, Some(p)) => (p, format!(" ({})", super::proto_origin(global))),
         (_, None) => {
             let others: Vec<&str> = Proto::all()
                 .filter(|p| *p != Proto::DEFAULT)
                 .map(|p| p.name())
                 .collect();
+            let (last, rest) = others.split_last().unwrap_or((&"", &[]));
             (
                 Proto::DEFAULT,
-                format!(" (the default; use --proto for {})", others.join(" or ")),
+                format!(
+                    " (the default; use --proto for {} or {last}, or --hg VERSION)",
+                    rest.join(", ")
+                ),
             )
         }
     };

@@ -18,7 +18,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use hgframe::client::{parse_header, Client, ClientOptions, Target};
-use hgframe::human::{decide_proto, lines, parse_human_bytes};
+use hgframe::human::{decide_proto, lines, parse_human_bytes, prefer_proto};
 use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
@@ -50,8 +50,61 @@ impl Io<'_> {
     }
 }
 
+/// `--hg VERSION` sets the revision (with its flavour); `--proto` beside it
+/// must name the same revision.
+fn resolve_release(global: &mut GlobalOpts) -> Result<()> {
+    let Some(sel) = global.hg else {
+        return Ok(());
+    };
+    if let Some(p) = global.proto {
+        if !p.same_revision(sel.proto) {
+            return Err(Failure::Usage(format!(
+                "--proto {p} contradicts --hg: {} speaks protocol {}\n  = pass one of them",
+                sel.release.label,
+                sel.proto.name()
+            )));
+        }
+    }
+    global.proto = Some(sel.proto);
+    Ok(())
+}
+
+/// Where the revision came from, for `-v`.
+pub fn proto_origin(global: &GlobalOpts) -> String {
+    match global.hg {
+        Some(sel) => format!("from --hg: {}", sel.release.label),
+        None => "from --proto".into(),
+    }
+}
+
+/// `-v`: what detection found (the revision, then the flavour and how).
+pub fn write_detected(
+    stderr: &mut dyn Write,
+    d: &hgframe::remote::Detected,
+) -> std::io::Result<()> {
+    let mut why = d.why.iter();
+    writeln!(
+        stderr,
+        "hgframe: protocol {} (detected: {})",
+        d.proto,
+        why.next().map(String::as_str).unwrap_or("")
+    )?;
+    let rest: Vec<&str> = why.map(String::as_str).collect();
+    if !rest.is_empty() || d.release.is_some() {
+        writeln!(
+            stderr,
+            "hgframe: server: {} — {} ({})",
+            d.release.map_or("a development snapshot", |r| r.label),
+            d.proto.flavor().describe,
+            rest.join("; ")
+        )?;
+    }
+    Ok(())
+}
+
 /// Run a parsed command line; returns the exit code on success paths.
-pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
+pub fn run(mut cli: Cli, io: &mut Io<'_>) -> Result<u8> {
+    resolve_release(&mut cli.global)?;
     match cli.command {
         Command::Encode(a) => encode::run(&cli.global, a, io),
         Command::Decode(a) => decode::run(&cli.global, a, io),
@@ -59,7 +112,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
         Command::Serve(a) => serve::run(&cli.global, a, io),
         Command::Proxy(a) => proxy::run(&cli.global, a, io),
         Command::Send(a) => send::run(&cli.global, a, io),
-        Command::Doctor(a) => doctor::run(a, io),
+        Command::Doctor(a) => doctor::run(&cli.global, a, io),
         Command::Replay(a) => replay::run(&cli.global, a, io),
         Command::Repl(a) => repl::run(&cli.global, a, io),
         Command::Completions { shell } => {
@@ -150,7 +203,12 @@ pub fn choose_proto<'a>(
 ) -> Result<(Proto, Vec<Line>)> {
     if let Some(p) = global.proto {
         if global.verbose > 0 {
-            writeln!(stderr, "hgframe: protocol {p} (from --proto)")?;
+            writeln!(
+                stderr,
+                "hgframe: protocol {} ({})",
+                p.describe(),
+                proto_origin(global)
+            )?;
         }
         return Ok((p, Vec::new()));
     }
@@ -166,6 +224,18 @@ pub fn choose_proto<'a>(
             }
             return Ok((p, ahead));
         }
+    }
+    // No line decides: a name several revisions share with the same bytes
+    // picks the newest of them (said why), else the default.
+    let texts: Vec<String> = ahead
+        .iter()
+        .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
+        .collect();
+    if let Some((p, why)) = prefer_proto(texts.iter().map(String::as_str)) {
+        if global.verbose > 0 {
+            writeln!(stderr, "hgframe: protocol {p} (inferred: {why})")?;
+        }
+        return Ok((p, ahead));
     }
     if global.verbose > 0 {
         writeln!(

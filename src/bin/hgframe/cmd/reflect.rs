@@ -6,18 +6,24 @@ use std::io::{self, BufRead, Read, Write};
 use colored::Colorize;
 use hgframe::human::decide_proto;
 use hgframe::reactor::{ReactorOptions, ServerCrash};
-use hgframe::reflect::{reflect_bytes, Http500, ReflectBody};
-use hgframe::remote;
+use hgframe::reflect::{reflect_bytes, same_but_set_order, Http500, ReflectBody};
+use hgframe::remote::{self, RemoteError};
 use hgframe::render;
 use hgframe::session::{Responder, Session, Step};
 use hgframe::Proto;
 
-use super::{choose_proto, frame_lines, make_client, open_input, parse_line, Io, Line, Result};
+use super::{
+    choose_proto, frame_lines, make_client, open_input, parse_line, proto_origin, Io, Line, Result,
+};
 use crate::args::{GlobalOpts, ReflectArgs, ReflectFormat};
 use crate::error::Failure;
 
-/// A request body and the revision its text decided (if it did).
-type CollectedBody = (Option<(Proto, String)>, Vec<u8>);
+/// A request for `reflect --url`: raw bytes, or frame lines to encode
+/// once the revision is known (it may come from the server).
+enum Request {
+    Bin(Vec<u8>),
+    Lines(Vec<Line>),
+}
 
 type LineIter<'a> = Box<dyn Iterator<Item = Result<Line>> + 'a>;
 
@@ -27,9 +33,9 @@ enum Sink<'w> {
     Pretty(&'w mut dyn Write, bool),
 }
 
-/// Collect a whole request body for `reflect --url`: the revision the text
-/// decides (if any) and the bytes.
-fn collect_body(global: &GlobalOpts, a: &ReflectArgs, io: &mut Io<'_>) -> Result<CollectedBody> {
+/// Collect a whole request for `reflect --url`: the revision the text
+/// decides (if any) and the bytes or lines.
+fn collect_request(a: &ReflectArgs, io: &mut Io<'_>) -> Result<(Option<(Proto, String)>, Request)> {
     if let Some(path) = &a.bin {
         if path.as_os_str() == "-" {
             io.note_stdin("a request body")?;
@@ -38,7 +44,7 @@ fn collect_body(global: &GlobalOpts, a: &ReflectArgs, io: &mut Io<'_>) -> Result
         let mut b = Vec::new();
         r.read_to_end(&mut b)
             .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-        return Ok((None, b));
+        return Ok((None, Request::Bin(b)));
     }
     let reader = if a.frames.is_empty() {
         let path = a.file.clone().unwrap_or_else(|| "-".into());
@@ -59,22 +65,23 @@ fn collect_body(global: &GlobalOpts, a: &ReflectArgs, io: &mut Io<'_>) -> Result
         .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
         .collect();
     let decided = decide_proto(texts.iter().map(|s| s.as_str()));
-    let proto = global
-        .proto
-        .or(decided.as_ref().map(|d| d.0))
-        .unwrap_or(Proto::DEFAULT);
-    let mut body = Vec::new();
-    for l in &lines {
-        let f = parse_line(proto, l, io.stderr)?;
-        f.encode_into(proto, &mut body)
-            .map_err(|e| Failure::Usage(format!("{} {}: {e}", l.origin, l.number)))?;
+    Ok((decided, Request::Lines(lines)))
+}
+
+/// The request's bytes for a revision.
+fn encode_request(proto: Proto, req: Request, stderr: &mut dyn Write) -> Result<Vec<u8>> {
+    match req {
+        Request::Bin(b) => Ok(b),
+        Request::Lines(lines) => {
+            let mut body = Vec::new();
+            for l in &lines {
+                let f = parse_line(proto, l, stderr)?;
+                f.encode_into(proto, &mut body)
+                    .map_err(|e| Failure::Usage(format!("{} {}: {e}", l.origin, l.number)))?;
+            }
+            Ok(body)
+        }
     }
-    if global.proto.is_none() && decided.is_none() && !lines.is_empty() {
-        // The text does not decide; the server will (frames of 0002 and
-        // 0006 share their syntax, so the bytes stay valid).
-        return Ok((None, body));
-    }
-    Ok((decided.or(Some((proto, "from --proto".into()))), body))
 }
 
 pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
@@ -84,8 +91,8 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
                 "--respond and --defer-output play the server's part: they work with the local reactor, not with --url".into(),
             ));
         }
-        let (text_proto, body) = collect_body(global, &a, io)?;
-        return remote_reflect(global, &url, &a, text_proto, body, io.stdout, io.stderr);
+        let (text_proto, req) = collect_request(&a, io)?;
+        return remote_reflect(global, &url, &a, text_proto, req, io.stdout, io.stderr);
     }
     // Frame source: raw bytes, or lines (args, -f FILE, or stdin).
     let bin = a.bin.clone();
@@ -315,29 +322,56 @@ fn remote_reflect(
     url: &str,
     a: &ReflectArgs,
     text_proto: Option<(Proto, String)>,
-    body: Vec<u8>,
+    req: Request,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8> {
     let opts = &a.remote;
     let client = make_client(opts, url)?;
-    let proto = match (global.proto, &text_proto) {
-        (Some(p), _) => p,
-        (None, Some((p, why))) => {
-            if global.verbose > 0 {
-                writeln!(err, "hgframe: protocol {p} ({why})")?;
-            }
-            *p
-        }
-        (None, None) if a.show.dry_run || a.show.curl => Proto::DEFAULT,
-        (None, None) => {
-            let (p, why) = remote::detect_proto(&client)?;
-            if global.verbose > 0 {
-                writeln!(err, "hgframe: protocol {p} (detected: {why})")?;
+    let verbose = global.verbose > 0;
+    let proto = match (global.proto, text_proto) {
+        (Some(p), _) => {
+            if verbose {
+                writeln!(
+                    err,
+                    "hgframe: protocol {} ({})",
+                    p.describe(),
+                    proto_origin(global)
+                )?;
             }
             p
         }
+        (None, text) if a.show.dry_run || a.show.curl => {
+            let (p, why) = text.unwrap_or((Proto::DEFAULT, "the default".into()));
+            if verbose {
+                writeln!(
+                    err,
+                    "hgframe: protocol {p} ({why}; the server is not asked with --dry-run/--curl)"
+                )?;
+            }
+            p
+        }
+        (None, text) => {
+            let d = remote::detect(&client)?;
+            if verbose {
+                super::write_detected(err, &d)?;
+            }
+            match text {
+                // Frames written in another revision's syntax are sent as
+                // written (a debugger may send them on purpose).
+                Some((tp, why)) if !tp.same_revision(d.proto) => {
+                    writeln!(
+                        err,
+                        "hgframe: warning: the frames are protocol {tp} ({why}), the server speaks {}; sending them as {tp}",
+                        d.proto
+                    )?;
+                    tp
+                }
+                _ => d.proto,
+            }
+        }
     };
+    let body = encode_request(proto, req, err)?;
     let endpoint = client.target.command_url(proto, a.rw, "debugreflect");
     if a.show.dry_run {
         render::request::write_request(
@@ -353,7 +387,34 @@ fn remote_reflect(
         render::request::write_curl(out, proto, &endpoint, &opts.headers, &body)?;
         return Ok(0);
     }
-    let r = remote::reflect(&client, proto, a.rw, &body)?;
+    let r = match remote::reflect(&client, proto, a.rw, &body) {
+        Ok(r) => r,
+        // With --compare a 500 is an answer to compare with the prediction.
+        Err(RemoteError::Http(h)) if a.compare && h.status == 500 => {
+            return match reflect_bytes(proto, &body) {
+                Err(e) => {
+                    writeln!(
+                        err,
+                        "{} the server answered HTTP 500, as the local reactor predicts: {}",
+                        "✓".green().bold(),
+                        e.exception()
+                    )?;
+                    Ok(0)
+                }
+                Ok(l) => {
+                    writeln!(
+                        err,
+                        "{} the server answered HTTP 500, but the local reactor predicts 200 with this body:",
+                        "✗".red().bold()
+                    )?;
+                    err.write_all(&l)?;
+                    writeln!(err)?;
+                    Ok(1)
+                }
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
     match a.output() {
         ReflectFormat::Raw => out.write_all(&r.reply.body)?,
         ReflectFormat::Json => render::remote::write_remote_json(out, proto, &r.parsed)?,
@@ -370,6 +431,15 @@ fn remote_reflect(
             writeln!(
                 err,
                 "{} the local reactor predicts this body exactly ({} bytes)",
+                "✓".green().bold(),
+                l.len()
+            )?;
+            Ok(0)
+        }
+        Ok(l) if same_but_set_order(proto, &body, &l, server) => {
+            writeln!(
+                err,
+                "{} the local reactor predicts this body exactly, up to the order of set members ({} bytes)\n  = a CBOR set's members are compared as unordered: a Python set's order depends on the server process's hash seed",
                 "✓".green().bold(),
                 l.len()
             )?;

@@ -74,8 +74,13 @@ fn target_spec(global: &GlobalOpts, a: &ReplayArgs, url: &str) -> Result<TargetS
     let client = make_client(&a.remote, url)?;
     // One probe before any script: a server that cannot be reached is one
     // error (exit 3), not one per script.
-    let proto = match hgframe::remote::detect_proto(&client) {
-        Ok((p, _)) => Some(global.proto.unwrap_or(p)),
+    let proto = match hgframe::remote::detect(&client) {
+        Ok(d) => {
+            if global.verbose > 0 {
+                super::write_detected(&mut std::io::stderr(), &d)?;
+            }
+            Some(global.proto.unwrap_or(d.proto))
+        }
         Err(DetectError::Client(e)) => return Err(e.into()),
         Err(_) => global.proto,
     };

@@ -10,7 +10,32 @@ use crate::args::{GlobalOpts, SendArgs};
 use crate::error::Failure;
 
 pub fn run(global: &GlobalOpts, a: SendArgs, io: &mut Io<'_>) -> Result<u8> {
-    let proto = global.proto.unwrap_or(Proto::DEFAULT);
+    let client = make_client(&a.remote, &a.url)?;
+    let proto = match global.proto {
+        Some(p) => p,
+        // --dry-run and --curl do not contact the server.
+        None if a.show.dry_run || a.show.curl => Proto::DEFAULT,
+        None => match hgframe::remote::detect(&client) {
+            Ok(d) => {
+                if global.verbose > 0 {
+                    super::write_detected(io.stderr, &d)?;
+                }
+                d.proto
+            }
+            Err(hgframe::remote::DetectError::Client(e)) => return Err(e.into()),
+            // The command's own answer says more than a failed probe (an
+            // HTML error page, a 404 naming the missing knob).
+            Err(e) => {
+                writeln!(
+                    io.stderr,
+                    "hgframe: cannot tell the server's revision ({}); trying {}",
+                    e.to_string().lines().next().unwrap_or(""),
+                    Proto::DEFAULT
+                )?;
+                Proto::DEFAULT
+            }
+        },
+    };
     send::supports(proto)?;
     let cmds = parse_commands(&a.command)?;
     let data = match &a.data {
@@ -31,7 +56,6 @@ pub fn run(global: &GlobalOpts, a: SendArgs, io: &mut Io<'_>) -> Result<u8> {
             writeln!(io.stderr, "hgframe: warning: content encoding {e:?} is not one Mercurial knows ({}); sending it anyway", KNOWN_ENCODINGS.join(", "))?;
         }
     }
-    let client = make_client(&a.remote, &a.url)?;
     let url = send::url(&client, proto, a.rw, &prepared);
     if a.show.dry_run {
         render::request::write_request(

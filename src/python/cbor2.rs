@@ -1,0 +1,781 @@
+//! CBOR as the `cbor2` that Mercurial 4.6/4.7 bundle
+//! (`mercurial/thirdparty/cbor/cbor2`) does it on Python 2: revision 0005.
+//!
+//! * [`encode_canonical`] is `cbor.dumps(value, canonical=True)`, what
+//!   those releases' `makeframefromhumanstring`, clients and servers use:
+//!   map keys (and set members) are each encoded, then sorted by the length
+//!   of their encoding and then by its bytes; ints beyond 64 bits become
+//!   tag 2/3 bignums; floats take the smallest exact width
+//!   (`encode_minimal_float`, with Python 2's `pack_float16`, which never
+//!   makes a half of ±0.0, and raises `OverflowError` past the float32
+//!   range where the value is not exact as a float32... and is not).
+//! * [`load`] is `cbor.load(fp)` as the 0005 server reactor calls it: one
+//!   value is read and trailing bytes are ignored; text strings, floats,
+//!   bignums, indefinite lengths and tags decode (into the Python objects
+//!   cbor2 makes; those `json.dumps` cannot render are [`Value::Opaque`]).
+//!   Every failure is an exception the server turns into HTTP 500, so
+//!   errors carry a message, not a kind.
+//!
+//! Limits, all on paths no Mercurial client takes: shared values (tags
+//! 28/29) are followed for the error cases only (a reference into a
+//! container still being built makes the cyclic value json.dumps refuses);
+//! semantic tags 0, 1, 4, 5, 30, 35, 36, 37 are checked for the value
+//! shapes their decoders accept, not for every corner of Python's
+//! `datetime`, `Decimal`, `re` or `email` parsers.
+
+use super::json::utf8_char;
+use super::value::{dict_insert_in, set_add_in, BigInt, Value};
+use super::Py;
+
+/// `CBOREncodeError` or the `struct`/`OverflowError` a value raises.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    #[error("CBOREncodeError: cannot serialize type {0}")]
+    Unsupported(&'static str),
+    #[error("OverflowError: float too large to pack with f format")]
+    FloatOverflow,
+}
+
+fn head(major: u8, len: u64, out: &mut Vec<u8>) {
+    super::cbor::encode_length(major, len, out)
+}
+
+/// `cbor.dumps(v, canonical=True)`.
+pub fn encode_canonical(v: &Value) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    encode_into(v, &mut out)?;
+    Ok(out)
+}
+
+/// Sort items by their canonical encoding: `(len(enc), enc)`.
+fn sorted_encodings<'a, T>(
+    items: impl Iterator<Item = (&'a Value, T)>,
+) -> Result<Vec<(Vec<u8>, T)>, EncodeError> {
+    let mut v = Vec::new();
+    for (k, t) in items {
+        v.push((encode_canonical(k)?, t));
+    }
+    v.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
+    Ok(v)
+}
+
+fn encode_into(v: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    match v {
+        Value::Bytes(b) | Value::Chunk { data: b, .. } | Value::ByteArray(b) => {
+            head(2, b.len() as u64, out);
+            out.extend_from_slice(b);
+        }
+        Value::Str(s) => {
+            head(3, s.len() as u64, out);
+            out.extend_from_slice(s);
+        }
+        Value::Int(i) => encode_int(*i >= 0, &i.unsigned_abs().to_be_bytes(), out),
+        Value::Big(b) => encode_int(!b.neg, &b.mag, out),
+        Value::Bool(b) => out.push(if *b { 0xf5 } else { 0xf4 }),
+        Value::None => out.push(0xf6),
+        Value::Float(f) => encode_minimal_float(*f, out)?,
+        Value::List(items) | Value::Tuple(items) => {
+            head(4, items.len() as u64, out);
+            for i in items {
+                encode_into(i, out)?;
+            }
+        }
+        Value::Dict(pairs) => {
+            head(5, pairs.len() as u64, out);
+            for (k, val) in sorted_encodings(pairs.iter().map(|(k, v)| (k, v)))? {
+                out.extend_from_slice(&k);
+                encode_into(val, out)?;
+            }
+        }
+        Value::Set(items) => {
+            head(6, 258, out);
+            head(4, items.len() as u64, out);
+            for (k, _) in sorted_encodings(items.iter().map(|k| (k, ())))? {
+                out.extend_from_slice(&k);
+            }
+        }
+        Value::Opaque(t, _) => return Err(EncodeError::Unsupported(t)),
+    }
+    Ok(())
+}
+
+/// `encode_int`: magnitudes of 2**64 and more become bignums (tag 2 for
+/// `n`, tag 3 for `-n-1`).
+fn encode_int(nonneg: bool, mag: &[u8], out: &mut Vec<u8>) {
+    let start = mag.iter().position(|&b| b != 0).unwrap_or(mag.len());
+    let mag = &mag[start..];
+    // The encoded quantity: n, or -n-1 = |n|-1 for negatives.
+    let mut q = mag.to_vec();
+    if !nonneg {
+        // |n| - 1 (|n| >= 1)
+        for b in q.iter_mut().rev() {
+            if *b == 0 {
+                *b = 0xff;
+            } else {
+                *b -= 1;
+                break;
+            }
+        }
+        let s = q.iter().position(|&b| b != 0).unwrap_or(q.len());
+        q.drain(..s);
+    }
+    // cbor2 compares n itself with ±2**64: n >= 2**64 or n < -2**64, i.e.
+    // q >= 2**64 (for negatives: |n| > 2**64, q = |n|-1 >= 2**64).
+    let big = q.len() > 8;
+    let major = if nonneg { 0 } else { 1 };
+    if big {
+        head(6, if nonneg { 2 } else { 3 }, out);
+        head(2, q.len() as u64, out);
+        out.extend_from_slice(&q);
+    } else {
+        let mut x: u64 = 0;
+        for &b in &q {
+            x = x << 8 | b as u64;
+        }
+        head(major, x, out);
+    }
+}
+
+/// Python 2's `pack_float16` (cbor2's compat branch for Python < 3.6).
+fn pack_float16(value: f64) -> Option<[u8; 2]> {
+    let u = (value as f32).to_bits();
+    if u & 0x1fff != 0 {
+        return None;
+    }
+    let mut s16 = (u >> 16) & 0x8000;
+    let exponent = (u >> 23) & 0xff;
+    let mantissa = u & 0x7f_ffff;
+    if (113..=142).contains(&exponent) {
+        s16 += ((exponent - 112) << 10) + (mantissa >> 13);
+    } else if (103..113).contains(&exponent) {
+        if mantissa & ((1 << (126 - exponent)) - 1) != 0 {
+            return None;
+        }
+        s16 += (mantissa + 0x80_0000) >> (126 - exponent);
+    } else {
+        return None;
+    }
+    Some((s16 as u16).to_be_bytes())
+}
+
+/// Python 2's `unpack_float16` (RFC 7049 appendix D).
+fn unpack_float16(payload: [u8; 2]) -> f64 {
+    let p = u16::from_be_bytes(payload) as u32;
+    let value = (p & 0x7fff) << 13 | (p & 0x8000) << 16;
+    if p & 0x7c00 != 0x7c00 {
+        return f32::from_bits(value) as f64 * 2f64.powi(112);
+    }
+    f32::from_bits(value | 0x7f80_0000) as f64
+}
+
+/// `encode_minimal_float`.
+fn encode_minimal_float(v: f64, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    if v.is_nan() {
+        out.extend_from_slice(&[0xf9, 0x7e, 0x00]);
+        return Ok(());
+    }
+    if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 {
+            &[0xf9, 0x7c, 0x00]
+        } else {
+            &[0xf9, 0xfc, 0x00]
+        });
+        return Ok(());
+    }
+    let single = v as f32;
+    // struct.pack('>f') of a finite value that rounds to infinity.
+    if single.is_infinite() {
+        return Err(EncodeError::FloatOverflow);
+    }
+    if single as f64 != v {
+        out.push(0xfb);
+        out.extend_from_slice(&v.to_be_bytes());
+        return Ok(());
+    }
+    if let Some(h) = pack_float16(v) {
+        if unpack_float16(h) == v {
+            out.push(0xf9);
+            out.extend_from_slice(&h);
+            return Ok(());
+        }
+    }
+    out.push(0xfa);
+    out.extend_from_slice(&single.to_be_bytes());
+    Ok(())
+}
+
+/// What the decoder read: a value, or cbor2's `break_marker`.
+enum Item {
+    Value(Value),
+    Break,
+}
+
+/// cbor2's `break_marker` where a value is expected: a bare `object()`.
+fn break_object() -> Value {
+    Value::Opaque("object", "<object object>".into())
+}
+
+/// How deep cbor2 recurses before Python 2's recursion limit (1000 frames,
+/// two per nesting level, below the server's own frames): measured against
+/// Mercurial 4.7.2 (482 nested lists under `args` decode, 483 raise).
+pub const MAX_DEPTH: usize = 484;
+
+struct Decoder<'a> {
+    b: &'a [u8],
+    pos: usize,
+    /// Shareable slots (tag 28): `None` until a container fills it,
+    /// `Some(None)` while the container is being built.
+    shared: Vec<Option<Option<Value>>>,
+}
+
+type R<T> = Result<T, String>;
+
+/// A container (or tag) being decoded. cbor2 recurses; this decoder keeps
+/// the open items on a stack instead, so nesting cannot exhaust the
+/// thread's stack, and counts the depth Python's recursion limit stops at.
+enum Open {
+    Array {
+        items: Vec<Value>,
+        /// Items still to read; `None` for an indefinite array.
+        left: Option<u64>,
+        slot: Option<usize>,
+    },
+    Map {
+        pairs: Vec<(Value, Value)>,
+        left: Option<u64>,
+        key: Option<Value>,
+        slot: Option<usize>,
+    },
+    /// A semantic tag waiting for its value.
+    Tag(u64),
+    /// Tag 28: the value that follows may fill this shareable slot.
+    Shareable(usize),
+}
+
+/// What one step of reading produced.
+enum Step {
+    /// A complete item (or a break marker).
+    Done(Item),
+    /// A container or tag was opened; its content follows.
+    Opened,
+}
+
+/// `cbor.load(BytesIO(payload))`: the first value; the rest is ignored.
+pub fn load(b: &[u8]) -> Result<Value, String> {
+    load_prefix(b).map(|(v, _)| v)
+}
+
+/// The first value and how many bytes it took (a client reads a response
+/// as a sequence of values this way).
+pub fn load_prefix(b: &[u8]) -> Result<(Value, usize), String> {
+    let mut d = Decoder {
+        b,
+        pos: 0,
+        shared: Vec::new(),
+    };
+    let v = match d.decode()? {
+        Item::Value(v) => v,
+        Item::Break => break_object(),
+    };
+    Ok((v, d.pos))
+}
+
+fn item_value(i: Item) -> Value {
+    match i {
+        Item::Value(v) => v,
+        Item::Break => break_object(),
+    }
+}
+
+impl Decoder<'_> {
+    fn read(&mut self, n: u64) -> R<&[u8]> {
+        let avail = (self.b.len() - self.pos) as u64;
+        if avail < n {
+            return Err(format!(
+                "CBORDecodeError: premature end of stream (expected to read {n} bytes, got {avail} instead)"
+            ));
+        }
+        let s = &self.b[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(s)
+    }
+
+    fn uint(&mut self, subtype: u8, allow_indefinite: bool) -> R<Option<u64>> {
+        let n = match subtype {
+            0..=23 => return Ok(Some(subtype as u64)),
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            31 if allow_indefinite => return Ok(None),
+            _ => {
+                return Err(format!(
+                    "CBORDecodeError: unknown unsigned integer subtype 0x{subtype:x}"
+                ))
+            }
+        };
+        let mut v = 0u64;
+        for &x in self.read(n)? {
+            v = v << 8 | x as u64;
+        }
+        Ok(Some(v))
+    }
+
+    fn definite(&mut self, subtype: u8) -> R<u64> {
+        Ok(self.uint(subtype, false)?.unwrap_or(0))
+    }
+
+    fn bytestring(&mut self, subtype: u8) -> R<Value> {
+        match self.uint(subtype, true)? {
+            Some(n) => Ok(Value::Bytes(self.read(n)?.to_vec())),
+            None => {
+                let mut buf = Vec::new();
+                loop {
+                    let initial = self.read(1)?[0];
+                    if initial == 0xff {
+                        return Ok(Value::ByteArray(buf));
+                    }
+                    let n = self.definite(initial & 31)?;
+                    buf.extend_from_slice(self.read(n)?);
+                }
+            }
+        }
+    }
+
+    /// `CBORDecoder.decode()`, iteratively.
+    fn decode(&mut self) -> R<Item> {
+        let mut stack: Vec<Open> = Vec::new();
+        loop {
+            // Python's recursion: two frames per open container or tag.
+            if stack.len() > MAX_DEPTH {
+                return Err("RuntimeError: maximum recursion depth exceeded".into());
+            }
+            // A container opened right under tag 28 fills its slot.
+            let slot = match stack.last() {
+                Some(Open::Shareable(i)) => Some(*i),
+                _ => None,
+            };
+            let mut item = match self.step(&mut stack, slot)? {
+                Step::Opened => continue,
+                Step::Done(i) => i,
+            };
+            // Hand the item to the open containers, closing those it ends.
+            loop {
+                let Some(top) = stack.last_mut() else {
+                    return Ok(item);
+                };
+                match top {
+                    Open::Array { items, left, .. } => {
+                        match (left.as_mut(), item) {
+                            (None, Item::Break) => {}
+                            (None, i) => {
+                                items.push(item_value(i));
+                                break;
+                            }
+                            (Some(n), i) => {
+                                items.push(item_value(i));
+                                *n -= 1;
+                                if *n > 0 {
+                                    break;
+                                }
+                            }
+                        }
+                        let Some(Open::Array { items, slot, .. }) = stack.pop() else {
+                            unreachable!("the top is an array")
+                        };
+                        let v = Value::List(items);
+                        self.close_shareable(slot, &v);
+                        item = Item::Value(v);
+                    }
+                    Open::Map {
+                        pairs, left, key, ..
+                    } => {
+                        match key.take() {
+                            None => match (left.as_ref(), item) {
+                                (None, Item::Break) => {}
+                                (_, i) => {
+                                    *key = Some(item_value(i));
+                                    break;
+                                }
+                            },
+                            Some(k) => {
+                                if let Err(e) = k.check_hashable() {
+                                    return Err(format!(
+                                        "CBORDecodeError: error decoding value at index {}: {e}",
+                                        self.pos
+                                    ));
+                                }
+                                dict_insert_in(Py::Two, pairs, k, item_value(item));
+                                match left.as_mut() {
+                                    None => break,
+                                    Some(n) => {
+                                        *n -= 1;
+                                        if *n > 0 {
+                                            break;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        let Some(Open::Map { pairs, slot, .. }) = stack.pop() else {
+                            unreachable!("the top is a map")
+                        };
+                        let v = Value::Dict(pairs);
+                        self.close_shareable(slot, &v);
+                        item = Item::Value(v);
+                    }
+                    Open::Tag(tag) => {
+                        let tag = *tag;
+                        stack.pop();
+                        item = self.semantic(tag, item_value(item))?;
+                    }
+                    // decode(shareable_index) returns whatever it read,
+                    // a break marker included.
+                    Open::Shareable(_) => {
+                        stack.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Read one item head: a complete scalar, or an opened container/tag.
+    fn step(&mut self, stack: &mut Vec<Open>, slot: Option<usize>) -> R<Step> {
+        let Some(&initial) = self.b.get(self.pos) else {
+            return Err(format!(
+                "CBORDecodeError: error reading major type at index {}: ord() expected a character, but string of length 0 found",
+                self.pos
+            ));
+        };
+        self.pos += 1;
+        let (major, subtype) = (initial >> 5, initial & 31);
+        let v = match major {
+            0 => Value::Int(self.definite(subtype)? as i128),
+            1 => Value::Int(-(self.definite(subtype)? as i128) - 1),
+            2 => self.bytestring(subtype)?,
+            3 => {
+                let raw = match self.bytestring(subtype)? {
+                    Value::Bytes(b) | Value::ByteArray(b) => b,
+                    _ => Vec::new(),
+                };
+                let mut p = 0;
+                while p < raw.len() {
+                    match utf8_char(&raw[p..]) {
+                        Some((n, _)) => p += n,
+                        None => {
+                            return Err(format!(
+                                "CBORDecodeError: error decoding value at index {}: 'utf8' codec can't decode byte 0x{:02x} in position {p}",
+                                self.pos, raw[p]
+                            ))
+                        }
+                    }
+                }
+                Value::Str(raw)
+            }
+            4 | 5 => {
+                self.open_shareable(slot);
+                let left = self.uint(subtype, true)?;
+                if left == Some(0) {
+                    let v = if major == 4 {
+                        Value::List(Vec::new())
+                    } else {
+                        Value::Dict(Vec::new())
+                    };
+                    self.close_shareable(slot, &v);
+                    return Ok(Step::Done(Item::Value(v)));
+                }
+                stack.push(if major == 4 {
+                    Open::Array {
+                        items: Vec::new(),
+                        left,
+                        slot,
+                    }
+                } else {
+                    Open::Map {
+                        pairs: Vec::new(),
+                        left,
+                        key: None,
+                        slot,
+                    }
+                });
+                return Ok(Step::Opened);
+            }
+            6 => {
+                let tag = self.definite(subtype)?;
+                if tag == 28 {
+                    self.shared.push(None);
+                    stack.push(Open::Shareable(self.shared.len() - 1));
+                } else {
+                    stack.push(Open::Tag(tag));
+                }
+                return Ok(Step::Opened);
+            }
+            _ => match subtype {
+                0..=19 => Value::Opaque("CBORSimpleValue", format!("CBORSimpleValue({subtype})")),
+                20 => Value::Bool(false),
+                21 => Value::Bool(true),
+                22 => Value::None,
+                23 => Value::Opaque("UndefinedType", "undefined".into()),
+                24 => {
+                    let x = self.read(1)?[0];
+                    Value::Opaque("CBORSimpleValue", format!("CBORSimpleValue({x})"))
+                }
+                25 => {
+                    let b = self.read(2)?;
+                    Value::Float(unpack_float16([b[0], b[1]]))
+                }
+                26 => {
+                    let b = self.read(4)?;
+                    Value::Float(f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64)
+                }
+                27 => {
+                    let b = self.read(8)?;
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(b);
+                    Value::Float(f64::from_be_bytes(a))
+                }
+                31 => return Ok(Step::Done(Item::Break)),
+                _ => {
+                    return Err(format!(
+                        "CBORDecodeError: error decoding value at index {}: {subtype}",
+                        self.pos
+                    ))
+                }
+            },
+        };
+        Ok(Step::Done(Item::Value(v)))
+    }
+
+    fn open_shareable(&mut self, idx: Option<usize>) {
+        if let Some(s) = idx.and_then(|i| self.shared.get_mut(i)) {
+            *s = Some(None);
+        }
+    }
+
+    fn close_shareable(&mut self, idx: Option<usize>, v: &Value) {
+        if let Some(s) = idx.and_then(|i| self.shared.get_mut(i)) {
+            *s = Some(Some(v.clone()));
+        }
+    }
+
+    /// The semantic decoders (`semantic_decoders`), or a `CBORTag`.
+    fn semantic(&mut self, tag: u64, value: Value) -> R<Item> {
+        let err = |what: &str| -> R<Item> {
+            Err(format!(
+                "CBORDecodeError: error decoding value at index {}: tag {tag}: {what}",
+                self.pos
+            ))
+        };
+        let is_text = |v: &Value| matches!(v, Value::Str(_) | Value::Bytes(_));
+        let opaque = |t: &'static str| Ok(Item::Value(Value::Opaque(t, format!("<{t}>"))));
+        match tag {
+            0 => {
+                let s = match &value {
+                    Value::Str(s) | Value::Bytes(s) => s.clone(),
+                    _ => return err("expected string or buffer"),
+                };
+                if valid_timestamp(&s) {
+                    opaque("datetime")
+                } else {
+                    err("invalid datetime string")
+                }
+            }
+            1 => match &value {
+                Value::Int(i) if (-62_135_596_800..253_402_300_800).contains(i) => {
+                    opaque("datetime")
+                }
+                Value::Bool(_) => opaque("datetime"),
+                Value::Float(f) if (-62_135_596_800.0..253_402_300_800.0).contains(f) => {
+                    opaque("datetime")
+                }
+                _ => err("timestamp out of range or not a number"),
+            },
+            2 | 3 => match &value {
+                Value::Bytes(b) | Value::ByteArray(b) if !b.is_empty() => {
+                    let v = BigInt::value(false, b);
+                    Ok(Item::Value(if tag == 2 { v } else { negate_minus_one(v) }))
+                }
+                _ => err("invalid literal for int() with base 16: ''"),
+            },
+            4 | 5 | 30 => match &value {
+                Value::List(x) | Value::Tuple(x)
+                    if x.len() == 2 && x.iter().all(|v| matches!(v, Value::Int(_))) =>
+                {
+                    if tag == 30 && matches!(x[1], Value::Int(0)) {
+                        return err("ZeroDivisionError");
+                    }
+                    opaque(if tag == 30 { "Fraction" } else { "Decimal" })
+                }
+                _ => err("expected [exponent, mantissa]"),
+            },
+            29 => {
+                let Value::Int(i) = value else {
+                    return err("list indices must be integers, not the shared reference");
+                };
+                let slot = usize::try_from(i).ok().and_then(|i| self.shared.get(i));
+                match slot {
+                    None => err("shared reference not found"),
+                    Some(None) => err("shared value has not been initialized"),
+                    // A reference into the container being built: the
+                    // value contains itself, which json.dumps refuses.
+                    Some(Some(None)) => opaque("cyclic"),
+                    Some(Some(Some(v))) => Ok(Item::Value(v.clone())),
+                }
+            }
+            35 if is_text(&value) => opaque("SRE_Pattern"),
+            36 if is_text(&value) => opaque("instance"),
+            35 | 36 => err("expected string or buffer"),
+            37 => match &value {
+                Value::Bytes(b) if b.len() == 16 => opaque("UUID"),
+                _ => err("bytes is not a 16-char string"),
+            },
+            258 => {
+                let members: Vec<Value> = match value {
+                    Value::List(x) | Value::Tuple(x) => x,
+                    Value::Dict(d) => d.into_iter().map(|(k, _)| k).collect(),
+                    Value::Bytes(b) => b.into_iter().map(|c| Value::Bytes(vec![c])).collect(),
+                    Value::Set(x) => x,
+                    other => {
+                        return err(&format!("'{}' object is not iterable", other.type_name()))
+                    }
+                };
+                let mut s = Vec::new();
+                for m in members {
+                    if let Err(e) = m.check_hashable() {
+                        return err(&e.to_string());
+                    }
+                    set_add_in(Py::Two, &mut s, m);
+                }
+                Ok(Item::Value(Value::Set(s)))
+            }
+            _ => Ok(Item::Value(Value::Opaque(
+                "CBORTag",
+                format!("CBORTag({tag}, ...)"),
+            ))),
+        }
+    }
+}
+
+/// `-n - 1` of a non-negative int.
+fn negate_minus_one(v: Value) -> Value {
+    match v {
+        Value::Int(i) => Value::Int(-i - 1),
+        Value::Big(b) => {
+            // -(mag) - 1 = -(mag + 1)
+            let mut m = b.mag.clone();
+            let mut carry = true;
+            for x in m.iter_mut().rev() {
+                if !carry {
+                    break;
+                }
+                let (y, c) = x.overflowing_add(1);
+                *x = y;
+                carry = c;
+            }
+            if carry {
+                m.insert(0, 1);
+            }
+            BigInt::value(true, &m)
+        }
+        other => other,
+    }
+}
+
+/// cbor2's `timestamp_re` and the ranges `datetime()` accepts.
+fn valid_timestamp(s: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(s) else {
+        return false;
+    };
+    let re = regex::Regex::new(
+        r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:Z|([+-]\d\d):(\d\d))$",
+    );
+    let Ok(re) = re else { return false };
+    let Some(c) = re.captures(s) else {
+        return false;
+    };
+    let n = |i: usize| -> u64 {
+        c.get(i)
+            .map_or(0, |m| m.as_str().parse().unwrap_or(u64::MAX))
+    };
+    let (y, mo, d, h, mi, se) = (n(1), n(2), n(3), n(4), n(5), n(6));
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let dim = match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    let micro_ok = c
+        .get(7)
+        .is_none_or(|m| m.as_str().len() <= 6 || n(7) < 1_000_000);
+    (1..=9999).contains(&y) && (1..=dim).contains(&d) && h < 24 && mi < 60 && se < 60 && micro_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::escape::{hex, unhex};
+
+    fn enc(v: &Value) -> String {
+        hex(&encode_canonical(v).unwrap())
+    }
+
+    #[test]
+    fn canonical_maps_sort_by_encoding() {
+        let d = Value::dict([("aa", Value::Int(1)), ("b", Value::Int(2))]);
+        assert_eq!(enc(&d), "a241620242616101");
+        let d = Value::Dict(vec![
+            (Value::Int(100), Value::Int(1)),
+            (Value::Int(2), Value::Int(2)),
+            (Value::Int(-1), Value::Int(3)),
+            (Value::Int(24), Value::Int(4)),
+        ]);
+        assert_eq!(enc(&d), "a402022003181804186401");
+    }
+
+    #[test]
+    fn ints_and_floats() {
+        assert_eq!(enc(&Value::Int(1 << 64)), "c249010000000000000000");
+        assert_eq!(enc(&Value::Int(-(1 << 64))), "3bffffffffffffffff");
+        assert_eq!(enc(&Value::Int(-(1 << 64) - 1)), "c349010000000000000000");
+        assert_eq!(enc(&Value::Float(1.0)), "f93c00");
+        assert_eq!(enc(&Value::Float(0.0)), "fa00000000");
+        assert_eq!(enc(&Value::Float(-0.0)), "fa80000000");
+        assert_eq!(enc(&Value::Float(65505.0)), "fa477fe100");
+        assert_eq!(enc(&Value::Float(5.960464477539063e-08)), "f90001");
+        assert_eq!(enc(&Value::Float(1e-40)), "fb37a16c262777579c");
+        assert_eq!(enc(&Value::Float(0.1)), "fb3fb999999999999a");
+        assert_eq!(
+            encode_canonical(&Value::Float(1e39)),
+            Err(EncodeError::FloatOverflow)
+        );
+    }
+
+    #[test]
+    fn load_is_lenient() {
+        let v = load(&unhex("a1646e616d6543666f6f01").unwrap()).unwrap();
+        assert_eq!(
+            v,
+            Value::Dict(vec![(Value::Str(b"name".to_vec()), Value::bytes("foo"))])
+        );
+        assert!(load(b"").is_err());
+        assert!(load(&[0x62, 0xc3]).is_err());
+        assert_eq!(
+            load(&[0x5f, 0x41, b'a', 0xff]).unwrap(),
+            Value::ByteArray(b"a".to_vec())
+        );
+        assert_eq!(load(&[0xf9, 0x3e, 0x00]).unwrap(), Value::Float(1.5));
+        assert_eq!(
+            load(&unhex("c349010000000000000000").unwrap()).unwrap(),
+            Value::Int(-(1 << 64) - 1)
+        );
+        assert!(matches!(
+            load(&unhex("c2510100000000000000000000000000000000").unwrap()).unwrap(),
+            Value::Big(BigInt { neg: false, .. })
+        ));
+        assert!(load(&[0x81, 0x9f, 0x80]).is_err());
+        assert!(matches!(load(&[0xff]).unwrap(), Value::Opaque("object", _)));
+        assert!(load(&[0xa1, 0x80, 0x01]).is_err()); // list as key
+    }
+}
