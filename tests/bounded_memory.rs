@@ -105,11 +105,14 @@ struct Run {
 /// Decode frames (produced lazily: an endless stream is an iterator that
 /// never ends) with the given bound.
 fn decode(bound: u64, frames: impl Iterator<Item = Frame>) -> Run {
+    decode_as(Proto::P0006, bound, frames)
+}
+
+fn decode_as(proto: Proto, bound: u64, frames: impl Iterator<Item = Frame>) -> Run {
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
     let t = Instant::now();
-    let mut dec =
-        ResponseDecoder::assuming_requests(Proto::P0006, Limits { max_value: bound }).unwrap();
+    let mut dec = ResponseDecoder::assuming_requests(proto, Limits { max_value: bound }).unwrap();
     let mut run = Run {
         error: None,
         objects: 0,
@@ -118,9 +121,9 @@ fn decode(bound: u64, frames: impl Iterator<Item = Frame>) -> Run {
         frames_before_error: 0,
     };
     // Through the byte-level frame decoder, as `decode` and `send` do.
-    let mut fd = FrameDecoder::new(Proto::P0006, LengthMode::Correct);
+    let mut fd = FrameDecoder::new(proto, LengthMode::Correct);
     'outer: for f in frames {
-        let bytes = f.encode(Proto::P0006).unwrap();
+        let bytes = f.encode(proto).unwrap();
         drop(f);
         fd.feed(&bytes);
         drop(bytes);
@@ -330,4 +333,104 @@ fn hostile_responses_stay_within_the_bound() {
     assert!(r.error.is_none());
     assert_eq!(r.objects, 4 * MIB as u64);
     assert!(r.peak < 4 * MIB + 16 * MIB, "peak {}", r.peak);
+
+    revision_0005(ceiling);
+}
+
+/// 4.6/4.7 clients keep a request's data until its eos frame and read it
+/// then with cbor2: the data held, the value being built, the shareable
+/// values kept for later references and an error-response payload all
+/// count against the bound.
+fn revision_0005(ceiling: usize) {
+    use hgframe::wire::ids::v0005 as v5;
+    let p5 = Proto::P0005;
+    let resp = |sflags: u8, flags: u8, payload: Vec<u8>| {
+        frame(1, sflags, v5::COMMAND_RESPONSE, flags, payload)
+    };
+    let more = v5::FLAG_COMMAND_RESPONSE_CONTINUATION;
+    let eos = v5::FLAG_COMMAND_RESPONSE_EOS;
+
+    // 7. Data that never reaches its eos frame.
+    let endless = std::iter::once(resp(STREAM_BEGIN, more, status_ok())).chain(
+        std::iter::repeat_with(move || resp(0, more, vec![0; 32768])),
+    );
+    let r = decode_as(p5, BOUND, endless);
+    report("0005: data without eos", &r);
+    let e = r.error.expect("endless data is refused");
+    assert!(e.what.contains("held until its end-of-stream frame"), "{e}");
+    assert!(r.peak < ceiling, "peak {}", r.peak);
+
+    // 8. Not an attack: 2 MiB of small values, read a slice's worth at a
+    // time at eos.
+    let mut p = status_ok();
+    p.extend(std::iter::repeat_n(0u8, 2 * MIB));
+    let frames = || {
+        let chunks: Vec<Vec<u8>> = p.chunks(32768).map(|c| c.to_vec()).collect();
+        let n = chunks.len();
+        chunks.into_iter().enumerate().map(move |(i, c)| {
+            let sflags = if i == 0 { STREAM_BEGIN } else { 0 };
+            resp(sflags, if i + 1 == n { eos } else { more }, c)
+        })
+    };
+    let r = decode_as(p5, BOUND, frames());
+    report("0005: 2 M small values", &r);
+    assert!(r.error.is_none());
+    assert_eq!(r.objects, 2 * MIB as u64 + 1);
+    assert!(r.peak < 2 * MIB + 16 * MIB, "peak {}", r.peak);
+
+    // 9. One array of 7 M items, within the data bound: its values are not.
+    let mut p = status_ok();
+    p.push(0x9f);
+    p.extend(std::iter::repeat_n(0u8, 7 * MIB));
+    p.push(0xff);
+    let chunks: Vec<Vec<u8>> = p.chunks(32768).map(|c| c.to_vec()).collect();
+    let n = chunks.len();
+    let r = decode_as(
+        p5,
+        BOUND,
+        chunks.into_iter().enumerate().map(|(i, c)| {
+            let sflags = if i == 0 { STREAM_BEGIN } else { 0 };
+            resp(sflags, if i + 1 == n { eos } else { more }, c)
+        }),
+    );
+    report("0005: 7 M items in one array", &r);
+    assert!(r
+        .error
+        .expect("the array is refused")
+        .detail
+        .contains("would hold"));
+    assert!(r.peak < ceiling, "peak {}", r.peak);
+
+    // 10. Shared references that double the value at each level (Python
+    // shares one object; a copy per reference would take 2**60 items).
+    let mut p = status_ok();
+    p.extend_from_slice(&[0xd8, 0x1c, 0x81, 0x00]);
+    for i in 0..60u8 {
+        p.extend_from_slice(&[0xd8, 0x1c, 0x82, 0xd8, 0x1d, i, 0xd8, 0x1d, i]);
+    }
+    let r = decode_as(p5, BOUND, std::iter::once(resp(STREAM_BEGIN, eos, p)));
+    report("0005: doubling shared references", &r);
+    assert!(r
+        .error
+        .expect("the doubling is refused")
+        .detail
+        .contains("would hold"));
+    assert!(r.peak < ceiling, "peak {}", r.peak);
+    assert!(r.objects > 10, "the first levels are read: {}", r.objects);
+
+    // 11. An error-response payload of 15 MiB of items in one array.
+    let mut p = vec![0x9f];
+    p.extend(std::iter::repeat_n(0u8, 15 * MIB));
+    let r = decode_as(
+        p5,
+        BOUND,
+        std::iter::once(frame(1, STREAM_BEGIN, v5::ERROR_RESPONSE, 0, p)),
+    );
+    report("0005: 15 M items in an error-response", &r);
+    assert!(r
+        .error
+        .expect("the payload is refused")
+        .what
+        .contains("error-response"));
+    assert!(r.peak < ceiling + 16 * MIB, "peak {}", r.peak);
 }

@@ -1,15 +1,19 @@
 //! Property tests for what revision 0005 and the server flavours add: the
 //! bundled-cbor2 port (any bytes decode or fail, never panic; a decoded
 //! value's canonical encoding decodes to the same value), Python 2 literals,
-//! human strings and debugreflect for every release `--hg` selects, and the
-//! 0005 response decoder.
+//! human strings and debugreflect for every release `--hg` selects, and
+//! responses decoded as a 4.6/4.7 client does (the 0005 client reactor and
+//! cbor2 sequences read at eos, bounded): never a panic, whatever the
+//! frames, and the bound holds.
 
 use hgframe::human::{parse_human_bytes, to_human};
-use hgframe::python::cbor2::{encode_canonical, load, load_prefix};
+use hgframe::python::cbor2::{encode_canonical, load, load_prefix, ReadError, SequenceReader};
 use hgframe::python::literal::parse_literal_in;
 use hgframe::python::Py;
+use hgframe::reactor::client::response::ResponseDecoder;
+use hgframe::reactor::client::Limits;
 use hgframe::reflect::reflect_bytes;
-use hgframe::wire::frame::Frame;
+use hgframe::wire::frame::{Frame, LengthMode, Located, SliceDecoder};
 use hgframe::wire::proto::release;
 use hgframe::Proto;
 use proptest::collection::vec;
@@ -108,4 +112,71 @@ proptest! {
             let _ = reflect_bytes(p, &body);
         }
     }
+
+    #[test]
+    fn response_0005_decoding_never_panics(
+        frames in vec((0u16..8, prop::sample::select(vec![0u8, 1, 2, 4]), 0u8..8, 0u8..16, 0u8..4, cborish()), 0..8),
+        cut in 0usize..4,
+        bound in prop::sample::select(vec![48u64, 512, 1 << 20]),
+    ) {
+        let p = Proto::P0005;
+        let mut body = Vec::new();
+        for (rid, sid, sf, t, fl, payload) in &frames {
+            Frame::new(*t, *fl, payload.clone())
+                .with_ids(*rid, *sid, *sf)
+                .encode_into(p, &mut body)
+                .unwrap();
+        }
+        body.truncate(body.len().saturating_sub(cut));
+        decode_0005(&body, bound);
+    }
+
+    #[test]
+    fn response_0005_bytes_never_panic(b in vec(any::<u8>(), 0..200)) {
+        decode_0005(&b, 1 << 20);
+    }
+
+    #[test]
+    fn cbor2_sequences_end_and_hold_the_bound(b in cborish(), bound in 0u64..4096) {
+        let mut r = SequenceReader::new(&b[..], bound);
+        let mut last = 0;
+        while let Some(v) = r.next_value() {
+            prop_assert!(r.position() > last || v.is_err());
+            prop_assert!(r.position() <= b.len());
+            last = r.position();
+            if let Err(ReadError::OverLimit { needed, limit }) = v {
+                prop_assert!(needed > limit && limit == bound);
+            }
+        }
+        // Unbounded, it reads what load_prefix reads, value after value.
+        let mut r = SequenceReader::new(&b[..], u64::MAX);
+        if let Some(Ok(v)) = r.next_value() {
+            let (w, n) = load_prefix(&b).unwrap();
+            prop_assert_eq!(v, w);
+            prop_assert_eq!(n, r.position());
+        }
+    }
+}
+
+/// A 0005 response body through the client reactor, every event drained.
+fn decode_0005(body: &[u8], bound: u64) {
+    let mut dec =
+        ResponseDecoder::assuming_requests(Proto::P0005, Limits { max_value: bound }).unwrap();
+    for item in SliceDecoder::new(Proto::P0005, LengthMode::Correct, body) {
+        let Ok(l) = item else { break };
+        let l = Located {
+            offset: l.offset,
+            header: l.header,
+            frame: l.frame.to_owned(),
+        };
+        if dec.push_frame(l).is_err() {
+            return;
+        }
+        while let Some(ev) = dec.poll() {
+            if ev.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = dec.summary();
 }

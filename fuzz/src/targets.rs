@@ -224,22 +224,52 @@ pub fn reflect(data: &[u8]) {
     }
 }
 
-/// The input as a response body through the client reactor (0006), with
-/// requests assumed and a small memory bound: every frame yields exactly
-/// one frame event, in order; objects only for requests whose data came;
-/// the summary counts the frames; over the bound is an error, never a
-/// panic. The bounded CBOR decoder agrees with the unbounded one.
+/// The input as a response body through each client reactor (0006 and
+/// 0005), with requests assumed and a small memory bound: every frame
+/// yields exactly one frame event, in order; objects only for requests
+/// whose data came; the summary counts the frames; over the bound is an
+/// error, never a panic. The bounded CBOR decoders (cborutil's, and the
+/// cbor2 sequence reader 4.6/4.7 clients read data with) agree with the
+/// unbounded ones.
 pub fn response(data: &[u8]) {
+    use hgframe::python::cbor2::SequenceReader;
+    use hgframe::reactor::client::has_client_reactor;
+
+    // Every revision with a client reactor: 0006 (streams, cborutil) and
+    // 0005 (data read at eos as a cbor2 sequence).
+    for proto in Proto::all().filter(|p| has_client_reactor(*p)) {
+        response_as(proto, data);
+    }
+    if let Ok(values) = cbor::decode_all(data) {
+        if let Ok(bounded) = cbor::decode_all_limited(data, u64::MAX) {
+            assert_eq!(bounded, values);
+        }
+    }
+    // The bounded cbor2 sequence reader reads what the unbounded one does,
+    // until the bound stops it.
+    let mut all = SequenceReader::new(data, u64::MAX);
+    let mut bounded = SequenceReader::new(data, 1 << 12);
+    while let Some(v) = bounded.next_value() {
+        let w = all.next_value().expect("as many values");
+        match v {
+            Ok(v) => assert_eq!(Ok(v), w),
+            Err(hgframe::python::cbor2::ReadError::OverLimit { .. }) => break,
+            Err(e) => assert_eq!(Err(e), w),
+        }
+    }
+}
+
+fn response_as(proto: Proto, data: &[u8]) {
     use hgframe::reactor::client::response::{ResponseDecoder, ResponseEvent, Verdict};
     use hgframe::reactor::client::Limits;
     use hgframe::wire::frame::Located;
 
     let bound = 1 << 16;
-    let mut dec = ResponseDecoder::assuming_requests(Proto::P0006, Limits { max_value: bound })
-        .expect("0006 has a client reactor");
+    let mut dec = ResponseDecoder::assuming_requests(proto, Limits { max_value: bound })
+        .expect("a revision with a client reactor");
     let mut pushed = 0u64;
     let mut with_data = std::collections::BTreeSet::new();
-    'frames: for item in SliceDecoder::new(Proto::P0006, LengthMode::Correct, data) {
+    'frames: for item in SliceDecoder::new(proto, LengthMode::Correct, data) {
         let Ok(l) = item else { break };
         let l = Located {
             offset: l.offset,
@@ -270,9 +300,4 @@ pub fn response(data: &[u8]) {
         assert_eq!(frame_events, 1);
     }
     assert_eq!(dec.summary().frames, pushed);
-    if let Ok(values) = cbor::decode_all(data) {
-        if let Ok(bounded) = cbor::decode_all_limited(data, u64::MAX) {
-            assert_eq!(bounded, values);
-        }
-    }
 }

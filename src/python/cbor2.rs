@@ -226,6 +226,20 @@ struct Decoder<'a> {
     /// Shareable slots (tag 28): `None` until a container fills it,
     /// `Some(None)` while the container is being built.
     shared: Vec<Option<Option<Value>>>,
+    /// Per slot: the held estimate when its container opened, then the
+    /// estimated cost of the value it holds.
+    shared_cost: Vec<u64>,
+    /// hgframe's memory bound, when reading for a client.
+    budget: Option<Budget>,
+}
+
+/// What a bounded decoder holds (estimated as [`ITEM_COST`] per item
+/// plus the bytes of strings), and the bound.
+struct Budget {
+    limit: u64,
+    held: u64,
+    /// Set when the bound refused something: the estimate it would reach.
+    over: Option<u64>,
 }
 
 type R<T> = Result<T, String>;
@@ -272,6 +286,8 @@ pub fn load_prefix(b: &[u8]) -> Result<(Value, usize), String> {
         b,
         pos: 0,
         shared: Vec::new(),
+        shared_cost: Vec::new(),
+        budget: None,
     };
     let v = match d.decode()? {
         Item::Value(v) => v,
@@ -287,7 +303,135 @@ fn item_value(i: Item) -> Value {
     }
 }
 
+/// What an item is counted as holding, on top of its bytes (as the
+/// cborutil decoder counts: a [`Value`] and a share of spare capacity).
+pub const ITEM_COST: u64 = super::cbor::ITEM_COST;
+
+/// Why bounded reading stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// What cbor2 raises, `Type: message`.
+    #[error("{0}")]
+    Raises(String),
+    /// hgframe's memory bound (Mercurial has none): the value would hold
+    /// about `needed` bytes.
+    #[error("the CBOR data decoded so far would hold {needed} bytes in memory, over the bound of {limit} bytes")]
+    OverLimit { needed: u64, limit: u64 },
+}
+
+/// `cbor.loads(payload)` (one value, the rest ignored), holding at most
+/// about `limit` bytes: how 4.6/4.7's client reads an `error-response`
+/// payload.
+pub fn load_limited(b: &[u8], limit: u64) -> Result<Value, ReadError> {
+    let mut r = SequenceReader::new(std::borrow::Cow::Borrowed(b), limit);
+    match r.next_value() {
+        Some(v) => v,
+        // `fp.read(1)` of an empty payload.
+        None => load(b).map_err(ReadError::Raises),
+    }
+}
+
+/// `CBORDecoder(BytesIO(data))` read value after value while
+/// `fp.tell() < len(data)`: how 4.6/4.7's client reads a request's
+/// response data (`commandresponse.cborobjects`). One decoder for the
+/// whole sequence, so shareable values (tag 28) stay referable (tag 29)
+/// from later values, as in Python.
+///
+/// Bounded where cbor2 is not: the value being built and the shareable
+/// values kept for later references hold at most about `limit` bytes
+/// (estimated, see [`ITEM_COST`]); a reference to a shareable value
+/// counts as a copy (Python shares the object, this port clones it, so
+/// nested references cannot grow memory exponentially past the bound).
+pub struct SequenceReader<'a> {
+    data: std::borrow::Cow<'a, [u8]>,
+    pos: usize,
+    shared: Vec<Option<Option<Value>>>,
+    shared_cost: Vec<u64>,
+    /// The cost of the values kept in shareable slots.
+    shared_held: u64,
+    limit: u64,
+    failed: bool,
+}
+
+impl<'a> SequenceReader<'a> {
+    pub fn new(data: impl Into<std::borrow::Cow<'a, [u8]>>, limit: u64) -> Self {
+        SequenceReader {
+            data: data.into(),
+            pos: 0,
+            shared: Vec::new(),
+            shared_cost: Vec::new(),
+            shared_held: 0,
+            limit,
+            failed: false,
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The next value; `None` at the end of the data or after an error
+    /// (Python's generator is finished once it raised).
+    pub fn next_value(&mut self) -> Option<Result<Value, ReadError>> {
+        if self.failed || self.pos >= self.data.len() {
+            return None;
+        }
+        let mut d = Decoder {
+            b: &self.data,
+            pos: self.pos,
+            shared: std::mem::take(&mut self.shared),
+            shared_cost: std::mem::take(&mut self.shared_cost),
+            budget: Some(Budget {
+                limit: self.limit,
+                held: self.shared_held,
+                over: None,
+            }),
+        };
+        let r = d.decode();
+        let budget = d.budget.take().expect("set above");
+        self.pos = d.pos;
+        self.shared = std::mem::take(&mut d.shared);
+        self.shared_cost = std::mem::take(&mut d.shared_cost);
+        self.shared_held = self
+            .shared
+            .iter()
+            .zip(&self.shared_cost)
+            .filter(|(s, _)| matches!(s, Some(Some(_))))
+            .map(|(_, c)| *c)
+            .fold(0u64, |a, c| a.saturating_add(c));
+        let out = match (r, budget.over) {
+            (_, Some(needed)) => Err(ReadError::OverLimit {
+                needed,
+                limit: self.limit,
+            }),
+            (Ok(i), None) => Ok(item_value(i)),
+            (Err(e), None) => Err(ReadError::Raises(e)),
+        };
+        if out.is_err() {
+            self.failed = true;
+        }
+        Some(out)
+    }
+}
+
 impl Decoder<'_> {
+    /// Count `cost` more bytes held, failing past the bound.
+    fn charge(&mut self, cost: u64) -> R<()> {
+        if let Some(b) = &mut self.budget {
+            b.held = b.held.saturating_add(cost);
+            if b.held > b.limit {
+                b.over = Some(b.held);
+                return Err("hgframe bound".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn held(&self) -> u64 {
+        self.budget.as_ref().map_or(0, |b| b.held)
+    }
+
     fn read(&mut self, n: u64) -> R<&[u8]> {
         let avail = (self.b.len() - self.pos) as u64;
         if avail < n {
@@ -384,7 +528,7 @@ impl Decoder<'_> {
                             unreachable!("the top is an array")
                         };
                         let v = Value::List(items);
-                        self.close_shareable(slot, &v);
+                        self.close_shareable(slot, &v)?;
                         item = Item::Value(v);
                     }
                     Open::Map {
@@ -421,7 +565,7 @@ impl Decoder<'_> {
                             unreachable!("the top is a map")
                         };
                         let v = Value::Dict(pairs);
-                        self.close_shareable(slot, &v);
+                        self.close_shareable(slot, &v)?;
                         item = Item::Value(v);
                     }
                     Open::Tag(tag) => {
@@ -474,6 +618,7 @@ impl Decoder<'_> {
             }
             4 | 5 => {
                 self.open_shareable(slot);
+                self.charge(ITEM_COST)?;
                 let left = self.uint(subtype, true)?;
                 if left == Some(0) {
                     let v = if major == 4 {
@@ -481,7 +626,7 @@ impl Decoder<'_> {
                     } else {
                         Value::Dict(Vec::new())
                     };
-                    self.close_shareable(slot, &v);
+                    self.close_shareable(slot, &v)?;
                     return Ok(Step::Done(Item::Value(v)));
                 }
                 stack.push(if major == 4 {
@@ -543,19 +688,40 @@ impl Decoder<'_> {
                 }
             },
         };
+        let len = match &v {
+            Value::Bytes(b) | Value::Str(b) | Value::ByteArray(b) => b.len() as u64,
+            _ => 0,
+        };
+        self.charge(ITEM_COST + len)?;
         Ok(Step::Done(Item::Value(v)))
     }
 
     fn open_shareable(&mut self, idx: Option<usize>) {
+        let held = self.held();
         if let Some(s) = idx.and_then(|i| self.shared.get_mut(i)) {
             *s = Some(None);
+            if self.shared_cost.len() < self.shared.len() {
+                self.shared_cost.resize(self.shared.len(), 0);
+            }
+            self.shared_cost[idx.unwrap_or_default()] = held;
         }
     }
 
-    fn close_shareable(&mut self, idx: Option<usize>, v: &Value) {
-        if let Some(s) = idx.and_then(|i| self.shared.get_mut(i)) {
-            *s = Some(Some(v.clone()));
+    /// The container filling a shareable slot is complete: the slot keeps
+    /// a copy, which counts against the bound as much as the container.
+    fn close_shareable(&mut self, idx: Option<usize>, v: &Value) -> R<()> {
+        let Some(i) = idx.filter(|i| *i < self.shared.len()) else {
+            return Ok(());
+        };
+        let start = self.shared_cost.get(i).copied().unwrap_or(0);
+        let cost = self.held().saturating_sub(start);
+        self.charge(cost)?;
+        if self.shared_cost.len() <= i {
+            self.shared_cost.resize(i + 1, 0);
         }
+        self.shared_cost[i] = cost;
+        self.shared[i] = Some(Some(v.clone()));
+        Ok(())
     }
 
     /// The semantic decoders (`semantic_decoders`), or a `CBORTag`.
@@ -608,18 +774,48 @@ impl Decoder<'_> {
                 }
                 _ => err("expected [exponent, mantissa]"),
             },
+            // `decode_sharedref`: `decoder._shareables[value]`, with
+            // Python's indexing (negative from the end, bools as ints);
+            // its own errors are raised as they are, not wrapped.
             29 => {
-                let Value::Int(i) = value else {
-                    return err("list indices must be integers, not the shared reference");
+                let raw = match &value {
+                    Value::Int(i) => Ok(*i),
+                    Value::Bool(b) => Ok(*b as i128),
+                    Value::Big(b) => Err(b.to_decimal()),
+                    other => {
+                        return Err(format!(
+                            "CBORDecodeError: error decoding value at index {}: list indices must be integers, not {}",
+                            self.pos,
+                            other.type_name_in(Py::Two)
+                        ))
+                    }
                 };
-                let slot = usize::try_from(i).ok().and_then(|i| self.shared.get(i));
-                match slot {
-                    None => err("shared reference not found"),
-                    Some(None) => err("shared value has not been initialized"),
+                let n = self.shared.len() as i128;
+                let idx = raw.as_ref().ok().and_then(|&i| {
+                    let j = if i < 0 { i + n } else { i };
+                    (0..n).contains(&j).then_some(j as usize)
+                });
+                let shown = match &raw {
+                    Ok(i) => i.to_string(),
+                    Err(d) => d.clone(),
+                };
+                match idx.map(|i| (i, self.shared[i].as_ref().map(|s| s.is_some()))) {
+                    None => Err(format!(
+                        "CBORDecodeError: shared reference {shown} not found"
+                    )),
+                    Some((_, None)) => Err(format!(
+                        "CBORDecodeError: shared value {shown} has not been initialized"
+                    )),
                     // A reference into the container being built: the
                     // value contains itself, which json.dumps refuses.
-                    Some(Some(None)) => opaque("cyclic"),
-                    Some(Some(Some(v))) => Ok(Item::Value(v.clone())),
+                    Some((_, Some(false))) => opaque("cyclic"),
+                    Some((i, Some(true))) => {
+                        // Counted before it is copied.
+                        let cost = self.shared_cost.get(i).copied().unwrap_or(0);
+                        self.charge(cost)?;
+                        let v = self.shared[i].clone().flatten().unwrap_or(Value::None);
+                        Ok(Item::Value(v))
+                    }
                 }
             }
             35 if is_text(&value) => opaque("SRE_Pattern"),

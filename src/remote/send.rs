@@ -1,7 +1,8 @@
 //! Running real commands on a server as Mercurial's HTTP peer does, with
-//! the revision's client reactor on both sides: it writes the request (a
-//! `sender-protocol-settings` frame announcing content encodings, then
-//! each command's frames; several commands go to `multirequest`) and
+//! the revision's client reactor on both sides: it writes the request (for
+//! revisions that have one, a `sender-protocol-settings` frame announcing
+//! content encodings; then each command's frames; several commands go to
+//! `multirequest`) and
 //! judges the response as it streams in (streams decoded, objects
 //! reassembled per request, every frame the client would refuse noted).
 //!
@@ -87,12 +88,19 @@ pub fn prepare(
     data: Option<&[u8]>,
 ) -> Result<Prepared, PrepareError> {
     supports(proto)?;
+    // Announcing identity alone asks nothing of a server: a revision
+    // without sender settings takes it (it is `--encodings`' default).
+    let content_encoders = match proto.table().sender_settings {
+        Some(_) => Some(encodings.iter().map(|e| e.as_bytes().to_vec()).collect()),
+        None if encodings.iter().all(|e| e == "identity") => None,
+        None => return Err(PrepareError::NoEncodings { proto }),
+    };
     let mut reactor = new_client_reactor(
         proto,
         ClientOptions {
             has_multiple_send: false,
             buffer_sends: true,
-            content_encoders: Some(encodings.iter().map(|e| e.as_bytes().to_vec()).collect()),
+            content_encoders,
             limits: Limits::default(),
         },
     )

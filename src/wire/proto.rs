@@ -132,6 +132,31 @@ pub static PY3: Flavor = Flavor {
     zstd_window_log: None,
 };
 
+/// How a revision's clients turn a request's response data into objects
+/// (`wireprotov2peer.commandresponse`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseObjects {
+    /// No client reads frame responses (the 2018 snapshots).
+    None,
+    /// Mercurial 4.6/4.7: a request's `command-response` payloads are
+    /// buffered until its `eos` frame, then read as a sequence of values by
+    /// one `cbor2.CBORDecoder` (shareable values live from one value to
+    /// the next).
+    Cbor2AtEos,
+    /// Mercurial 4.8+: each frame's data goes through the request's
+    /// `cborutil.bufferingdecoder`; values come out as they complete.
+    CborutilStreaming,
+}
+
+/// The `stream-settings` frame a revision's client reactor decodes
+/// streams by: handled whatever its request id, it names the stream's
+/// content encoding once its `eos` frame arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSettings {
+    pub type_id: u8,
+    pub eos: u8,
+}
+
 /// How a client lays a command request out in frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestLayout {
@@ -169,6 +194,12 @@ pub struct ProtoTable {
     pub reactor: ReactorKind,
     /// The `sender-protocol-settings` type its clients open with, if any.
     pub sender_settings: Option<u8>,
+    /// The stream settings its client reactor handles; `None` when its
+    /// clients decode no stream (4.6/4.7 raise on the frame type and on
+    /// the `encoded` flag).
+    pub client_stream_settings: Option<StreamSettings>,
+    /// How its clients make objects of response data.
+    pub response_objects: ResponseObjects,
     /// A complete single-frame `heads` request in human-string syntax
     /// (what `doctor` reflects to check an endpoint).
     pub sample_request: &'static str,
@@ -503,6 +534,8 @@ pub static P0001: ProtoTable = ProtoTable {
     flavors: &[&PY2],
     reactor: ReactorKind::V0001,
     sender_settings: None,
+    client_stream_settings: None,
+    response_objects: ResponseObjects::None,
     sample_request: "command-name eos heads",
     requests: RequestLayout::NameAndArguments,
     commands: V1_COMMANDS,
@@ -524,6 +557,8 @@ pub static P0002: ProtoTable = ProtoTable {
     flavors: &[&PY2],
     reactor: ReactorKind::V0002,
     sender_settings: None,
+    client_stream_settings: None,
+    response_objects: ResponseObjects::None,
     sample_request: "1 1 stream-begin command-name eos heads",
     requests: RequestLayout::NameAndArguments,
     commands: V1_COMMANDS,
@@ -545,6 +580,8 @@ pub static P0005: ProtoTable = ProtoTable {
     flavors: &[&PY2],
     reactor: ReactorKind::V0005,
     sender_settings: None,
+    client_stream_settings: None,
+    response_objects: ResponseObjects::Cbor2AtEos,
     sample_request: "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
     requests: RequestLayout::CborMap,
     commands: V2_COMMANDS_0005,
@@ -566,6 +603,11 @@ pub static P0006: ProtoTable = ProtoTable {
     flavors: &[&PY3, &PY2, &PY2_TEMPLATEFILTERS],
     reactor: ReactorKind::V0006,
     sender_settings: Some(crate::wire::ids::v0006::SENDER_PROTOCOL_SETTINGS),
+    client_stream_settings: Some(StreamSettings {
+        type_id: crate::wire::ids::v0006::STREAM_SETTINGS,
+        eos: crate::wire::ids::v0006::FLAG_STREAM_SETTINGS_EOS,
+    }),
+    response_objects: ResponseObjects::CborutilStreaming,
     sample_request: "1 1 stream-begin command-request new cbor:{b'name': b'heads'}",
     requests: RequestLayout::CborMap,
     commands: V2_COMMANDS,

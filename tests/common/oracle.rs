@@ -1,8 +1,12 @@
 //! Comparing hgframe's decoding of recorded exchanges with
 //! `tests/support/hgdecode.py`'s (Mercurial 6.0's own client code run on
-//! the same bytes): the values in the oracle's rendering (`conv`), and one
-//! recording directory (`NNN.json`, `NNN.req.bin`, `NNN.resp.bin`,
-//! `NNN.decoded.json`) checked exchange by exchange.
+//! the same bytes) or `tests/support/hgdecode47.py`'s (4.7.2's): the
+//! values in the oracle's rendering (`conv`), and one recording directory
+//! (`NNN.json`, `NNN.req.bin`, `NNN.resp.bin`, `NNN.decoded.json`) checked
+//! exchange by exchange. The 4.7.2 oracle also says what each frame makes
+//! the reactor raise, where the client stops (its peer raises on every
+//! error) and what reading a request's data raises; those are compared
+//! when it is the oracle (`"mercurial": "4.7.2"`).
 
 #![allow(dead_code)]
 
@@ -82,7 +86,7 @@ pub fn conv(v: &Value) -> J {
             Ok(x) => json!(x),
             Err(_) => json!(*i as u64),
         },
-        Value::Bytes(b) => bytes(b),
+        Value::Bytes(b) | Value::ByteArray(b) => bytes(b),
         Value::Chunk { data, first, last } => {
             json!({"chunk": bytes(data), "first": first, "last": last})
         }
@@ -230,6 +234,9 @@ fn compare_frames(
     oracle: &J,
 ) {
     let mut fail = |m: String| report.mismatches.push(format!("{seq} {target}: {m}"));
+    // The 4.7.2 oracle records exceptions and data errors per frame and
+    // request; hgdecode.py (6.0) stops at the first exception.
+    let full = oracle["mercurial"] == "4.7.2";
     let body = read_request_body(proto, req);
     let want_cmds: Vec<&str> = oracle["request"]["commands"]
         .as_array()
@@ -260,6 +267,7 @@ fn compare_frames(
     let mut frames: Vec<J> = Vec::new();
     let mut objects: BTreeMap<u16, Vec<J>> = BTreeMap::new();
     let mut sizes: BTreeMap<u16, (usize, usize)> = BTreeMap::new();
+    let mut data_errors: BTreeMap<u16, String> = BTreeMap::new();
     for item in SliceDecoder::new(proto, LengthMode::Correct, resp) {
         let l = item.unwrap();
         let l = hgframe::wire::frame::Located {
@@ -293,6 +301,9 @@ fn compare_frames(
                 ResponseEvent::Object {
                     request_id, value, ..
                 } => objects.entry(request_id).or_default().push(conv(&value)),
+                ResponseEvent::DataError { request_id, error } if full => {
+                    data_errors.insert(request_id, error);
+                }
                 ResponseEvent::DataError { request_id, error } => {
                     fail(format!("request {request_id}: data error {error}"))
                 }
@@ -311,7 +322,19 @@ fn compare_frames(
         .any(|e| e == "zstd-8mb");
     for (i, (ours, theirs)) in frames.iter().zip(oframes).enumerate() {
         report.frames += 1;
-        for key in ["action", "expectmore", "eos", "message", "errortype"] {
+        let keys: &[&str] = if full {
+            &[
+                "action",
+                "expectmore",
+                "eos",
+                "message",
+                "errortype",
+                "raises",
+            ]
+        } else {
+            &["action", "expectmore", "eos", "message", "errortype"]
+        };
+        for &key in keys {
             if ours.get(key) != theirs.get(key) {
                 fail(format!(
                     "frame {i}: {key} {:?}, oracle {:?}",
@@ -375,6 +398,15 @@ fn compare_frames(
         if s.map(|s| s.complete) != r["complete"].as_bool() {
             fail(format!("request {rid}: complete differs"));
         }
+        if full {
+            let ours = data_errors.remove(&rid);
+            if ours.as_deref() != r["data_error"].as_str() {
+                fail(format!(
+                    "request {rid}: data error {ours:?}, oracle {}",
+                    r["data_error"]
+                ));
+            }
+        }
     }
     if !objects.is_empty() {
         fail(format!(
@@ -405,5 +437,15 @@ fn compare_frames(
     let orej = oracle["rejected"].as_array().unwrap().len() as u64;
     if summary.refused != orej {
         fail(format!("{} frames refused, oracle {orej}", summary.refused));
+    }
+    if full {
+        let ours = summary
+            .stopped
+            .as_ref()
+            .map(|(i, e)| json!({"frame": i, "raises": e}));
+        let theirs = Some(&oracle["stopped"]).filter(|v| !v.is_null());
+        if ours.as_ref() != theirs {
+            fail(format!("stopped {ours:?}, oracle {theirs:?}"));
+        }
     }
 }

@@ -170,14 +170,16 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Reflect(ReflectArgs),
 
-    /// Run real commands on a server (0006) and decode the response stream.
+    /// Run real commands on a server (0005, 0006) and decode the response
+    /// stream.
     ///
     /// Writes the request as Mercurial's HTTP peer does (its client reactor:
-    /// a sender-protocol-settings frame, then the command-request frames;
-    /// several commands, joined with `+`, go to multirequest), reads the
-    /// answer through the same reactor (streams decoded: identity, zlib,
-    /// zstd-8mb), and prints the frames, the decoded values (node ids as
-    /// hex) and every frame a real client would refuse.
+    /// for 0006 a sender-protocol-settings frame, then the command-request
+    /// frames; several commands, joined with `+`, go to multirequest), reads
+    /// the answer through the same reactor (0006: streams decoded, identity,
+    /// zlib, zstd-8mb; 0005: each request's data read at its end as cbor2
+    /// values), and prints the frames, the decoded values (node ids as hex)
+    /// and every frame a real client would refuse.
     ///
     /// Argument values: cbor:<python literal>, hex:<hex bytes>,
     /// hexlist:<hex>,<hex>,... (a list of bytes, e.g. nodes), or plain text

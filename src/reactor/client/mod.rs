@@ -7,7 +7,8 @@
 //! What it owns:
 //!
 //! * [`ClientReactor`]: `clientreactor` of `wireprotoframing.py`, one
-//!   implementation per revision that has one ([`v0006`]: Mercurial 6.0).
+//!   implementation per revision that has one ([`v0006`]: Mercurial 6.0;
+//!   [`v0005`]: 4.7.2, with what its `wireprotov2peer` raises on top).
 //!   Commands go in ([`ClientReactor::call_command`],
 //!   [`ClientReactor::flush_commands`]) and come out as frames pulled from
 //!   a [`SendGen`] ([`ClientReactor::next_frame`]); received frames go in
@@ -18,8 +19,9 @@
 //! * [`decoders`]: the stream decoders (`identity`, `zlib`, `zstd-8mb`
 //!   with its 8 MiB window).
 //! * [`response`]: a whole response body decoded as a client does: frames
-//!   through the reactor, each request's data through its own CBOR
-//!   decoder, objects out one at a time.
+//!   through the reactor, each request's data made into CBOR objects as
+//!   the revision's peer does (the table's `response_objects`), objects out
+//!   one at a time.
 //!
 //! **Memory is bounded** where Mercurial's is not, because bodies come
 //! from servers that may be hostile: [`Limits::max_value`] (default
@@ -28,7 +30,10 @@
 //! request's CBOR decoder holds for values not yet handed out (a string
 //! declaring 2^63 bytes is refused when its header arrives; a map with
 //! endless entries when its items pass the bound), and (c) a stream
-//! settings decoder. Going over is [`Fault::OverLimit`], never an
+//! settings decoder; for 0005 also (d) a request's data kept until its
+//! `eos` and the cbor2 value read from it, shareable values included, and
+//! (e) an error-response payload. Going over is [`Fault::OverLimit`] (or
+//! [`OverLimit`] from the response decoder), never an
 //! allocation past the bound. Decoding one response needs at most about
 //! four times the bound (the decoded frame, the value being built, the
 //! copy handed out, growth) plus one raw frame (at most 16 MiB) and the
@@ -41,6 +46,7 @@
 
 pub mod decoders;
 pub mod response;
+pub mod v0005;
 pub mod v0006;
 
 use crate::python::value::Value;
@@ -116,7 +122,7 @@ pub struct ClientOptions {
     pub buffer_sends: bool,
     /// `clientcontentencoders`: announced in a `sender-protocol-settings`
     /// frame before the first command when non-empty; `None` announces
-    /// nothing.
+    /// nothing. 4.6/4.7's reactor has no such parameter and ignores it.
     pub content_encoders: Option<Vec<Vec<u8>>>,
     pub limits: Limits,
 }
@@ -294,11 +300,19 @@ pub trait ClientReactor {
     /// The content encoding a stream's frames are decoded with now (the
     /// stream-settings name; `None` before any, which means identity).
     fn stream_encoding(&self, stream_id: u8) -> Option<&[u8]>;
+    /// What the revision's peer (`wireprotov2peer.clienthandler`) raises
+    /// on top of the action the reactor returned for a frame of
+    /// `request_id` (a Mercurial client stops reading there); `None` when
+    /// it goes on. Called right after [`ClientReactor::on_frame`].
+    fn peer_raises(&self, request_id: u16, action: &ClientAction) -> Option<ClientCrash> {
+        let _ = (request_id, action);
+        None
+    }
 }
 
 /// Why there is no client reactor for a revision.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("hgframe has no client reactor for protocol {0}: only the released revision's client ({released}) is ported", released = released())]
+#[error("hgframe has no client reactor for protocol {0}: only the released revisions' clients ({released}) are ported", released = released())]
 pub struct NoClientReactor(pub Proto);
 
 fn released() -> String {
@@ -311,8 +325,9 @@ fn released() -> String {
 
 fn client_kind(proto: Proto) -> Option<ReactorKind> {
     match proto.table().reactor {
+        ReactorKind::V0005 => Some(ReactorKind::V0005),
         ReactorKind::V0006 => Some(ReactorKind::V0006),
-        ReactorKind::V0001 | ReactorKind::V0002 | ReactorKind::V0005 => None,
+        ReactorKind::V0001 | ReactorKind::V0002 => None,
     }
 }
 
@@ -327,6 +342,7 @@ pub fn new_client_reactor(
     opts: ClientOptions,
 ) -> Result<Box<dyn ClientReactor + Send>, NoClientReactor> {
     match client_kind(proto) {
+        Some(ReactorKind::V0005) => Ok(Box::new(v0005::ClientReactor0005::new(opts))),
         Some(ReactorKind::V0006) => Ok(Box::new(v0006::ClientReactor0006::new(opts))),
         _ => Err(NoClientReactor(proto)),
     }

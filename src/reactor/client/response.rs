@@ -1,15 +1,20 @@
 //! A response body decoded as a Mercurial client decodes it: frames through
-//! the revision's [`ClientReactor`], each request's `responsedata` through
-//! its own `cborutil.bufferingdecoder` (what `wireprotov2peer` does), and
-//! the CBOR objects that complete handed out one at a time.
+//! the revision's [`ClientReactor`], each request's `responsedata` made
+//! into CBOR objects as the revision's `wireprotov2peer` does (the table's
+//! [`ResponseObjects`]: 4.8+ feed it to the request's own
+//! `cborutil.bufferingdecoder`; 4.6/4.7 buffer it until the request's
+//! `eos` and read it then as a sequence of `cbor2` values), and the
+//! objects handed out one at a time.
 //!
 //! Sans-IO and streaming: frames go in with [`ResponseDecoder::push_frame`],
 //! events come out of [`ResponseDecoder::poll`] until it returns `None`;
 //! nothing is kept per frame, and per request only counters, so a body of
 //! any length decodes in bounded memory (see the bounds in
-//! [`super`]). A frame's decoded data is fed to the CBOR decoder in slices
-//! of [`FEED_SLICE`] bytes, so a frame of many small values never holds
-//! more than one slice's values at once.
+//! [`super`]; a 4.6/4.7 request's data held until its `eos` counts
+//! against [`Limits::max_value`] too). A frame's decoded data is fed to
+//! the CBOR decoder in slices of [`FEED_SLICE`] bytes, so a frame of many
+//! small values never holds more than one slice's values at once; a
+//! buffered sequence is read one value per step.
 //!
 //! A body decoded without its request does not say which requests the
 //! client sent; [`ResponseDecoder::assuming_requests`] then issues requests
@@ -23,10 +28,10 @@ use super::{
     Limits, NoClientReactor, OverLimit, RequestState,
 };
 use crate::python::cbor::BufferingDecoder;
+use crate::python::cbor2::{ReadError, SequenceReader};
 use crate::python::value::{dict_get, Value};
 use crate::wire::frame::{Frame, Located};
-use crate::wire::ids::v0006::STREAM_SETTINGS;
-use crate::wire::proto::Proto;
+use crate::wire::proto::{Proto, ResponseObjects, StreamSettings};
 
 /// Decoded data is fed to a request's CBOR decoder this much at a time.
 pub const FEED_SLICE: usize = 64 * 1024;
@@ -127,8 +132,10 @@ pub struct Summary {
     pub encodings: Vec<(u8, String)>,
     /// Frames the reactor refused (errors and exceptions).
     pub refused: u64,
-    /// The first exception: (frame index, what Mercurial raises). A
-    /// Mercurial client stops reading there.
+    /// The first exception: (frame index, what Mercurial raises), in the
+    /// reactor or in the peer on top of it
+    /// ([`ClientReactor::peer_raises`]). A Mercurial client stops reading
+    /// there.
     pub stopped: Option<(u64, String)>,
     /// Whether requests were assumed (no request body).
     pub assumed_requests: bool,
@@ -136,27 +143,60 @@ pub struct Summary {
 
 struct RequestInfo {
     command: Option<String>,
-    decoder: Option<BufferingDecoder>,
+    /// `None` once its data failed to decode.
+    data: Option<DataDecoder>,
     summary: RequestSummary,
 }
 
+/// Where a request's response data goes ([`ResponseObjects`]).
+enum DataDecoder {
+    /// `cborutil.bufferingdecoder`, fed as the data arrives.
+    Streaming(BufferingDecoder),
+    /// 4.6/4.7's `commandresponse.b`: the data until `eos`.
+    AtEos(Vec<u8>),
+}
+
+impl DataDecoder {
+    fn new(kind: ResponseObjects, limit: u64) -> Option<Self> {
+        match kind {
+            ResponseObjects::CborutilStreaming => {
+                Some(DataDecoder::Streaming(BufferingDecoder::with_limit(limit)))
+            }
+            ResponseObjects::Cbor2AtEos => Some(DataDecoder::AtEos(Vec::new())),
+            ResponseObjects::None => None,
+        }
+    }
+}
+
+/// Data being made into objects, a step per poll.
 struct Feeding {
     request_id: u16,
     /// The frame the data came from: index and offset.
     frame: (u64, u64),
-    data: Vec<u8>,
-    pos: usize,
+    input: FeedInput,
+}
+
+enum FeedInput {
+    /// A frame's decoded data, for a streaming decoder.
+    Slices { data: Vec<u8>, pos: usize },
+    /// A request's whole data, read value by value (4.6/4.7 at `eos`).
+    Sequence(SequenceReader<'static>),
 }
 
 /// Decodes one response body (see the module docs).
 pub struct ResponseDecoder {
     reactor: Box<dyn ClientReactor + Send>,
     limits: Limits,
+    objects: ResponseObjects,
+    stream_settings: Option<StreamSettings>,
     assume: bool,
     highest_issued: u32,
     requests: BTreeMap<u16, RequestInfo>,
     queue: VecDeque<ResponseEvent>,
     feeding: Option<Feeding>,
+    /// The bound stopped a step after it completed values: reported once
+    /// they are out.
+    over: Option<OverLimit>,
     summary: Summary,
 }
 
@@ -168,14 +208,18 @@ impl ResponseDecoder {
         commands: &[(u16, String)],
         limits: Limits,
     ) -> Self {
+        let table = reactor.proto().table();
         let mut d = ResponseDecoder {
             reactor,
             limits,
+            objects: table.response_objects,
+            stream_settings: table.client_stream_settings,
             assume: false,
             highest_issued: 0,
             requests: BTreeMap::new(),
             queue: VecDeque::new(),
             feeding: None,
+            over: None,
             summary: Summary::default(),
         };
         for (id, name) in commands {
@@ -203,10 +247,10 @@ impl ResponseDecoder {
     }
 
     fn info(&mut self, id: u16) -> &mut RequestInfo {
-        let limit = self.limits.max_value;
+        let (limit, kind) = (self.limits.max_value, self.objects);
         self.requests.entry(id).or_insert_with(|| RequestInfo {
             command: None,
-            decoder: Some(BufferingDecoder::with_limit(limit)),
+            data: DataDecoder::new(kind, limit),
             summary: RequestSummary {
                 request_id: id,
                 ..Default::default()
@@ -235,16 +279,27 @@ impl ResponseDecoder {
     pub fn push_frame(&mut self, l: Located<Frame>) -> Result<(), OverLimit> {
         let index = self.summary.frames;
         self.summary.frames += 1;
-        if l.frame.type_id != STREAM_SETTINGS {
+        // Stream settings belong to no request.
+        let settings = self
+            .stream_settings
+            .filter(|s| s.type_id == l.frame.type_id);
+        if settings.is_none() {
             self.assume_up_to(l.frame.request_id);
         }
         let f = &l.frame;
-        let verdict = match self.reactor.on_frame(f) {
+        let action = self.reactor.on_frame(f);
+        if let Ok(a) = &action {
+            if let Some(c) = self.reactor.peer_raises(f.request_id, a) {
+                if self.summary.stopped.is_none() {
+                    self.summary.stopped = Some((index, c.exception));
+                }
+            }
+        }
+        let verdict = match action {
             Ok(ClientAction::Noop) => {
-                let encoding = (f.type_id == STREAM_SETTINGS)
-                    .then(|| self.reactor.stream_encoding(f.stream_id))
-                    .flatten()
-                    .filter(|_| f.flags & crate::wire::ids::v0006::FLAG_STREAM_SETTINGS_EOS != 0)
+                let encoding = settings
+                    .filter(|s| f.flags & s.eos != 0)
+                    .and_then(|_| self.reactor.stream_encoding(f.stream_id))
                     .map(|e| String::from_utf8_lossy(e).into_owned());
                 if let Some(e) = &encoding {
                     self.summary.encodings.push((f.stream_id, e.clone()));
@@ -280,6 +335,7 @@ impl ResponseDecoder {
                 data,
             }) => {
                 let decoded = f.stream_flags & crate::wire::ids::STREAM_ENCODED != 0;
+                let limit = self.limits.max_value;
                 let info = self.info(request_id);
                 info.summary.data_bytes += data.len() as u64;
                 if eos != 0 {
@@ -293,12 +349,35 @@ impl ResponseDecoder {
                     head: data[..data.len().min(DATA_HEAD)].to_vec(),
                     decoded,
                 };
-                if !data.is_empty() {
+                let frame = (index, l.offset);
+                let input = match &mut info.data {
+                    Some(DataDecoder::Streaming(_)) if !data.is_empty() => {
+                        Some(FeedInput::Slices { data, pos: 0 })
+                    }
+                    Some(DataDecoder::AtEos(buf)) => {
+                        let held = buf.len() as u64 + data.len() as u64;
+                        if held > limit {
+                            return Err(OverLimit {
+                                what: format!(
+                                    "frame {index} at offset {}: the response data of request {request_id}, held until its end-of-stream frame",
+                                    l.offset
+                                ),
+                                detail: format!("{held} bytes"),
+                                limit,
+                            });
+                        }
+                        buf.extend_from_slice(&data);
+                        (eos != 0).then(|| {
+                            FeedInput::Sequence(SequenceReader::new(std::mem::take(buf), limit))
+                        })
+                    }
+                    _ => None,
+                };
+                if let Some(input) = input {
                     self.feeding = Some(Feeding {
                         request_id,
-                        frame: (index, l.offset),
-                        data,
-                        pos: 0,
+                        frame,
+                        input,
                     });
                 }
                 v
@@ -332,57 +411,96 @@ impl ResponseDecoder {
             if let Some(e) = self.queue.pop_front() {
                 return Some(Ok(e));
             }
+            if let Some(o) = self.over.take() {
+                return Some(Err(o));
+            }
             let feed = self.feeding.as_mut()?;
             let rid = feed.request_id;
             let (findex, foffset) = feed.frame;
-            let end = (feed.pos + FEED_SLICE).min(feed.data.len());
-            let slice = feed.data[feed.pos..end].to_vec();
-            feed.pos = end;
-            if end == feed.data.len() {
+            let limit = self.limits.max_value;
+            let over = |detail: String| OverLimit {
+                what: format!(
+                    "frame {findex} at offset {foffset}: the response data of request {rid}"
+                ),
+                detail,
+                limit,
+            };
+            // The values a step completes, then what stopped it: a data
+            // error (Python's exception) or the bound.
+            let mut values = Vec::new();
+            let mut failed: Option<Result<String, OverLimit>> = None;
+            let mut done = false;
+            match &mut feed.input {
+                FeedInput::Slices { data, pos } => {
+                    let end = (*pos + FEED_SLICE).min(data.len());
+                    let slice = &data[*pos..end];
+                    *pos = end;
+                    done = end == data.len();
+                    if let Some(DataDecoder::Streaming(dec)) =
+                        self.requests.get_mut(&rid).and_then(|i| i.data.as_mut())
+                    {
+                        match dec.decode(slice) {
+                            Ok(_) => values = dec.get_available(),
+                            Err(e) if e.is_over_limit() => failed = Some(Err(over(e.0))),
+                            // `decode` raises before `getavailable` hands
+                            // out what this slice completed.
+                            Err(e) => failed = Some(Ok(e.python_exception())),
+                        }
+                    }
+                }
+                // Values up to a slice's worth of data per step.
+                FeedInput::Sequence(reader) => {
+                    let start = reader.position();
+                    while reader.position() - start < FEED_SLICE {
+                        match reader.next_value() {
+                            None => {
+                                done = true;
+                                break;
+                            }
+                            Some(Ok(v)) => values.push(v),
+                            Some(Err(ReadError::OverLimit { needed, .. })) => {
+                                failed = Some(Err(over(format!(
+                                    "the CBOR value decoded so far would hold {needed} bytes in memory"
+                                ))));
+                                break;
+                            }
+                            Some(Err(ReadError::Raises(e))) => {
+                                failed = Some(Ok(e));
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            if done || failed.is_some() {
                 self.feeding = None;
             }
-            let limit = self.limits.max_value;
             self.info(rid);
             let Some(info) = self.requests.get_mut(&rid) else {
                 continue;
             };
-            let Some(dec) = info.decoder.as_mut() else {
-                continue;
-            };
-            match dec.decode(&slice) {
-                Ok(_) => {
-                    for value in dec.get_available() {
-                        let index = info.summary.objects;
-                        info.summary.objects += 1;
-                        if index == 0 {
-                            if let Value::Dict(d) = &value {
-                                info.summary.status = dict_get(d, &Value::bytes("status"))
-                                    .and_then(|s| s.as_bytes())
-                                    .map(|s| s.to_vec());
-                            }
-                        }
-                        self.queue.push_back(ResponseEvent::Object {
-                            request_id: rid,
-                            index,
-                            value,
-                        });
+            for value in values {
+                let index = info.summary.objects;
+                info.summary.objects += 1;
+                if index == 0 {
+                    if let Value::Dict(d) = &value {
+                        info.summary.status = dict_get(d, &Value::bytes("status"))
+                            .and_then(|s| s.as_bytes())
+                            .map(|s| s.to_vec());
                     }
                 }
-                Err(e) if e.is_over_limit() => {
-                    self.feeding = None;
-                    return Some(Err(OverLimit {
-                        what: format!(
-                            "frame {findex} at offset {foffset}: the response data of request {rid}"
-                        ),
-                        detail: e.0,
-                        limit,
-                    }));
-                }
-                Err(e) => {
-                    let error = e.python_exception();
-                    info.decoder = None;
+                self.queue.push_back(ResponseEvent::Object {
+                    request_id: rid,
+                    index,
+                    value,
+                });
+            }
+            match failed {
+                None => {}
+                Some(Err(o)) => self.over = Some(o),
+                Some(Ok(error)) => {
+                    info.data = None;
                     info.summary.data_error = Some(error.clone());
-                    self.feeding = None;
                     self.queue.push_back(ResponseEvent::DataError {
                         request_id: rid,
                         error,
@@ -434,8 +552,7 @@ pub fn read_request_body(proto: Proto, body: &[u8]) -> RequestBody {
     use crate::python::cbor::decode_all;
     use crate::reactor::{new_reactor, Action, ReactorOptions};
     use crate::wire::frame::{LengthMode, SliceDecoder};
-    use crate::wire::ids::v0006::SENDER_PROTOCOL_SETTINGS;
-
+    let sender_settings = proto.table().sender_settings;
     let mut out = RequestBody::default();
     let mut server = new_reactor(proto, ReactorOptions::default());
     let mut settings = Vec::new();
@@ -447,7 +564,7 @@ pub fn read_request_body(proto: Proto, body: &[u8]) -> RequestBody {
                 break;
             }
         };
-        if l.frame.type_id == SENDER_PROTOCOL_SETTINGS {
+        if Some(l.frame.type_id) == sender_settings {
             settings.extend_from_slice(l.frame.payload);
         }
         match server.on_frame(&l.frame.to_owned()) {
