@@ -528,10 +528,10 @@ impl JsonParser<'_> {
         match self.s.get(self.i) {
             Some(b'{') => {
                 self.i += 1;
-                let mut d = Vec::new();
+                let mut d = crate::python::value::DictBuilder::new(crate::python::Py::Three);
                 self.ws();
                 if self.eat(b'}') {
-                    return Ok(Value::Dict(d));
+                    return Ok(Value::Dict(d.into_pairs()));
                 }
                 loop {
                     self.ws();
@@ -541,10 +541,10 @@ impl JsonParser<'_> {
                         return self.err("expected ':'");
                     }
                     let v = self.value(depth + 1)?;
-                    crate::python::value::dict_insert(&mut d, k, v);
+                    d.insert(k, v);
                     self.ws();
                     if self.eat(b'}') {
-                        return Ok(Value::Dict(d));
+                        return Ok(Value::Dict(d.into_pairs()));
                     }
                     if !self.eat(b',') {
                         return self.err("expected ',' or '}'");
