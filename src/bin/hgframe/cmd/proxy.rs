@@ -123,7 +123,7 @@ fn show(
     shown: &mut HashSet<u64>,
     verbose: bool,
 ) -> io::Result<()> {
-    let id = event_id(e);
+    let id = e.id();
     if let ProxyEvent::Request { kind, .. } = e {
         let pass = filter.is_empty()
             || match kind {
@@ -151,19 +151,6 @@ fn show(
         out.flush()?;
     }
     Ok(())
-}
-
-fn event_id(e: &ProxyEvent) -> u64 {
-    match e {
-        ProxyEvent::Request { id, .. }
-        | ProxyEvent::RequestStep { id, .. }
-        | ProxyEvent::Response { id, .. }
-        | ProxyEvent::ResponseFrame { id, .. }
-        | ProxyEvent::ResponseBody { id, .. }
-        | ProxyEvent::Disagreement { id, .. }
-        | ProxyEvent::Ended { id, .. }
-        | ProxyEvent::Failed { id, .. } => *id,
-    }
 }
 
 /// Write the transcript of the recorded requests, its expected output
