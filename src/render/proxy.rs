@@ -23,6 +23,8 @@ use colored::Colorize;
 use serde_json::json;
 
 use crate::proxy::{BodySummary, ExchangeKind, ProxyEvent};
+use crate::reactor::Action;
+use crate::session::Step;
 use crate::python::escape::hex;
 use crate::remote::terminal_safe;
 use crate::render::response::{object_text, verdict_json, verdict_text};
@@ -65,7 +67,38 @@ pub fn write_event(
         }
         ProxyEvent::RequestStep { id, proto, step } => {
             let mut b = Vec::new();
-            write_step_pretty(&mut b, *proto, step, verbose)?;
+            match step {
+                // The frame line already shows the request: one line for
+                // what the server runs (the whole JSON with -v).
+                Step::Frame {
+                    frame,
+                    outcome: Ok(Action::RunCommand(rc)),
+                    sent: None,
+                } if !verbose => {
+                    writeln!(
+                        b,
+                        "{} {}",
+                        format!("@{}", frame.offset).dimmed(),
+                        frame_line(*proto, &frame.frame, false)
+                    )?;
+                    let command = rc
+                        .command
+                        .as_bytes()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .unwrap_or_else(|| value_text(&rc.command));
+                    let request = rc
+                        .request_id
+                        .map(|r| format!(" (request {r})"))
+                        .unwrap_or_default();
+                    writeln!(
+                        b,
+                        "  → {} {}{request}",
+                        "runcommand".green().bold(),
+                        terminal_safe(&command, 200)
+                    )?;
+                }
+                _ => write_step_pretty(&mut b, *proto, step, verbose)?,
+            }
             prefixed(w, *id, "→", &b)
         }
         ProxyEvent::Response {
