@@ -208,9 +208,11 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
     }
     let (sink, crash) = (out.sink, out.crash);
     match sink {
-        Sink::Raw(body) => match body.finish() {
-            Ok(b) => {
-                stdout.write_all(&b)?;
+        Sink::Raw(body) => match body.finish_blocks() {
+            Ok(blocks) => {
+                for b in blocks {
+                    stdout.write_all(&b)?;
+                }
                 stdout.flush()?;
                 Ok(0)
             }
