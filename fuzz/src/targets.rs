@@ -8,7 +8,7 @@ use hgframe::python::json::to_json;
 use hgframe::python::json::JsonFlavor;
 use hgframe::python::literal::parse_literal;
 use hgframe::python::value::Value;
-use hgframe::reflect::{reflect_bytes, Http500};
+use hgframe::reflect::{reflect_bytes_until, Http500};
 use hgframe::wire::frame::{
     DecodeError, FrameDecoder, FrameReader, LengthMode, ReadError, SliceDecoder,
 };
@@ -172,14 +172,18 @@ fn exercise_value(v: &Value) {
 /// in pieces sized by the first byte); decoded values go through both JSON
 /// encoders, `to_literal` and the encoder. Whatever `decode_all` accepts,
 /// the buffering decoder decodes to the same values however it is fed.
+/// The bound every decoder of hgframe's runs under (as the product does:
+/// `--max-value`), small so a value is never rendered for seconds.
+const BOUND: u64 = 1 << 20;
+
 pub fn cbor(data: &[u8]) {
-    let all = cbor::decode_all(data);
+    let all = cbor::decode_all_limited(data, BOUND);
     if let Ok(values) = &all {
         values.iter().for_each(exercise_value);
     }
     let step = data.first().map_or(1, |b| 1 + (*b as usize % 13));
     for step in [data.len().max(1), 1, step] {
-        let mut d = BufferingDecoder::new();
+        let mut d = BufferingDecoder::with_held_limit(BOUND);
         let mut got = Vec::new();
         let mut failed = false;
         for chunk in data.chunks(step) {
@@ -209,7 +213,11 @@ pub fn cbor(data: &[u8]) {
 pub fn reflect(data: &[u8]) {
     for proto in PROTOS {
         let (_, err) = slice_decode(proto, LengthMode::Mercurial, data);
-        match reflect_bytes(proto, data) {
+        let opts = hgframe::reactor::ReactorOptions {
+            max_value: BOUND,
+            ..Default::default()
+        };
+        match reflect_bytes_until(proto, data, opts, || false).map(|b| b.unwrap_or_default()) {
             Ok(body) => {
                 assert!(
                     body.ends_with(b"received: <no frame>\n{\"action\": \"noop\"}"),
