@@ -109,6 +109,8 @@ pub struct ServeOptions {
     pub timeout: Duration,
     /// Serve `debugreflect` (else 404, as without `web.api.debugreflect`).
     pub reflect: bool,
+    /// See [`ListenOptions::on_idle`].
+    pub on_idle: Option<fn()>,
     pub log: LogTarget,
 }
 
@@ -125,6 +127,7 @@ impl ServeOptions {
             max_value: crate::reactor::DEFAULT_MAX_VALUE,
             timeout: Duration::from_secs(30),
             reflect: true,
+            on_idle: None,
             log: LogTarget::Stderr,
         }
     }
@@ -248,6 +251,11 @@ pub struct ListenOptions {
     pub header_timeout: Duration,
     /// Name of the server's thread.
     pub name: &'static str,
+    /// Called on a worker thread each time it runs out of work (the
+    /// binary hands its allocator's "give freed memory back" here, so an
+    /// idle server returns to its baseline; the library knows no
+    /// allocator).
+    pub on_idle: Option<fn()>,
 }
 
 /// Bind and serve `handler` on a thread of its own (HTTP/1.1, keep-alive,
@@ -277,11 +285,12 @@ pub fn listen(opts: ListenOptions, handler: Handler) -> Result<ServerHandle, Ser
     std_listener
         .set_nonblocking(true)
         .map_err(ServeError::Runtime)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name(opts.name)
-        .build()
-        .map_err(ServeError::Runtime)?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all().thread_name(opts.name);
+    if let Some(f) = opts.on_idle {
+        builder.on_thread_park(f);
+    }
+    let rt = builder.build().map_err(ServeError::Runtime)?;
     let listener = {
         let _guard = rt.enter();
         tokio::net::TcpListener::from_std(std_listener).map_err(ServeError::Runtime)?
@@ -322,6 +331,7 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
         public: opts.public,
         header_timeout: opts.timeout,
         name: "hgframe-serve",
+        on_idle: opts.on_idle,
     };
     let handler: Handler = Arc::new(move |remote, req| {
         let ctx = ctx.clone();
@@ -351,6 +361,9 @@ async fn serve_until(
                 }
             },
             _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => break,
+            // Reap finished connections as they finish (their memory goes
+            // back even when no new client comes).
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
         };
         let handler = handler.clone();
         let mut conn_stop = stop.clone();

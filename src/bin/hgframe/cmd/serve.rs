@@ -44,6 +44,7 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
         max_body: a.max_body,
         max_total_body: a.max_total_body,
         max_value: a.max_value,
+        on_idle: Some(crate::release_freed_memory),
         timeout: Duration::from_secs(a.timeout),
         reflect: !a.no_reflect,
         log: LogTarget::Callback(Arc::new(move |line: &str| {
