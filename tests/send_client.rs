@@ -16,7 +16,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
-use serde_json::Value as J;
 
 /// Run hgframe with `--proto 0006`: the fakes answer one request, so
 /// `send` must not spend it detecting the revision.
@@ -192,16 +191,23 @@ fn frames_a_client_refuses_are_reported_with_exit_4() {
     let (url, _) = fake("200 OK", FRAMES, Body::Fixed(body));
     let (code, out, _) = run(&["send", &url, "heads", "--json"]);
     assert_eq!(code, 4);
-    let v: J = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["refused"], 2);
+    // One NDJSON stream: frame events, request events, the summary last.
+    let v = common::ndjson(&out);
+    let summary = v.last().unwrap();
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["refused"], 2);
+    assert_eq!(summary["failed"], true);
+    let frames = common::events(&v, "frame");
     assert_eq!(
-        v["frames"][0]["client"]["raises"],
+        frames[0]["client"]["raises"],
         "ProgrammingError: unhandled frame type: 6"
     );
-    assert_eq!(v["frames"][1]["client"]["action"], "responsedata");
-    assert_eq!(v["requests"][0]["command"], "heads");
-    assert_eq!(v["requests"][0]["status"], "ok");
-    assert_eq!(v["requests"][0]["text"][0][0]["msg"], "hello %s");
+    assert_eq!(frames[1]["client"]["action"], "responsedata");
+    let requests = common::events(&v, "request");
+    assert_eq!(requests[0]["command"], "heads");
+    assert_eq!(requests[0]["status"], "ok");
+    assert_eq!(requests[0]["text"][0][0]["msg"], "hello %s");
+    assert_eq!(frames.len() + requests.len() + 1, v.len());
 }
 
 #[test]
