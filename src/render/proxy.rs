@@ -19,7 +19,7 @@
 
 use std::io::{self, Write};
 
-use colored::Colorize;
+use crate::render::style::Paint;
 use serde_json::json;
 
 use crate::proxy::{BodySummary, ExchangeKind, ProxyEvent};

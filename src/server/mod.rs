@@ -35,7 +35,8 @@ mod pycompat;
 mod reply;
 mod routing;
 
-use log::access_line;
+use log::access_entry;
+pub use log::AccessEntry;
 use routing::route;
 
 use std::fmt;
@@ -64,6 +65,9 @@ pub enum LogTarget {
     Silent,
     /// Each line (without newline) handed to a function.
     Callback(Arc<dyn Fn(&str) + Send + Sync>),
+    /// Each entry handed to a function, to print as it likes
+    /// ([`AccessEntry::line`], [`AccessEntry::json`]).
+    Entries(Arc<dyn Fn(&AccessEntry) + Send + Sync>),
 }
 
 impl fmt::Debug for LogTarget {
@@ -72,16 +76,18 @@ impl fmt::Debug for LogTarget {
             LogTarget::Stderr => "Stderr",
             LogTarget::Silent => "Silent",
             LogTarget::Callback(_) => "Callback(..)",
+            LogTarget::Entries(_) => "Entries(..)",
         })
     }
 }
 
 impl LogTarget {
-    fn write(&self, line: &str) {
+    fn write(&self, entry: &AccessEntry) {
         match self {
-            LogTarget::Stderr => eprintln!("{line}"),
+            LogTarget::Stderr => eprintln!("{}", entry.line()),
             LogTarget::Silent => {}
-            LogTarget::Callback(f) => f(line),
+            LogTarget::Callback(f) => f(&entry.line()),
+            LogTarget::Entries(f) => f(entry),
         }
     }
 }
@@ -442,7 +448,7 @@ impl Drop for InFlight {
         }
         self.gone.store(true, Ordering::Relaxed);
         if !matches!(self.ctx.log, LogTarget::Silent) {
-            self.ctx.log.write(&access_line(
+            self.ctx.log.write(&access_entry(
                 self.remote,
                 self.method.as_str(),
                 &self.target,
@@ -479,7 +485,7 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
     let head = flight.method == Method::HEAD;
     let sent = if head { 0 } else { reply.body.len() };
     if !matches!(ctx.log, LogTarget::Silent) {
-        ctx.log.write(&access_line(
+        ctx.log.write(&access_entry(
             remote,
             flight.method.as_str(),
             &flight.target,

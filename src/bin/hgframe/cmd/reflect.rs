@@ -3,12 +3,12 @@
 
 use std::io::{self, BufRead, Read, Write};
 
-use colored::Colorize;
 use hgframe::human::decide_proto;
 use hgframe::reactor::{ReactorOptions, ServerCrash};
 use hgframe::reflect::{reflect_bytes, same_but_set_order, Http500, ReflectBody};
 use hgframe::remote::{self, RemoteError};
 use hgframe::render;
+use hgframe::render::style::Paint;
 use hgframe::session::{Responder, Session, Step};
 use hgframe::Proto;
 
