@@ -7,7 +7,8 @@
 //! (bytes). No I/O.
 
 use crate::python::escape::unhex;
-use crate::python::value::{dict_insert, Value};
+use crate::python::value::{DictBuilder, Value};
+use crate::python::Py;
 
 /// A value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,7 +78,7 @@ pub fn parse_commands(words: &[String]) -> Result<Vec<CommandCall>, CommandsErro
         if name.contains('=') {
             return Err(CommandsError::ArgumentFirst(name.clone()));
         }
-        let mut args = Vec::new();
+        let mut args = DictBuilder::new(Py::Three);
         for a in rest {
             let Some((k, v)) = a.split_once('=') else {
                 return Err(CommandsError::NotNameValue {
@@ -85,11 +86,11 @@ pub fn parse_commands(words: &[String]) -> Result<Vec<CommandCall>, CommandsErro
                     command: name.clone(),
                 });
             };
-            dict_insert(&mut args, Value::bytes(k), parse_arg_value(k, v)?);
+            args.insert(Value::bytes(k), parse_arg_value(k, v)?);
         }
         cmds.push(CommandCall {
             name: name.clone(),
-            args,
+            args: args.into_pairs(),
         });
     }
     Ok(cmds)

@@ -2,8 +2,12 @@
 //! watch the exchange. [`crate::server::forward`] does the forwarding
 //! (untouched, streamed); this module watches: each request's frames run
 //! through the local server reactor (what the server will do), each
-//! response's frames decoded as they pass, both cross-checked, and the
-//! requests kept for a replay transcript.
+//! response's frames decoded as they pass and run through the client
+//! reactor that wrote the request (what the client gets: its objects, and
+//! what it refuses), both cross-checked, and the requests kept for a
+//! replay transcript. Memory per exchange is bounded: frames and objects
+//! are handed out as they pass, the client reactor under its
+//! [`Limits`].
 //!
 //! It hands out [`ProxyEvent`]s to a sink and prints nothing; the upstream
 //! connection is [`crate::client`]'s ([`ClientUpstream`]).
@@ -16,6 +20,11 @@ use std::time::Duration;
 use crate::client::Client;
 use crate::human::to_human;
 use crate::python::escape::hex;
+use crate::python::value::Value;
+use crate::reactor::client::response::{
+    read_request_body, RequestBody, RequestSummary, ResponseDecoder, ResponseEvent, Verdict,
+};
+use crate::reactor::client::Limits;
 use crate::reactor::{Action, ReactorOptions};
 use crate::reflect::{line_values, parse_reflect_body, reflect_bytes, same_up_to_set_order};
 use crate::remote::body_summary;
@@ -89,6 +98,26 @@ pub enum ProxyEvent {
         proto: Proto,
         frame: Located<Frame>,
     },
+    /// What the client reactor made of a response frame, when it is more
+    /// than data: a stream's encoding set, an error-response, a frame a
+    /// Mercurial client refuses or raises on.
+    ClientVerdict { id: u64, verdict: Verdict },
+    /// A complete object of a request's response data, as the client
+    /// decodes it (index 0: the status map).
+    Object {
+        id: u64,
+        request_id: u16,
+        index: u64,
+        value: Value,
+    },
+    /// The client cannot go on decoding (its CBOR decoder raised, or
+    /// hgframe's memory bound).
+    ClientStops { id: u64, message: String },
+    /// Per request, what the client got in all.
+    ClientSummary {
+        id: u64,
+        requests: Vec<RequestSummary>,
+    },
     /// A body that is not frames: the handshake's CBOR values, or text and
     /// HTML summed up in lines.
     ResponseBody { id: u64, body: BodySummary },
@@ -103,6 +132,26 @@ pub enum ProxyEvent {
     },
     /// The upstream could not be asked (the client got 502).
     Failed { id: u64, message: String },
+}
+
+impl ProxyEvent {
+    /// The exchange the event belongs to.
+    pub fn id(&self) -> u64 {
+        match self {
+            ProxyEvent::Request { id, .. }
+            | ProxyEvent::RequestStep { id, .. }
+            | ProxyEvent::Response { id, .. }
+            | ProxyEvent::ResponseFrame { id, .. }
+            | ProxyEvent::ClientVerdict { id, .. }
+            | ProxyEvent::Object { id, .. }
+            | ProxyEvent::ClientStops { id, .. }
+            | ProxyEvent::ClientSummary { id, .. }
+            | ProxyEvent::ResponseBody { id, .. }
+            | ProxyEvent::Disagreement { id, .. }
+            | ProxyEvent::Ended { id, .. }
+            | ProxyEvent::Failed { id, .. } => *id,
+        }
+    }
 }
 
 /// A body that is not frames, as the proxy read it.
@@ -141,6 +190,11 @@ enum Prediction {
 
 struct Exchange {
     kind: ExchangeKind,
+    /// The commands the request issued, for the client reactor.
+    request_body: Option<RequestBody>,
+    /// The client reactor judging the response (command URLs whose
+    /// revision has one).
+    client: Option<ResponseDecoder>,
     prediction: Prediction,
     status: u16,
     content_type: String,
@@ -299,10 +353,16 @@ impl Watcher for ProxyWatch {
                 });
             }
         }
+        let request_body = match &kind {
+            ExchangeKind::Command { proto, .. } => Some(read_request_body(*proto, &req.body)),
+            _ => None,
+        };
         if let Ok(mut x) = self.exchanges.lock() {
             x.insert(
                 id,
                 Exchange {
+                    request_body,
+                    client: None,
                     kind,
                     prediction,
                     status: 0,
@@ -324,6 +384,11 @@ impl Watcher for ProxyWatch {
                 e.content_type = content_type.clone();
                 if let Some(p) = Proto::by_media_type(&content_type) {
                     e.decoder = Some((p, FrameDecoder::new(p, LengthMode::Correct)));
+                    if let Some(rb) = e.request_body.take() {
+                        e.client = ResponseDecoder::for_request(p, &rb, Limits::default())
+                            .ok()
+                            .map(|(d, _)| d);
+                    }
                 }
             }
         }
@@ -337,6 +402,7 @@ impl Watcher for ProxyWatch {
 
     fn chunk(&self, id: u64, data: &[u8]) {
         let mut frames = Vec::new();
+        let mut decoded = Vec::new();
         if let Ok(mut x) = self.exchanges.lock() {
             if let Some(e) = x.get_mut(&id) {
                 e.total += data.len() as u64;
@@ -351,13 +417,78 @@ impl Watcher for ProxyWatch {
                         if !e.response_ids.contains(&f.frame.request_id) {
                             e.response_ids.push(f.frame.request_id);
                         }
+                        let at = frames.len();
+                        if let Some(client) = &mut e.client {
+                            let mut stop = None;
+                            match client.push_frame(f.clone()) {
+                                Err(o) => stop = Some(o.to_string()),
+                                Ok(()) => {
+                                    while let Some(ev) = client.poll() {
+                                        match ev {
+                                            Ok(ev) => decoded.push((at, ev)),
+                                            Err(o) => {
+                                                stop = Some(o.to_string());
+                                                break;
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            if let Some(message) = stop {
+                                decoded.push((
+                                    at,
+                                    ResponseEvent::DataError {
+                                        request_id: u16::MAX,
+                                        error: message,
+                                    },
+                                ));
+                                e.client = None;
+                            }
+                        }
                         frames.push((*p, f));
                     }
                 }
             }
         }
-        for (proto, frame) in frames {
+        // Each frame, then what the client made of it.
+        let mut decoded = decoded.into_iter().peekable();
+        for (i, (proto, frame)) in frames.into_iter().enumerate() {
             self.emit(ProxyEvent::ResponseFrame { id, proto, frame });
+            while let Some((_, ev)) = decoded.next_if(|(at, _)| *at == i) {
+                match ev {
+                    ResponseEvent::Frame(fe) => {
+                        let interesting = match &fe.verdict {
+                            Verdict::Data { .. } => false,
+                            Verdict::Noop { encoding } => encoding.is_some(),
+                            _ => true,
+                        };
+                        if interesting {
+                            self.emit(ProxyEvent::ClientVerdict {
+                                id,
+                                verdict: fe.verdict,
+                            });
+                        }
+                    }
+                    ResponseEvent::Object {
+                        request_id,
+                        index,
+                        value,
+                    } => self.emit(ProxyEvent::Object {
+                        id,
+                        request_id,
+                        index,
+                        value,
+                    }),
+                    ResponseEvent::DataError { request_id, error } => {
+                        let message = if request_id == u16::MAX {
+                            error
+                        } else {
+                            format!("request {request_id}: {error}")
+                        };
+                        self.emit(ProxyEvent::ClientStops { id, message })
+                    }
+                }
+            }
         }
     }
 
@@ -366,7 +497,9 @@ impl Watcher for ProxyWatch {
         if let Some(e) = e {
             if e.decoder.is_none() && !e.kept.is_empty() {
                 let cbor = (e.content_type == "application/mercurial-cbor")
-                    .then(|| crate::python::cbor::decode_all(&e.kept).ok())
+                    .then(|| {
+                        crate::python::cbor::decode_all_limited(&e.kept, KEEP as u64 * 64).ok()
+                    })
                     .flatten();
                 let body = match cbor {
                     Some(values) => BodySummary::Cbor(values),
@@ -379,6 +512,12 @@ impl Watcher for ProxyWatch {
                     }
                 };
                 self.emit(ProxyEvent::ResponseBody { id, body });
+            }
+            if let Some(client) = &e.client {
+                self.emit(ProxyEvent::ClientSummary {
+                    id,
+                    requests: client.summary().requests,
+                });
             }
             if let Some((_, dec)) = &e.decoder {
                 if let Err(err) = dec.finish() {

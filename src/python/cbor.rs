@@ -15,7 +15,7 @@
 //! The decoder is a line-by-line port of `sansiodecoder`, `bufferingdecoder`
 //! and `decodeall`; the encoder of `streamencode`.
 
-use crate::python::value::{mixed_type_lt_in, py_sorted_by, Value};
+use crate::python::value::{mixed_type_lt_in, py_sorted_by, KeyIndex, Value};
 use crate::python::Py;
 
 /// Why a value cannot be CBOR-encoded (Mercurial raises `ValueError`).
@@ -440,11 +440,10 @@ struct Open {
     pairs: Vec<(Value, Value)>,
     /// Where this container goes in its parent once complete.
     slot: Slot,
-    /// Positions of keys (maps) or members (sets) by hash, once there are
-    /// enough of them that Python's hashing matters: keeping a map's keys
-    /// unique by scanning would make decoding a hostile map of n entries
-    /// cost n² comparisons.
-    index: Option<std::collections::HashMap<u64, usize>>,
+    /// Positions of keys (maps) or members (sets) by hash: keeping a
+    /// map's keys unique by scanning would make decoding a hostile map of
+    /// n entries cost n² comparisons.
+    index: KeyIndex,
 }
 
 enum Slot {
@@ -454,73 +453,33 @@ enum Slot {
     MapValue(usize),
 }
 
-/// Maps and sets this big get an index (see [`Open::index`]).
-const INDEX_FROM: usize = 16;
-
-/// A hash consistent with Python's equality for the values CBOR map keys
-/// and set members can be (scalars: `1 == True`, a chunk equals bytes);
-/// `None` for anything else (then only scanning finds equals).
-fn scalar_hash(v: &Value) -> Option<u64> {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    match v {
-        Value::None => 0u8.hash(&mut h),
-        Value::Bool(b) => (1u8, *b as i128).hash(&mut h),
-        Value::Int(i) => (1u8, *i).hash(&mut h),
-        Value::Bytes(b) | Value::Chunk { data: b, .. } => (2u8, b).hash(&mut h),
-        _ => return None,
-    }
-    Some(h.finish())
-}
-
 impl Open {
-    /// Where an entry equal to `key` is (`d[key]` semantics), using the
-    /// index when there is one. Every stored key either has its hash in
-    /// the index or shares it with one that has, so an absent hash means
-    /// an absent key.
+    /// Where an entry equal to `key` is (`d[key]` semantics).
     fn find(&self, key: &Value) -> Option<usize> {
-        let len = match self.kind {
-            Kind::Dict => self.pairs.len(),
-            _ => self.items.len(),
-        };
-        let at = |i: usize| match self.kind {
-            Kind::Dict => self.pairs.get(i).map(|(k, _)| k),
-            _ => self.items.get(i),
-        };
-        let same = |i: usize| at(i).is_some_and(|k| k.py_eq(key));
-        match (&self.index, scalar_hash(key)) {
-            (Some(ix), Some(h)) => match ix.get(&h) {
-                None => None,
-                Some(&i) if same(i) => Some(i),
-                // A collision: rare, so scanning is fine.
-                Some(_) => (0..len).find(|&i| same(i)),
-            },
-            _ => (0..len).find(|&i| same(i)),
+        match self.kind {
+            Kind::Dict => {
+                let p = &self.pairs;
+                self.index.find(Py::Three, p.len(), |i| &p[i].0, key)
+            }
+            _ => {
+                let it = &self.items;
+                self.index.find(Py::Three, it.len(), |i| &it[i], key)
+            }
         }
     }
 
-    fn remember(&mut self, hash: Option<u64>, pos: usize, len: usize) {
-        if self.index.is_none() && len >= INDEX_FROM {
-            let mut ix = std::collections::HashMap::new();
-            let all: Vec<Option<u64>> = match self.kind {
-                Kind::Dict => self.pairs.iter().map(|(k, _)| scalar_hash(k)).collect(),
-                _ => self.items.iter().map(scalar_hash).collect(),
-            };
-            if all.iter().all(|h| h.is_some()) {
-                for (i, h) in all.into_iter().enumerate() {
-                    ix.entry(h.unwrap_or(0)).or_insert(i);
-                }
-                self.index = Some(ix);
+    /// Index the entry just pushed.
+    fn remember_last(&mut self) {
+        match self.kind {
+            Kind::Dict => {
+                let p = &self.pairs;
+                self.index
+                    .remember(Py::Three, p.len(), |i| &p[i].0, p.len() - 1)
             }
-            return;
-        }
-        if let Some(ix) = &mut self.index {
-            match hash {
-                Some(h) => {
-                    ix.entry(h).or_insert(pos);
-                }
-                // Not hashable like a scalar: fall back to scanning.
-                None => self.index = None,
+            _ => {
+                let it = &self.items;
+                self.index
+                    .remember(Py::Three, it.len(), |i| &it[i], it.len() - 1)
             }
         }
     }
@@ -534,20 +493,17 @@ impl Open {
             self.pairs[i].1 = value;
             return i;
         }
-        let h = scalar_hash(&key);
         self.pairs.push((key, value));
-        self.remember(h, len, len + 1);
+        self.remember_last();
         len
     }
 
     /// `s.add(v)`.
     fn add_member(&mut self, v: Value) {
-        let len = self.items.len();
         let found = self.find(&v);
         if found.is_none() {
-            let h = scalar_hash(&v);
             self.items.push(v);
-            self.remember(h, len, len + 1);
+            self.remember_last();
         }
     }
 }
@@ -652,7 +608,7 @@ impl SansIoDecoder {
             items: Vec::new(),
             pairs: Vec::new(),
             slot,
-            index: None,
+            index: KeyIndex::default(),
         });
         Ok(())
     }

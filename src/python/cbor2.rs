@@ -24,7 +24,7 @@
 //! `datetime`, `Decimal`, `re` or `email` parsers.
 
 use super::json::utf8_char;
-use super::value::{dict_insert_in, set_add_in, BigInt, Value};
+use super::value::{BigInt, DictBuilder, SetBuilder, Value};
 use super::Py;
 
 /// `CBOREncodeError` or the `struct`/`OverflowError` a value raises.
@@ -255,7 +255,7 @@ enum Open {
         slot: Option<usize>,
     },
     Map {
-        pairs: Vec<(Value, Value)>,
+        pairs: DictBuilder,
         left: Option<u64>,
         key: Option<Value>,
         slot: Option<usize>,
@@ -549,7 +549,7 @@ impl Decoder<'_> {
                                         self.pos
                                     ));
                                 }
-                                dict_insert_in(Py::Two, pairs, k, item_value(item));
+                                pairs.insert(k, item_value(item));
                                 match left.as_mut() {
                                     None => break,
                                     Some(n) => {
@@ -564,7 +564,7 @@ impl Decoder<'_> {
                         let Some(Open::Map { pairs, slot, .. }) = stack.pop() else {
                             unreachable!("the top is a map")
                         };
-                        let v = Value::Dict(pairs);
+                        let v = Value::Dict(pairs.into_pairs());
                         self.close_shareable(slot, &v)?;
                         item = Item::Value(v);
                     }
@@ -637,7 +637,7 @@ impl Decoder<'_> {
                     }
                 } else {
                     Open::Map {
-                        pairs: Vec::new(),
+                        pairs: DictBuilder::new(Py::Two),
                         left,
                         key: None,
                         slot,
@@ -835,14 +835,14 @@ impl Decoder<'_> {
                         return err(&format!("'{}' object is not iterable", other.type_name()))
                     }
                 };
-                let mut s = Vec::new();
+                let mut s = SetBuilder::new(Py::Two);
                 for m in members {
                     if let Err(e) = m.check_hashable() {
                         return err(&e.to_string());
                     }
-                    set_add_in(Py::Two, &mut s, m);
+                    s.add(m);
                 }
-                Ok(Item::Value(Value::Set(s)))
+                Ok(Item::Value(Value::Set(s.into_items())))
             }
             _ => Ok(Item::Value(Value::Opaque(
                 "CBORTag",

@@ -27,7 +27,7 @@ use nom::combinator::{opt, recognize};
 use nom::error::{ErrorKind, ParseError};
 use nom::{Err, IResult};
 
-use crate::python::value::{dict_insert_in, set_add, BigInt, Value};
+use crate::python::value::{BigInt, DictBuilder, SetBuilder, Value};
 use crate::python::Py;
 
 /// A literal that could not be parsed.
@@ -658,7 +658,7 @@ fn comma_separated<'a, T>(
 }
 
 /// CPython's parser refuses more than 200 nested brackets.
-const MAX_NESTING: usize = 200;
+pub const MAX_NESTING: usize = 200;
 
 thread_local! {
     static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -737,7 +737,7 @@ fn brace_inner(i: &str) -> Res<'_, Value> {
             },
         };
         pairs.extend(more);
-        let mut d = Vec::with_capacity(pairs.len());
+        let mut d = DictBuilder::new(PY.with(|p| p.get()));
         for (k, v) in pairs {
             if let Err(e) = k.check_hashable() {
                 return cut(
@@ -745,9 +745,9 @@ fn brace_inner(i: &str) -> Res<'_, Value> {
                     format!("{e} (a dict key must be bytes, an int, None, a bool or a tuple)"),
                 );
             }
-            dict_insert_in(PY.with(|p| p.get()), &mut d, k, v);
+            d.insert(k, v);
         }
-        Ok((i, Value::Dict(d)))
+        Ok((i, Value::Dict(d.into_pairs())))
     } else {
         if py2() {
             return cut(
@@ -765,14 +765,14 @@ fn brace_inner(i: &str) -> Res<'_, Value> {
             },
         };
         items.extend(more);
-        let mut s = Vec::new();
+        let mut s = SetBuilder::new(PY.with(|p| p.get()));
         for v in items {
             if let Err(e) = v.check_hashable() {
                 return cut(start, format!("{e} (set members must be hashable)"));
             }
-            set_add(&mut s, v);
+            s.add(v);
         }
-        Ok((i, Value::Set(s)))
+        Ok((i, Value::Set(s.into_items())))
     }
 }
 

@@ -13,7 +13,8 @@ use super::{
     check_error_fits, msg, Action, Consumed, FrameGen, Output, ReactorOptions, Response,
     RunCommand, ServerCrash, State,
 };
-use crate::python::value::{dict_insert, Value};
+use crate::python::value::{DictBuilder, Value};
+use crate::python::Py;
 use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE};
 use crate::wire::ids::v0001::*;
 use crate::wire::proto::Proto;
@@ -22,7 +23,7 @@ pub struct Reactor0001 {
     state: State,
     out: Output<Vec<Frame>>,
     command: Vec<u8>,
-    args: Vec<(Value, Value)>,
+    args: DictBuilder,
     data: Option<Vec<u8>>,
     expecting_data: bool,
 }
@@ -33,7 +34,7 @@ impl Reactor0001 {
             state: State::Idle,
             out: Output::new(opts),
             command: Vec::new(),
-            args: Vec::new(),
+            args: DictBuilder::new(Py::Three),
             data: None,
             expecting_data: false,
         }
@@ -48,7 +49,7 @@ impl Reactor0001 {
         Action::RunCommand(RunCommand {
             request_id: None,
             command: Value::Bytes(self.command.clone()),
-            args: Value::Dict(self.args.clone()),
+            args: Value::Dict(self.args.pairs().to_vec()),
             data: self.data.clone(),
             redirect: None,
         })
@@ -63,7 +64,7 @@ impl Reactor0001 {
             return self.error(format!("expected command frame; got {}", f.type_id));
         }
         self.command = f.payload.clone();
-        self.args.clear();
+        self.args = DictBuilder::new(Py::Three);
         self.data = None;
         if f.flags & FLAG_COMMAND_NAME_EOS != 0 {
             return self.run();
@@ -93,7 +94,7 @@ impl Reactor0001 {
             Ok(nv) => nv,
             Err(m) => return Ok(self.error(m.into())),
         };
-        dict_insert(&mut self.args, Value::Bytes(name), Value::Bytes(value));
+        self.args.insert(Value::Bytes(name), Value::Bytes(value));
         if f.flags & FLAG_COMMAND_ARGUMENT_EOA != 0 {
             if self.expecting_data {
                 self.state = State::CommandReceivingData;

@@ -16,14 +16,15 @@ use super::{
     check_error_fits, msg, Action, Consumed, FrameGen, IdMap, IdSet, Output, ReactorOptions,
     Response, RunCommand, ServerCrash, State,
 };
-use crate::python::value::{dict_insert, Value};
+use crate::python::value::{DictBuilder, Value};
+use crate::python::Py;
 use crate::wire::frame::{Frame, STREAM_BEGIN};
 use crate::wire::ids::v0002::*;
 use crate::wire::proto::Proto;
 
 struct Entry {
     command: Vec<u8>,
-    args: Vec<(Value, Value)>,
+    args: DictBuilder,
     data: Option<Vec<u8>>,
     expecting_args: bool,
     expecting_data: bool,
@@ -73,7 +74,7 @@ impl Reactor0002 {
         Action::RunCommand(RunCommand {
             request_id: Some(id),
             command: Value::Bytes(e.command),
-            args: Value::Dict(e.args),
+            args: Value::Dict(e.args.into_pairs()),
             data: e.data,
             redirect: None,
         })
@@ -98,7 +99,7 @@ impl Reactor0002 {
             f.request_id,
             Entry {
                 command: f.payload.clone(),
-                args: Vec::new(),
+                args: DictBuilder::new(Py::Three),
                 data: None,
                 expecting_args,
                 expecting_data,
@@ -145,7 +146,7 @@ impl Reactor0002 {
                 let Some(entry) = self.receiving.get_mut(&id) else {
                     return Ok(self.error(format!("received frame for request that is not receiving: {id}")));
                 };
-                dict_insert(&mut entry.args, Value::Bytes(name), Value::Bytes(value));
+                entry.args.insert(Value::Bytes(name), Value::Bytes(value));
                 if f.flags & FLAG_COMMAND_ARGUMENT_EOA != 0 {
                     if entry.expecting_data {
                         Ok(self.want())

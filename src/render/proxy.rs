@@ -7,21 +7,30 @@
 //! "proto"?,"command"?,"commands"?}`, `{"event":"request_step","id",
 //! "step":<reflect --json event>}`, `{"event":"response","id","status",
 //! "reason","content_type"}`, `{"event":"response_frame","id","frame":
-//! <decode --json frame>}`, `{"event":"response_body","id","cbor"|"lines"}`,
+//! <decode --json frame>}`, `{"event":"client","id","verdict":<decode
+//! --json verdict>}` (frames that are more than data: an encoding set, an
+//! error-response, a refusal), `{"event":"object","id","request_id",
+//! "index","value"}` (index 0 is the status map), `{"event":"client_stops",
+//! "id","message"}`, `{"event":"client_summary","id","requests":[{"request_id",
+//! "command","status","objects","data_bytes","complete","refused"}]}`,
+//! `{"event":"response_body","id","cbor"|"lines"}`,
 //! `{"event":"disagreement","id","message"}`, `{"event":"end","id",
 //! "response_bytes","ms","error"}`, `{"event":"failed","id","message"}`.
 
 use std::io::{self, Write};
 
-use colored::Colorize;
+use crate::render::style::Paint;
 use serde_json::json;
 
 use crate::proxy::{BodySummary, ExchangeKind, ProxyEvent};
 use crate::python::escape::hex;
+use crate::reactor::Action;
 use crate::remote::terminal_safe;
+use crate::render::response::{object_text, verdict_json, verdict_text};
 use crate::render::{
     frame_json, frame_line, frame_warnings, step_json, value_json, value_text, write_step_pretty,
 };
+use crate::session::Step;
 
 /// Readable lines for one event.
 pub fn write_event(
@@ -58,7 +67,38 @@ pub fn write_event(
         }
         ProxyEvent::RequestStep { id, proto, step } => {
             let mut b = Vec::new();
-            write_step_pretty(&mut b, *proto, step, verbose)?;
+            match step {
+                // The frame line already shows the request: one line for
+                // what the server runs (the whole JSON with -v).
+                Step::Frame {
+                    frame,
+                    outcome: Ok(Action::RunCommand(rc)),
+                    sent: None,
+                } if !verbose => {
+                    writeln!(
+                        b,
+                        "{} {}",
+                        format!("@{}", frame.offset).dimmed(),
+                        frame_line(*proto, &frame.frame, false)
+                    )?;
+                    let command = rc
+                        .command
+                        .as_bytes()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .unwrap_or_else(|| value_text(&rc.command));
+                    let request = rc
+                        .request_id
+                        .map(|r| format!(" (request {r})"))
+                        .unwrap_or_default();
+                    writeln!(
+                        b,
+                        "  → {} {}{request}",
+                        "runcommand".green().bold(),
+                        terminal_safe(&command, 200)
+                    )?;
+                }
+                _ => write_step_pretty(&mut b, *proto, step, verbose)?,
+            }
             prefixed(w, *id, "→", &b)
         }
         ProxyEvent::Response {
@@ -90,6 +130,64 @@ pub fn write_event(
                 let mut bytes = Vec::new();
                 let _ = frame.frame.encode_into(*proto, &mut bytes);
                 writeln!(w, "{}     hex {}", tag(*id), hex(&bytes))?;
+            }
+            Ok(())
+        }
+        ProxyEvent::ClientVerdict { id, verdict } => {
+            writeln!(w, "{}     client: {}", tag(*id), verdict_text(verdict))
+        }
+        ProxyEvent::Object {
+            id,
+            request_id,
+            index,
+            value,
+        } => {
+            let label = if *index == 0 {
+                format!("request {request_id} status")
+            } else {
+                format!("request {request_id} object {index}")
+            };
+            let text = object_text(value, if verbose { usize::MAX } else { 300 });
+            writeln!(
+                w,
+                "{}     {} {}",
+                tag(*id),
+                format!("{label}:").green(),
+                terminal_safe(&text, usize::MAX)
+            )
+        }
+        ProxyEvent::ClientStops { id, message } => writeln!(
+            w,
+            "{} {} {message}",
+            tag(*id),
+            "✗ the client stops decoding:".red().bold()
+        ),
+        ProxyEvent::ClientSummary { id, requests } => {
+            for r in requests {
+                let status = r
+                    .status
+                    .as_ref()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .unwrap_or_else(|| "-".into());
+                writeln!(
+                    w,
+                    "{} {}",
+                    tag(*id),
+                    format!(
+                        "client: request {} ({}): {status}, {} object(s), {} data bytes{}{}",
+                        r.request_id,
+                        r.command.as_deref().unwrap_or("?"),
+                        r.objects,
+                        r.data_bytes,
+                        if r.complete { "" } else { ", incomplete" },
+                        if r.refused > 0 {
+                            format!(", {} frame(s) refused", r.refused)
+                        } else {
+                            String::new()
+                        }
+                    )
+                    .dimmed()
+                )?;
             }
             Ok(())
         }
@@ -197,6 +295,24 @@ pub fn event_json(e: &ProxyEvent) -> serde_json::Value {
             "content_type": content_type}),
         ProxyEvent::ResponseFrame { id, proto, frame } => json!({"event": "response_frame",
             "id": id, "frame": frame_json(*proto, frame.offset, &frame.frame, &frame_warnings(frame))}),
+        ProxyEvent::ClientVerdict { id, verdict } => {
+            json!({"event": "client", "id": id, "verdict": verdict_json(verdict)})
+        }
+        ProxyEvent::Object {
+            id,
+            request_id,
+            index,
+            value,
+        } => json!({"event": "object", "id": id, "request_id": request_id, "index": index,
+            "value": value_json(value)}),
+        ProxyEvent::ClientStops { id, message } => {
+            json!({"event": "client_stops", "id": id, "message": message})
+        }
+        ProxyEvent::ClientSummary { id, requests } => json!({"event": "client_summary", "id": id,
+            "requests": requests.iter().map(|r| json!({"request_id": r.request_id,
+                "command": r.command, "status": r.status.as_ref().map(|s| String::from_utf8_lossy(s).into_owned()),
+                "objects": r.objects, "data_bytes": r.data_bytes, "complete": r.complete,
+                "refused": r.refused})).collect::<Vec<_>>()}),
         ProxyEvent::ResponseBody { id, body } => match body {
             BodySummary::Cbor(values) => json!({"event": "response_body", "id": id,
                 "cbor": values.iter().map(value_json).collect::<Vec<_>>()}),

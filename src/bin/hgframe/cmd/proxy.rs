@@ -67,6 +67,7 @@ pub fn run(g: &GlobalOpts, a: ProxyArgs, io: &mut Io<'_>) -> Result<u8> {
             public: a.public,
             header_timeout: Duration::from_secs(60),
             name: "hgframe-proxy",
+            on_idle: Some(crate::release_freed_memory),
         },
         handler,
     )?;
@@ -123,7 +124,7 @@ fn show(
     shown: &mut HashSet<u64>,
     verbose: bool,
 ) -> io::Result<()> {
-    let id = event_id(e);
+    let id = e.id();
     if let ProxyEvent::Request { kind, .. } = e {
         let pass = filter.is_empty()
             || match kind {
@@ -151,19 +152,6 @@ fn show(
         out.flush()?;
     }
     Ok(())
-}
-
-fn event_id(e: &ProxyEvent) -> u64 {
-    match e {
-        ProxyEvent::Request { id, .. }
-        | ProxyEvent::RequestStep { id, .. }
-        | ProxyEvent::Response { id, .. }
-        | ProxyEvent::ResponseFrame { id, .. }
-        | ProxyEvent::ResponseBody { id, .. }
-        | ProxyEvent::Disagreement { id, .. }
-        | ProxyEvent::Ended { id, .. }
-        | ProxyEvent::Failed { id, .. } => *id,
-    }
 }
 
 /// Write the transcript of the recorded requests, its expected output
