@@ -13,7 +13,7 @@ code does with it. The cases cover what a live 4.7.2 server does not send:
 values split over frames, interleaved requests, shareable values referred
 to from a later value, bad CBOR, error-response frames of every shape,
 frame types and flags the 4.7.2 client refuses, frames of requests it did
-not send, responses that end early.
+not send, responses that end early, bodies cut inside a frame.
 
     "$(dirname "$(scripts/hg-install.sh 4.7.2)")/python" scripts/gen-hg47-client-cases.py
     ... --check      # exit 1 if the committed files differ
@@ -60,7 +60,8 @@ def cbor(v):
     return c.dumps(v, canonical=True)
 
 
-# (name, about, [(command, args)], [frame: human string or bytes])
+# (name, about, [(command, args)], [frame: human string or bytes][, bytes
+# cut off the end of the body])
 CASES = [
     ('heads', 'one frame: the status map and the heads',
      [('heads', {})],
@@ -166,11 +167,23 @@ CASES = [
      [b'1 2 stream-begin command-response continuation ' + OK,
       b'1 2 0 command-response eos ',
       b'3 2 0 command-response eos ']),
+    ('truncated', 'a body that ends inside a frame payload: readframe '
+     'aborts there',
+     [('heads', {})],
+     [b'1 2 stream-begin command-response continuation ' + OK,
+      b'1 2 0 command-response eos ' + OK],
+     5),
+    ('truncated-header', 'a body that ends inside a frame header',
+     [('heads', {})],
+     [b'1 2 stream-begin command-response continuation ' + OK,
+      b'1 2 0 command-response eos ' + OK],
+     11 + 4),
 ]
 
 
 def build(case):
-    name, about, commands, frames = case
+    name, about, commands, frames = case[:4]
+    cut = case[4] if len(case) > 4 else 0
     reactor = framing.clientreactor(hasmultiplesend=False, buffersends=True)
     handler = wireprotov2peer.clienthandler(None, reactor)
     for command, args in commands:
@@ -178,6 +191,7 @@ def build(case):
     req = b''.join(map(bytes, handler.flushcommands()))
     resp = b''.join(bytes(f if isinstance(f, bytearray) else ffs(f))
                     for f in frames)
+    resp = resp[:len(resp) - cut]
     target = ('/api/exp-http-v2-0001/ro/%s' % commands[0][0]
               if len(commands) == 1
               else '/api/exp-http-v2-0001/ro/multirequest')

@@ -16,15 +16,17 @@
 //!   Every failure is an exception the server turns into HTTP 500, so
 //!   errors carry a message, not a kind.
 //!
-//! Limits, all on paths no Mercurial client takes: shared values (tags
-//! 28/29) are followed for the error cases only (a reference into a
-//! container still being built makes the cyclic value json.dumps refuses);
-//! semantic tags 0, 1, 4, 5, 30, 35, 36, 37 are checked for the value
-//! shapes their decoders accept, not for every corner of Python's
-//! `datetime`, `Decimal`, `re` or `email` parsers.
+//! * [`SequenceReader`] reads values one after the other with one decoder
+//!   (shareable values live on), bounded: how a 4.6/4.7 client reads a
+//!   request's response data.
+//!
+//! Errors are cbor2's texts on Python 2.7, exactly, the UTF-8 codec's
+//! included ([`super::py2`]). Shared values (tags 28/29) are followed (a
+//! reference into a container still being built makes a cyclic value);
+//! the semantic tags' decoders are [`super::cbor2_tags`], with what they
+//! do not model listed there.
 
-use super::json::utf8_char;
-use super::value::{BigInt, DictBuilder, SetBuilder, Value};
+use super::value::{BigInt, DictBuilder, Value};
 use super::Py;
 
 /// `CBOREncodeError` or the `struct`/`OverflowError` a value raises.
@@ -231,6 +233,9 @@ struct Decoder<'a> {
     shared_cost: Vec<u64>,
     /// hgframe's memory bound, when reading for a client.
     budget: Option<Budget>,
+    /// Reading from a `cStringIO` (`util.bytesio` on Python 2), not an
+    /// `io.BytesIO`.
+    cstringio: bool,
 }
 
 /// What a bounded decoder holds (estimated as [`ITEM_COST`] per item
@@ -288,6 +293,7 @@ pub fn load_prefix(b: &[u8]) -> Result<(Value, usize), String> {
         shared: Vec::new(),
         shared_cost: Vec::new(),
         budget: None,
+        cstringio: false,
     };
     let v = match d.decode()? {
         Item::Value(v) => v,
@@ -323,7 +329,9 @@ pub enum ReadError {
 /// about `limit` bytes: how 4.6/4.7's client reads an `error-response`
 /// payload.
 pub fn load_limited(b: &[u8], limit: u64) -> Result<Value, ReadError> {
+    // `loads` reads from an `io.BytesIO`.
     let mut r = SequenceReader::new(std::borrow::Cow::Borrowed(b), limit);
+    r.cstringio = false;
     match r.next_value() {
         Some(v) => v,
         // `fp.read(1)` of an empty payload.
@@ -351,9 +359,11 @@ pub struct SequenceReader<'a> {
     shared_held: u64,
     limit: u64,
     failed: bool,
+    cstringio: bool,
 }
 
 impl<'a> SequenceReader<'a> {
+    /// A reader of `data` in a `cStringIO`, as `commandresponse.b` is.
     pub fn new(data: impl Into<std::borrow::Cow<'a, [u8]>>, limit: u64) -> Self {
         SequenceReader {
             data: data.into(),
@@ -363,6 +373,7 @@ impl<'a> SequenceReader<'a> {
             shared_held: 0,
             limit,
             failed: false,
+            cstringio: true,
         }
     }
 
@@ -387,6 +398,7 @@ impl<'a> SequenceReader<'a> {
                 held: self.shared_held,
                 over: None,
             }),
+            cstringio: self.cstringio,
         };
         let r = d.decode();
         let budget = d.budget.take().expect("set above");
@@ -433,6 +445,20 @@ impl Decoder<'_> {
     }
 
     fn read(&mut self, n: u64) -> R<&[u8]> {
+        // `read(n)` takes an index-sized n: `io.BytesIO` (what `loads`
+        // reads) and `cStringIO` (a client's response data) say so
+        // differently.
+        if n > i64::MAX as u64 {
+            let why = if self.cstringio {
+                "Python int too large to convert to C long"
+            } else {
+                "cannot fit 'long' into an index-sized integer"
+            };
+            return Err(format!(
+                "CBORDecodeError: error decoding value at index {}: {why}",
+                self.pos
+            ));
+        }
         let avail = (self.b.len() - self.pos) as u64;
         if avail < n {
             return Err(format!(
@@ -602,17 +628,12 @@ impl Decoder<'_> {
                     Value::Bytes(b) | Value::ByteArray(b) => b,
                     _ => Vec::new(),
                 };
-                let mut p = 0;
-                while p < raw.len() {
-                    match utf8_char(&raw[p..]) {
-                        Some((n, _)) => p += n,
-                        None => {
-                            return Err(format!(
-                                "CBORDecodeError: error decoding value at index {}: 'utf8' codec can't decode byte 0x{:02x} in position {p}",
-                                self.pos, raw[p]
-                            ))
-                        }
-                    }
+                if let Err(e) = super::py2::utf8_decode(&raw) {
+                    return Err(format!(
+                        "CBORDecodeError: error decoding value at index {}: {}",
+                        self.pos,
+                        super::py2::utf8_error_text(&raw, &e)
+                    ));
                 }
                 Value::Str(raw)
             }
@@ -620,6 +641,13 @@ impl Decoder<'_> {
                 self.open_shareable(slot);
                 self.charge(ITEM_COST)?;
                 let left = self.uint(subtype, true)?;
+                // `xrange(length)` takes a C long.
+                if left.is_some_and(|n| n > i64::MAX as u64) {
+                    return Err(format!(
+                        "CBORDecodeError: error decoding value at index {}: Python int too large to convert to C long",
+                        self.pos
+                    ));
+                }
                 if left == Some(0) {
                     let v = if major == 4 {
                         Value::List(Vec::new())
@@ -724,56 +752,11 @@ impl Decoder<'_> {
         Ok(())
     }
 
-    /// The semantic decoders (`semantic_decoders`), or a `CBORTag`.
+    /// The semantic decoders (`semantic_decoders`, see
+    /// [`super::cbor2_tags`]), or a `CBORTag`.
     fn semantic(&mut self, tag: u64, value: Value) -> R<Item> {
-        let err = |what: &str| -> R<Item> {
-            Err(format!(
-                "CBORDecodeError: error decoding value at index {}: tag {tag}: {what}",
-                self.pos
-            ))
-        };
-        let is_text = |v: &Value| matches!(v, Value::Str(_) | Value::Bytes(_));
         let opaque = |t: &'static str| Ok(Item::Value(Value::Opaque(t, format!("<{t}>"))));
         match tag {
-            0 => {
-                let s = match &value {
-                    Value::Str(s) | Value::Bytes(s) => s.clone(),
-                    _ => return err("expected string or buffer"),
-                };
-                if valid_timestamp(&s) {
-                    opaque("datetime")
-                } else {
-                    err("invalid datetime string")
-                }
-            }
-            1 => match &value {
-                Value::Int(i) if (-62_135_596_800..253_402_300_800).contains(i) => {
-                    opaque("datetime")
-                }
-                Value::Bool(_) => opaque("datetime"),
-                Value::Float(f) if (-62_135_596_800.0..253_402_300_800.0).contains(f) => {
-                    opaque("datetime")
-                }
-                _ => err("timestamp out of range or not a number"),
-            },
-            2 | 3 => match &value {
-                Value::Bytes(b) | Value::ByteArray(b) if !b.is_empty() => {
-                    let v = BigInt::value(false, b);
-                    Ok(Item::Value(if tag == 2 { v } else { negate_minus_one(v) }))
-                }
-                _ => err("invalid literal for int() with base 16: ''"),
-            },
-            4 | 5 | 30 => match &value {
-                Value::List(x) | Value::Tuple(x)
-                    if x.len() == 2 && x.iter().all(|v| matches!(v, Value::Int(_))) =>
-                {
-                    if tag == 30 && matches!(x[1], Value::Int(0)) {
-                        return err("ZeroDivisionError");
-                    }
-                    opaque(if tag == 30 { "Fraction" } else { "Decimal" })
-                }
-                _ => err("expected [exponent, mantissa]"),
-            },
             // `decode_sharedref`: `decoder._shareables[value]`, with
             // Python's indexing (negative from the end, bools as ints);
             // its own errors are raised as they are, not wrapped.
@@ -818,42 +801,26 @@ impl Decoder<'_> {
                     }
                 }
             }
-            35 if is_text(&value) => opaque("SRE_Pattern"),
-            36 if is_text(&value) => opaque("instance"),
-            35 | 36 => err("expected string or buffer"),
-            37 => match &value {
-                Value::Bytes(b) if b.len() == 16 => opaque("UUID"),
-                _ => err("bytes is not a 16-char string"),
-            },
-            258 => {
-                let members: Vec<Value> = match value {
-                    Value::List(x) | Value::Tuple(x) => x,
-                    Value::Dict(d) => d.into_iter().map(|(k, _)| k).collect(),
-                    Value::Bytes(b) => b.into_iter().map(|c| Value::Bytes(vec![c])).collect(),
-                    Value::Set(x) => x,
-                    other => {
-                        return err(&format!("'{}' object is not iterable", other.type_name()))
-                    }
-                };
-                let mut s = SetBuilder::new(Py::Two);
-                for m in members {
-                    if let Err(e) = m.check_hashable() {
-                        return err(&e.to_string());
-                    }
-                    s.add(m);
+            _ => match super::cbor2_tags::decode(tag, value) {
+                None => Ok(Item::Value(Value::Opaque(
+                    "CBORTag",
+                    format!("CBORTag({tag}, ...)"),
+                ))),
+                Some(Ok(v)) => Ok(Item::Value(v)),
+                Some(Err(super::cbor2_tags::TagError::Wrapped(e))) => Err(format!(
+                    "CBORDecodeError: error decoding value at index {}: {e}",
+                    self.pos
+                )),
+                Some(Err(super::cbor2_tags::TagError::Raw(e))) => {
+                    Err(format!("CBORDecodeError: {e}"))
                 }
-                Ok(Item::Value(Value::Set(s.into_items())))
-            }
-            _ => Ok(Item::Value(Value::Opaque(
-                "CBORTag",
-                format!("CBORTag({tag}, ...)"),
-            ))),
+            },
         }
     }
 }
 
 /// `-n - 1` of a non-negative int.
-fn negate_minus_one(v: Value) -> Value {
+pub(super) fn negate_minus_one(v: Value) -> Value {
     match v {
         Value::Int(i) => Value::Int(-i - 1),
         Value::Big(b) => {
@@ -875,37 +842,6 @@ fn negate_minus_one(v: Value) -> Value {
         }
         other => other,
     }
-}
-
-/// cbor2's `timestamp_re` and the ranges `datetime()` accepts.
-fn valid_timestamp(s: &[u8]) -> bool {
-    let Ok(s) = std::str::from_utf8(s) else {
-        return false;
-    };
-    let re = regex::Regex::new(
-        r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:Z|([+-]\d\d):(\d\d))$",
-    );
-    let Ok(re) = re else { return false };
-    let Some(c) = re.captures(s) else {
-        return false;
-    };
-    let n = |i: usize| -> u64 {
-        c.get(i)
-            .map_or(0, |m| m.as_str().parse().unwrap_or(u64::MAX))
-    };
-    let (y, mo, d, h, mi, se) = (n(1), n(2), n(3), n(4), n(5), n(6));
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let dim = match mo {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => 0,
-    };
-    let micro_ok = c
-        .get(7)
-        .is_none_or(|m| m.as_str().len() <= 6 || n(7) < 1_000_000);
-    (1..=9999).contains(&y) && (1..=dim).contains(&d) && h < 24 && mi < 60 && se < 60 && micro_ok
 }
 
 #[cfg(test)]

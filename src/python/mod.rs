@@ -11,9 +11,11 @@
 
 pub mod cbor;
 pub mod cbor2;
+mod cbor2_tags;
 pub mod escape;
 pub mod json;
 pub mod literal;
+pub mod py2;
 pub mod value;
 
 /// The Python major version a server runs on, where it shows: literal

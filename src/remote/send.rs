@@ -160,10 +160,15 @@ pub struct RequestResult {
 impl RequestResult {
     /// `ok`, `error`, `redirect`, `error-response` or `?`.
     pub fn status(&self) -> String {
+        // Python 2's lookup: no 0006 value holds text, and 4.6/4.7's
+        // (cbor2's) may.
+        let status = self
+            .values
+            .first()
+            .and_then(|v| crate::reactor::client::response::status_of(crate::python::Py::Two, v));
         match self.values.first() {
-            Some(Value::Dict(d)) => crate::python::value::dict_get(d, &Value::bytes("status"))
-                .and_then(|s| s.as_bytes())
-                .map(|b| String::from_utf8_lossy(b).into_owned())
+            Some(Value::Dict(_)) => status
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_else(|| "?".into()),
             _ if !self.errors.is_empty() => "error-response".into(),
             _ => "?".into(),

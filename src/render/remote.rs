@@ -125,6 +125,9 @@ pub fn write_send_pretty(
         if fe.verdict.refused() {
             writeln!(w, "    client: {}", verdict_text(&fe.verdict))?;
         }
+        if let Some(c) = &fe.peer_raises {
+            writeln!(w, "    peer: {}", super::response::peer_raises_text(c))?;
+        }
     }
     for (sid, enc) in &d.encodings {
         writeln!(w, "stream {sid}: content encoding {}", enc.yellow())?;
@@ -337,6 +340,7 @@ mod tests {
                 verdict: Verdict::Rejected {
                     message: b"no".to_vec(),
                 },
+                peer_raises: None,
             }],
             requests: vec![RequestResult {
                 request_id: 1,

@@ -11,7 +11,9 @@
 //!   "decoded_length", "decoded"}`, `{"action": "error", "request_id",
 //!   "type", "message"}` (an error-response frame), `{"action": "error",
 //!   "message", "refused": true}` (the reactor's own check) or
-//!   `{"action": null, "raises", "why", "refused": true}`;
+//!   `{"action": null, "raises", "why", "refused": true}`; then, when
+//!   the revision's peer raises on top of the verdict (4.6/4.7 do after
+//!   every `error` action), `"peer_raises": {"raises", "why"}`;
 //! * `{"event": "object", "request_id", "value"}` (value as the `cbor`
 //!   field of `decode --json`; the first object of a request is its
 //!   status map);
@@ -104,6 +106,16 @@ pub fn verdict_text(v: &Verdict) -> String {
     }
 }
 
+/// What the peer raises on top of the verdict, in one line.
+pub fn peer_raises_text(c: &crate::reactor::client::ClientCrash) -> String {
+    format!(
+        "{} the Mercurial client's peer raises here: {} ({}); it stops reading the response",
+        "✗".red().bold(),
+        c.exception.as_str().red(),
+        c.why
+    )
+}
+
 /// The verdict as JSON (see the module docs).
 pub fn verdict_json(v: &Verdict) -> J {
     match v {
@@ -153,6 +165,7 @@ pub fn write_event_block(
             index,
             frame,
             verdict,
+            peer_raises,
         }) => {
             if *index > 0 {
                 writeln!(w)?;
@@ -162,7 +175,11 @@ pub fn write_event_block(
             // not guessed from one frame.
             let show_cbor = !matches!(verdict, Verdict::Data { .. });
             write_frame_block_with(w, proto, *index as usize, frame, verbose, show_cbor)?;
-            writeln!(w, "  client: {}", verdict_text(verdict))
+            writeln!(w, "  client: {}", verdict_text(verdict))?;
+            if let Some(c) = peer_raises {
+                writeln!(w, "  peer: {}", peer_raises_text(c))?;
+            }
+            Ok(())
         }
         ResponseEvent::Object {
             request_id,
@@ -189,7 +206,12 @@ pub fn write_event_human(w: &mut dyn Write, proto: Proto, ev: &ResponseEvent) ->
         ResponseEvent::Frame(f) => {
             writeln!(w, "{}", to_human(proto, &f.frame.frame))?;
             let plain = super::style::plain(&verdict_text(&f.verdict));
-            writeln!(w, "# client: {plain}")
+            writeln!(w, "# client: {plain}")?;
+            if let Some(c) = &f.peer_raises {
+                let plain = super::style::plain(&peer_raises_text(c));
+                writeln!(w, "# peer: {plain}")?;
+            }
+            Ok(())
         }
         ResponseEvent::Object {
             request_id,
@@ -256,6 +278,10 @@ pub fn write_frame_event_json(
     );
     w.write_all(b"{\"event\":\"frame\",\"client\":")?;
     serde_json::to_writer(&mut *w, &verdict_json(&f.verdict))?;
+    if let Some(c) = &f.peer_raises {
+        w.write_all(b",\"peer_raises\":")?;
+        serde_json::to_writer(&mut *w, &json!({"raises": c.exception, "why": c.why}))?;
+    }
     w.write_all(b",")?;
     w.write_all(&buf[1..])
 }

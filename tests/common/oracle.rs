@@ -14,12 +14,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use hgframe::python::escape::hex;
-use hgframe::python::value::Value;
+use hgframe::python::value::{dict_get_in, Value};
+use hgframe::python::Py;
 use hgframe::reactor::client::response::{
     read_request_body, ResponseDecoder, ResponseEvent, Verdict,
 };
+use hgframe::reactor::client::ClientCrash;
 use hgframe::reactor::client::Limits;
 use hgframe::wire::body::{decode_body, BodyKind, DecodedBody};
+use hgframe::wire::frame::DecodeError;
 use hgframe::wire::frame::{LengthMode, SliceDecoder};
 use hgframe::Proto;
 use serde_json::{json, Value as J};
@@ -115,6 +118,79 @@ pub fn conv(v: &Value) -> J {
     }
 }
 
+/// `conv()` of `tests/support/hgdecode47.py`: every Python 2 type told
+/// apart (bytes from text, a float by its bits, bytearray, big ints, the
+/// objects cbor2 makes by what hgframe shows of them).
+pub fn conv47(v: &Value) -> J {
+    fn bytes(b: &[u8]) -> J {
+        conv(&Value::Bytes(b.to_vec()))
+    }
+    fn sorted(mut items: Vec<J>) -> Vec<J> {
+        items.sort_by_cached_key(py_dumps);
+        items
+    }
+    match v {
+        Value::None => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) if (-(1i128 << 63)..(1i128 << 64)).contains(i) => {
+            if *i < 0 {
+                json!(*i as i64)
+            } else {
+                json!(*i as u64)
+            }
+        }
+        Value::Int(i) => json!({"int": i.to_string()}),
+        Value::Big(b) => json!({"int": b.to_decimal()}),
+        Value::Float(f) => json!({"float": format!("{:016x}", f.to_bits())}),
+        Value::Str(s) => match std::str::from_utf8(s) {
+            Ok(t) => json!({ "text": t }),
+            Err(_) => json!({ "text-cp": code_points(s) }),
+        },
+        Value::Bytes(b) => bytes(b),
+        Value::ByteArray(b) => json!({ "bytearray": bytes(b) }),
+        Value::List(x) | Value::Tuple(x) => J::Array(x.iter().map(conv47).collect()),
+        Value::Set(x) => json!({ "set": sorted(x.iter().map(conv47).collect()) }),
+        Value::Dict(d) => {
+            let items: Vec<(J, J)> = d.iter().map(|(k, v)| (conv47(k), conv47(v))).collect();
+            if items.iter().all(|(k, _)| k.is_string()) {
+                J::Object(
+                    items
+                        .into_iter()
+                        .map(|(k, v)| (k.as_str().unwrap().to_string(), v))
+                        .collect(),
+                )
+            } else {
+                json!({"map": sorted(items.into_iter().map(|(k, v)| json!([k, v])).collect())})
+            }
+        }
+        Value::Opaque(_, shown) => json!({ "opaque": shown }),
+        Value::Chunk { .. } => panic!("cbor2 never decodes a chunk"),
+    }
+}
+
+/// The code points of UTF-8 that may hold encoded surrogates (what
+/// Python 2's codec decodes them to).
+fn code_points(s: &[u8]) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i] as u32;
+        let (n, init) = match b {
+            0..=0x7f => (1, b),
+            0xc0..=0xdf => (2, b & 0x1f),
+            0xe0..=0xef => (3, b & 0x0f),
+            _ => (4, b & 0x07),
+        };
+        let mut c = init;
+        for k in 1..n {
+            c = c << 6 | (s.get(i + k).copied().unwrap_or(0) as u32 & 0x3f);
+        }
+        out.push(c);
+        i += n;
+    }
+    out
+}
+
 /// What comparing one recording found.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -151,7 +227,9 @@ pub fn compare_recording(dir: &Path) -> Report {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.len() == 8 && n.ends_with(".json") && n[..3].bytes().all(|b| b.is_ascii_digit())
+                n.strip_suffix(".json").is_some_and(|stem| {
+                    !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit())
+                })
             })
         })
         .collect();
@@ -237,6 +315,7 @@ fn compare_frames(
     // The 4.7.2 oracle records exceptions and data errors per frame and
     // request; hgdecode.py (6.0) stops at the first exception.
     let full = oracle["mercurial"] == "4.7.2";
+    let conv = if full { conv47 } else { conv };
     let body = read_request_body(proto, req);
     let want_cmds: Vec<&str> = oracle["request"]["commands"]
         .as_array()
@@ -268,8 +347,18 @@ fn compare_frames(
     let mut objects: BTreeMap<u16, Vec<J>> = BTreeMap::new();
     let mut sizes: BTreeMap<u16, (usize, usize)> = BTreeMap::new();
     let mut data_errors: BTreeMap<u16, String> = BTreeMap::new();
+    let mut first_objects: BTreeMap<u16, Value> = BTreeMap::new();
+    // What reading the body raises at its end (a truncated frame).
+    let mut read_error = None;
     for item in SliceDecoder::new(proto, LengthMode::Correct, resp) {
-        let l = item.unwrap();
+        let l = match item {
+            Ok(l) => l,
+            Err(e) if full => {
+                read_error = Some(readframe_raises(&e));
+                break;
+            }
+            Err(e) => panic!("{seq}: {e}"),
+        };
         let l = hgframe::wire::frame::Located {
             offset: l.offset,
             header: l.header,
@@ -278,7 +367,7 @@ fn compare_frames(
         dec.push_frame(l).unwrap();
         while let Some(ev) = dec.poll() {
             match ev.unwrap() {
-                ResponseEvent::Frame(fe) => frames.push(match fe.verdict {
+                ResponseEvent::Frame(fe) => frames.push(with_peer(fe.peer_raises, match fe.verdict {
                     Verdict::Noop { .. } => json!({"action": "noop"}),
                     Verdict::Data {
                         request_id,
@@ -297,10 +386,13 @@ fn compare_frames(
                         json!({"action": "error", "message": conv(&Value::Bytes(message))})
                     }
                     Verdict::Raises(c) => json!({"raises": c.exception}),
-                }),
+                })),
                 ResponseEvent::Object {
                     request_id, value, ..
-                } => objects.entry(request_id).or_default().push(conv(&value)),
+                } => {
+                    objects.entry(request_id).or_default().push(conv(&value));
+                    first_objects.entry(request_id).or_insert(value);
+                }
                 ResponseEvent::DataError { request_id, error } if full => {
                     data_errors.insert(request_id, error);
                 }
@@ -330,6 +422,7 @@ fn compare_frames(
                 "message",
                 "errortype",
                 "raises",
+                "peer_raises",
             ]
         } else {
             &["action", "expectmore", "eos", "message", "errortype"]
@@ -389,7 +482,20 @@ fn compare_frames(
         let status = s
             .and_then(|s| s.status.clone())
             .map(|b| String::from_utf8_lossy(&b).into_owned());
-        if status.as_deref() != r["status"].as_str() {
+        if full {
+            // `objs[0].get(b'status')`, whatever it is.
+            let value = match first_objects.get(&rid) {
+                Some(Value::Dict(d)) => dict_get_in(Py::Two, d, &Value::bytes("status")),
+                _ => None,
+            };
+            let ours = value.map_or(J::Null, conv47);
+            if ours != r["status"] {
+                fail(format!(
+                    "request {rid}: status {ours}, oracle {}",
+                    r["status"]
+                ));
+            }
+        } else if status.as_deref() != r["status"].as_str() {
             fail(format!(
                 "request {rid}: status {status:?}, oracle {}",
                 r["status"]
@@ -442,10 +548,38 @@ fn compare_frames(
         let ours = summary
             .stopped
             .as_ref()
-            .map(|(i, e)| json!({"frame": i, "raises": e}));
+            .map(|(i, e)| json!({"frame": i, "raises": e}))
+            .or_else(|| read_error.map(|e| json!({"frame": null, "raises": e})));
         let theirs = Some(&oracle["stopped"]).filter(|v| !v.is_null());
         if ours.as_ref() != theirs {
             fail(format!("stopped {ours:?}, oracle {theirs:?}"));
+        }
+    }
+}
+
+/// A frame's verdict with what the peer raises on top of it.
+fn with_peer(peer: Option<ClientCrash>, mut verdict: J) -> J {
+    if let Some(c) = peer {
+        verdict["peer_raises"] = json!(c.exception);
+    }
+    verdict
+}
+
+/// What 4.7.2's `wireprotoframing.readframe` raises at a truncated frame,
+/// as the oracle shows it (`Abort: ` and the message, its bytes as UTF-8
+/// with replacement characters).
+fn readframe_raises(e: &DecodeError) -> String {
+    match e {
+        DecodeError::TruncatedHeader { got, hex, .. } => {
+            // `'%s' % header`: the 8-byte buffer, zeros after what came.
+            let mut header = hgframe::python::escape::unhex(hex).unwrap_or_default();
+            header.resize(8, 0);
+            let mut m = format!("Abort: received incomplete frame: got {got} bytes: ").into_bytes();
+            m.extend_from_slice(&header);
+            String::from_utf8_lossy(&m).into_owned()
+        }
+        DecodeError::TruncatedPayload { want, got, .. } => {
+            format!("Abort: frame length error: expected {want}; got {got}")
         }
     }
 }

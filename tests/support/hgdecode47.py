@@ -40,6 +40,10 @@ httpv2executor._handleresponse() feed it:
 Anything else: kind "cbor" (application/mercurial-cbor: cbor2 values read
 to the end of the body), "text" or "empty", as hgdecode.py.
 
+Values are rendered by conv() below, which unlike hgdecode.py's tells
+every Python type apart (bytes from text, a float's exact bits, bytearray,
+objects cbor2 makes): 4.7.2's cbor2 decodes all of them.
+
 NNN.decoded.json (the hgdecode.py schema where it applies; see there):
 
     {"mercurial": "4.7.2", "seq", "method", "target", "status",
@@ -70,11 +74,13 @@ RESPONSE: {"requestid", "command", "objects", "status", "complete"
 from __future__ import absolute_import, print_function
 
 import argparse
+import warnings
 import binascii
 import glob
 import io
 import json
 import os
+import struct
 import sys
 
 from mercurial import (
@@ -84,45 +90,95 @@ from mercurial import (
     wireprotov2peer,
 )
 from mercurial.thirdparty import cbor
+from mercurial.thirdparty.cbor.cbor2.types import (
+    CBORSimpleValue,
+    CBORTag,
+    UndefinedType,
+)
 
 FRAMING = 'application/mercurial-exp-framing-0005'
+
+# cbor2 compares text and non-UTF-8 bytes keys; Python 2 warns, and the
+# warning is no finding.
+warnings.simplefilter('ignore', UnicodeWarning)
 
 
 def hexof(b):
     return binascii.hexlify(bytes(b)).decode('ascii')
 
 
-def conv(v):
+def convbytes(v):
+    """bytes as hgdecode.py renders them: text when UTF-8 (but 40 hex
+    digits for 20 bytes with control characters), else hex."""
+    try:
+        s = v.decode('utf-8')
+        # Python 2 lets encoded surrogates through; hgdecode.py's Python 3
+        # (and hgframe) do not take them for text.
+        if any(0xd800 <= ord(c) <= 0xdfff for c in s):
+            raise UnicodeDecodeError('utf-8', v, 0, 1, 'surrogate')
+    except UnicodeDecodeError:
+        return hexof(v) if len(v) == 20 else {'hex': hexof(v)}
+    if len(v) == 20 and any(c < u' ' or u'\x7f' <= c <= u'\x9f' for c in s):
+        return hexof(v)
+    return s
+
+
+def opaque(v):
+    """What hgframe's Value::Opaque holds for an object cbor2 decodes."""
+    if isinstance(v, CBORTag):
+        return u'CBORTag(%d, ...)' % v.tag
+    if isinstance(v, CBORSimpleValue):
+        return u'CBORSimpleValue(%d)' % v.value
+    if isinstance(v, UndefinedType):
+        return u'undefined'
+    if type(v) is object:
+        return u'<object object>'
+    return u'<%s>' % type(v).__name__
+
+
+def conv(v, _path=()):
+    """A value as JSON, every Python type told apart (so that a comparison
+    sees bytes against text, a float's exact bits, a bytearray...):
+    None/bool/int (outside [-2**63, 2**64): {"int": "digits"}) as is;
+    bytes as convbytes(); unicode {"text": s} ({"text-cp": [code points]}
+    when it holds surrogates, which Python 2's UTF-8 codec lets through);
+    float {"float": 16 hex digits of its IEEE bits}; bytearray
+    {"bytearray": convbytes}; lists as arrays; sets {"set": [...]} sorted
+    by their JSON; dicts as objects when every key renders as a JSON
+    string, else {"map": [[k, v], ...]} sorted by their JSON; anything else
+    {"opaque": what hgframe shows} ("<cyclic>" for a container met again
+    inside itself, what a shared reference to an open container makes)."""
     if isinstance(v, bool) or v is None:
         return v
     if isinstance(v, (int, long)):
-        return v
+        if -2 ** 63 <= v < 2 ** 64:
+            return v
+        return {'int': str(v)}
     if isinstance(v, float):
-        return v
+        return {'float': '%016x' % struct.unpack('>Q', struct.pack('>d', v))[0]}
     if isinstance(v, unicode):
-        return v
-    if isinstance(v, (bytes, bytearray)):
-        v = bytes(v)
-        try:
-            s = v.decode('utf-8')
-        except UnicodeDecodeError:
-            return hexof(v) if len(v) == 20 else {'hex': hexof(v)}
-        if len(v) == 20 and any(c < u' ' or u'\x7f' <= c <= u'\x9f'
-                                for c in s):
-            return hexof(v)
-        return s
+        if any(0xd800 <= ord(c) <= 0xdfff for c in v):
+            return {'text-cp': [ord(c) for c in v]}
+        return {'text': v}
+    if isinstance(v, bytearray):
+        return {'bytearray': convbytes(bytes(v))}
+    if isinstance(v, bytes):
+        return convbytes(v)
+    if not isinstance(v, (list, tuple, set, frozenset, dict)):
+        return {'opaque': opaque(v)}
+    if id(v) in _path:
+        return {'opaque': u'<cyclic>'}
+    path = _path + (id(v),)
     if isinstance(v, (list, tuple)):
-        return [conv(x) for x in v]
+        return [conv(x, path) for x in v]
     if isinstance(v, (set, frozenset)):
-        return {'set': sorted((conv(x) for x in v),
-                              key=lambda j: json.dumps(j))}
-    if isinstance(v, dict):
-        items = [(conv(k), conv(x)) for k, x in v.items()]
-        if all(isinstance(k, unicode) for k, _ in items):
-            return dict(items)
-        items.sort(key=lambda kv: json.dumps(kv, sort_keys=True))
-        return {'map': [[k, x] for k, x in items]}
-    return repr(v)
+        return {'set': sorted((conv(x, path) for x in v),
+                              key=lambda j: json.dumps(j, sort_keys=True))}
+    items = [(conv(k, path), conv(x, path)) for k, x in v.items()]
+    if all(isinstance(k, unicode) for k, _ in items):
+        return dict(items)
+    items.sort(key=lambda kv: json.dumps(kv, sort_keys=True))
+    return {'map': [[k, x] for k, x in items]}
 
 
 def fmtexc(e):
@@ -133,8 +189,17 @@ def fmtexc(e):
         name = '%s.%s' % (t.__module__, name)
     if len(e.args) == 1 and isinstance(e.args[0], bytes):
         msg = e.args[0].decode('utf-8', 'replace')
+    elif len(e.args) == 1 and isinstance(e.args[0], unicode):
+        msg = e.args[0]
     else:
-        msg = str(e).decode('utf-8', 'replace')
+        try:
+            msg = str(e).decode('utf-8', 'replace')
+        except UnicodeError:
+            msg = unicode(e)
+    # Python 2's codec lets encoded surrogates through; JSON cannot carry
+    # them alone (and hgframe's strings cannot hold them).
+    msg = u''.join(u'\ufffd' if 0xd800 <= ord(c) <= 0xdfff else c
+                   for c in msg)
     return u'%s: %s' % (name, msg)
 
 

@@ -29,7 +29,7 @@ use super::{
 };
 use crate::python::cbor::BufferingDecoder;
 use crate::python::cbor2::{ReadError, SequenceReader};
-use crate::python::value::{dict_get, Value};
+use crate::python::value::{dict_get, dict_get_in, Value};
 use crate::wire::frame::{Frame, Located};
 use crate::wire::proto::{Proto, ResponseObjects, StreamSettings};
 
@@ -84,6 +84,10 @@ pub struct FrameEvent {
     pub index: u64,
     pub frame: Located<Frame>,
     pub verdict: Verdict,
+    /// What the revision's peer raises on top of the reactor's verdict
+    /// ([`ClientReactor::peer_raises`]; 4.6/4.7 raise after every `error`
+    /// action): a Mercurial client stops reading there.
+    pub peer_raises: Option<ClientCrash>,
 }
 
 /// What decoding a response yields, in order.
@@ -181,6 +185,18 @@ enum FeedInput {
     Slices { data: Vec<u8>, pos: usize },
     /// A request's whole data, read value by value (4.6/4.7 at `eos`).
     Sequence(SequenceReader<'static>),
+}
+
+/// `overall.get(b'status')` of a request's first object, when it is a
+/// string: on Python 2 (4.6/4.7's cbor2 decodes text) `b'status'` finds a
+/// text key too, and a text status counts by its UTF-8 bytes.
+pub fn status_of(py: crate::python::Py, first: &Value) -> Option<Vec<u8>> {
+    let Value::Dict(d) = first else { return None };
+    match dict_get_in(py, d, &Value::bytes("status"))? {
+        Value::Bytes(b) | Value::Chunk { data: b, .. } => Some(b.clone()),
+        Value::Str(s) | Value::ByteArray(s) if py == crate::python::Py::Two => Some(s.clone()),
+        _ => None,
+    }
 }
 
 /// Decodes one response body (see the module docs).
@@ -288,11 +304,13 @@ impl ResponseDecoder {
         }
         let f = &l.frame;
         let action = self.reactor.on_frame(f);
-        if let Ok(a) = &action {
-            if let Some(c) = self.reactor.peer_raises(f.request_id, a) {
-                if self.summary.stopped.is_none() {
-                    self.summary.stopped = Some((index, c.exception));
-                }
+        let peer_raises = match &action {
+            Ok(a) => self.reactor.peer_raises(f.request_id, a),
+            Err(_) => None,
+        };
+        if let Some(c) = &peer_raises {
+            if self.summary.stopped.is_none() {
+                self.summary.stopped = Some((index, c.exception.clone()));
             }
         }
         let verdict = match action {
@@ -401,6 +419,7 @@ impl ResponseDecoder {
             index,
             frame: l,
             verdict,
+            peer_raises,
         }));
         Ok(())
     }
@@ -476,6 +495,7 @@ impl ResponseDecoder {
                 self.feeding = None;
             }
             self.info(rid);
+            let py = self.reactor.proto().flavor().python;
             let Some(info) = self.requests.get_mut(&rid) else {
                 continue;
             };
@@ -483,11 +503,7 @@ impl ResponseDecoder {
                 let index = info.summary.objects;
                 info.summary.objects += 1;
                 if index == 0 {
-                    if let Value::Dict(d) = &value {
-                        info.summary.status = dict_get(d, &Value::bytes("status"))
-                            .and_then(|s| s.as_bytes())
-                            .map(|s| s.to_vec());
-                    }
+                    info.summary.status = status_of(py, &value);
                 }
                 self.queue.push_back(ResponseEvent::Object {
                     request_id: rid,
@@ -767,5 +783,26 @@ mod tests {
         let (_, sent) =
             ResponseDecoder::for_request(Proto::P0006, &req, Limits::default()).unwrap();
         assert_eq!(sent, body, "the client reactor writes the same body");
+    }
+
+    #[test]
+    fn a_status_is_read_as_the_revisions_python_reads_it() {
+        use crate::python::Py;
+        let text = Value::Dict(vec![(
+            Value::Str(b"status".to_vec()),
+            Value::Str(b"ok".to_vec()),
+        )]);
+        // 4.6/4.7 (Python 2): b'status' finds u'status'; a text or
+        // bytearray status counts by its bytes
+        assert_eq!(status_of(Py::Two, &text), Some(b"ok".to_vec()));
+        let ba = Value::dict([("status", Value::ByteArray(b"ok".to_vec()))]);
+        assert_eq!(status_of(Py::Two, &ba), Some(b"ok".to_vec()));
+        // Python 3 tells them apart
+        assert_eq!(status_of(Py::Three, &text), None);
+        assert_eq!(
+            status_of(Py::Two, &Value::dict([("status", Value::Int(1))])),
+            None
+        );
+        assert_eq!(status_of(Py::Two, &Value::List(vec![])), None);
     }
 }

@@ -21,6 +21,17 @@
 //! request becomes `receiving`; `command-response` and `error-response`
 //! are handled and every other type raises `ProgrammingError: unhandled
 //! frame type: N`.
+//!
+//! Not ported: the decoders `clienthandler` applies at a request's `eos`
+//! for `heads`, `known`, `listkeys`, `branchmap`, `lookup` and `pushkey`
+//! (`COMMAND_DECODERS`, and `formatrichmessage` for a status other than
+//! `ok`). They can raise too (`StopIteration` for a response with no value
+//! after the status map, `KeyError` for a status map without `status`,
+//! what `%`-formatting an error message raises...), but what they raise
+//! depends on Python 2's dict order, its string formatting and the
+//! locale, so [`ClientReactor::peer_raises`] says what the handler does
+//! with the reactor's actions and no more; [`super::response`] hands out
+//! the objects the decoders would read.
 
 use std::collections::{BTreeMap, VecDeque};
 
