@@ -100,8 +100,13 @@ pub enum ProxyEvent {
     },
     /// What the client reactor made of a response frame, when it is more
     /// than data: a stream's encoding set, an error-response, a frame a
-    /// Mercurial client refuses or raises on.
-    ClientVerdict { id: u64, verdict: Verdict },
+    /// Mercurial client refuses or raises on; and what the revision's
+    /// peer raises on top (4.6/4.7's does after every error).
+    ClientVerdict {
+        id: u64,
+        verdict: Verdict,
+        peer_raises: Option<crate::reactor::client::ClientCrash>,
+    },
     /// A complete object of a request's response data, as the client
     /// decodes it (index 0: the status map).
     Object {
@@ -457,15 +462,17 @@ impl Watcher for ProxyWatch {
             while let Some((_, ev)) = decoded.next_if(|(at, _)| *at == i) {
                 match ev {
                     ResponseEvent::Frame(fe) => {
-                        let interesting = match &fe.verdict {
-                            Verdict::Data { .. } => false,
-                            Verdict::Noop { encoding } => encoding.is_some(),
-                            _ => true,
-                        };
+                        let interesting = fe.peer_raises.is_some()
+                            || match &fe.verdict {
+                                Verdict::Data { .. } => false,
+                                Verdict::Noop { encoding } => encoding.is_some(),
+                                _ => true,
+                            };
                         if interesting {
                             self.emit(ProxyEvent::ClientVerdict {
                                 id,
                                 verdict: fe.verdict,
+                                peer_raises: fe.peer_raises,
                             });
                         }
                     }

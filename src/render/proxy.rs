@@ -8,8 +8,9 @@
 //! "step":<reflect --json event>}`, `{"event":"response","id","status",
 //! "reason","content_type"}`, `{"event":"response_frame","id","frame":
 //! <decode --json frame>}`, `{"event":"client","id","verdict":<decode
-//! --json verdict>}` (frames that are more than data: an encoding set, an
-//! error-response, a refusal), `{"event":"object","id","request_id",
+//! --json verdict>,"peer_raises"?:{"raises","why"}}` (frames that are
+//! more than data: an encoding set, an error-response, a refusal, a frame
+//! the revision's peer raises on), `{"event":"object","id","request_id",
 //! "index","value"}` (index 0 is the status map), `{"event":"client_stops",
 //! "id","message"}`, `{"event":"client_summary","id","requests":[{"request_id",
 //! "command","status","objects","data_bytes","complete","refused"}]}`,
@@ -26,7 +27,7 @@ use crate::proxy::{BodySummary, ExchangeKind, ProxyEvent};
 use crate::python::escape::hex;
 use crate::reactor::Action;
 use crate::remote::terminal_safe;
-use crate::render::response::{object_text, verdict_json, verdict_text};
+use crate::render::response::{object_text, peer_raises_text, verdict_json, verdict_text};
 use crate::render::{
     frame_json, frame_line, frame_warnings, step_json, value_json, value_text, write_step_pretty,
 };
@@ -133,8 +134,16 @@ pub fn write_event(
             }
             Ok(())
         }
-        ProxyEvent::ClientVerdict { id, verdict } => {
-            writeln!(w, "{}     client: {}", tag(*id), verdict_text(verdict))
+        ProxyEvent::ClientVerdict {
+            id,
+            verdict,
+            peer_raises,
+        } => {
+            writeln!(w, "{}     client: {}", tag(*id), verdict_text(verdict))?;
+            if let Some(c) = peer_raises {
+                writeln!(w, "{}     peer: {}", tag(*id), peer_raises_text(c))?;
+            }
+            Ok(())
         }
         ProxyEvent::Object {
             id,
@@ -295,9 +304,17 @@ pub fn event_json(e: &ProxyEvent) -> serde_json::Value {
             "content_type": content_type}),
         ProxyEvent::ResponseFrame { id, proto, frame } => json!({"event": "response_frame",
             "id": id, "frame": frame_json(*proto, frame.offset, &frame.frame, &frame_warnings(frame))}),
-        ProxyEvent::ClientVerdict { id, verdict } => {
-            json!({"event": "client", "id": id, "verdict": verdict_json(verdict)})
-        }
+        ProxyEvent::ClientVerdict {
+            id,
+            verdict,
+            peer_raises: None,
+        } => json!({"event": "client", "id": id, "verdict": verdict_json(verdict)}),
+        ProxyEvent::ClientVerdict {
+            id,
+            verdict,
+            peer_raises: Some(c),
+        } => json!({"event": "client", "id": id, "verdict": verdict_json(verdict),
+            "peer_raises": {"raises": c.exception, "why": c.why}}),
         ProxyEvent::Object {
             id,
             request_id,
@@ -333,5 +350,39 @@ pub fn event_json(e: &ProxyEvent) -> serde_json::Value {
         ProxyEvent::Failed { id, message } => {
             json!({"event": "failed", "id": id, "message": message})
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reactor::client::response::Verdict;
+    use crate::reactor::client::ClientCrash;
+
+    #[test]
+    fn what_the_peer_raises_is_shown_under_the_verdict() {
+        let e = ProxyEvent::ClientVerdict {
+            id: 3,
+            verdict: Verdict::Rejected {
+                message: b"received frame for inactive request ID: 1".to_vec(),
+            },
+            peer_raises: Some(ClientCrash::new("RepoError: received frame", "why")),
+        };
+        let mut out = Vec::new();
+        write_event(&mut out, &e, false, false).unwrap();
+        let out = crate::render::style::plain(&String::from_utf8(out).unwrap());
+        assert!(
+            out.contains("client: ✗ refused: received frame for inactive request ID: 1"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "peer: ✗ the Mercurial client's peer raises here: RepoError: received frame (why)"
+            ),
+            "{out}"
+        );
+        let j = event_json(&e);
+        assert_eq!(j["peer_raises"]["raises"], "RepoError: received frame");
+        assert_eq!(j["event"], "client");
     }
 }

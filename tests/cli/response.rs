@@ -200,6 +200,69 @@ fn what_a_client_refuses_exits_4_and_says_why() {
     assert!(!text(&out).contains("client:"));
 }
 
+/// A 4.6/4.7 (0005) response: the peer raises on every error, and says so
+/// under the frame (blocks, human comments, JSON).
+#[test]
+fn a_4_7_peer_raises_on_errors_and_says_so() {
+    let case = |ext: &str| {
+        format!(
+            "{}/tests/data/hg47/client-cases/007.{ext}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let (resp, req) = (case("resp.bin"), case("req.bin"));
+    let (code, out, err) = run(&["--hg", "4.7", "decode", &resp, "--request", &req], b"");
+    assert_eq!(code, 4, "{err}");
+    let out = text(&out);
+    assert_eq!(
+        out.matches("peer: ✗ the Mercurial client's peer raises here: ProgrammingError: unhandled action from clientreactor: error").count(),
+        2,
+        "{out}"
+    );
+    assert!(
+        out.contains("stops reading at frame 0: ProgrammingError"),
+        "{out}"
+    );
+    let (_, out, _) = run(
+        &[
+            "--hg",
+            "4.7",
+            "decode",
+            "--format",
+            "human",
+            &resp,
+            "--request",
+            &req,
+        ],
+        b"",
+    );
+    assert!(
+        text(&out).contains("# peer: ✗ the Mercurial client's peer raises here"),
+        "{}",
+        text(&out)
+    );
+    let (_, out, _) = run(
+        &["--hg", "4.7", "decode", "--json", &resp, "--request", &req],
+        b"",
+    );
+    let events: Vec<J> = text(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let raising: Vec<&J> = events
+        .iter()
+        .filter(|e| e["event"] == "frame" && !e["peer_raises"].is_null())
+        .collect();
+    assert_eq!(raising.len(), 2, "{events:?}");
+    assert_eq!(
+        raising[0]["peer_raises"]["raises"],
+        "ProgrammingError: unhandled action from clientreactor: error"
+    );
+    // 0006 has no such peer: no key
+    let (_, out, _) = run(&["decode", "--json", &sample("002.resp.bin")], b"");
+    assert!(!text(&out).contains("peer_raises"));
+}
+
 #[test]
 fn human_lines_round_trip_with_comments() {
     let (code, out, _) = run(
