@@ -105,7 +105,7 @@ pub enum ProxyEvent {
     ClientVerdict {
         id: u64,
         verdict: Verdict,
-        peer_raises: Option<crate::reactor::client::ClientCrash>,
+        peer_raises: Option<Box<crate::reactor::client::ClientCrash>>,
     },
     /// A complete object of a request's response data, as the client
     /// decodes it (index 0: the status map).

@@ -26,7 +26,7 @@
 //! the semantic tags' decoders are [`super::cbor2_tags`], with what they
 //! do not model listed there.
 
-use super::value::{BigInt, DictBuilder, Value};
+use super::value::{DictBuilder, Value};
 use super::Py;
 
 /// `CBOREncodeError` or the `struct`/`OverflowError` a value raises.
@@ -819,31 +819,6 @@ impl Decoder<'_> {
     }
 }
 
-/// `-n - 1` of a non-negative int.
-pub(super) fn negate_minus_one(v: Value) -> Value {
-    match v {
-        Value::Int(i) => Value::Int(-i - 1),
-        Value::Big(b) => {
-            // -(mag) - 1 = -(mag + 1)
-            let mut m = b.mag.clone();
-            let mut carry = true;
-            for x in m.iter_mut().rev() {
-                if !carry {
-                    break;
-                }
-                let (y, c) = x.overflowing_add(1);
-                *x = y;
-                carry = c;
-            }
-            if carry {
-                m.insert(0, 1);
-            }
-            BigInt::value(true, &m)
-        }
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -904,7 +879,7 @@ mod tests {
         );
         assert!(matches!(
             load(&unhex("c2510100000000000000000000000000000000").unwrap()).unwrap(),
-            Value::Big(BigInt { neg: false, .. })
+            Value::Big(crate::python::value::BigInt { neg: false, .. })
         ));
         assert!(load(&[0x81, 0x9f, 0x80]).is_err());
         assert!(matches!(load(&[0xff]).unwrap(), Value::Opaque("object", _)));

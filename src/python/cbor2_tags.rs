@@ -54,8 +54,7 @@ pub fn decode(tag: u64, value: Value) -> Option<T> {
         0 => datetime_string(value),
         1 => epoch_datetime(&value),
         2 => bignum(&value).map(|(neg, mag)| BigInt::value(neg, &mag)),
-        3 => bignum(&value)
-            .map(|(_, mag)| super::cbor2::negate_minus_one(BigInt::value(false, &mag))),
+        3 => bignum(&value).map(|(_, mag)| negate_minus_one(BigInt::value(false, &mag))),
         4 | 5 => decimal(tag, &value),
         30 => rational(&value),
         35 => regexp(value),
@@ -64,6 +63,31 @@ pub fn decode(tag: u64, value: Value) -> Option<T> {
         258 => set(value),
         _ => return None,
     })
+}
+
+/// `-n - 1` of a non-negative int.
+fn negate_minus_one(v: Value) -> Value {
+    match v {
+        Value::Int(i) => Value::Int(-i - 1),
+        Value::Big(b) => {
+            // -(mag) - 1 = -(mag + 1)
+            let mut m = b.mag.clone();
+            let mut carry = true;
+            for x in m.iter_mut().rev() {
+                if !carry {
+                    break;
+                }
+                let (y, c) = x.overflowing_add(1);
+                *x = y;
+                carry = c;
+            }
+            if carry {
+                m.insert(0, 1);
+            }
+            BigInt::value(true, &m)
+        }
+        other => other,
+    }
 }
 
 // ---------------------------------------------------------------------

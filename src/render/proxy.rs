@@ -366,7 +366,10 @@ mod tests {
             verdict: Verdict::Rejected {
                 message: b"received frame for inactive request ID: 1".to_vec(),
             },
-            peer_raises: Some(ClientCrash::new("RepoError: received frame", "why")),
+            peer_raises: Some(Box::new(ClientCrash::new(
+                "RepoError: received frame",
+                "why",
+            ))),
         };
         let mut out = Vec::new();
         write_event(&mut out, &e, false, false).unwrap();

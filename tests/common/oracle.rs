@@ -558,7 +558,7 @@ fn compare_frames(
 }
 
 /// A frame's verdict with what the peer raises on top of it.
-fn with_peer(peer: Option<ClientCrash>, mut verdict: J) -> J {
+fn with_peer(peer: Option<Box<ClientCrash>>, mut verdict: J) -> J {
     if let Some(c) = peer {
         verdict["peer_raises"] = json!(c.exception);
     }

@@ -86,8 +86,9 @@ pub struct FrameEvent {
     pub verdict: Verdict,
     /// What the revision's peer raises on top of the reactor's verdict
     /// ([`ClientReactor::peer_raises`]; 4.6/4.7 raise after every `error`
-    /// action): a Mercurial client stops reading there.
-    pub peer_raises: Option<ClientCrash>,
+    /// action): a Mercurial client stops reading there. Boxed: events
+    /// queue up by the thousand while a frame's values come out.
+    pub peer_raises: Option<Box<ClientCrash>>,
 }
 
 /// What decoding a response yields, in order.
@@ -419,7 +420,7 @@ impl ResponseDecoder {
             index,
             frame: l,
             verdict,
-            peer_raises,
+            peer_raises: peer_raises.map(Box::new),
         }));
         Ok(())
     }
