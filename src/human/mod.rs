@@ -26,7 +26,7 @@ use nom::multi::many0_count;
 use nom::sequence::pair;
 use nom::IResult;
 
-use crate::python::escape::{escape_bytes, escape_decode};
+use crate::python::escape::escape_decode;
 use crate::python::literal::parse_literal_in;
 use crate::python::value::Value;
 use crate::wire::frame::Frame;
@@ -785,45 +785,64 @@ pub fn decide_proto<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<(Pro
 
 /// Render a frame as a human string that parses back to identical bytes.
 pub fn to_human(proto: Proto, f: &Frame) -> String {
+    let mut out = Vec::new();
+    to_human_into(&mut out, proto, f);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`to_human`] appended to `out` (no `core::fmt`, no string per part:
+/// `decode --format human` writes millions of these).
+pub fn to_human_into(out: &mut Vec<u8>, proto: Proto, f: &Frame) {
     let t = proto.table();
-    let mut s = String::new();
+    let num =
+        |out: &mut Vec<u8>, n: u64| out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     if t.has_streams {
-        s.push_str(&format!(
-            "{} {} {} ",
-            f.request_id,
-            f.stream_id,
-            flags_human(t.stream_flags, f.stream_flags)
-        ));
+        num(out, f.request_id.into());
+        out.push(b' ');
+        num(out, f.stream_id.into());
+        out.push(b' ');
+        flags_human_into(out, t.stream_flags, f.stream_flags);
+        out.push(b' ');
     }
     match proto.type_def(f.type_id) {
         Some(td) => {
-            s.push_str(td.name);
-            s.push(' ');
-            s.push_str(&flags_human(td.flags, f.flags));
+            out.extend_from_slice(td.name.as_bytes());
+            out.push(b' ');
+            flags_human_into(out, td.flags, f.flags);
         }
-        None => s.push_str(&format!("{} {}", f.type_id, f.flags)),
+        None => {
+            num(out, f.type_id.into());
+            out.push(b' ');
+            num(out, f.flags.into());
+        }
     }
-    s.push(' ');
-    s.push_str(&payload_human(proto, &f.payload));
-    s
+    out.push(b' ');
+    payload_human_into(out, proto, &f.payload);
 }
 
-fn flags_human(names: &[FlagName], value: u8) -> String {
+fn flags_human_into(out: &mut Vec<u8>, names: &[FlagName], value: u8) {
     if value == 0 {
-        return "0".into();
+        out.push(b'0');
+        return;
     }
-    let mut parts = Vec::new();
     let mut rest = value;
+    let mut first = true;
     for n in names {
         if value & n.value != 0 && rest & n.value != 0 {
-            parts.push(n.name.to_string());
+            if !first {
+                out.push(b'|');
+            }
+            first = false;
+            out.extend_from_slice(n.name.as_bytes());
             rest &= !n.value;
         }
     }
     if rest != 0 {
-        parts.push(rest.to_string());
+        if !first {
+            out.push(b'|');
+        }
+        out.extend_from_slice(itoa::Buffer::new().format(rest).as_bytes());
     }
-    parts.join("|")
 }
 
 /// `cbor:<literal>` when the payload is exactly one CBOR value that our
@@ -831,23 +850,33 @@ fn flags_human(names: &[FlagName], value: u8) -> String {
 /// most [`MAX_NESTING`](crate::python::literal::MAX_NESTING) levels deep),
 /// else escaped raw bytes.
 pub fn payload_human(proto: Proto, payload: &[u8]) -> String {
-    if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor && !payload.is_empty() {
+    let mut out = Vec::new();
+    payload_human_into(&mut out, proto, payload);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`payload_human`] appended to `out`.
+pub fn payload_human_into(out: &mut Vec<u8>, proto: Proto, payload: &[u8]) {
+    let cbor_syntax = proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor;
+    if cbor_syntax && !payload.is_empty() {
         if let Some(v) = proto
             .decode_cbor_one(payload)
             .filter(|v| nesting(v) <= crate::python::literal::MAX_NESTING)
         {
-            if let Some(lit) = to_literal(&v) {
-                if proto.encode_cbor(&v).ok().as_deref() == Some(payload) {
-                    return format!("cbor:{lit}");
-                }
+            let mark = out.len();
+            out.extend_from_slice(b"cbor:");
+            if literal_into(out, &v) && proto.encode_cbor(&v).ok().as_deref() == Some(payload) {
+                return;
             }
+            out.truncate(mark);
         }
     }
-    let e = escape_bytes(payload);
-    if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor && e.starts_with("cbor:") {
-        return format!("\\x63{}", &e[1..]);
+    let mark = out.len();
+    crate::python::escape::escape_bytes_into(out, payload);
+    if cbor_syntax && out[mark..].starts_with(b"cbor:") {
+        // `\x63` is `c`: the payload is bytes that read like the prefix.
+        out.splice(mark..mark + 1, *b"\\x63");
     }
-    e
 }
 
 /// How many brackets deep a value's literal goes (iteratively: values can
@@ -876,93 +905,152 @@ fn nesting(v: &Value) -> usize {
 
 /// A Python literal for a value, if it has one.
 pub fn to_literal(v: &Value) -> Option<String> {
-    Some(match v {
-        Value::None => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Int(i) => i.to_string(),
-        Value::Big(b) => b.to_decimal(),
-        Value::Bytes(b) => bytes_literal(b),
-        Value::Str(t) => text_literal(t)?,
-        Value::Float(f) if f.is_nan() => return None,
-        Value::Float(f) if f.is_infinite() => if *f > 0.0 { "1e400" } else { "-1e400" }.into(),
-        Value::Float(f) => crate::python::json::py_float_repr(*f),
-        Value::Chunk { .. } | Value::ByteArray(_) | Value::Opaque(..) => return None,
-        Value::List(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(to_literal)
-                .collect::<Option<Vec<_>>>()?
-                .join(", ")
-        ),
-        Value::Tuple(items) => {
-            let parts = items.iter().map(to_literal).collect::<Option<Vec<_>>>()?;
-            if parts.len() == 1 {
-                format!("({},)", parts[0])
-            } else {
-                format!("({})", parts.join(", "))
+    let mut out = Vec::new();
+    literal_into(&mut out, v).then(|| ascii_string(out))
+}
+
+/// Text the literal writers made (ASCII only: everything else is escaped).
+fn ascii_string(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`to_literal`] appended to `out`: `false` (and `out` as it was) when
+/// the value has no literal. Written straight into one buffer, without
+/// `core::fmt` or a string per item: `decode` renders millions of these.
+pub fn literal_into(out: &mut Vec<u8>, v: &Value) -> bool {
+    let mark = out.len();
+    let ok = write_literal(out, v);
+    if !ok {
+        out.truncate(mark);
+    }
+    ok
+}
+
+fn write_literal(out: &mut Vec<u8>, v: &Value) -> bool {
+    let items = |out: &mut Vec<u8>, items: &[Value]| {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b", ");
+            }
+            if !write_literal(out, x) {
+                return false;
             }
         }
-        Value::Set(items) if items.is_empty() => "set()".into(),
-        Value::Set(items) => format!(
-            "{{{}}}",
-            items
-                .iter()
-                .map(to_literal)
-                .collect::<Option<Vec<_>>>()?
-                .join(", ")
-        ),
+        true
+    };
+    match v {
+        Value::None => out.extend_from_slice(b"None"),
+        Value::Bool(true) => out.extend_from_slice(b"True"),
+        Value::Bool(false) => out.extend_from_slice(b"False"),
+        Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+        Value::Big(b) => out.extend_from_slice(b.to_decimal().as_bytes()),
+        Value::Bytes(b) => bytes_literal_into(out, b),
+        Value::Str(t) => return text_literal_into(out, t),
+        Value::Float(f) if f.is_nan() => return false,
+        Value::Float(f) if f.is_infinite() => {
+            out.extend_from_slice(if *f > 0.0 { b"1e400" } else { b"-1e400" })
+        }
+        Value::Float(f) => out.extend_from_slice(crate::python::json::py_float_repr(*f).as_bytes()),
+        Value::Chunk { .. } | Value::ByteArray(_) | Value::Opaque(..) => return false,
+        Value::List(x) => {
+            out.push(b'[');
+            if !items(out, x) {
+                return false;
+            }
+            out.push(b']');
+        }
+        Value::Tuple(x) => {
+            out.push(b'(');
+            if !items(out, x) {
+                return false;
+            }
+            if x.len() == 1 {
+                out.push(b',');
+            }
+            out.push(b')');
+        }
+        Value::Set(x) if x.is_empty() => out.extend_from_slice(b"set()"),
+        Value::Set(x) => {
+            out.push(b'{');
+            if !items(out, x) {
+                return false;
+            }
+            out.push(b'}');
+        }
         Value::Dict(pairs) => {
-            let mut parts = Vec::new();
-            for (k, v) in pairs {
-                parts.push(format!("{}: {}", to_literal(k)?, to_literal(v)?));
+            out.push(b'{');
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                if !write_literal(out, k) {
+                    return false;
+                }
+                out.extend_from_slice(b": ");
+                if !write_literal(out, v) {
+                    return false;
+                }
             }
-            format!("{{{}}}", parts.join(", "))
+            out.push(b'}');
         }
-    })
+    }
+    true
 }
 
 /// `u'...'` with escapes both Pythons read alike (`None` for text that
 /// is not UTF-8 with surrogates allowed).
 pub fn text_literal(t: &[u8]) -> Option<String> {
-    let mut s = String::from("u'");
+    let mut out = Vec::new();
+    text_literal_into(&mut out, t).then(|| ascii_string(out))
+}
+
+/// [`text_literal`] appended to `out` (`false`, `out` unchanged, for text
+/// that is not UTF-8 with surrogates allowed).
+pub fn text_literal_into(out: &mut Vec<u8>, t: &[u8]) -> bool {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mark = out.len();
+    out.extend_from_slice(b"u'");
     let mut pos = 0;
     while pos < t.len() {
-        let (n, cp) = crate::python::json::utf8_char(&t[pos..])?;
+        let Some((n, cp)) = crate::python::json::utf8_char(&t[pos..]) else {
+            out.truncate(mark);
+            return false;
+        };
         pos += n;
+        let hexes = |out: &mut Vec<u8>, lead: &[u8], digits: u32| {
+            out.extend_from_slice(lead);
+            for i in (0..digits).rev() {
+                out.push(H[((cp >> (4 * i)) & 15) as usize]);
+            }
+        };
         match cp {
-            0x5c => s.push_str("\\\\"),
-            0x27 => s.push_str("\\'"),
-            0x0a => s.push_str("\\n"),
-            0x0d => s.push_str("\\r"),
-            0x09 => s.push_str("\\t"),
-            0x20..=0x7e => s.push(cp as u8 as char),
-            0..=0xff => s.push_str(&format!("\\x{cp:02x}")),
-            0x100..=0xffff => s.push_str(&format!("\\u{cp:04x}")),
-            _ => s.push_str(&format!("\\U{cp:08x}")),
+            0x5c => out.extend_from_slice(b"\\\\"),
+            0x27 => out.extend_from_slice(b"\\'"),
+            0x0a => out.extend_from_slice(b"\\n"),
+            0x0d => out.extend_from_slice(b"\\r"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            0x20..=0x7e => out.push(cp as u8),
+            0..=0xff => hexes(out, b"\\x", 2),
+            0x100..=0xffff => hexes(out, b"\\u", 4),
+            _ => hexes(out, b"\\U", 8),
         }
     }
-    s.push('\'');
-    Some(s)
+    out.push(b'\'');
+    true
 }
 
 /// `b'...'` with Python-style escapes.
 pub fn bytes_literal(b: &[u8]) -> String {
-    let mut s = String::from("b'");
-    for &c in b {
-        match c {
-            b'\\' => s.push_str("\\\\"),
-            b'\'' => s.push_str("\\'"),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            0x20..=0x7e => s.push(c as char),
-            _ => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    s.push('\'');
-    s
+    let mut out = Vec::with_capacity(b.len() + 3);
+    bytes_literal_into(&mut out, b);
+    ascii_string(out)
+}
+
+/// [`bytes_literal`] appended to `out`.
+pub fn bytes_literal_into(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(b"b'");
+    crate::python::escape::BYTES_LITERAL.write(out, b);
+    out.push(b'\'');
 }
 
 #[cfg(test)]

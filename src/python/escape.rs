@@ -118,6 +118,122 @@ pub fn escape_bytes(b: &[u8]) -> String {
     s
 }
 
+/// How each byte is written by one escaping scheme: up to 8 bytes each,
+/// built at compile time. [`EscapeTable::write`] copies 8 bytes per input
+/// byte into room made beforehand and moves on by the real length, with no
+/// branch per byte: binary node ids are mostly escapes, and `decode`
+/// writes millions of them.
+pub struct EscapeTable {
+    bytes: [[u8; 8]; 256],
+    len: [u8; 256],
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+impl EscapeTable {
+    /// `\\`, `\n`, `\r`, `\t`, `\xNN` for other bytes outside printable
+    /// ASCII, and `quote` (when not 0) as backslash and itself; each
+    /// backslash written `backslashes` times (2 inside a JSON string).
+    pub const fn new(quote: u8, backslashes: usize) -> Self {
+        let mut bytes = [[0u8; 8]; 256];
+        let mut len = [0u8; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            let mut e = [0u8; 8];
+            let mut n = 0;
+            let named = match b {
+                b'\\' => b'\\',
+                b'\n' => b'n',
+                b'\r' => b'r',
+                b'\t' => b't',
+                _ => 0,
+            };
+            let plain = b >= 0x20 && b <= 0x7e && b != b'\\' && (quote == 0 || b != quote);
+            if plain {
+                e[0] = b;
+                n = 1;
+            } else if quote != 0 && b == quote {
+                // The quote is escaped once, by the outer syntax itself.
+                e[0] = b'\\';
+                e[1] = b;
+                n = 2;
+            } else {
+                let mut k = 0;
+                while k < backslashes {
+                    e[n] = b'\\';
+                    n += 1;
+                    k += 1;
+                }
+                if named == b'\\' {
+                    let mut k = 0;
+                    while k < backslashes {
+                        e[n] = b'\\';
+                        n += 1;
+                        k += 1;
+                    }
+                } else if named != 0 {
+                    e[n] = named;
+                    n += 1;
+                } else {
+                    e[n] = b'x';
+                    e[n + 1] = HEX_DIGITS[(b >> 4) as usize];
+                    e[n + 2] = HEX_DIGITS[(b & 15) as usize];
+                    n += 3;
+                }
+            }
+            bytes[c] = e;
+            len[c] = n as u8;
+            c += 1;
+        }
+        EscapeTable { bytes, len }
+    }
+
+    /// `b` escaped, appended to `out`.
+    pub fn write(&self, out: &mut Vec<u8>, b: &[u8]) {
+        // 4 KiB of input at a time: the room made is 8 bytes per input
+        // byte, so a 16 MiB payload never costs 128 MiB.
+        for piece in b.chunks(4096) {
+            let start = out.len();
+            out.resize(start + piece.len() * 8, 0);
+            let dst = &mut out[start..];
+            let mut n = 0;
+            for &c in piece {
+                if let Some(d) = dst.get_mut(n..n + 8) {
+                    d.copy_from_slice(&self.bytes[c as usize]);
+                }
+                n += self.len[c as usize] as usize;
+            }
+            out.truncate(start + n);
+        }
+    }
+
+    /// The length of `b` escaped.
+    pub fn len_of(&self, b: &[u8]) -> usize {
+        b.iter().map(|&c| self.len[c as usize] as usize).sum()
+    }
+}
+
+/// [`escape_bytes`]'s scheme.
+pub static DISPLAY: EscapeTable = EscapeTable::new(0, 1);
+
+/// The inside of a Python `b'...'` literal (`\'` too).
+pub static BYTES_LITERAL: EscapeTable = EscapeTable::new(b'\'', 1);
+
+/// [`escape_bytes`]'s text as the inside of a JSON string (its
+/// backslashes doubled, `"` escaped).
+pub static DISPLAY_IN_JSON: EscapeTable = EscapeTable::new(b'"', 2);
+
+/// [`escape_bytes`] appended to `out`.
+pub fn escape_bytes_into(out: &mut Vec<u8>, b: &[u8]) {
+    DISPLAY.write(out, b);
+}
+
+/// The length of `escape_bytes(b)`.
+pub fn escaped_len(b: &[u8]) -> usize {
+    DISPLAY.len_of(b)
+}
+
 /// The first `max` characters of `escape_bytes(b)` and the length of the
 /// whole escaped text, without escaping more than is shown.
 pub fn escape_bytes_prefix(b: &[u8], max: usize) -> (String, usize) {
@@ -144,6 +260,25 @@ pub fn escape_bytes_prefix(b: &[u8], max: usize) -> (String, usize) {
         s.push_str(&next[..max - n]);
     }
     (s, total)
+}
+
+/// Lowercase hex appended to `out` (a table lookup per byte into room
+/// made beforehand).
+pub fn hex_into(out: &mut Vec<u8>, b: &[u8]) {
+    static PAIRS: [[u8; 2]; 256] = {
+        let mut t = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = [HEX_DIGITS[i >> 4], HEX_DIGITS[i & 15]];
+            i += 1;
+        }
+        t
+    };
+    let start = out.len();
+    out.resize(start + 2 * b.len(), 0);
+    for (d, &c) in out[start..].chunks_exact_mut(2).zip(b) {
+        d.copy_from_slice(&PAIRS[c as usize]);
+    }
 }
 
 /// Lowercase hex.
@@ -194,6 +329,32 @@ pub fn unhex(s: &str) -> Result<Vec<u8>, HexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_into_a_buffer_is_escape_bytes() {
+        let all: Vec<u8> = (0..=255u8).chain(*b"ab\\\n\r\t ~").collect();
+        for b in [&all[..], b"", b"plain", b"\\", b"\xff"] {
+            let mut out = b">".to_vec();
+            escape_bytes_into(&mut out, b);
+            assert_eq!(&out[1..], escape_bytes(b).as_bytes());
+            assert_eq!(escaped_len(b), escape_bytes(b).len());
+            let mut json = Vec::new();
+            DISPLAY_IN_JSON.write(&mut json, b);
+            assert_eq!(
+                String::from_utf8(json).unwrap(),
+                serde_json::to_string(&escape_bytes(b))
+                    .unwrap()
+                    .trim_matches('"')
+            );
+        }
+        let long: Vec<u8> = all.iter().copied().cycle().take(10_000).collect();
+        let mut out = Vec::new();
+        escape_bytes_into(&mut out, &long);
+        assert_eq!(out, escape_bytes(&long).as_bytes());
+        let mut out = b"x".to_vec();
+        hex_into(&mut out, &long);
+        assert_eq!(&out[1..], hex(&long).as_bytes());
+    }
 
     #[test]
     fn python_escapes() {

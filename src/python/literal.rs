@@ -596,6 +596,16 @@ fn string_lit(i: &str) -> Res<'_, (bool, Vec<u8>)> {
                 _ => 2,
             };
             let seq = &b[j..(j + seq_len).min(b.len())];
+            // `\xNN`, the common escape (node ids are 20 of them), without
+            // a decoder call and its allocation.
+            if let [b'\\', b'x', h, l] = seq {
+                let hv = |c: u8| (c as char).to_digit(16);
+                if let (Some(h), Some(l)) = (hv(*h), hv(*l)) {
+                    out.push((h << 4 | l) as u8);
+                    j += 4;
+                    continue;
+                }
+            }
             match crate::python::escape::escape_decode(seq) {
                 Ok(bytes) => out.extend(bytes),
                 Err(_) => {

@@ -11,12 +11,14 @@
 
 use std::io::{self, Write};
 
-use crate::render::style::Paint;
 use serde_json::{json, Map, Value as J};
 
-use super::value::{value_json, value_text};
+use super::ink::{self, Ink};
+use super::value::{value_json, value_text_into, write_value_json};
 use crate::python::cbor;
-use crate::python::escape::{escape_bytes, escape_bytes_prefix, hex};
+use crate::python::escape::{
+    escape_bytes, escape_bytes_into, escape_bytes_prefix, escaped_len, hex,
+};
 use crate::python::value::Value;
 use crate::wire::frame::{Frame, Located};
 use crate::wire::proto::{FlagName, PayloadSyntax, Proto};
@@ -101,53 +103,39 @@ pub fn write_frame_json(
     };
     out.push(b'{');
     if let Some(vals) = payload_cbor(proto, &f.payload) {
-        out.extend_from_slice(b"\"cbor\":");
-        let j = J::Array(vals.iter().map(value_json).collect());
-        let _ = serde_json::to_writer(&mut *out, &j);
-        out.push(b',');
+        out.extend_from_slice(b"\"cbor\":[");
+        for (i, v) in vals.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = write_value_json(&mut *out, v);
+        }
+        out.extend_from_slice(b"],");
     }
     out.extend_from_slice(b"\"flag_names\":");
     names(out, proto.flag_names(f.type_id), f.flags);
-    let _ = write!(
-        out,
-        ",\"flags\":{},\"length\":{},\"offset\":{offset},\"payload\":\"",
-        f.flags,
-        f.payload.len()
-    );
+    out.extend_from_slice(b",\"flags\":");
+    ink::num(out, f.flags);
+    out.extend_from_slice(b",\"length\":");
+    ink::num(out, f.payload.len());
+    out.extend_from_slice(b",\"offset\":");
+    ink::num(out, offset);
+    out.extend_from_slice(b",\"payload\":\"");
     // escape_bytes gives printable ASCII; JSON needs \\ and \" on top.
-    for &c in &f.payload {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\\\\\"),
-            b'\n' => out.extend_from_slice(b"\\\\n"),
-            b'\r' => out.extend_from_slice(b"\\\\r"),
-            b'\t' => out.extend_from_slice(b"\\\\t"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            0x20..=0x7e => out.push(c),
-            _ => {
-                const H: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\\\x");
-                out.push(H[(c >> 4) as usize]);
-                out.push(H[(c & 15) as usize]);
-            }
-        }
-    }
+    crate::python::escape::DISPLAY_IN_JSON.write(out, &f.payload);
     out.extend_from_slice(b"\",\"payload_hex\":\"");
-    const H: &[u8; 16] = b"0123456789abcdef";
-    for &c in &f.payload {
-        out.push(H[(c >> 4) as usize]);
-        out.push(H[(c & 15) as usize]);
-    }
-    let _ = write!(
-        out,
-        "\",\"request_id\":{},\"stream_flag_names\":",
-        f.request_id
-    );
+    crate::python::escape::hex_into(out, &f.payload);
+    out.extend_from_slice(b"\",\"request_id\":");
+    ink::num(out, f.request_id);
+    out.extend_from_slice(b",\"stream_flag_names\":");
     names(out, t.stream_flags, f.stream_flags);
-    let _ = write!(
-        out,
-        ",\"stream_flags\":{},\"stream_id\":{},\"type\":{},\"type_name\":",
-        f.stream_flags, f.stream_id, f.type_id
-    );
+    out.extend_from_slice(b",\"stream_flags\":");
+    ink::num(out, f.stream_flags);
+    out.extend_from_slice(b",\"stream_id\":");
+    ink::num(out, f.stream_id);
+    out.extend_from_slice(b",\"type\":");
+    ink::num(out, f.type_id);
+    out.extend_from_slice(b",\"type_name\":");
     match proto.type_def(f.type_id) {
         Some(d) => {
             out.push(b'"');
@@ -157,7 +145,11 @@ pub fn write_frame_json(
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"warnings\":");
-    let _ = serde_json::to_writer(&mut *out, warnings);
+    if warnings.is_empty() {
+        out.extend_from_slice(b"[]");
+    } else {
+        let _ = serde_json::to_writer(&mut *out, warnings);
+    }
     out.push(b'}');
 }
 
@@ -206,50 +198,76 @@ fn shorten_escaped(b: &[u8], max: usize) -> String {
     format!("{shown}… ({total} chars)")
 }
 
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(max).collect();
-    format!("{cut}… ({} chars)", s.chars().count())
-}
-
 /// A frame in one line: `#1 req 1 stream 1 [stream-begin] command-request new  \xa1Dname… = {b'name': …}`.
 pub fn frame_line(proto: Proto, f: &Frame, verbose: bool) -> String {
+    let mut out = Vec::with_capacity(128);
+    frame_line_into(&mut out, Ink::ON, proto, f, verbose);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`frame_line`] appended to `out`, styled by `ink`.
+pub fn frame_line_into(out: &mut Vec<u8>, ink: Ink, proto: Proto, f: &Frame, verbose: bool) {
     let t = proto.table();
-    let mut s = String::new();
     if t.has_streams {
-        s.push_str(&format!("req {} stream {} ", f.request_id, f.stream_id));
+        out.extend_from_slice(b"req ");
+        ink::num(out, f.request_id);
+        out.extend_from_slice(b" stream ");
+        ink::num(out, f.stream_id);
+        out.push(b' ');
         if f.stream_flags != 0 {
-            s.push_str(
-                &format!("[{}] ", proto.stream_flags_to_string(f.stream_flags))
-                    .yellow()
-                    .to_string(),
-            );
+            ink.start(out, ink::YELLOW);
+            out.push(b'[');
+            ink::flag_names(out, t.stream_flags, f.stream_flags);
+            out.extend_from_slice(b"] ");
+            ink.end(out, ink::YELLOW);
         }
     }
-    s.push_str(&proto.type_name(f.type_id).cyan().bold().to_string());
-    s.push(' ');
-    s.push_str(&proto.flags_to_string(f.type_id, f.flags).cyan().to_string());
-    s.push_str(
-        &format!("  ({} bytes)", f.payload.len())
-            .dimmed()
-            .to_string(),
-    );
+    ink.start(out, ink::CYAN_BOLD);
+    match proto.type_def(f.type_id) {
+        Some(d) => out.extend_from_slice(d.name.as_bytes()),
+        None => {
+            out.extend_from_slice(b"type ");
+            ink::hex_u8(out, f.type_id);
+        }
+    }
+    ink.end(out, ink::CYAN_BOLD);
+    out.push(b' ');
+    ink.start(out, ink::CYAN);
+    ink::flag_names(out, proto.flag_names(f.type_id), f.flags);
+    ink.end(out, ink::CYAN);
+    ink.start(out, ink::DIM);
+    out.extend_from_slice(b"  (");
+    ink::num(out, f.payload.len());
+    out.extend_from_slice(b" bytes)");
+    ink.end(out, ink::DIM);
     if !f.payload.is_empty() {
         let max = if verbose { usize::MAX } else { 120 };
         match payload_cbor(proto, &f.payload) {
             Some(vals) => {
-                let text: Vec<String> = vals.iter().map(value_text).collect();
-                s.push_str(&format!("  cbor {}", shorten(&text.join(" ; "), max)));
+                out.extend_from_slice(b"  cbor ");
+                let mark = out.len();
+                for (i, v) in vals.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b" ; ");
+                    }
+                    value_text_into(out, v);
+                }
+                ink::shorten_from(out, mark, max);
             }
-            None => s.push_str(&format!("  {}", shorten_escaped(&f.payload, max))),
+            None => {
+                out.extend_from_slice(b"  ");
+                if f.payload.len() <= max && escaped_len(&f.payload) <= max {
+                    escape_bytes_into(out, &f.payload);
+                } else {
+                    out.extend_from_slice(shorten_escaped(&f.payload, max).as_bytes());
+                }
+            }
         }
     }
-    s
 }
 
-/// Write one decoded frame as a block (`decode` default output).
+/// Write one decoded frame as a block (`decode` default output), styles
+/// included (the writer strips them when colour is off).
 pub fn write_frame_block(
     w: &mut dyn Write,
     proto: Proto,
@@ -269,68 +287,118 @@ pub fn write_frame_block_with(
     verbose: bool,
     show_cbor: bool,
 ) -> io::Result<()> {
+    let mut out = Vec::with_capacity(256);
+    frame_block_into(&mut out, Ink::ON, proto, index, l, verbose, show_cbor);
+    w.write_all(&out)
+}
+
+/// One frame as a block, appended to `out`: `frame N @ offset …`, its ids
+/// and stream flags, type and flags, the payload escaped (cut to 400
+/// characters unless `verbose`), each CBOR value (when `show_cbor`), any
+/// warning. Written without `core::fmt` into the caller's buffer.
+pub fn frame_block_into(
+    out: &mut Vec<u8>,
+    ink: Ink,
+    proto: Proto,
+    index: usize,
+    l: &Located<Frame>,
+    verbose: bool,
+    show_cbor: bool,
+) {
     let f = &l.frame;
     let t = proto.table();
-    writeln!(
-        w,
-        "{} {}",
-        format!("frame {index}").bold(),
-        format!(
-            "@ offset {} (header {} + payload {} bytes)",
-            l.offset,
-            t.header_size,
-            f.payload.len()
-        )
-        .dimmed()
-    )?;
+    ink.start(out, ink::BOLD);
+    out.extend_from_slice(b"frame ");
+    ink::num(out, index);
+    ink.end(out, ink::BOLD);
+    out.push(b' ');
+    ink.start(out, ink::DIM);
+    out.extend_from_slice(b"@ offset ");
+    ink::num(out, l.offset);
+    out.extend_from_slice(b" (header ");
+    ink::num(out, t.header_size);
+    out.extend_from_slice(b" + payload ");
+    ink::num(out, f.payload.len());
+    out.extend_from_slice(b" bytes)");
+    ink.end(out, ink::DIM);
+    out.push(b'\n');
     if t.has_streams {
-        writeln!(
-            w,
-            "  request {}  stream {}  stream-flags {}",
-            f.request_id,
-            f.stream_id,
-            proto.stream_flags_to_string(f.stream_flags).yellow()
-        )?;
+        out.extend_from_slice(b"  request ");
+        ink::num(out, f.request_id);
+        out.extend_from_slice(b"  stream ");
+        ink::num(out, f.stream_id);
+        out.extend_from_slice(b"  stream-flags ");
+        ink.start(out, ink::YELLOW);
+        ink::flag_names(out, t.stream_flags, f.stream_flags);
+        ink.end(out, ink::YELLOW);
+        out.push(b'\n');
     }
-    let tname = match proto.type_def(f.type_id) {
-        Some(t) => format!("{} ({})", t.name.cyan().bold(), f.type_id),
-        None => format!(
-            "{} (not a {} type)",
-            f.type_id.to_string().red().bold(),
-            proto.name()
-        ),
-    };
-    writeln!(
-        w,
-        "  type {tname}  flags {} ({:#x})",
-        proto.flags_to_string(f.type_id, f.flags).cyan(),
-        f.flags
-    )?;
-    let payload = if verbose {
-        escape_bytes(&f.payload)
+    out.extend_from_slice(b"  type ");
+    match proto.type_def(f.type_id) {
+        Some(d) => {
+            ink.paint(out, ink::CYAN_BOLD, d.name.as_bytes());
+            out.extend_from_slice(b" (");
+            ink::num(out, f.type_id);
+            out.push(b')');
+        }
+        None => {
+            ink.start(out, ink::RED_BOLD);
+            ink::num(out, f.type_id);
+            ink.end(out, ink::RED_BOLD);
+            out.extend_from_slice(b" (not a ");
+            out.extend_from_slice(proto.name().as_bytes());
+            out.extend_from_slice(b" type)");
+        }
+    }
+    out.extend_from_slice(b"  flags ");
+    ink.start(out, ink::CYAN);
+    ink::flag_names(out, proto.flag_names(f.type_id), f.flags);
+    ink.end(out, ink::CYAN);
+    out.extend_from_slice(b" (");
+    ink::hex_u8(out, f.flags);
+    out.extend_from_slice(b")\n  payload ");
+    if verbose || (f.payload.len() <= 400 && escaped_len(&f.payload) <= 400) {
+        escape_bytes_into(out, &f.payload);
     } else {
-        shorten_escaped(&f.payload, 400)
-    };
-    writeln!(w, "  payload {payload}")?;
-    if let Some(vals) = payload_cbor(proto, &f.payload).filter(|_| show_cbor) {
-        for v in vals {
-            let text = value_text(&v);
-            writeln!(
-                w,
-                "  cbor {}",
-                if verbose { text } else { shorten(&text, 400) }.green()
-            )?;
+        out.extend_from_slice(shorten_escaped(&f.payload, 400).as_bytes());
+    }
+    out.push(b'\n');
+    if show_cbor {
+        if let Some(vals) = payload_cbor(proto, &f.payload) {
+            for v in vals {
+                out.extend_from_slice(b"  cbor ");
+                ink.start(out, ink::GREEN);
+                let mark = out.len();
+                value_text_into(out, &v);
+                if !verbose {
+                    ink::shorten_from(out, mark, 400);
+                }
+                ink.end(out, ink::GREEN);
+                out.push(b'\n');
+            }
         }
     }
     for warn in frame_warnings(l) {
-        writeln!(w, "  {} {warn}", "warning:".yellow().bold())?;
+        out.extend_from_slice(b"  ");
+        ink.paint(out, ink::YELLOW_BOLD, b"warning:");
+        out.push(b' ');
+        out.extend_from_slice(warn.as_bytes());
+        out.push(b'\n');
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first `max` characters of `s`, and how many there were.
+    fn shorten(s: &str, max: usize) -> String {
+        if s.chars().count() <= max {
+            return s.to_string();
+        }
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}… ({} chars)", s.chars().count())
+    }
 
     #[test]
     fn shortened_payloads_are_the_cut_escaped_text() {

@@ -10,6 +10,7 @@
 
 pub mod diff;
 pub mod frame;
+pub mod ink;
 pub mod json;
 pub mod pretty;
 pub mod proxy;

@@ -93,12 +93,16 @@ pub fn write_frame_step(
     sent: Option<&Consumed>,
     verbose: bool,
 ) -> io::Result<()> {
-    writeln!(
-        w,
-        "{} {}",
-        format!("@{}", frame.offset).dimmed(),
-        frame_line(proto, &frame.frame, verbose)
-    )?;
+    let mut line = Vec::with_capacity(160);
+    let ink = super::ink::Ink::ON;
+    ink.start(&mut line, super::ink::DIM);
+    line.push(b'@');
+    super::ink::num(&mut line, frame.offset);
+    ink.end(&mut line, super::ink::DIM);
+    line.push(b' ');
+    super::frame::frame_line_into(&mut line, ink, proto, &frame.frame, verbose);
+    line.push(b'\n');
+    w.write_all(&line)?;
     for warn in frame_warnings(frame) {
         writeln!(w, "  {} {warn}", "warning:".yellow().bold())?;
     }

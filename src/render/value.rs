@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value as J};
 
-use crate::human::{bytes_literal, to_literal};
+use crate::human::{bytes_literal_into, literal_into};
 use crate::python::escape::hex;
 use crate::python::value::Value;
 
@@ -64,11 +64,30 @@ pub fn value_json(v: &Value) -> J {
 
 /// A readable one-line form of a value (Python literal syntax).
 pub fn value_text(v: &Value) -> String {
+    let mut out = Vec::new();
+    value_text_into(&mut out, v);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`value_text`] appended to `out`.
+pub fn value_text_into(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Chunk { data, first, last } => {
-            format!("chunk({}, first={first}, last={last})", bytes_literal(data))
+            let b = |x: bool| if x { &b"true"[..] } else { &b"false"[..] };
+            out.extend_from_slice(b"chunk(");
+            bytes_literal_into(out, data);
+            out.extend_from_slice(b", first=");
+            out.extend_from_slice(b(*first));
+            out.extend_from_slice(b", last=");
+            out.extend_from_slice(b(*last));
+            out.push(b')');
         }
-        other => to_literal(other).unwrap_or_else(|| format!("{other:?}")),
+        other => {
+            if !literal_into(out, other) {
+                use std::io::Write as _;
+                let _ = write!(out, "{other:?}");
+            }
+        }
     }
 }
 
@@ -111,8 +130,8 @@ pub fn value_text_nodes(v: &Value) -> String {
 /// what serializing `value_json(v)` gives, without building it: a large
 /// object (a 64 MiB file revision) is written as it is walked instead of
 /// being copied into a JSON tree and a string first.
-pub fn write_value_json(w: &mut dyn std::io::Write, v: &Value) -> std::io::Result<()> {
-    fn string(w: &mut dyn std::io::Write, s: &str) -> std::io::Result<()> {
+pub fn write_value_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value) -> std::io::Result<()> {
+    fn string<W: std::io::Write + ?Sized>(w: &mut W, s: &str) -> std::io::Result<()> {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         w.write_all(b"\"")?;
         let b = s.as_bytes();
@@ -147,19 +166,22 @@ pub fn write_value_json(w: &mut dyn std::io::Write, v: &Value) -> std::io::Resul
         w.write_all(&b[start..])?;
         w.write_all(b"\"")
     }
-    fn bytes(w: &mut dyn std::io::Write, b: &[u8]) -> std::io::Result<()> {
+    fn bytes<W: std::io::Write + ?Sized>(w: &mut W, b: &[u8]) -> std::io::Result<()> {
         match std::str::from_utf8(b) {
             Ok(s) => string(w, s),
             Err(_) => {
                 w.write_all(b"{\"hex\":\"")?;
+                let mut buf = Vec::with_capacity(2 * b.len().min(4096));
                 for chunk in b.chunks(4096) {
-                    w.write_all(hex(chunk).as_bytes())?;
+                    buf.clear();
+                    crate::python::escape::hex_into(&mut buf, chunk);
+                    w.write_all(&buf)?;
                 }
                 w.write_all(b"\"}")
             }
         }
     }
-    fn seq(w: &mut dyn std::io::Write, items: &[Value]) -> std::io::Result<()> {
+    fn seq<W: std::io::Write + ?Sized>(w: &mut W, items: &[Value]) -> std::io::Result<()> {
         w.write_all(b"[")?;
         for (i, x) in items.iter().enumerate() {
             if i > 0 {
@@ -221,8 +243,13 @@ pub fn write_value_json(w: &mut dyn std::io::Write, v: &Value) -> std::io::Resul
                 }
             }
         }
-        // Scalars are small: serde's own rendering.
-        other => serde_json::to_writer(w, &value_json(other)).map_err(std::io::Error::from),
+        Value::Int(i) if i64::try_from(*i).is_ok() => {
+            w.write_all(itoa::Buffer::new().format(*i).as_bytes())
+        }
+        Value::None => w.write_all(b"null"),
+        Value::Bool(b) => w.write_all(if *b { b"true" } else { b"false" }),
+        // Other scalars are rare: serde's own rendering.
+        other => serde_json::to_writer(&mut *w, &value_json(other)).map_err(std::io::Error::from),
     }
 }
 

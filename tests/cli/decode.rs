@@ -402,3 +402,33 @@ fn mercurial_lengths_warning_names_the_encoded_length() {
     assert!(warning.contains("65536"), "{warning}");
     assert!(!warning.contains("payload is 16384 bytes"), "{warning}");
 }
+
+/// Output without colour keeps every byte the renderers write: the styles
+/// are removed, nothing else. (anstream's stripper, used before, also
+/// dropped DEL, so `decode --json` lost a 0x7f from a decoded string.)
+#[test]
+fn output_without_colour_keeps_control_bytes_that_are_data() {
+    // cbor {b'name': b'a\x7fb\xc2\x85c'}: UTF-8 text with DEL and U+0085.
+    let frame = unhex("0d0000 0100 01 01 11 a1 44 6e616d65 46 617f62c28563");
+    let f = tempfile_with(&frame);
+    for color in ["never", "auto"] {
+        let out = hgframe()
+            .args(["--color", color, "decode", "--json", path_str(f.path())])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let line: J = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            line["cbor"][0]["name"], "a\u{7f}b\u{85}c",
+            "--color {color}"
+        );
+    }
+    // With colour, the same text inside the styles.
+    let out = hgframe()
+        .args(["--color", "always", "decode", path_str(f.path())])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\x1b["), "{text:?}");
+    assert!(text.contains(r"b'a\x7fb\xc2\x85c'"), "{text:?}");
+}

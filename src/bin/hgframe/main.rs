@@ -5,6 +5,7 @@
 mod args;
 mod cmd;
 mod error;
+mod strip;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -46,7 +47,15 @@ fn main() -> ExitCode {
     let stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
     let color =
         !cli.command.writes_bytes() && stdout.current_choice() != anstream::ColorChoice::Never;
-    let mut stdout = io::BufWriter::new(stdout);
+    // Without colour the styles are stripped by our own writer (one scan
+    // with memchr, one write per chunk; see strip.rs), and stdout is
+    // written in 64 KiB chunks: decode and reflect stream hundreds of MB.
+    let stdout: Box<dyn Write> = if stdout.current_choice() == anstream::ColorChoice::Never {
+        Box::new(strip::StripEscapes::new(stdout.into_inner()))
+    } else {
+        Box::new(stdout)
+    };
+    let mut stdout = io::BufWriter::with_capacity(64 << 10, stdout);
     let mut stderr = anstream::AutoStream::new(io::stderr().lock(), err_choice);
     let result = run(
         cli,

@@ -6,7 +6,7 @@
 
 use std::io::{self, Read};
 
-use hgframe::human::to_human;
+use hgframe::human::to_human_into;
 use hgframe::python::cbor::BufferingDecoder;
 use hgframe::reactor::client::response::{read_request_body, ResponseDecoder, ResponseEvent};
 use hgframe::reactor::client::{has_client_reactor, Limits, OverLimit};
@@ -129,6 +129,8 @@ fn read_failure(e: ReadError, input: &std::path::Path, hex_text: bool) -> Failur
 struct Out<'a> {
     stdout: &'a mut dyn io::Write,
     stderr: &'a mut dyn io::Write,
+    /// Colour on for stdout: the block renderer writes styles only then.
+    color: bool,
 }
 
 pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
@@ -178,6 +180,7 @@ pub fn run(global: &GlobalOpts, a: DecodeArgs, io: &mut Io<'_>) -> Result<u8> {
     let io = &mut Out {
         stdout: &mut *io.stdout,
         stderr: &mut *io.stderr,
+        color: io.color,
     };
     // Hex text given as binary frames (`encode | decode`) decodes as
     // nonsense: say what it looks like (peeking does not consume it).
@@ -296,42 +299,64 @@ fn decode_request(
 ) -> Result<u8> {
     let verbose = global.verbose > 0;
     let format = a.output();
-    let mut json_buf = Vec::with_capacity(256);
+    let ink = render::ink::Ink::new(io.color);
+    // Every frame is rendered into one buffer, written out in 64 KiB
+    // pieces: no allocation or formatting per frame (see render::ink).
+    let mut out = Vec::with_capacity(128 << 10);
     for (index, item) in frames.enumerate() {
         let l = match item {
             Ok(l) => l,
             Err(e) => {
+                io.stdout.write_all(&out)?;
                 io.stdout.flush()?;
                 return Err(read_failure(e, &a.input, hex_text));
             }
         };
-        if format == DecodeFormat::Json {
-            json_buf.clear();
-            render::write_frame_json(
-                &mut json_buf,
-                proto,
-                l.offset,
-                &l.frame,
-                &render::frame_warnings(&l),
-            );
-            json_buf.push(b'\n');
-            io.stdout.write_all(&json_buf)?;
-        } else if format == DecodeFormat::Human {
-            writeln!(io.stdout, "{}", to_human(proto, &l.frame))?;
-            for w in render::frame_warnings(&l) {
-                writeln!(
-                    io.stderr,
-                    "hgframe: warning: frame at offset {}: {w}",
-                    l.offset
-                )?;
+        match format {
+            DecodeFormat::Json => {
+                render::write_frame_json(
+                    &mut out,
+                    proto,
+                    l.offset,
+                    &l.frame,
+                    &render::frame_warnings(&l),
+                );
+                out.push(b'\n');
             }
-        } else {
-            if index > 0 {
-                writeln!(io.stdout)?;
+            DecodeFormat::Human => {
+                to_human_into(&mut out, proto, &l.frame);
+                out.push(b'\n');
+                let warnings = render::frame_warnings(&l);
+                if !warnings.is_empty() {
+                    // Warnings go to stderr after the line they are about.
+                    io.stdout.write_all(&out)?;
+                    io.stdout.flush()?;
+                    out.clear();
+                    for w in warnings {
+                        writeln!(
+                            io.stderr,
+                            "hgframe: warning: frame at offset {}: {w}",
+                            l.offset
+                        )?;
+                    }
+                }
             }
-            render::write_frame_block(io.stdout, proto, index, &l, verbose)?;
+            DecodeFormat::Blocks => {
+                if index > 0 {
+                    out.push(b'\n');
+                }
+                render::frame::frame_block_into(&mut out, ink, proto, index, &l, verbose, true);
+            }
+        }
+        if out.len() >= 64 << 10 {
+            io.stdout.write_all(&out)?;
+            out.clear();
+            if out.capacity() > 1 << 20 {
+                out = Vec::with_capacity(128 << 10);
+            }
         }
     }
+    io.stdout.write_all(&out)?;
     io.stdout.flush()?;
     Ok(0)
 }

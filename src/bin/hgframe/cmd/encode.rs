@@ -2,7 +2,7 @@
 
 use std::io::BufRead;
 
-use hgframe::python::escape::{escape_bytes, hex};
+use hgframe::python::escape::{escape_bytes_into, hex_into};
 
 use super::{choose_proto, frame_lines, parse_line, Io, Result};
 use crate::args::{EncodeArgs, EncodeFormat, GlobalOpts};
@@ -26,6 +26,7 @@ pub fn run(global: &GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Result<u8> {
     let mut lines = frame_lines(&a.frames, reader);
     let (proto, ahead) = choose_proto(global, &mut lines, io.stderr)?;
     let mut buf = Vec::new();
+    let mut text = Vec::new();
     for l in ahead.into_iter().map(Ok).chain(lines) {
         let l = l?;
         let f = parse_line(proto, &l, io.stderr)?;
@@ -44,8 +45,18 @@ pub fn run(global: &GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Result<u8> {
         }
         match a.format {
             EncodeFormat::Raw => io.stdout.write_all(&buf)?,
-            EncodeFormat::Hex => writeln!(io.stdout, "{}", hex(&buf))?,
-            EncodeFormat::Escaped => writeln!(io.stdout, "{}", escape_bytes(&buf))?,
+            EncodeFormat::Hex => {
+                text.clear();
+                hex_into(&mut text, &buf);
+                text.push(b'\n');
+                io.stdout.write_all(&text)?;
+            }
+            EncodeFormat::Escaped => {
+                text.clear();
+                escape_bytes_into(&mut text, &buf);
+                text.push(b'\n');
+                io.stdout.write_all(&text)?;
+            }
         }
     }
     io.stdout.flush()?;

@@ -169,6 +169,7 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
         crash: None,
         undecodable: None,
         io_err: None,
+        buf: Vec::new(),
     };
     // The session reads the body with a server's length arithmetic; a
     // server stops at the first exception.
@@ -261,6 +262,8 @@ struct Out<'w> {
     crash: Option<ServerCrash>,
     undecodable: Option<hgframe::wire::frame::DecodeError>,
     io_err: Option<io::Error>,
+    /// One step's text, reused.
+    buf: Vec<u8>,
 }
 
 /// Hand the session's steps to the output until it has nothing more;
@@ -294,9 +297,12 @@ impl Out<'_> {
                 b.push(&step);
                 Ok(())
             }
-            Sink::Json(w) => serde_json::to_writer(&mut **w, &render::step_json(proto, &step))
-                .map_err(io::Error::from)
-                .and_then(|_| w.write_all(b"\n")),
+            Sink::Json(w) => {
+                self.buf.clear();
+                render::json::write_step_json(&mut self.buf, proto, &step);
+                self.buf.push(b'\n');
+                w.write_all(&self.buf)
+            }
             Sink::Pretty(w, v) => render::write_step_pretty(*w, proto, &step, *v),
         };
         if let Err(e) = r {

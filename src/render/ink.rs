@@ -1,0 +1,216 @@
+//! Writing into a byte buffer for the renderers that stream (`decode`,
+//! `reflect`): styles that can be left out, numbers and flag names without
+//! `core::fmt`.
+//!
+//! `decode` renders hundreds of MB; through `write!` and styled `String`s
+//! it spent most of its time in `core::fmt` and the allocator (profiled:
+//! `fmt::write`, `format_inner`, `pad_integral`, malloc/free). These write
+//! straight into one buffer the caller reuses. Styles come from [`Ink`]:
+//! the caller says whether it wants them (the binary knows whether colour
+//! is on for its writer; a library caller decides for its own), so when
+//! colour is off no escape is written and nothing has to strip one.
+
+use std::io::Write as _;
+
+use anstyle::{AnsiColor, Color, Effects, Style};
+
+use crate::wire::proto::FlagName;
+
+/// Whether a renderer writes style escapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ink {
+    on: bool,
+}
+
+impl Ink {
+    /// Styles written (the writer strips them when colour is off, as for
+    /// every other printer).
+    pub const ON: Ink = Ink { on: true };
+    /// No styles at all.
+    pub const OFF: Ink = Ink { on: false };
+
+    pub fn new(on: bool) -> Self {
+        Ink { on }
+    }
+
+    /// The escape that starts `s` (nothing when off).
+    pub fn start(self, out: &mut Vec<u8>, s: Style) {
+        if self.on {
+            let _ = write!(out, "{}", s.render());
+        }
+    }
+
+    /// The escape that ends `s` (nothing when off).
+    pub fn end(self, out: &mut Vec<u8>, s: Style) {
+        if self.on {
+            let _ = write!(out, "{}", s.render_reset());
+        }
+    }
+
+    /// `text` in style `s`: the bytes `s.paint(text)` of
+    /// [`Paint`](super::style::Paint) writes when on.
+    pub fn paint(self, out: &mut Vec<u8>, s: Style, text: &[u8]) {
+        self.start(out, s);
+        out.extend_from_slice(text);
+        self.end(out, s);
+    }
+}
+
+const fn fg(c: AnsiColor) -> Style {
+    Style::new().fg_color(Some(Color::Ansi(c)))
+}
+
+pub const BOLD: Style = Style::new().effects(Effects::BOLD);
+pub const DIM: Style = Style::new().effects(Effects::DIMMED);
+pub const YELLOW: Style = fg(AnsiColor::Yellow);
+pub const YELLOW_BOLD: Style = fg(AnsiColor::Yellow).effects(Effects::BOLD);
+pub const CYAN: Style = fg(AnsiColor::Cyan);
+pub const CYAN_BOLD: Style = fg(AnsiColor::Cyan).effects(Effects::BOLD);
+pub const RED_BOLD: Style = fg(AnsiColor::Red).effects(Effects::BOLD);
+pub const GREEN: Style = fg(AnsiColor::Green);
+
+/// A decimal number.
+pub fn num<I: itoa::Integer>(out: &mut Vec<u8>, n: I) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// `{n:#x}`: `0x0`, `0x5`, `0xff`.
+pub fn hex_u8(out: &mut Vec<u8>, n: u8) {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"0x");
+    if n >= 16 {
+        out.push(H[(n >> 4) as usize]);
+    }
+    out.push(H[(n & 15) as usize]);
+}
+
+/// [`names_to_string`](crate::wire::proto::names_to_string) into `out`:
+/// `new|more`, `0`, `eos|0x8` for bits without a name.
+pub fn flag_names(out: &mut Vec<u8>, names: &[FlagName], value: u8) {
+    if value == 0 {
+        out.push(b'0');
+        return;
+    }
+    let mut rest = value;
+    let mut first = true;
+    for bit in 0..8 {
+        let v = 1u8 << bit;
+        if value & v == 0 {
+            continue;
+        }
+        if let Some(n) = names.iter().find(|n| n.value == v) {
+            if !first {
+                out.push(b'|');
+            }
+            first = false;
+            out.extend_from_slice(n.name.as_bytes());
+            rest &= !v;
+        }
+    }
+    if rest != 0 {
+        if !first {
+            out.push(b'|');
+        }
+        hex_u8(out, rest);
+    }
+}
+
+/// The number of characters in UTF-8 text (bytes that do not continue a
+/// character).
+pub fn char_count(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| (c as i8) >= -0x40).count()
+}
+
+/// Cut the text written since `start` to its first `max` characters plus
+/// `… (N chars)` when it is longer, as `shorten` does for a `String`.
+pub fn shorten_from(out: &mut Vec<u8>, start: usize, max: usize) {
+    if out.len() - start <= max {
+        return;
+    }
+    let total = char_count(&out[start..]);
+    if total <= max {
+        return;
+    }
+    let mut seen = 0;
+    let mut cut = out.len();
+    for (i, &c) in out[start..].iter().enumerate() {
+        if (c as i8) >= -0x40 {
+            if seen == max {
+                cut = start + i;
+                break;
+            }
+            seen += 1;
+        }
+    }
+    out.truncate(cut);
+    out.extend_from_slice("… (".as_bytes());
+    num(out, total);
+    out.extend_from_slice(b" chars)");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::style::Paint;
+    use crate::wire::proto::{names_to_string, Proto};
+
+    #[test]
+    fn styles_are_those_of_paint() {
+        let cases: [(Style, String); 8] = [
+            (BOLD, "x".bold().to_string()),
+            (DIM, "x".dimmed().to_string()),
+            (YELLOW, "x".yellow().to_string()),
+            (YELLOW_BOLD, "x".yellow().bold().to_string()),
+            (CYAN, "x".cyan().to_string()),
+            (CYAN_BOLD, "x".cyan().bold().to_string()),
+            (RED_BOLD, "x".red().bold().to_string()),
+            (GREEN, "x".green().to_string()),
+        ];
+        for (style, painted) in cases {
+            let mut out = Vec::new();
+            Ink::ON.paint(&mut out, style, b"x");
+            assert_eq!(String::from_utf8(out).unwrap(), painted);
+            let mut out = Vec::new();
+            Ink::OFF.paint(&mut out, style, b"x");
+            assert_eq!(out, b"x");
+        }
+    }
+
+    #[test]
+    fn numbers_and_flags_are_those_of_fmt() {
+        for n in 0..=255u8 {
+            let mut out = Vec::new();
+            hex_u8(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{n:#x}"));
+            for p in Proto::all() {
+                for t in p.table().types {
+                    let mut out = Vec::new();
+                    flag_names(&mut out, t.flags, n);
+                    assert_eq!(String::from_utf8(out).unwrap(), names_to_string(t.flags, n));
+                }
+                let mut out = Vec::new();
+                flag_names(&mut out, p.table().stream_flags, n);
+                assert_eq!(String::from_utf8(out).unwrap(), p.stream_flags_to_string(n));
+            }
+        }
+        let mut out = Vec::new();
+        num(&mut out, u64::MAX);
+        num(&mut out, -5i128);
+        assert_eq!(out, format!("{}-5", u64::MAX).as_bytes());
+    }
+
+    #[test]
+    fn shortening_counts_characters() {
+        for (text, max, want) in [
+            ("abcdef", 6, "abcdef"),
+            ("abcdef", 3, "abc… (6 chars)"),
+            ("ééé", 2, "éé… (3 chars)"),
+            ("ab", 0, "… (2 chars)"),
+        ] {
+            let mut out = b"> ".to_vec();
+            out.extend_from_slice(text.as_bytes());
+            shorten_from(&mut out, 2, max);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("> {want}"));
+        }
+    }
+}
