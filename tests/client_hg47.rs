@@ -737,6 +737,8 @@ fn rand_item(r: &mut Rng, depth: u32) -> Vec<u8> {
                 b"\xd9\x01\x02\xa1\x01\x02",
                 b"\xd8\x63\x01",
                 b"\xd8\x63\xd8\x63\x80",
+                // a shareable byte string (never filled) and a reference
+                b"\x82\xd8\x1c\x41s\xd8\x1d\x00",
             ])
             .to_vec(),
     }
