@@ -78,7 +78,7 @@ pub enum ClientError {
     CutOff { url: String, detail: String },
     #[error("{url}: the response body passed {max} bytes; hgframe stopped reading it\n  = raise the limit with --max-response SIZE (e.g. 1G) if this server's answers are that large")]
     TooLarge { url: String, max: u64 },
-    #[error("{url}: the server answered {status}, redirecting to {location}; hgframe does not re-send a POST to another URL\n  = if that is the server you meant, run again with --url {location_base}")]
+    #[error("{url}: the server answered {status}, redirecting to {location}; hgframe does not re-send a POST to another URL\n  = if that is the server you meant, run again with {location_base} as the server URL")]
     Redirected {
         url: String,
         status: u16,
@@ -720,19 +720,22 @@ impl StreamingReply {
         }
     }
 
-    /// Read the rest of the body, keeping at most `max` bytes of it (the
-    /// rest is read and dropped): for error bodies shown to people.
+    /// Read at most `max` bytes of the body and stop there (the rest is
+    /// never read: an endless error body must not keep a client reading):
+    /// for error bodies shown to people. A result of `max` bytes may have
+    /// been cut.
     pub fn read_at_most(&mut self, max: usize) -> Result<Vec<u8>, ClientError> {
         let mut out = Vec::new();
         let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            let n = self.read_body(&mut buf)?;
+        while out.len() < max {
+            let room = (max - out.len()).min(buf.len());
+            let n = self.read_body(&mut buf[..room])?;
             if n == 0 {
-                return Ok(out);
+                break;
             }
-            let room = max.saturating_sub(out.len());
-            out.extend_from_slice(&buf[..n.min(room)]);
+            out.extend_from_slice(&buf[..n]);
         }
+        Ok(out)
     }
 }
 

@@ -605,7 +605,9 @@ fn a_redirected_post_is_not_resent_and_headers_stay_home() {
         "{err}"
     );
     assert!(
-        err.contains(&format!("--url http://127.0.0.1:{other}/elsewhere/")),
+        err.contains(&format!(
+            "run again with http://127.0.0.1:{other}/elsewhere/ as the server URL"
+        )),
         "{err}"
     );
     let seen = seen_other.lock().unwrap();
@@ -839,4 +841,119 @@ fn large_maps_and_sets_are_linear() {
         run_stdin(&["reflect", "--bin", "-"], &frame, Duration::from_secs(30));
     assert_eq!(code, 0, "{out}{err}");
     eprintln!("reflect of a 40 k-key map: {secs:.2} s");
+}
+
+/// `send` read an error or non-frames body to its end, keeping the first
+/// MiB: an endless one never ended (neither --timeout nor --max-response
+/// stopped it). Now it reads one MiB and stops, saying so.
+#[test]
+fn send_stops_reading_an_endless_body_that_is_not_frames() {
+    use std::io::Write;
+    for status in ["200 OK", "404 Not Found"] {
+        let (port, _) = servers::start(move |_, c| {
+            let _ = write!(
+                c,
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+            );
+            let chunk = vec![b'x'; 1 << 16];
+            for _ in 0..100_000 {
+                if write!(c, "{:x}\r\n", chunk.len()).is_err()
+                    || c.write_all(&chunk).is_err()
+                    || c.write_all(b"\r\n").is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let dir = std::env::temp_dir();
+        let t = Instant::now();
+        let (code, out, err) = run(
+            &dir,
+            &[
+                "--proto",
+                "0006",
+                "send",
+                &format!("http://127.0.0.1:{port}/"),
+                "heads",
+            ],
+        );
+        assert_eq!(code, 4, "{status}: {out}{err}");
+        assert!(
+            err.contains("more than 1048576 bytes: hgframe read no further"),
+            "{status}: {err}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{status}: {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+/// Input without line ends (`/dev/zero`) was skipped a line at a time
+/// forever after the 80 MiB line limit; now reading stops, exit 2.
+#[test]
+fn input_without_line_ends_stops_with_an_error() {
+    let dir = std::env::temp_dir();
+    let zero = "/dev/zero";
+    let t = Instant::now();
+    let (code, out, err) = run(&dir, &["replay", zero]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(out.contains("ERROR /dev/zero"), "{out}{err}");
+    assert!(out.contains("no end of line follows"), "{out}{err}");
+    let (code, out, err, _) = run_stdin_file(&["encode"], zero, Duration::from_secs(60));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("no end of line follows"), "{err}");
+    let (code, out, err, _) = run_stdin_file(&["repl"], zero, Duration::from_secs(60));
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(out.contains("no end of line follows"), "{out}");
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+}
+
+/// `replay -` held all of stdin: bounded now (256 MiB), exit 2.
+#[test]
+fn a_transcript_on_stdin_is_bounded() {
+    let (code, out, err, _) =
+        run_stdin_file(&["replay", "-"], "/dev/zero", Duration::from_secs(60));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("larger than 256 MiB"), "{err}");
+}
+
+/// Run hgframe with a file (a device too) as stdin, killed after `limit`.
+fn run_stdin_file(args: &[&str], stdin: &str, limit: Duration) -> (i32, String, String, f64) {
+    let t = Instant::now();
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdin(std::fs::File::open(stdin).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let e = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut s);
+        s
+    });
+    let o = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut s);
+        s
+    });
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return (
+                st.code().unwrap_or(-1),
+                o.join().unwrap(),
+                e.join().unwrap(),
+                t.elapsed().as_secs_f64(),
+            );
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("hgframe {args:?} < {stdin} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

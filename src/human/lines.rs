@@ -19,6 +19,11 @@ pub enum LineError {
     /// The line is longer than [`MAX_LINE`].
     #[error("the line is longer than {max} bytes (is this a text file?)")]
     TooLong { max: usize },
+    /// The line is longer than [`MAX_LINE`] and no end of line follows
+    /// within as many bytes again: the input is not lines (`/dev/zero`, a
+    /// binary file); nothing after it can be read as one.
+    #[error("the line is longer than {max} bytes and no end of line follows in {max} more (is this a text file?); reading stopped")]
+    NoEnd { max: usize },
     /// Reading failed.
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
@@ -55,10 +60,11 @@ pub fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> Result<b
             None => (chunk.len(), false),
         };
         if buf.len() + take > max.saturating_add(2) {
-            // Skip the rest of the line so a caller may go on after it.
+            // Skip the rest of the line so a caller may go on after it,
+            // but not forever: input without line ends is not lines.
             r.consume(take);
-            if !done {
-                skip_line(r)?;
+            if !done && !skip_line(r, max)? {
+                return Err(LineError::NoEnd { max });
             }
             return Err(LineError::TooLong { max });
         }
@@ -80,7 +86,10 @@ pub fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> Result<b
     Ok(any)
 }
 
-fn skip_line(r: &mut dyn BufRead) -> Result<(), LineError> {
+/// Skip to the end of the line, reading at most `limit` bytes: `false`
+/// when no line end came within them.
+fn skip_line(r: &mut dyn BufRead, limit: usize) -> Result<bool, LineError> {
+    let mut skipped = 0usize;
     loop {
         let chunk = match r.fill_buf() {
             Ok(c) => c,
@@ -88,16 +97,20 @@ fn skip_line(r: &mut dyn BufRead) -> Result<(), LineError> {
             Err(e) => return Err(e.into()),
         };
         if chunk.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         match chunk.iter().position(|&b| b == b'\n') {
             Some(i) => {
                 r.consume(i + 1);
-                return Ok(());
+                return Ok(true);
             }
             None => {
                 let n = chunk.len();
                 r.consume(n);
+                skipped += n;
+                if skipped > limit {
+                    return Ok(false);
+                }
             }
         }
     }
@@ -106,6 +119,26 @@ fn skip_line(r: &mut dyn BufRead) -> Result<(), LineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Input with no line ends (`/dev/zero`) stops reading: it was skipped
+    /// forever, a line at a time that never ended.
+    #[test]
+    fn input_without_line_ends_stops_reading() {
+        let mut endless = std::io::BufReader::new(std::io::repeat(0));
+        let mut b = Vec::new();
+        match read_line(&mut endless, &mut b, 1000) {
+            Err(LineError::NoEnd { max: 1000 }) => {}
+            other => panic!("{other:?}"),
+        }
+        // A long line that does end is skipped, and reading goes on.
+        let mut r: &[u8] = b"xxxxxxxxxxxxxxxxxxxx\nnext\n";
+        assert!(matches!(
+            read_line(&mut r, &mut b, 8),
+            Err(LineError::TooLong { max: 8 })
+        ));
+        assert!(read_line(&mut r, &mut b, 8).unwrap());
+        assert_eq!(b, b"next");
+    }
 
     #[test]
     fn lines_are_bounded_and_checked() {

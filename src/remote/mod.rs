@@ -82,6 +82,11 @@ const SUMMARY_WIDTH: usize = 200;
 /// What a body says, in a few lines fit for a terminal: for HTML its title
 /// and first lines of text (tags dropped), for text its first lines;
 /// control characters escaped, long lines and bodies cut (saying so).
+/// How much of a body that is not the answer hgframe wanted (an error
+/// page, another content type) `send` reads to show it: a body of one byte
+/// more was cut there, and [`body_summary`] says so.
+pub const SHOWN_BODY: usize = 1 << 20;
+
 pub fn body_summary(content_type: &str, body: &[u8]) -> Vec<String> {
     use crate::wire::body::{decode_body, BodyKind, DecodedBody};
     // CBOR (a v1 capabilities answer, a content redirect) and frames are
@@ -139,7 +144,12 @@ pub fn body_summary(content_type: &str, body: &[u8]) -> Vec<String> {
         .iter()
         .map(|l| terminal_safe(l, SUMMARY_WIDTH))
         .collect();
-    if total > SUMMARY_LINES || text.chars().count() > head.chars().count() {
+    if body.len() > SHOWN_BODY {
+        out.push(format!(
+            "… (more than {SHOWN_BODY} bytes{}: hgframe read no further)",
+            if is_html { " of HTML" } else { "" }
+        ));
+    } else if total > SUMMARY_LINES || text.chars().count() > head.chars().count() {
         out.push(format!(
             "… ({} bytes in all{})",
             body.len(),

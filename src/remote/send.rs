@@ -258,8 +258,9 @@ pub fn execute_watched(
     let mut reply = client.post_frames_streaming(&url, proto, p.body)?;
     on_head(&reply.exchange);
     let ct = reply.header("content-type").unwrap_or("").to_string();
-    // Error bodies are only summed up: the first MiB says what they are.
-    const SHOWN: usize = 1 << 20;
+    // Error bodies are only summed up: the first MiB says what they are
+    // (one byte more tells that there was more; the rest is not read).
+    const SHOWN: usize = crate::remote::SHOWN_BODY + 1;
     if reply.status != 200 {
         let body = reply.read_at_most(SHOWN)?;
         return Err(HttpError {

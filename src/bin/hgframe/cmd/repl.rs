@@ -212,6 +212,9 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
                     let m = format!("error: stdin line {number}: {e}");
                     writeln!(io.stdout, "{}", m.red())?;
                     repl.note_failure(LineFailure::Usage);
+                    if matches!(e, lines::LineError::NoEnd { .. }) {
+                        break;
+                    }
                     continue;
                 }
             };

@@ -221,7 +221,16 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
     let mut stdin = Vec::new();
     if from_stdin {
         io.note_stdin("a transcript")?;
-        io.stdin.read_to_end(&mut stdin)?;
+        // Held whole (every target runs it): bounded, as every input is.
+        const MAX_STDIN: u64 = 256 << 20;
+        use std::io::Read as _;
+        std::io::Read::take(&mut *io.stdin, MAX_STDIN + 1).read_to_end(&mut stdin)?;
+        if stdin.len() as u64 > MAX_STDIN {
+            return Err(Failure::Usage(format!(
+                "a transcript on stdin (-) is held whole, and this one is larger than {} MiB (is it a transcript?)\n  = pass a large transcript as a file: files are read line by line",
+                MAX_STDIN >> 20
+            )));
+        }
     }
     let progress = (std::io::stderr().is_terminal() && !a.quiet && files.len() > 1)
         .then(|| progress_bar(files.len()));
