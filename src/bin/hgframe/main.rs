@@ -5,6 +5,7 @@
 mod args;
 mod cmd;
 mod error;
+mod version;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
