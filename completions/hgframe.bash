@@ -193,7 +193,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__doctor)
-            opts="-H -k -v -h -V --timeout --connect-timeout --header --max-response --cacert --insecure --proto --hg --color --verbose --help --version"
+            opts="-H -k -v -h -V --json --timeout --connect-timeout --header --max-response --cacert --insecure --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,7 +679,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__replay)
-            opts="-j -H -k -v -h -V --local --url --against --update --junit --json --jobs --allow-file-access --timeout --connect-timeout --header --max-response --cacert --insecure --proto --hg --color --verbose --help --version"
+            opts="-j -q -H -k -v -h -V --local --url --against --update --junit --json --jobs --quiet --allow-file-access --timeout --connect-timeout --header --max-response --cacert --insecure --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -811,7 +811,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__serve)
-            opts="-v -h -V --listen --public --respond --max-body --max-total-body --max-value --timeout --no-reflect --proto --hg --color --verbose --help --version"
+            opts="-v -h -V --listen --public --respond --max-body --max-total-body --max-value --timeout --no-reflect --json --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

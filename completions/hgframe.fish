@@ -35,11 +35,11 @@ complete -c hgframe -n "__fish_hgframe_needs_command" -s V -l version -d 'Print 
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "decode" -d 'Decode wire bytes into frames'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
-complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream.'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
-complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect, canned responses) from hgframe\'s own reactor.'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "proxy" -d 'Stand between a Mercurial client and server and show the exchange.'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c hgframe -n "__fish_hgframe_needs_command" -f -a "man" -d 'Print a man page (roff): hgframe(1), or one subcommand\'s'
@@ -118,7 +118,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l color -d 'When 
 always\t''
 never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l rw -d 'Use the rw/ endpoint (needs push permission)'
-complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l json -d 'JSON output (schema in the README)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l json -d 'One JSON event per line (schema below)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l dry-run -d 'Print the request (method, URL, headers, frames) instead of sending it'
 complete -c hgframe -n "__fish_hgframe_using_subcommand send" -l curl -d 'Print an equivalent curl command instead of sending'
@@ -135,6 +135,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l hg -d 'Speak 
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l color -d 'When to colour output (auto honours NO_COLOR and whether stdout is a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -l json -d 'One JSON event per line: a `check` per step, then a `summary` (schema below)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -142,7 +143,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand doctor" -s V -l version 
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l url -d 'Run against a server\'s debugreflect endpoint' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l against -d 'Run every script on two targets and report where they disagree, e.g. --against local,http://127.0.0.1:8000/' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l junit -d 'Write a JUnit XML report' -r -F
-complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s j -l jobs -d 'Scripts run in parallel' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s j -l jobs -d 'Scripts run in parallel (their results come in the order they finish)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l timeout -d 'Total time allowed for a request, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l connect-timeout -d 'Time allowed to connect, in seconds' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s H -l header -d 'Extra request header (repeatable); sent to the URL\'s own origin only, never after a redirect to another one' -r
@@ -155,7 +156,8 @@ always\t''
 never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l local -d 'Run against the local reactor (the default)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l update -d 'Rewrite the expected output in place from the actual output'
-complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l json -d 'One JSON object per script (then the summary line)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l json -d 'One JSON event per line: a `script` event per script, then a `summary` event (schema below)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s q -l quiet -d 'No progress bar, no PASS or SKIP lines (nor passed or skipped events with --json): failures, errors, updates and the summary only'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -l allow-file-access -d 'Let `respond KEY @FILE` lines read any file, not only files beside the script (for scripts you trust)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s k -l insecure -d 'Accept any server certificate (for a throwaway test server only: anyone on the path can read and change the traffic)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand replay" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
@@ -191,6 +193,7 @@ always\t''
 never\t''"
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l public -d 'Allow listening on a non-loopback address'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l no-reflect -d 'Disable the debugreflect endpoint (404, as a server without experimental.web.api.debugreflect)'
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l json -d 'JSON events on stdout, one per line, instead of the text log on stderr (schema below)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s v -l verbose -d 'More detail (the chosen revision and why, full payloads)'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -s V -l version -d 'Print version'
@@ -234,11 +237,11 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand man" -s V -l version -d 
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "encode" -d 'Turn human frame strings into wire bytes.'
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "decode" -d 'Decode wire bytes into frames'
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "reflect" -d 'Run frames through a server reactor and show what it does'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "send" -d 'Run real commands on a server (0006) and decode the response stream.'
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "doctor" -d 'Check that a server\'s frame protocol endpoints work, step by step, and say how to fix what does not'
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "replay" -d 'Run replay scripts (.hgframe transcripts) and check their expected output'
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "repl" -d 'Interactive session: frames answered as they are typed'
-complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect and canned command responses) from hgframe\'s own reactor'
+complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "serve" -d 'Serve Mercurial\'s HTTP API (debugreflect, canned responses) from hgframe\'s own reactor.'
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "proxy" -d 'Stand between a Mercurial client and server and show the exchange.'
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "completions" -d 'Print a shell completion script'
 complete -c hgframe -n "__fish_hgframe_using_subcommand help; and not __fish_seen_subcommand_from encode decode reflect send doctor replay repl serve proxy completions man help" -f -a "man" -d 'Print a man page (roff): hgframe(1), or one subcommand\'s'

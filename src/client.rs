@@ -36,6 +36,9 @@ pub struct ClientOptions {
     pub insecure: bool,
 }
 
+/// The `User-Agent` hgframe sends.
+pub const USER_AGENT: &str = concat!("hgframe/", env!("CARGO_PKG_VERSION"));
+
 /// Redirects followed for one GET.
 pub const MAX_REDIRECTS: usize = 5;
 
@@ -255,7 +258,7 @@ impl Client {
                 .timeout(opts.timeout)
                 .connect_timeout(opts.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("hgframe/", env!("CARGO_PKG_VERSION")));
+                .user_agent(USER_AGENT);
             if opts.insecure {
                 b.danger_accept_invalid_certs(true)
             } else {
@@ -549,7 +552,10 @@ impl Client {
         if let Some((u, p)) = &self.target.user {
             rb = rb.basic_auth(u, p.as_ref());
         }
-        let resp = rb.send().map_err(|e| self.classify(e, url))?;
+        let req = rb.build().map_err(|e| self.classify(e, url))?;
+        let mut exchange = Exchange::of_request(&req);
+        let resp = self.http.execute(req).map_err(|e| self.classify(e, url))?;
+        exchange.response(&resp);
         let status = resp.status();
         let headers: Vec<(String, String)> = resp
             .headers()
@@ -585,9 +591,99 @@ impl Client {
             status: head.status,
             reason: head.reason,
             headers: head.headers,
+            exchange,
             body: resp,
             timeout: self.opts.timeout,
         })
+    }
+}
+
+/// What went over the wire for one request, as `send -v` shows it: the
+/// request line and headers sent, the status line and headers received.
+/// Values are as sent and received (a printer escapes them), except
+/// credentials, which are never shown.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    pub method: String,
+    /// The request target: path and query.
+    pub target: String,
+    pub request_version: String,
+    /// The request's headers, then those the HTTP stack adds when it
+    /// writes the request (`user-agent`, `host`, `content-length`).
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: usize,
+    pub response_version: String,
+    pub status: u16,
+    /// The reason phrase as the server sent it (Mercurial's `Script
+    /// output follows`), else the status code's standard one.
+    pub reason: String,
+    pub response_headers: Vec<(String, String)>,
+}
+
+impl Exchange {
+    fn of_request(req: &reqwest::blocking::Request) -> Exchange {
+        let u = req.url();
+        let mut target = u.path().to_string();
+        if let Some(q) = u.query() {
+            target.push('?');
+            target.push_str(q);
+        }
+        let mut headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == reqwest::header::AUTHORIZATION || k == "cookie" {
+                    let scheme = v.to_str().ok().and_then(|s| s.split(' ').next());
+                    format!("{} <hidden>", scheme.unwrap_or(""))
+                        .trim()
+                        .to_string()
+                } else {
+                    String::from_utf8_lossy(v.as_bytes()).into_owned()
+                };
+                (k.to_string(), v)
+            })
+            .collect();
+        let has = |h: &[(String, String)], n: &str| h.iter().any(|(k, _)| k == n);
+        if !has(&headers, "user-agent") {
+            headers.push(("user-agent".into(), USER_AGENT.into()));
+        }
+        if let Some(host) = u.host_str() {
+            let host = match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            };
+            headers.push(("host".into(), host));
+        }
+        let body = req.body().and_then(|b| b.as_bytes()).map_or(0, <[u8]>::len);
+        headers.push(("content-length".into(), body.to_string()));
+        Exchange {
+            method: req.method().to_string(),
+            target,
+            request_version: format!("{:?}", req.version()),
+            request_headers: headers,
+            request_body: body,
+            ..Exchange::default()
+        }
+    }
+
+    fn response(&mut self, resp: &reqwest::blocking::Response) {
+        let status = resp.status();
+        self.response_version = format!("{:?}", resp.version());
+        self.status = status.as_u16();
+        self.reason = match resp.extensions().get::<hyper::ext::ReasonPhrase>() {
+            Some(r) => String::from_utf8_lossy(r.as_bytes()).into_owned(),
+            None => status.canonical_reason().unwrap_or("").to_string(),
+        };
+        self.response_headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
     }
 }
 
@@ -620,6 +716,8 @@ pub struct StreamingReply {
     pub status: u16,
     pub reason: String,
     pub headers: Vec<(String, String)>,
+    /// The request and the answer's head as they went over the wire.
+    pub exchange: Exchange,
     body: reqwest::blocking::Response,
     timeout: Duration,
 }

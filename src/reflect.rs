@@ -39,29 +39,53 @@ impl Http500 {
     }
 }
 
-/// Builds the exact debugreflect response body from steps.
+/// Builds the exact debugreflect response body from steps. The body must
+/// be held whole (a later crash means no body at all, only the 500), but
+/// it is held once: in blocks of about [`BLOCK`] bytes, so growing it
+/// never copies it and never reserves twice its size.
 pub struct ReflectBody {
     proto: Proto,
-    lines: Vec<Vec<u8>>,
+    blocks: Vec<Vec<u8>>,
+    /// Lines so far (the first has no `\n` before it).
+    lines: usize,
     failed: Option<Http500>,
 }
+
+/// The size a body block is filled to before the next one starts.
+const BLOCK: usize = 1 << 20;
 
 impl ReflectBody {
     pub fn new(proto: Proto) -> Self {
         ReflectBody {
             proto,
-            lines: Vec::new(),
+            blocks: Vec::new(),
+            lines: 0,
             failed: None,
         }
     }
 
-    fn json(&mut self, v: &Value) -> Option<Vec<u8>> {
-        match json::to_json_within(self.proto.json(), self.proto.flavor().json_depth, v) {
-            Ok(j) => Some(j),
-            Err(e) => {
-                self.failed.get_or_insert(Http500::Json(e));
-                None
-            }
+    /// Start a line (in a new block when the last one is full).
+    fn line(&mut self) -> &mut Vec<u8> {
+        let first = self.lines == 0;
+        self.lines += 1;
+        if self.blocks.last().is_none_or(|b| b.len() >= BLOCK) {
+            self.blocks.push(Vec::with_capacity(BLOCK + BLOCK / 8));
+        }
+        let out = self.blocks.last_mut().expect("a block was just pushed");
+        if !first {
+            out.push(b'\n');
+        }
+        out
+    }
+
+    /// A line of JSON; on an error the answer is a 500 (and the body,
+    /// half-written line included, is never used).
+    fn json_line(&mut self, v: &Value) {
+        let flavor = self.proto.json();
+        let depth = self.proto.flavor().json_depth;
+        let out = self.line();
+        if let Err(e) = json::to_json_within_into(flavor, depth, v, out) {
+            self.failed.get_or_insert(Http500::Json(e));
         }
     }
 
@@ -73,19 +97,20 @@ impl ReflectBody {
         match step {
             Step::Frame { frame, outcome, .. } => {
                 let f = &frame.frame;
-                let mut line = if self.proto.table().has_streams {
-                    format!("received: {} {} {} ", f.type_id, f.flags, f.request_id).into_bytes()
-                } else {
-                    format!("received: {} {} ", f.type_id, f.flags).into_bytes()
-                };
-                line.extend_from_slice(&f.payload);
-                self.lines.push(line);
+                let streams = self.proto.table().has_streams;
+                let out = self.line();
+                out.extend_from_slice(b"received: ");
+                push_num(out, f.type_id as u64);
+                out.push(b' ');
+                push_num(out, f.flags as u64);
+                out.push(b' ');
+                if streams {
+                    push_num(out, f.request_id as u64);
+                    out.push(b' ');
+                }
+                out.extend_from_slice(&f.payload);
                 match outcome {
-                    Ok(a) => {
-                        if let Some(j) = self.json(&a.as_tuple()) {
-                            self.lines.push(j);
-                        }
-                    }
+                    Ok(a) => self.json_line(&a.as_tuple()),
                     Err(c) => self.failed = Some(Http500::Crash(c.clone())),
                 }
             }
@@ -93,18 +118,14 @@ impl ReflectBody {
                 // Not part of debugreflect (it never answers commands): shown
                 // as the action tuple so a session with --respond stays readable.
                 match outcome {
-                    Ok(a) => {
-                        if let Some(j) = self.json(&a.as_tuple()) {
-                            self.lines.push(j);
-                        }
-                    }
+                    Ok(a) => self.json_line(&a.as_tuple()),
                     Err(c) => self.failed = Some(Http500::Crash(c.clone())),
                 }
                 self.push_sent(sent);
             }
             Step::Undecodable(e) => self.failed = Some(Http500::Undecodable(e.clone())),
             Step::Eof { outcome, sent } => {
-                self.lines.push(b"received: <no frame>".to_vec());
+                self.line().extend_from_slice(b"received: <no frame>");
                 match outcome {
                     Ok(a) => {
                         let mut meta = a.meta();
@@ -115,9 +136,7 @@ impl ReflectBody {
                                 Value::bytes(a.name()),
                             );
                         }
-                        if let Some(j) = self.json(&meta) {
-                            self.lines.push(j);
-                        }
+                        self.json_line(&meta);
                     }
                     Err(c) => self.failed = Some(Http500::Crash(c.clone())),
                 }
@@ -129,8 +148,10 @@ impl ReflectBody {
     fn push_sent(&mut self, sent: &Option<Consumed>) {
         if let Some(c) = sent {
             for f in &c.frames {
-                self.lines
-                    .push(format!("sent: {}", crate::human::to_human(self.proto, f)).into_bytes());
+                let text = crate::human::to_human(self.proto, f);
+                let out = self.line();
+                out.extend_from_slice(b"sent: ");
+                out.extend_from_slice(text.as_bytes());
             }
             if let Some(crash) = &c.crash {
                 self.failed = Some(Http500::Crash(crash.clone()));
@@ -145,11 +166,31 @@ impl ReflectBody {
 
     /// The body (lines joined by `\n`, no trailing newline) or the 500.
     pub fn finish(self) -> Result<Vec<u8>, Http500> {
+        self.finish_blocks().map(|b| b.concat())
+    }
+
+    /// The body in blocks, to write out without joining them, or the 500.
+    pub fn finish_blocks(self) -> Result<Vec<Vec<u8>>, Http500> {
         if let Some(f) = self.failed {
             return Err(f);
         }
-        Ok(self.lines.join(&b'\n'))
+        Ok(self.blocks)
     }
+}
+
+/// A number in decimal, without `fmt`.
+fn push_num(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// The debugreflect body a server of this revision returns for `body`

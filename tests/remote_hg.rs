@@ -148,12 +148,14 @@ fn send_decodes_like_mercurials_own_client() {
             a.extend(["--encodings", enc, "--json"]);
             let (code, out, err) = run(&a);
             assert_eq!(code, 0, "{a:?}: {err}");
-            let ours: J = serde_json::from_str(&out).unwrap();
+            let ours = common::ndjson(&out);
+            let summary = ours.last().unwrap();
+            assert_eq!(summary["event"], "summary");
             assert_eq!(
-                ours["encodings"][0]["encoding"], enc,
+                summary["encodings"][0]["encoding"], enc,
                 "{a:?} negotiated {enc}"
             );
-            let req = &ours["requests"][0];
+            let req = common::events(&ours, "request")[0];
             assert_eq!(req["status"], "ok", "{a:?}");
             let objects = req["objects"].as_array().unwrap().clone();
             let ours_decoded = match *how {
@@ -183,12 +185,10 @@ fn send_decodes_like_mercurials_own_client() {
         "--json",
     ]);
     assert_eq!(code, 0, "{err}");
-    let v: J = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["requests"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        v["requests"][1]["objects"][0]["bm"],
-        J::String(head.clone())
-    );
+    let v = common::ndjson(&out);
+    let requests = common::events(&v, "request");
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1]["objects"][0]["bm"], J::String(head.clone()));
     // a command error comes back as status error (exit 4)
     let (code, out, _) = run(&["send", &url, "heads", "bogus=1"]);
     assert_eq!(code, 4);

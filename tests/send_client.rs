@@ -16,7 +16,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
-use serde_json::Value as J;
 
 /// Run hgframe with `--proto 0006`: the fakes answer one request, so
 /// `send` must not spend it detecting the revision.
@@ -161,6 +160,77 @@ fn the_request_is_what_mercurials_client_sends_and_the_answer_is_judged() {
     assert_eq!(got.recv().unwrap(), sample("013.req.bin"));
 }
 
+/// `send -v`: the request line and headers sent, the status line (the
+/// server's own reason phrase) and headers received, before the frames;
+/// C1 control characters from the network escaped (httparse lets them
+/// through in header values). With --json, two
+/// events at the head of the stream.
+#[test]
+fn verbose_shows_the_http_exchange() {
+    let evil = format!("{FRAMES}\r\nX-Note: a\u{9b}2Jb");
+    let (url, got) = fake(
+        "200 Script output follows",
+        &evil,
+        Body::Fixed(sample("017.resp.bin")),
+    );
+    let (code, out, err) = run(&["-v", "send", &url, "heads"]);
+    assert_eq!(code, 0, "{err}");
+    let port = url.trim_end_matches('/').rsplit(':').next().unwrap();
+    let want_request = format!(
+        "> POST /api/exp-http-v2-0003/ro/heads HTTP/1.1\n\
+         > accept: {FRAMES}\n\
+         > content-type: {FRAMES}\n\
+         > user-agent: hgframe/{}\n\
+         > host: 127.0.0.1:{port}\n\
+         > content-length: {}\n\
+         >\n",
+        env!("CARGO_PKG_VERSION"),
+        got.recv().unwrap().len()
+    );
+    assert!(out.starts_with(&want_request), "{out}");
+    let rest = &out[want_request.len()..];
+    assert!(
+        rest.starts_with("< HTTP/1.1 200 Script output follows\n"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains(&format!("< content-type: {FRAMES}\n")),
+        "{rest}"
+    );
+    assert!(rest.contains("< x-note: a\\x9b2Jb\n"), "{rest}");
+    assert!(
+        !out.contains('\u{9b}'),
+        "a control character reached the terminal"
+    );
+    let frames_at = rest.find("\n<\n@0 ").expect("the head, then the frames");
+    assert!(rest[frames_at..].contains("request 1: ok"), "{rest}");
+    // without -v: no exchange
+    let (url, _) = fake("200 OK", FRAMES, Body::Fixed(sample("017.resp.bin")));
+    let (_, out, _) = run(&["send", &url, "heads"]);
+    assert!(out.starts_with("@0 "), "{out}");
+    // --json: http_request and http_response events first
+    let (url, _) = fake(
+        "200 Script output follows",
+        FRAMES,
+        Body::Fixed(sample("017.resp.bin")),
+    );
+    let (code, out, _) = run(&["-v", "send", &url, "heads", "--json"]);
+    assert_eq!(code, 0);
+    let v = common::ndjson(&out);
+    assert_eq!(v[0]["event"], "http_request");
+    assert_eq!(v[0]["method"], "POST");
+    assert_eq!(v[0]["target"], "/api/exp-http-v2-0003/ro/heads");
+    assert_eq!(
+        v[0]["headers"][1],
+        serde_json::json!(["content-type", FRAMES])
+    );
+    assert_eq!(v[1]["event"], "http_response");
+    assert_eq!(v[1]["status"], 200);
+    assert_eq!(v[1]["reason"], "Script output follows");
+    assert_eq!(v[2]["event"], "frame");
+    assert_eq!(v.last().unwrap()["event"], "summary");
+}
+
 #[test]
 fn frames_a_client_refuses_are_reported_with_exit_4() {
     let body = frames(&[
@@ -192,16 +262,23 @@ fn frames_a_client_refuses_are_reported_with_exit_4() {
     let (url, _) = fake("200 OK", FRAMES, Body::Fixed(body));
     let (code, out, _) = run(&["send", &url, "heads", "--json"]);
     assert_eq!(code, 4);
-    let v: J = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["refused"], 2);
+    // One NDJSON stream: frame events, request events, the summary last.
+    let v = common::ndjson(&out);
+    let summary = v.last().unwrap();
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["refused"], 2);
+    assert_eq!(summary["failed"], true);
+    let frames = common::events(&v, "frame");
     assert_eq!(
-        v["frames"][0]["client"]["raises"],
+        frames[0]["client"]["raises"],
         "ProgrammingError: unhandled frame type: 6"
     );
-    assert_eq!(v["frames"][1]["client"]["action"], "responsedata");
-    assert_eq!(v["requests"][0]["command"], "heads");
-    assert_eq!(v["requests"][0]["status"], "ok");
-    assert_eq!(v["requests"][0]["text"][0][0]["msg"], "hello %s");
+    assert_eq!(frames[1]["client"]["action"], "responsedata");
+    let requests = common::events(&v, "request");
+    assert_eq!(requests[0]["command"], "heads");
+    assert_eq!(requests[0]["status"], "ok");
+    assert_eq!(requests[0]["text"][0][0]["msg"], "hello %s");
+    assert_eq!(frames.len() + requests.len() + 1, v.len());
 }
 
 #[test]

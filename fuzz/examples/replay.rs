@@ -5,7 +5,8 @@
 //! cargo run --manifest-path fuzz/Cargo.toml --example replay -- TARGET --random N [--seed S] [--max-len L]
 //! ```
 //!
-//! TARGET is decode, human, literal, cbor, reflect, response or `all`. Each PATH is a
+//! TARGET is decode, human, literal, cbor, reflect, response, transcript,
+//! serve_http or `all`. Each PATH is a
 //! file (a crash artifact) or a directory (a corpus); every file is one
 //! input. `--random N` instead runs N inputs made by mutating the built-in
 //! seeds with a small deterministic PRNG: not coverage-guided, but enough to
@@ -133,7 +134,12 @@ fn main() {
             Some(t) => vec![*t],
             None => {
                 eprintln!(
-                    "unknown target {name:?}; targets: decode human literal cbor reflect all"
+                    "unknown target {name:?}; targets: {} all",
+                    hgframe_fuzz::TARGETS
+                        .iter()
+                        .map(|t| t.0)
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 );
                 std::process::exit(2);
             }
@@ -166,7 +172,7 @@ fn main() {
             n += 1;
         }
         if let Some(count) = random {
-            let seeds = hgframe_fuzz::seeds();
+            let seeds = hgframe_fuzz::seeds_for(tname);
             let mut rng = Rng(seed);
             for i in 0..count {
                 let data = mutate(&mut rng, &seeds, max_len);

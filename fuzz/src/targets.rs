@@ -8,7 +8,7 @@ use hgframe::python::json::to_json;
 use hgframe::python::json::JsonFlavor;
 use hgframe::python::literal::parse_literal;
 use hgframe::python::value::Value;
-use hgframe::reflect::{reflect_bytes, Http500};
+use hgframe::reflect::{reflect_bytes_until, Http500};
 use hgframe::wire::frame::{
     DecodeError, FrameDecoder, FrameReader, LengthMode, ReadError, SliceDecoder,
 };
@@ -172,14 +172,18 @@ fn exercise_value(v: &Value) {
 /// in pieces sized by the first byte); decoded values go through both JSON
 /// encoders, `to_literal` and the encoder. Whatever `decode_all` accepts,
 /// the buffering decoder decodes to the same values however it is fed.
+/// The bound every decoder of hgframe's runs under (as the product does:
+/// `--max-value`), small so a value is never rendered for seconds.
+const BOUND: u64 = 1 << 20;
+
 pub fn cbor(data: &[u8]) {
-    let all = cbor::decode_all(data);
+    let all = cbor::decode_all_limited(data, BOUND);
     if let Ok(values) = &all {
         values.iter().for_each(exercise_value);
     }
     let step = data.first().map_or(1, |b| 1 + (*b as usize % 13));
     for step in [data.len().max(1), 1, step] {
-        let mut d = BufferingDecoder::new();
+        let mut d = BufferingDecoder::with_held_limit(BOUND);
         let mut got = Vec::new();
         let mut failed = false;
         for chunk in data.chunks(step) {
@@ -209,7 +213,11 @@ pub fn cbor(data: &[u8]) {
 pub fn reflect(data: &[u8]) {
     for proto in PROTOS {
         let (_, err) = slice_decode(proto, LengthMode::Mercurial, data);
-        match reflect_bytes(proto, data) {
+        let opts = hgframe::reactor::ReactorOptions {
+            max_value: BOUND,
+            ..Default::default()
+        };
+        match reflect_bytes_until(proto, data, opts, || false).map(|b| b.unwrap_or_default()) {
             Ok(body) => {
                 assert!(
                     body.ends_with(b"received: <no frame>\n{\"action\": \"noop\"}"),
@@ -275,4 +283,196 @@ pub fn response(data: &[u8]) {
             assert_eq!(bounded, values);
         }
     }
+}
+// ---------------------------------------------------------------------------
+// transcript
+
+use hgframe::replay::{run_script, Exec, Fatal, RunOptions, ScriptReport};
+
+/// A marker no legitimate output contains: the content of a file outside
+/// the transcript's directory that a confined `respond KEY @FILE` must never
+/// read.
+const CANARY: &str = "hgframe-fuzz-CANARY-7c1e0b";
+
+/// `<tmp>/hgframe-fuzz-transcript/`: `canary` (outside the script's
+/// directory, must never be read) and `dir/` with one small regular file
+/// `resp` (so `respond KEY @resp` can succeed). Scripts are named
+/// `dir/t.hgframe`; nothing else is ever written or read.
+fn transcript_file() -> &'static str {
+    static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let root = std::env::temp_dir().join("hgframe-fuzz-transcript");
+        let dir = root.join("dir");
+        std::fs::create_dir_all(&dir).expect("create the transcript directory");
+        std::fs::write(root.join("canary"), CANARY).expect("write the canary");
+        std::fs::write(dir.join("resp"), b"resp\x00\xff").expect("write dir/resp");
+        dir.join("t.hgframe")
+            .to_str()
+            .expect("temp dir is UTF-8")
+            .to_string()
+    })
+}
+
+fn run_transcript(text: &[u8], update: bool) -> Result<ScriptReport, Fatal> {
+    let opts = RunOptions {
+        update,
+        ..Default::default()
+    };
+    run_script(transcript_file(), text, &Exec::Local, None, &opts, |_| {})
+}
+
+/// What a run's failures say, line numbers left out (`--update` rewrites
+/// the `<` lines, so lines move): `(is a mismatch, message)`, sorted.
+fn failure_messages(r: &ScriptReport) -> Vec<(bool, String)> {
+    let mut v: Vec<(bool, String)> = r
+        .failures
+        .iter()
+        .map(|f| (f.message == "output differs", f.message.clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The input as a replay transcript run on the local reactor
+/// (`replay --local`), then with `--update`. Besides "no panic": the two
+/// runs agree (requests, frames, failures); the canary outside the
+/// script's directory is never read; and the updated text, run again,
+/// has no mismatch (`output differs`) left and fails exactly the
+/// assertions (`expect ...`) the first run failed — update rewrites `<`
+/// lines and keeps assertions, so it cannot fix those.
+pub fn transcript(data: &[u8]) {
+    let plain = run_transcript(data, false);
+    let upd = run_transcript(data, true);
+    for r in [&plain, &upd] {
+        let shown = match r {
+            Ok(rep) => format!("{rep:?}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            !shown.contains(CANARY),
+            "a file outside the script's directory was read: {shown}"
+        );
+    }
+    let (plain, upd) = match (plain, upd) {
+        (Ok(p), Ok(u)) => (p, u),
+        (Err(a), Err(b)) => {
+            assert_eq!(a.to_string(), b.to_string());
+            return;
+        }
+        (a, b) => panic!("update changes whether the script runs: {a:?} vs {b:?}"),
+    };
+    assert_eq!(plain.requests, upd.requests);
+    assert_eq!(plain.frames, upd.frames);
+    assert_eq!(failure_messages(&plain), failure_messages(&upd));
+    assert!(plain.skipped.is_none() && upd.skipped.is_none());
+    let text = upd
+        .updated
+        .clone()
+        .expect("update mode returns the updated text");
+    let again = run_transcript(text.as_bytes(), false)
+        .unwrap_or_else(|e| panic!("the updated script does not run: {e}\n--- updated:\n{text}"));
+    assert_eq!(again.requests, upd.requests, "{text}");
+    assert_eq!(again.frames, upd.frames, "{text}");
+    let want: Vec<(bool, String)> = failure_messages(&upd)
+        .into_iter()
+        .filter(|m| !m.0)
+        .collect();
+    assert_eq!(
+        failure_messages(&again),
+        want,
+        "the updated script fails differently\n--- updated:\n{text}\n--- failures:\n{:#?}",
+        again.failures
+    );
+}
+
+// ---------------------------------------------------------------------------
+// serve_http
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// How long an answer may take before the server counts as wedged.
+const HTTP_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The in-process server (revision 0006, silent, 2 s timeouts, canned
+/// responses for `heads` and `known`), started once per process.
+fn http_server() -> SocketAddr {
+    use hgframe::server::{start, LogTarget, ServeOptions, ServerHandle};
+    use hgframe::session::Responder;
+    static SERVER: std::sync::OnceLock<ServerHandle> = std::sync::OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let mut o = ServeOptions::new(Proto::P0006);
+            o.log = LogTarget::Silent;
+            o.timeout = Duration::from_secs(2);
+            o.responder = Responder::parse(
+                Proto::P0006,
+                &[
+                    "heads=cbor:[b'fuzz', {b'k': [1, None]}]".into(),
+                    "known=error:no %s".into(),
+                ],
+            )
+            .expect("canned responses parse");
+            start(o).expect("the server starts")
+        })
+        .addr()
+}
+
+/// Send `data` on a fresh connection, shut down the write half, read the
+/// answer until the server closes (or the read timeout).
+fn http_exchange(addr: SocketAddr, data: &[u8]) -> (Vec<u8>, Option<std::io::Error>) {
+    let mut s = TcpStream::connect(addr).expect("connect to the in-process server");
+    s.set_read_timeout(Some(HTTP_READ_TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(HTTP_READ_TIMEOUT)).unwrap();
+    // The server may answer and close before reading everything (e.g. 413
+    // or a parse error): a failed write is not a finding.
+    let _ = s.write_all(data);
+    let _ = s.shutdown(Shutdown::Write);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16384];
+    let started = Instant::now();
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (out, None),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // a reset after the server gave up on the request
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (out, None),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (out, Some(e)),
+        }
+        if started.elapsed() > 2 * HTTP_READ_TIMEOUT {
+            return (out, Some(std::io::Error::other("the answer never ends")));
+        }
+    }
+}
+
+/// The raw input written to an in-process `hgframe serve` (0006) over TCP,
+/// the write half then shut down. The answer is empty (the server closed
+/// without one) or HTTP/1.x, arrives and ends within the read timeout, and
+/// the server still answers `GET /api/` with 200 afterwards.
+pub fn serve_http(data: &[u8]) {
+    let addr = http_server();
+    let (answer, err) = http_exchange(addr, data);
+    if let Some(e) = err {
+        panic!(
+            "no complete answer within {HTTP_READ_TIMEOUT:?}: {e}; got {} bytes: {:?}",
+            answer.len(),
+            String::from_utf8_lossy(&answer[..answer.len().min(300)])
+        );
+    }
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1."),
+        "answer is not HTTP/1.x: {:?}",
+        String::from_utf8_lossy(&answer[..answer.len().min(300)])
+    );
+    let (probe, err) = http_exchange(
+        addr,
+        b"GET /api/ HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        err.is_none() && probe.starts_with(b"HTTP/1.1 200 "),
+        "the server no longer answers GET /api/ ({err:?}): {:?}",
+        String::from_utf8_lossy(&probe[..probe.len().min(300)])
+    );
 }

@@ -827,10 +827,15 @@ fn flags_human(names: &[FlagName], value: u8) -> String {
 }
 
 /// `cbor:<literal>` when the payload is exactly one CBOR value that our
-/// encoder reproduces byte for byte, else escaped raw bytes.
+/// encoder reproduces byte for byte and the literal parser reads back (at
+/// most [`MAX_NESTING`](crate::python::literal::MAX_NESTING) levels deep),
+/// else escaped raw bytes.
 pub fn payload_human(proto: Proto, payload: &[u8]) -> String {
     if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor && !payload.is_empty() {
-        if let Some(v) = proto.decode_cbor_one(payload) {
+        if let Some(v) = proto
+            .decode_cbor_one(payload)
+            .filter(|v| nesting(v) <= crate::python::literal::MAX_NESTING)
+        {
             if let Some(lit) = to_literal(&v) {
                 if proto.encode_cbor(&v).ok().as_deref() == Some(payload) {
                     return format!("cbor:{lit}");
@@ -843,6 +848,30 @@ pub fn payload_human(proto: Proto, payload: &[u8]) -> String {
         return format!("\\x63{}", &e[1..]);
     }
     e
+}
+
+/// How many brackets deep a value's literal goes (iteratively: values can
+/// be nested far deeper than the stack allows recursion).
+fn nesting(v: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::List(x) | Value::Tuple(x) | Value::Set(x) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(x.iter().map(|c| (c, d + 1)));
+            }
+            Value::Dict(pairs) => {
+                deepest = deepest.max(d + 1);
+                for (k, val) in pairs {
+                    stack.push((k, d + 1));
+                    stack.push((val, d + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// A Python literal for a value, if it has one.
@@ -938,6 +967,31 @@ pub fn bytes_literal(b: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Found by the `human` fuzz target: a payload nested deeper than the
+    /// literal parser reads (200 levels) was rendered as `cbor:[[[…]]]`,
+    /// which does not parse back. Now every rendering parses back to the
+    /// same bytes.
+    #[test]
+    fn deep_payloads_render_to_lines_that_parse_back() {
+        use crate::wire::frame::Frame;
+        for n in [1usize, 199, 200, 201, 5000] {
+            let mut payload = vec![0x81; n];
+            payload.push(0x40);
+            let f = Frame::new(1, 1, payload.clone()).with_ids(1, 1, 0);
+            let line = super::to_human(Proto::P0006, &f);
+            assert_eq!(
+                line.contains("cbor:"),
+                n <= 200,
+                "{n}: {}",
+                &line[..line.len().min(80)]
+            );
+            let back = super::parse_human(Proto::P0006, &line)
+                .unwrap_or_else(|e| panic!("{n}: {}", e.render()))
+                .frame;
+            assert_eq!(back.payload, payload, "{n}");
+        }
+    }
+
     use super::*;
     use crate::python::escape::hex;
 

@@ -497,7 +497,9 @@ impl Watcher for ProxyWatch {
         if let Some(e) = e {
             if e.decoder.is_none() && !e.kept.is_empty() {
                 let cbor = (e.content_type == "application/mercurial-cbor")
-                    .then(|| crate::python::cbor::decode_all(&e.kept).ok())
+                    .then(|| {
+                        crate::python::cbor::decode_all_limited(&e.kept, KEEP as u64 * 64).ok()
+                    })
                     .flatten();
                 let body = match cbor {
                     Some(values) => BodySummary::Cbor(values),

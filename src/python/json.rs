@@ -101,11 +101,22 @@ impl Depth {
 /// flavour knows it).
 pub fn to_json_within(flavor: JsonFlavor, limit: Depth, v: &Value) -> Result<Vec<u8>, JsonError> {
     let mut out = Vec::new();
-    match flavor {
-        JsonFlavor::Python2 => py2(v, &mut out, 1, limit)?,
-        JsonFlavor::Mercurial => hg(v, &mut out, 1, limit)?,
-    }
+    to_json_within_into(flavor, limit, v, &mut out)?;
     Ok(out)
+}
+
+/// [`to_json_within`] appended to `out` (on an error `out` keeps what
+/// was written before it).
+pub fn to_json_within_into(
+    flavor: JsonFlavor,
+    limit: Depth,
+    v: &Value,
+    out: &mut Vec<u8>,
+) -> Result<(), JsonError> {
+    match flavor {
+        JsonFlavor::Python2 => py2(v, out, 1, limit),
+        JsonFlavor::Mercurial => hg(v, out, 1, limit),
+    }
 }
 
 fn sorted_bytes_keys(pairs: &[(Value, Value)]) -> Result<Vec<&(Value, Value)>, JsonError> {

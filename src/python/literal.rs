@@ -660,7 +660,7 @@ fn comma_separated<'a, T>(
 }
 
 /// CPython's parser refuses more than 200 nested brackets.
-const MAX_NESTING: usize = 200;
+pub const MAX_NESTING: usize = 200;
 
 thread_local! {
     static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::client::Client;
+use crate::client::{Client, Exchange};
 use crate::human::args::CommandCall;
 use crate::python::cbor::{decode_all_limited, ITEM_COST};
 use crate::python::value::Value;
@@ -224,11 +224,26 @@ pub fn execute(
     p: Prepared,
     limits: Limits,
 ) -> Result<SendResult, RemoteError> {
+    execute_watched(client, proto, rw, p, limits, &mut |_| {})
+}
+
+/// [`execute`], handing `on_head` the request and the answer's head as
+/// they went over the wire as soon as the head arrives (before the body
+/// is read; an HTTP error too).
+pub fn execute_watched(
+    client: &Client,
+    proto: Proto,
+    rw: bool,
+    p: Prepared,
+    limits: Limits,
+    on_head: &mut dyn FnMut(&Exchange),
+) -> Result<SendResult, RemoteError> {
     let url = url(client, proto, rw, &p);
     // The reactor that judges the answer is the one that wrote the request.
     let request = read_request_body(proto, &p.body);
     let (mut dec, _) = ResponseDecoder::for_request(proto, &request, limits)?;
     let mut reply = client.post_frames_streaming(&url, proto, p.body)?;
+    on_head(&reply.exchange);
     let ct = reply.header("content-type").unwrap_or("").to_string();
     // Error bodies are only summed up: the first MiB says what they are.
     const SHOWN: usize = 1 << 20;

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use colored::Colorize;
+use crate::render::style::Paint;
 
 use crate::python::escape::escape_bytes;
 

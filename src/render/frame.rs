@@ -11,7 +11,7 @@
 
 use std::io::{self, Write};
 
-use colored::Colorize;
+use crate::render::style::Paint;
 use serde_json::{json, Map, Value as J};
 
 use super::value::{value_json, value_text};

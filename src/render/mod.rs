@@ -3,9 +3,10 @@
 //! block, JSON), reactor steps ([`pretty`], [`json`]), what servers
 //! answered ([`remote`]), response bodies decoded by the client reactor
 //! ([`response`]), body diffs ([`diff`]), requests shown instead of
-//! sent ([`request`]), replay failures ([`replay`]). Colour is decided by
-//! the caller (through `colored`'s global switch) and never by probing a
-//! terminal here.
+//! sent ([`request`]), replay failures ([`replay`]). Styles ([`style`])
+//! are always written, as ANSI escapes; whether they show is the writer's
+//! business (the binary's `anstream` strips them unless colour is on), so
+//! nothing here probes a terminal or reads a global switch.
 
 pub mod diff;
 pub mod frame;
@@ -16,6 +17,7 @@ pub mod remote;
 pub mod replay;
 pub mod request;
 pub mod response;
+pub mod style;
 pub mod value;
 
 pub use frame::{

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use colored::Colorize;
+use crate::render::style::Paint;
 use serde_json::{json, Value as J};
 
 use super::frame::{frame_line, frame_warnings};
@@ -51,7 +51,12 @@ fn write_crash(w: &mut dyn Write, c: &ServerCrash) -> io::Result<()> {
     } else {
         "a Mercurial server answers HTTP 500 here:"
     };
-    writeln!(w, "  {} {what} {}", "✗".red().bold(), c.exception.red())?;
+    writeln!(
+        w,
+        "  {} {what} {}",
+        "✗".red().bold(),
+        c.exception.as_str().red()
+    )?;
     writeln!(w, "    why: {}", c.why)
 }
 

@@ -19,18 +19,18 @@
 
 use std::io::{self, Write};
 
-use colored::Colorize;
+use crate::render::style::Paint;
 use serde_json::json;
 
 use crate::proxy::{BodySummary, ExchangeKind, ProxyEvent};
-use crate::reactor::Action;
-use crate::session::Step;
 use crate::python::escape::hex;
+use crate::reactor::Action;
 use crate::remote::terminal_safe;
 use crate::render::response::{object_text, verdict_json, verdict_text};
 use crate::render::{
     frame_json, frame_line, frame_warnings, step_json, value_json, value_text, write_step_pretty,
 };
+use crate::session::Step;
 
 /// Readable lines for one event.
 pub fn write_event(

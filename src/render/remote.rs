@@ -4,17 +4,19 @@
 
 use std::io::{self, Write};
 
-use colored::Colorize;
+use crate::render::style::Paint;
 use serde_json::json;
 
-use super::response::{verdict_json, verdict_text};
+use super::response::verdict_text;
 use super::value::{is_node, value_text_nodes, write_value_json};
+use crate::client::Exchange;
 use crate::python::escape::{escape_bytes, hex};
 use crate::python::value::Value;
 use crate::reactor::client::response::Verdict;
 use crate::reflect::RemoteReflect;
 use crate::remote::doctor::Finding;
 use crate::remote::send::SendResult;
+use crate::remote::terminal_safe;
 use crate::render::{self, frame_line};
 use crate::wire::proto::Proto;
 
@@ -161,8 +163,10 @@ pub fn write_send_pretty(
     Ok(())
 }
 
-/// `send --json`: one object (schema in the README), written as it is
-/// walked (the objects kept can be large; their JSON is never held whole).
+/// `send --json`: one event per line (schema in `hgframe send --help`):
+/// a `frame` event per frame (as `decode --json`), a `request` event per
+/// request with its objects, a `summary`. Objects are written as they
+/// are walked (they can be large; their JSON is never held whole).
 pub fn write_send_json(w: &mut dyn Write, proto: Proto, d: &SendResult) -> io::Result<()> {
     let values = |w: &mut dyn Write, vs: &[Value]| -> io::Result<()> {
         w.write_all(b"[")?;
@@ -174,31 +178,14 @@ pub fn write_send_json(w: &mut dyn Write, proto: Proto, d: &SendResult) -> io::R
         }
         w.write_all(b"]")
     };
-    let encodings: Vec<serde_json::Value> = d
-        .encodings
-        .iter()
-        .map(|(s, e)| json!({"stream_id": s, "encoding": e}))
-        .collect();
-    // Keys in the order serde_json writes a map: sorted.
-    w.write_all(b"{\"encodings\":")?;
-    serde_json::to_writer(&mut *w, &encodings)?;
-    w.write_all(b",\"frames\":[")?;
-    for (i, fe) in d.frames.iter().enumerate() {
-        if i > 0 {
-            w.write_all(b",")?;
-        }
-        let mut j = render::frame_json(proto, fe.frame.offset, &fe.frame.frame, &[]);
-        j["client"] = verdict_json(&fe.verdict);
-        serde_json::to_writer(&mut *w, &j)?;
+    let mut buf = Vec::new();
+    for fe in &d.frames {
+        super::response::write_frame_event_json(w, proto, fe, &mut buf)?;
+        w.write_all(b"\n")?;
     }
-    w.write_all(b"],\"problems\":")?;
-    serde_json::to_writer(&mut *w, &d.problems)?;
-    write!(w, ",\"refused\":{},\"requests\":[", d.summary.refused)?;
-    for (i, r) in d.requests.iter().enumerate() {
-        if i > 0 {
-            w.write_all(b",")?;
-        }
-        w.write_all(b"{\"command\":")?;
+    // Keys after `event` in the order serde_json writes a map: sorted.
+    for r in &d.requests {
+        w.write_all(b"{\"event\":\"request\",\"command\":")?;
         serde_json::to_writer(&mut *w, &r.command)?;
         write!(w, ",\"complete\":{},\"errors\":", r.complete)?;
         values(w, &r.errors)?;
@@ -215,9 +202,88 @@ pub fn write_send_json(w: &mut dyn Write, proto: Proto, d: &SendResult) -> io::R
         }
         w.write_all(b",\"text\":")?;
         values(w, &r.text)?;
-        w.write_all(b"}")?;
+        w.write_all(b"}\n")?;
     }
-    w.write_all(b"]}\n")
+    let encodings: Vec<serde_json::Value> = d
+        .encodings
+        .iter()
+        .map(|(s, e)| json!({"stream_id": s, "encoding": e}))
+        .collect();
+    w.write_all(b"{\"event\":\"summary\",\"encodings\":")?;
+    serde_json::to_writer(&mut *w, &encodings)?;
+    write!(
+        w,
+        ",\"failed\":{},\"frames\":{},\"problems\":",
+        crate::remote::send::failed(d),
+        d.frames.len()
+    )?;
+    serde_json::to_writer(&mut *w, &d.problems)?;
+    writeln!(w, ",\"refused\":{}}}", d.summary.refused)
+}
+
+/// `send -v`: the request line and headers sent (`> `), then the status
+/// line and headers received (`< `), as `curl -v` shows them; what came
+/// from the network has its control characters escaped.
+pub fn write_exchange(w: &mut dyn Write, e: &Exchange) -> io::Result<()> {
+    let safe = |s: &str| terminal_safe(s, usize::MAX);
+    writeln!(
+        w,
+        "{} {}",
+        ">".dimmed(),
+        format!("{} {} {}", e.method, safe(&e.target), e.request_version).bold()
+    )?;
+    for (k, v) in &e.request_headers {
+        writeln!(w, "{} {}: {}", ">".dimmed(), k.as_str().cyan(), safe(v))?;
+    }
+    writeln!(w, "{}", ">".dimmed())?;
+    writeln!(
+        w,
+        "{} {}",
+        "<".dimmed(),
+        format!("{} {} {}", e.response_version, e.status, safe(&e.reason)).bold()
+    )?;
+    for (k, v) in &e.response_headers {
+        writeln!(w, "{} {}: {}", "<".dimmed(), safe(k).cyan(), safe(v))?;
+    }
+    writeln!(w, "{}", "<".dimmed())
+}
+
+/// `send -v --json`: the exchange as two events, `http_request` and
+/// `http_response` (headers as `[name, value]` pairs, in order).
+pub fn exchange_json(e: &Exchange) -> [serde_json::Value; 2] {
+    [
+        json!({
+            "event": "http_request",
+            "method": e.method,
+            "target": e.target,
+            "version": e.request_version,
+            "headers": e.request_headers,
+            "body_bytes": e.request_body,
+        }),
+        json!({
+            "event": "http_response",
+            "version": e.response_version,
+            "status": e.status,
+            "reason": e.reason,
+            "headers": e.response_headers,
+        }),
+    ]
+}
+
+/// One `doctor` finding as a JSON event (schema in `hgframe doctor --help`).
+pub fn finding_json(f: &Finding) -> serde_json::Value {
+    match f {
+        Finding::Ok(m) => json!({"event": "check", "result": "ok", "message": m}),
+        Finding::Bad { message, fixes } => {
+            json!({"event": "check", "result": "failed", "message": message, "fixes": fixes})
+        }
+        Finding::Skipped(m) => json!({"event": "check", "result": "skipped", "message": m}),
+        Finding::Diff { local, server } => json!({
+            "event": "diff",
+            "local": escape_bytes(local),
+            "server": escape_bytes(server),
+        }),
+    }
 }
 
 /// One `doctor` finding: `✓`, `✗` with fixes, `-` skipped, or the diff.
@@ -248,8 +314,8 @@ mod tests {
     use crate::render::value::value_json;
     use crate::wire::frame::{parse_header, Frame, LengthMode, Located};
 
-    /// The streamed `send --json` is what serializing the whole document
-    /// with serde gives.
+    /// The streamed `send --json` events are what serializing each with
+    /// serde gives.
     #[test]
     fn streamed_send_json_is_the_serde_document() {
         let f = Frame::new(3, 2, b"\xa1FstatusBok".to_vec()).with_ids(1, 2, 1);
@@ -294,23 +360,49 @@ mod tests {
         };
         let nodes = |v: &Value| value_json(&node_aware(v));
         let r = &d.requests[0];
-        let mut frame = render::frame_json(Proto::P0006, 0, &d.frames[0].frame.frame, &[]);
-        frame["client"] = verdict_json(&d.frames[0].verdict);
-        let want = json!({
-            "frames": [frame],
-            "encodings": [{"stream_id": 2, "encoding": "zlib"}],
-            "requests": [{
+        let mut frame = Vec::new();
+        crate::render::response::write_frame_event_json(
+            &mut frame,
+            Proto::P0006,
+            &d.frames[0],
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let frame: serde_json::Value = serde_json::from_slice(&frame).unwrap();
+        assert_eq!(frame["event"], "frame");
+        let want = [
+            frame,
+            json!({
+                "event": "request",
                 "request_id": 1, "command": "heads", "status": "ok",
                 "status_map": nodes(&r.values[0]),
                 "objects": r.objects().iter().map(nodes).collect::<Vec<_>>(),
                 "errors": r.errors.iter().map(nodes).collect::<Vec<_>>(),
                 "text": r.text.iter().map(nodes).collect::<Vec<_>>(),
                 "complete": true, "problems": r.problems,
-            }],
-            "problems": d.problems, "refused": 1,
-        });
+            }),
+            json!({
+                "event": "summary",
+                "encodings": [{"stream_id": 2, "encoding": "zlib"}],
+                "problems": d.problems, "refused": 1, "failed": true, "frames": 1,
+            }),
+        ];
         let mut got = Vec::new();
         write_send_json(&mut got, Proto::P0006, &d).unwrap();
-        assert_eq!(String::from_utf8(got).unwrap(), format!("{want}\n"));
+        let got = String::from_utf8(got).unwrap();
+        let lines: Vec<&str> = got.lines().collect();
+        assert_eq!(lines.len(), want.len(), "{got}");
+        for (l, want) in lines.iter().zip(&want) {
+            // Each line is the serde document, `event` first.
+            assert!(l.starts_with("{\"event\":"), "{l}");
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(&v, want);
+        }
+        let mut rest = want[1].clone();
+        rest.as_object_mut().unwrap().remove("event");
+        assert_eq!(
+            lines[1],
+            format!("{{\"event\":\"request\",{}", &rest.to_string()[1..])
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use colored::Colorize;
+use crate::render::style::Paint;
 
 use crate::replay::script::line_matches;
 use crate::replay::Failure;
@@ -11,7 +11,7 @@ use crate::replay::Failure;
 /// Write a failure as a coloured unified diff.
 pub fn write_failure(w: &mut dyn Write, file: &str, f: &Failure) -> std::io::Result<()> {
     writeln!(w, "{}", format!("{file}:{}: {}", f.line, f.message).bold())?;
-    writeln!(w, "  {}", f.step.dimmed())?;
+    writeln!(w, "  {}", f.step.as_str().dimmed())?;
     if !f.expected.is_empty() || !f.actual.is_empty() {
         writeln!(w, "{}", "  --- expected".red())?;
         writeln!(w, "{}", "  +++ actual".green())?;

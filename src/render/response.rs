@@ -23,7 +23,7 @@
 
 use std::io::{self, Write};
 
-use colored::Colorize;
+use crate::render::style::Paint;
 use serde_json::{json, Value as J};
 
 use super::frame::{write_frame_block_with, write_frame_json};
@@ -98,7 +98,7 @@ pub fn verdict_text(v: &Verdict) -> String {
         Verdict::Raises(c) => format!(
             "{} a Mercurial client raises here: {} ({}); it stops reading the response",
             "✗".red().bold(),
-            c.exception.red(),
+            c.exception.as_str().red(),
             c.why
         ),
     }
@@ -188,7 +188,7 @@ pub fn write_event_human(w: &mut dyn Write, proto: Proto, ev: &ResponseEvent) ->
     match ev {
         ResponseEvent::Frame(f) => {
             writeln!(w, "{}", to_human(proto, &f.frame.frame))?;
-            let plain = strip_ansi(&verdict_text(&f.verdict));
+            let plain = super::style::plain(&verdict_text(&f.verdict));
             writeln!(w, "# client: {plain}")
         }
         ResponseEvent::Object {
@@ -207,23 +207,6 @@ pub fn write_event_human(w: &mut dyn Write, proto: Proto, ev: &ResponseEvent) ->
     }
 }
 
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut it = s.chars();
-    while let Some(c) = it.next() {
-        if c == '\x1b' {
-            for d in it.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// One event as a JSON line (see the module docs), written to `w`; `buf`
 /// is scratch space for a frame. An object is written as it is walked, so
 /// a large one is never held as JSON text.
@@ -234,20 +217,7 @@ pub fn write_event_json(
     buf: &mut Vec<u8>,
 ) -> io::Result<()> {
     match ev {
-        ResponseEvent::Frame(f) => {
-            buf.clear();
-            write_frame_json(
-                buf,
-                proto,
-                f.frame.offset,
-                &f.frame.frame,
-                &super::frame_warnings(&f.frame),
-            );
-            w.write_all(b"{\"event\":\"frame\",\"client\":")?;
-            serde_json::to_writer(&mut *w, &verdict_json(&f.verdict))?;
-            w.write_all(b",")?;
-            w.write_all(&buf[1..])?;
-        }
+        ResponseEvent::Frame(f) => write_frame_event_json(w, proto, f, buf)?,
         ResponseEvent::Object {
             request_id, value, ..
         } => {
@@ -266,6 +236,28 @@ pub fn write_event_json(
         }
     }
     w.write_all(b"\n")
+}
+
+/// A `frame` event (without its newline): the frame as `decode --json`
+/// writes it, `"event": "frame"` and the client reactor's verdict first.
+pub fn write_frame_event_json(
+    w: &mut dyn Write,
+    proto: Proto,
+    f: &FrameEvent,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
+    buf.clear();
+    write_frame_json(
+        buf,
+        proto,
+        f.frame.offset,
+        &f.frame.frame,
+        &super::frame_warnings(&f.frame),
+    );
+    w.write_all(b"{\"event\":\"frame\",\"client\":")?;
+    serde_json::to_writer(&mut *w, &verdict_json(&f.verdict))?;
+    w.write_all(b",")?;
+    w.write_all(&buf[1..])
 }
 
 fn request_line(r: &RequestSummary) -> String {
@@ -351,7 +343,7 @@ pub fn write_summary_human(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
     let mut text = Vec::new();
     write_summary_block(&mut text, s)?;
     for line in String::from_utf8_lossy(&text).lines().skip(1) {
-        writeln!(w, "# {}", strip_ansi(line))?;
+        writeln!(w, "# {}", super::style::plain(line))?;
     }
     Ok(())
 }

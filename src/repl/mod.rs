@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::io::{self, Write};
 use std::rc::Rc;
 
-use colored::Colorize;
+use crate::render::style::Paint;
 
 use crate::client::{Client, ClientError, ClientOptions, Target as Url};
 use crate::human::args::parse_commands;

@@ -120,7 +120,12 @@ pub(super) fn lines_match_shaped(expected: &[String], actual: &[String], shapes:
 pub(super) fn assert_text(a: &Assertion) -> String {
     match a {
         Assertion::Action(n) => format!("expect action {n}"),
-        Assertion::Error(t) => format!("expect error \"{t}\""),
+        // Quoted with `\"` and `\\` escaped, so it reads back as the same
+        // text (found by the `transcript` fuzz target).
+        Assertion::Error(t) => format!(
+            "expect error \"{}\"",
+            t.replace('\\', "\\\\").replace('"', "\\\"")
+        ),
         Assertion::Status(s) => format!("expect status {s}"),
         Assertion::Frame(kv) => format!(
             "expect frame {}",

@@ -234,7 +234,7 @@ fn parse_assertion(
         "action" if !arg.is_empty() => Assertion::Action(arg.to_string()),
         "error" => match arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
             // quoted: \" and \\ are escapes
-            Some(q) => Assertion::Error(q.replace("\\\"", "\"").replace("\\\\", "\\")),
+            Some(q) => Assertion::Error(unescape_quoted(q)),
             None => Assertion::Error(arg.to_string()),
         },
         "status" => match arg.parse() {
@@ -330,9 +330,61 @@ fn glob_match(p: &[u8], s: &[u8]) -> bool {
     pi == p.len()
 }
 
+/// The text of a quoted `expect error "…"`: `\"` is `"`, `\\` is `\`, any
+/// other backslash stays as it is.
+fn unescape_quoted(q: &str) -> String {
+    let mut out = String::with_capacity(q.len());
+    let mut chars = q.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(&n) = chars.peek() {
+                if n == '"' || n == '\\' {
+                    out.push(n);
+                    chars.next();
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `transcript` fuzz target: `replay --update` wrote an
+    /// `expect error` text back quoted but unescaped, so `a\"b` came back
+    /// as `a"b`. Every text now survives being written and read back.
+    #[test]
+    fn error_assertions_survive_update() {
+        for text in [
+            r#"a\"b"#,
+            r#"a"b"#,
+            r"back\slash",
+            r"end\",
+            r#"\\""#,
+            "plain",
+            "",
+        ] {
+            for line in [
+                format!("expect error {text}"),
+                format!("expect error \"{text}\""),
+            ] {
+                let Ok(Line {
+                    item: Item::Assert(a),
+                    ..
+                }) = parse_line("f", 1, &line)
+                else {
+                    continue;
+                };
+                let written = crate::replay::check::assert_text(&a);
+                let back = parse_line("f", 1, &written).unwrap().item;
+                assert_eq!(back, Item::Assert(a.clone()), "{line} -> {written}");
+            }
+        }
+    }
 
     #[test]
     fn parses_lines() {

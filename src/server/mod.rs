@@ -35,7 +35,8 @@ mod pycompat;
 mod reply;
 mod routing;
 
-use log::access_line;
+use log::access_entry;
+pub use log::AccessEntry;
 use routing::route;
 
 use std::fmt;
@@ -64,6 +65,9 @@ pub enum LogTarget {
     Silent,
     /// Each line (without newline) handed to a function.
     Callback(Arc<dyn Fn(&str) + Send + Sync>),
+    /// Each entry handed to a function, to print as it likes
+    /// ([`AccessEntry::line`], [`AccessEntry::json`]).
+    Entries(Arc<dyn Fn(&AccessEntry) + Send + Sync>),
 }
 
 impl fmt::Debug for LogTarget {
@@ -72,16 +76,18 @@ impl fmt::Debug for LogTarget {
             LogTarget::Stderr => "Stderr",
             LogTarget::Silent => "Silent",
             LogTarget::Callback(_) => "Callback(..)",
+            LogTarget::Entries(_) => "Entries(..)",
         })
     }
 }
 
 impl LogTarget {
-    fn write(&self, line: &str) {
+    fn write(&self, entry: &AccessEntry) {
         match self {
-            LogTarget::Stderr => eprintln!("{line}"),
+            LogTarget::Stderr => eprintln!("{}", entry.line()),
             LogTarget::Silent => {}
-            LogTarget::Callback(f) => f(line),
+            LogTarget::Callback(f) => f(&entry.line()),
+            LogTarget::Entries(f) => f(entry),
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct ServeOptions {
     pub timeout: Duration,
     /// Serve `debugreflect` (else 404, as without `web.api.debugreflect`).
     pub reflect: bool,
+    /// See [`ListenOptions::on_idle`].
+    pub on_idle: Option<fn()>,
     pub log: LogTarget,
 }
 
@@ -125,6 +133,7 @@ impl ServeOptions {
             max_value: crate::reactor::DEFAULT_MAX_VALUE,
             timeout: Duration::from_secs(30),
             reflect: true,
+            on_idle: None,
             log: LogTarget::Stderr,
         }
     }
@@ -248,6 +257,11 @@ pub struct ListenOptions {
     pub header_timeout: Duration,
     /// Name of the server's thread.
     pub name: &'static str,
+    /// Called on a worker thread each time it runs out of work (the
+    /// binary hands its allocator's "give freed memory back" here, so an
+    /// idle server returns to its baseline; the library knows no
+    /// allocator).
+    pub on_idle: Option<fn()>,
 }
 
 /// Bind and serve `handler` on a thread of its own (HTTP/1.1, keep-alive,
@@ -277,11 +291,12 @@ pub fn listen(opts: ListenOptions, handler: Handler) -> Result<ServerHandle, Ser
     std_listener
         .set_nonblocking(true)
         .map_err(ServeError::Runtime)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name(opts.name)
-        .build()
-        .map_err(ServeError::Runtime)?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all().thread_name(opts.name);
+    if let Some(f) = opts.on_idle {
+        builder.on_thread_park(f);
+    }
+    let rt = builder.build().map_err(ServeError::Runtime)?;
     let listener = {
         let _guard = rt.enter();
         tokio::net::TcpListener::from_std(std_listener).map_err(ServeError::Runtime)?
@@ -322,6 +337,7 @@ pub fn start(opts: ServeOptions) -> Result<ServerHandle, ServeError> {
         public: opts.public,
         header_timeout: opts.timeout,
         name: "hgframe-serve",
+        on_idle: opts.on_idle,
     };
     let handler: Handler = Arc::new(move |remote, req| {
         let ctx = ctx.clone();
@@ -351,6 +367,9 @@ async fn serve_until(
                 }
             },
             _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => break,
+            // Reap finished connections as they finish (their memory goes
+            // back even when no new client comes).
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
         };
         let handler = handler.clone();
         let mut conn_stop = stop.clone();
@@ -429,7 +448,7 @@ impl Drop for InFlight {
         }
         self.gone.store(true, Ordering::Relaxed);
         if !matches!(self.ctx.log, LogTarget::Silent) {
-            self.ctx.log.write(&access_line(
+            self.ctx.log.write(&access_entry(
                 self.remote,
                 self.method.as_str(),
                 &self.target,
@@ -466,7 +485,7 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
     let head = flight.method == Method::HEAD;
     let sent = if head { 0 } else { reply.body.len() };
     if !matches!(ctx.log, LogTarget::Silent) {
-        ctx.log.write(&access_line(
+        ctx.log.write(&access_entry(
             remote,
             flight.method.as_str(),
             &flight.target,

@@ -689,7 +689,10 @@ impl Proto {
     }
 
     /// A payload that is exactly one CBOR value the revision's codec reads
-    /// back (for display); `None` otherwise.
+    /// back (for display); `None` otherwise, and `None` when the value
+    /// would take far more memory than its bytes (an integer chunk `n` of
+    /// an indefinite byte string is `n` zero bytes: shown as escaped bytes
+    /// instead).
     pub fn decode_cbor_one(self, payload: &[u8]) -> Option<Value> {
         match self.table.cbor {
             CborCodec::Cbor2Canonical => {
@@ -698,7 +701,10 @@ impl Proto {
                     .then_some(v)
             }
             _ => {
-                let mut vals = crate::python::cbor::decode_all(payload).ok()?;
+                let bound = (payload.len() as u64)
+                    .saturating_mul(crate::python::cbor::ITEM_COST)
+                    .max(1 << 20);
+                let mut vals = crate::python::cbor::decode_all_limited(payload, bound).ok()?;
                 (vals.len() == 1).then(|| vals.pop()).flatten()
             }
         }

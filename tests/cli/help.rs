@@ -96,9 +96,86 @@ fn color_never_touches_machine_output() {
         .stdout(THREE_0006_HEX);
 }
 
+/// The clicolors conventions beside NO_COLOR: CLICOLOR_FORCE colours a
+/// pipe, CLICOLOR=0 keeps a terminal plain; NO_COLOR beats
+/// CLICOLOR_FORCE; --color beats them all.
+#[test]
+fn clicolor_force_and_clicolor() {
+    let forced = hgframe()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["reflect", CMD1_0006])
+        .output()
+        .unwrap();
+    assert!(has_ansi(&forced.stdout), "CLICOLOR_FORCE=1 on a pipe");
+    let both = hgframe()
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .args(["reflect", CMD1_0006])
+        .output()
+        .unwrap();
+    assert!(
+        !has_ansi(&both.stdout),
+        "NO_COLOR=1 wins over CLICOLOR_FORCE"
+    );
+    let never = hgframe()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["--color", "never", "reflect", CMD1_0006])
+        .output()
+        .unwrap();
+    assert!(!has_ansi(&never.stdout), "--color never wins");
+    assert_eq!(strip_ansi(&forced.stdout), never.stdout);
+    // raw bytes pass untouched whatever the setting
+    let expected = fs::read(vectors_dir().join("0006/cmd-simple.out")).unwrap();
+    for color in ["never", "always"] {
+        hgframe()
+            .env("CLICOLOR_FORCE", "1")
+            .args(["--color", color, "reflect", "--raw", CMD1_0006])
+            .assert()
+            .code(0)
+            .stdout(expected.clone());
+    }
+
+    let (code, out) = on_a_tty_env(&["reflect", CMD1_0006], &[("CLICOLOR", "0")]);
+    assert_eq!(code, 0);
+    assert!(
+        !has_ansi(&out),
+        "CLICOLOR=0 on a terminal: {}",
+        String::from_utf8_lossy(&out)
+    );
+    let (_, out) = on_a_tty_env(&["reflect", CMD1_0006], &[("CLICOLOR", "1")]);
+    assert!(has_ansi(&out), "CLICOLOR=1 on a terminal");
+}
+
+/// `replay` on a terminal: a progress bar (indicatif) on stderr, the
+/// results on stdout; --quiet hides both the bar and the PASS lines. On a
+/// pipe there is never a bar (the other tests read stdout and stderr).
+#[test]
+fn replay_progress_on_a_terminal_only() {
+    let examples = format!("{}/examples/0006", env!("CARGO_MANIFEST_DIR"));
+    let (code, out) = on_a_tty_env(&["replay", &examples], &[("TERM", "xterm")]);
+    let shown = String::from_utf8_lossy(&out);
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("PASS"), "{shown}");
+    assert!(shown.contains(" scripts"), "no progress bar: {shown}");
+    let (code, out) = on_a_tty_env(&["replay", "--quiet", &examples], &[("TERM", "xterm")]);
+    let shown = String::from_utf8_lossy(&out);
+    assert_eq!(code, 0, "{shown}");
+    assert!(!shown.contains("PASS"), "{shown}");
+    assert!(!shown.contains(" scripts"), "{shown}");
+    assert!(shown.contains(" passed, 0 failed"), "{shown}");
+    let (code, _, err) = run(&["replay", &examples], b"");
+    assert_eq!(code, 0);
+    assert!(!err.contains(" scripts"), "a bar on a pipe: {err}");
+}
+
 /// Run the binary on a pseudo-terminal (util-linux `script`); returns the
 /// exit code and everything the terminal showed.
 fn on_a_tty(args: &[&str], no_color: bool) -> (i32, Vec<u8>) {
+    on_a_tty_env(args, if no_color { &[("NO_COLOR", "1")] } else { &[] })
+}
+
+/// [`on_a_tty`] with these environment variables set.
+fn on_a_tty_env(args: &[&str], env: &[(&str, &str)]) -> (i32, Vec<u8>) {
     fn quote(s: &str) -> String {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
@@ -108,13 +185,14 @@ fn on_a_tty(args: &[&str], no_color: bool) -> (i32, Vec<u8>) {
         cmdline.push(' ');
         cmdline.push_str(&quote(a));
     }
-    let mut c = std::process::Command::new("script");
-    c.args(["-qec", &cmdline, "/dev/null"])
+    // `timeout`: a hang (a deadlock on the terminal) fails the test.
+    let mut c = std::process::Command::new("timeout");
+    c.args(["120", "script", "-qec", &cmdline, "/dev/null"])
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
         .stdin(std::process::Stdio::null());
-    if no_color {
-        c.env("NO_COLOR", "1");
-    }
+    c.envs(env.iter().copied());
     let out = c
         .output()
         .expect("util-linux `script` is needed to run hgframe on a pseudo-terminal");

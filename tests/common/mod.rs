@@ -341,3 +341,45 @@ pub fn post_reflect(port: u16, body: &[u8]) -> HttpResponse {
     )
 }
 pub mod oracle;
+
+/// An NDJSON stream (`--json` output): every line one JSON value, the
+/// values. Each line is parsed with serde_json and, when `jq` is on PATH,
+/// the whole stream also goes through `jq -c .`, which must read every
+/// line (a plain-text line in the stream fails both).
+pub fn ndjson(out: &str) -> Vec<serde_json::Value> {
+    let values: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    if let Ok(mut jq) = Command::new("jq")
+        .arg("-c")
+        .arg(".")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        jq.stdin
+            .take()
+            .expect("jq stdin")
+            .write_all(out.as_bytes())
+            .expect("write to jq");
+        let o = jq.wait_with_output().expect("jq runs");
+        assert!(
+            o.status.success(),
+            "jq -c . refuses the stream: {}\n{out}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).lines().count(),
+            values.len(),
+            "jq read another number of values than there are lines"
+        );
+    }
+    values
+}
+
+/// The events of an NDJSON stream with this `"event"`.
+pub fn events<'a>(values: &'a [serde_json::Value], event: &str) -> Vec<&'a serde_json::Value> {
+    values.iter().filter(|v| v["event"] == event).collect()
+}

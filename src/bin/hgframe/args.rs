@@ -65,6 +65,16 @@ or the same settings in the repository's .hg/hgrc, one per line:
 rw/ URLs also need push permission: --config web.allow-push=* (and
 --config web.push_ssl=false on plain HTTP).
 
+--json prints one JSON object per line instead, as each step is checked:
+  {\"event\": \"check\", \"result\": \"ok\", \"message\"}
+  {\"event\": \"check\", \"result\": \"failed\", \"message\", \"fixes\": [\"...\"]}
+  {\"event\": \"check\", \"result\": \"skipped\", \"message\"}   (and why)
+  {\"event\": \"diff\", \"local\", \"server\"}   the test frame's debugreflect
+      body as predicted and as answered (Python-escaped bytes)
+and last
+  {\"event\": \"summary\", \"verdict\": \"healthy\"|\"mismatch\"|\"unreachable\"|\"broken\",
+   \"exit\"}
+
 Exit status: 0 when everything works and is predicted exactly, 1 when the
 test frame is reflected differently, 3 when the server cannot be
 reached, 4 when a step fails.";
@@ -94,10 +104,33 @@ revision's debugreflect prints; for eof the final object; `sent: ...`
 for frames a local reactor sends; `status N` at eof when the server
 answers an HTTP error. A line ending in ` (glob)` (* and ?) or
 ` (re)` matches loosely. A directory means every .hgframe file under
-it. Against a server, a script of another revision (told by the media
-type the server names) or naming other releases (`hg ...`) is skipped
-with the reason. The last line printed is `N passed, N failed` (`, N skipped` when
-any were).";
+it, and - a transcript read from stdin (named <stdin>; its `respond
+@FILE` files are looked up in the current directory). Against a server,
+a script of another revision (told by the media type the server names)
+or naming other releases (`hg ...`) is skipped with the reason.
+
+Each script is reported as soon as it finishes (with -j N, in the order
+they finish; on a terminal a progress bar on stderr shows how many are
+done). The last line printed is `N passed, N failed` (`, N skipped` when
+any were).
+
+--json prints one JSON object per line instead, each with an \"event\":
+  {\"event\": \"script\", \"file\", \"result\": \"passed\", \"requests\", \"frames\", \"seconds\"}
+  {\"event\": \"script\", \"file\", \"result\": \"updated\", \"requests\", \"frames\", \"seconds\"}
+      (--update rewrote its expected output)
+  {\"event\": \"script\", \"file\", \"result\": \"skipped\", \"reason\", \"seconds\"}
+  {\"event\": \"script\", \"file\", \"result\": \"failed\", \"seconds\",
+   \"failures\": [{\"line\", \"message\", \"step\", \"expected\": [..], \"actual\": [..]}]}
+  {\"event\": \"script\", \"file\", \"result\": \"error\", \"kind\": \"parse\"|\"transport\"|\"http\",
+   \"exit\", \"message\", \"seconds\"}   (the script could not run)
+and last
+  {\"event\": \"summary\", \"passed\", \"failed\", \"skipped\", \"updated\", \"not_run\",
+   \"exit\", \"seconds\"}
+(`updated` scripts count as passed; `not_run`: left out once the server
+could not be reached). --junit FILE writes a JUnit report: one testcase
+per script (classname: its directory, dotted), a mismatch as <failure>,
+a script that could not run as <error type=\"parse|transport|http\">,
+each with its time and timestamp.";
 
 /// Debugger for Mercurial's frame-based wire protocol (exp-http-v2).
 ///
@@ -267,12 +300,32 @@ pub enum Command {
     /// Argument values: cbor:<python literal>, hex:<hex bytes>,
     /// hexlist:<hex>,<hex>,... (a list of bytes, e.g. nodes), or plain text
     /// (bytes).
+    ///
+    /// -v also shows the HTTP request line and headers sent (`> ` lines)
+    /// and the status line and headers received (`< ` lines), as soon as
+    /// the answer's head arrives.
+    ///
+    /// --json prints one JSON object per line, each with an "event":
+    ///   {"event": "http_request", "method", "target", "version",
+    ///    "headers": [[name, value], ...], "body_bytes"}      (with -v)
+    ///   {"event": "http_response", "version", "status", "reason",
+    ///    "headers": [[name, value], ...]}                    (with -v)
+    ///   {"event": "frame", ...}   each response frame, as `decode --json`
+    ///      writes it, with "client": the client reactor's verdict
+    ///   {"event": "request", "request_id", "command", "status",
+    ///    "status_map", "objects": [...], "errors": [...], "text": [...],
+    ///    "complete", "problems": [...]}                   one per request
+    /// and last
+    ///   {"event": "summary", "encodings": [{"stream_id", "encoding"}],
+    ///    "frames", "refused", "problems": [...], "failed"}
+    /// Values as in `decode --json` (bytes as text when UTF-8, else
+    /// {"hex": ...}), node ids (20 bytes) as hex text.
     #[command(
         after_help = examples!(
         "hgframe send http://127.0.0.1:8000/ heads",
         "hgframe send http://127.0.0.1:8000/ known nodes=hexlist:0000000000000000000000000000000000000000 + heads",
         "hgframe send --encodings zstd-8mb,zlib,identity --json http://127.0.0.1:8000/ capabilities",
-    ))]
+    ), verbatim_doc_comment)]
     Send(SendArgs),
 
     /// Check that a server's frame protocol endpoints work, step by step,
@@ -308,19 +361,27 @@ pub enum Command {
     ))]
     Repl(ReplArgs),
 
-    /// Serve Mercurial's HTTP API (debugreflect and canned command
-    /// responses) from hgframe's own reactor.
+    /// Serve Mercurial's HTTP API (debugreflect, canned responses) from hgframe's own reactor.
     ///
     /// Speaks the chosen revision's `/api/` URL space like `hg serve` with
     /// the experimental API enabled: debugreflect bodies identical to
     /// Mercurial's, Mercurial's status codes and messages, and commands
     /// answered with the responses given by --respond, through the
     /// reactor's response path.
+    ///
+    /// The access log goes to stderr, one line per request: Common Log
+    /// Format, the time taken and, when the status alone does not say,
+    /// what happened. With --json, stdout carries one JSON object per line
+    /// instead:
+    ///   {"event": "listening", "url", "proto"}   once, when it accepts requests
+    ///   {"event": "access", "time" (RFC 3339, UTC), "remote", "method",
+    ///    "target", "version", "status", "bytes", "ms", "note" (or null)}
+    ///   {"event": "shutdown", "reason"}
     #[command(
         after_help = examples!(
         "hgframe serve --listen 127.0.0.1:8000",
         "hgframe --hg 4.7 serve --respond 'heads=cbor:[]' --respond 'known=error:not today'",
-    ))]
+    ), verbatim_doc_comment)]
     Serve(ServeArgs),
 
     /// Stand between a Mercurial client and server and show the exchange.
@@ -667,6 +728,11 @@ pub struct ServeArgs {
     /// experimental.web.api.debugreflect).
     #[arg(long)]
     pub no_reflect: bool,
+
+    /// JSON events on stdout, one per line, instead of the text log on
+    /// stderr (schema below).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -696,7 +762,7 @@ pub struct SendArgs {
     )]
     pub encodings: Vec<String>,
 
-    /// JSON output (schema in the README).
+    /// One JSON event per line (schema below).
     #[arg(long)]
     pub json: bool,
 
@@ -718,6 +784,11 @@ pub struct DoctorArgs {
     /// Repository URL, e.g. http://127.0.0.1:8000/
     #[arg(value_name = "URL")]
     pub url: String,
+
+    /// One JSON event per line: a `check` per step, then a `summary`
+    /// (schema below).
+    #[arg(long)]
+    pub json: bool,
 
     #[command(flatten)]
     pub remote: RemoteOpts,
@@ -746,13 +817,20 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// One JSON object per script (then the summary line).
+    /// One JSON event per line: a `script` event per script, then a
+    /// `summary` event (schema below).
     #[arg(long)]
     pub json: bool,
 
-    /// Scripts run in parallel.
+    /// Scripts run in parallel (their results come in the order they
+    /// finish).
     #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
     pub jobs: usize,
+
+    /// No progress bar, no PASS or SKIP lines (nor passed or skipped
+    /// events with --json): failures, errors, updates and the summary only.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 
     /// Let `respond KEY @FILE` lines read any file, not only files beside
     /// the script (for scripts you trust).
@@ -762,7 +840,7 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub remote: RemoteOpts,
 
-    /// Scripts or directories.
+    /// Scripts or directories; - reads one transcript from stdin.
     #[arg(value_name = "FILES", required = true)]
     pub files: Vec<PathBuf>,
 }
@@ -914,7 +992,7 @@ mod flag_tests {
         let shorts: Vec<String> = seen.iter().map(|(s, (l, _))| format!("-{s} --{l}")).collect();
         assert_eq!(
             shorts,
-            ["-H --header", "-f --format", "-j --jobs", "-k --insecure", "-v --verbose"]
+            ["-H --header", "-f --format", "-j --jobs", "-k --insecure", "-q --quiet", "-v --verbose"]
         );
     }
 }

@@ -1,4 +1,4 @@
-//! The `hgframe` binary: parse arguments, set up colour, run the
+//! The `hgframe` binary: parse arguments, set up colour (anstream), run the
 //! subcommand, map failures to the documented exit codes. The protocol
 //! lives in the library; this is only the command line.
 
@@ -23,20 +23,32 @@ fn main() -> ExitCode {
         }
     };
     let stdout_is_terminal = io::stdout().is_terminal();
-    let color = match cli.global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            stdout_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    // Styles are always written; anstream strips them unless colour is on
+    // for that stream (--color, then NO_COLOR, CLICOLOR_FORCE, CLICOLOR=0,
+    // TERM=dumb, a terminal). Commands that write bytes (raw frames, a
+    // debugreflect body) get them through untouched: stripping would drop
+    // control bytes.
+    let choice = if cli.command.writes_bytes() {
+        anstream::ColorChoice::AlwaysAnsi
+    } else {
+        match cli.global.color {
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
         }
     };
-    colored::control::set_override(color);
+    let err_choice = match cli.global.color {
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+    };
     let stdin = io::stdin();
     let mut stdin = stdin.lock();
-    let stdout = io::stdout();
-    let mut stdout = io::BufWriter::new(stdout.lock());
-    let stderr = io::stderr();
-    let mut stderr = stderr.lock();
+    let stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
+    let color =
+        !cli.command.writes_bytes() && stdout.current_choice() != anstream::ColorChoice::Never;
+    let mut stdout = io::BufWriter::new(stdout);
+    let mut stderr = anstream::AutoStream::new(io::stderr().lock(), err_choice);
     let result = run(
         cli,
         &mut Io {
@@ -45,6 +57,7 @@ fn main() -> ExitCode {
             stderr: &mut stderr,
             stdout_is_terminal,
             stdin_is_terminal: io::stdin().is_terminal(),
+            color,
         },
     );
     let flushed = stdout.flush();
@@ -71,3 +84,11 @@ fn main() -> ExitCode {
 // scripts/bench-replay.sh).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Give the memory this thread freed back to the system now (mimalloc
+/// otherwise purges it only when the thread allocates again, so an idle
+/// server would keep its peak): the servers' idle hook.
+pub fn release_freed_memory() {
+    // SAFETY: mi_collect only walks and purges the calling thread's heap.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}

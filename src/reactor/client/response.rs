@@ -431,7 +431,7 @@ pub struct RequestBody {
 
 /// Read a request body's commands with the revision's server reactor.
 pub fn read_request_body(proto: Proto, body: &[u8]) -> RequestBody {
-    use crate::python::cbor::decode_all;
+    use crate::python::cbor::decode_all_limited;
     use crate::reactor::{new_reactor, Action, ReactorOptions};
     use crate::wire::frame::{LengthMode, SliceDecoder};
     use crate::wire::ids::v0006::SENDER_PROTOCOL_SETTINGS;
@@ -479,7 +479,7 @@ pub fn read_request_body(proto: Proto, body: &[u8]) -> RequestBody {
             }
         }
     }
-    if let Ok(vals) = decode_all(&settings) {
+    if let Ok(vals) = decode_all_limited(&settings, Limits::DEFAULT_MAX_VALUE) {
         if let Some(Value::Dict(d)) = vals.first() {
             if let Some(Value::List(l)) = dict_get(d, &Value::bytes("contentencodings")) {
                 out.encoders = Some(

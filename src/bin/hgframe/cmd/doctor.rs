@@ -3,7 +3,8 @@
 use std::io;
 
 use hgframe::remote::doctor::{self, Verdict};
-use hgframe::render::remote::write_finding;
+use hgframe::render::remote::{finding_json, write_finding};
+use serde_json::json;
 
 use super::{make_client, Io, Result};
 use crate::args::{DoctorArgs, GlobalOpts};
@@ -14,7 +15,13 @@ pub fn run(global: &GlobalOpts, a: DoctorArgs, io: &mut Io<'_>) -> Result<u8> {
     let out = &mut *io.stdout;
     let verdict = doctor::run(&client, global.proto, &mut |f| {
         if write_err.is_none() {
-            if let Err(e) = write_finding(out, &f) {
+            // Each step as it is checked: some wait on the network.
+            let written = if a.json {
+                writeln!(out, "{}", finding_json(&f))
+            } else {
+                write_finding(out, &f)
+            };
+            if let Err(e) = written.and_then(|_| out.flush()) {
                 write_err = Some(e);
             }
         }
@@ -22,10 +29,18 @@ pub fn run(global: &GlobalOpts, a: DoctorArgs, io: &mut Io<'_>) -> Result<u8> {
     if let Some(e) = write_err {
         return Err(e.into());
     }
-    Ok(match verdict {
-        Verdict::Healthy => 0,
-        Verdict::Mismatch => 1,
-        Verdict::Unreachable => 3,
-        Verdict::Broken => 4,
-    })
+    let (code, name) = match verdict {
+        Verdict::Healthy => (0, "healthy"),
+        Verdict::Mismatch => (1, "mismatch"),
+        Verdict::Unreachable => (3, "unreachable"),
+        Verdict::Broken => (4, "broken"),
+    };
+    if a.json {
+        writeln!(
+            io.stdout,
+            "{}",
+            json!({"event": "summary", "verdict": name, "exit": code})
+        )?;
+    }
+    Ok(code)
 }

@@ -74,6 +74,7 @@ mod tests {
                 stderr: &mut stderr,
                 stdout_is_terminal,
                 stdin_is_terminal: stdout_is_terminal,
+                color: false,
             },
         );
         (r, stdout, stderr)
@@ -133,6 +134,7 @@ mod tests {
                         stderr: &mut stderr,
                         stdout_is_terminal: false,
                         stdin_is_terminal: terminal,
+                        color: false,
                     },
                 );
                 assert!(r.is_ok(), "{args:?}");

@@ -34,6 +34,9 @@ pub struct Io<'a> {
     pub stderr: &'a mut dyn Write,
     pub stdout_is_terminal: bool,
     pub stdin_is_terminal: bool,
+    /// Whether styles written to stdout show as colour (the writer strips
+    /// them otherwise); for what bypasses it, like the line editor.
+    pub color: bool,
 }
 
 impl Io<'_> {
@@ -100,6 +103,19 @@ pub fn write_detected(
         )?;
     }
     Ok(())
+}
+
+impl Command {
+    /// Whether the command writes bytes rather than text to stdout (raw
+    /// frames, a debugreflect body): they must pass the colour writer
+    /// untouched.
+    pub fn writes_bytes(&self) -> bool {
+        match self {
+            Command::Encode(a) => a.format == crate::args::EncodeFormat::Raw,
+            Command::Reflect(a) => a.output() == crate::args::ReflectFormat::Raw,
+            _ => false,
+        }
+    }
 }
 
 /// Run a parsed command line; returns the exit code on success paths.

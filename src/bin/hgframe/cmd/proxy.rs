@@ -67,6 +67,7 @@ pub fn run(g: &GlobalOpts, a: ProxyArgs, io: &mut Io<'_>) -> Result<u8> {
             public: a.public,
             header_timeout: Duration::from_secs(60),
             name: "hgframe-proxy",
+            on_idle: Some(crate::release_freed_memory),
         },
         handler,
     )?;

@@ -3,12 +3,12 @@
 
 use std::io::{self, BufRead, Read, Write};
 
-use colored::Colorize;
 use hgframe::human::decide_proto;
 use hgframe::reactor::{ReactorOptions, ServerCrash};
 use hgframe::reflect::{reflect_bytes, same_but_set_order, Http500, ReflectBody};
 use hgframe::remote::{self, RemoteError};
 use hgframe::render;
+use hgframe::render::style::Paint;
 use hgframe::session::{Responder, Session, Step};
 use hgframe::Proto;
 
@@ -208,9 +208,11 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
     }
     let (sink, crash) = (out.sink, out.crash);
     match sink {
-        Sink::Raw(body) => match body.finish() {
-            Ok(b) => {
-                stdout.write_all(&b)?;
+        Sink::Raw(body) => match body.finish_blocks() {
+            Ok(blocks) => {
+                for b in blocks {
+                    stdout.write_all(&b)?;
+                }
                 stdout.flush()?;
                 Ok(0)
             }

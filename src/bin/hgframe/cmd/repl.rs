@@ -9,8 +9,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use colored::Colorize;
 use hgframe::human::lines;
+use hgframe::render::style::Paint;
 use hgframe::repl::complete::{brackets_open, complete_line, hint_for, word_at, Brackets, Shared};
 use hgframe::repl::{Delivery, Flow, LineFailure, RemoteSettings, Repl, TargetError};
 use hgframe::Proto;
@@ -170,7 +170,7 @@ pub fn history_path() -> Option<PathBuf> {
 /// `hgframe repl`.
 pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
     let interactive = std::io::stdin().is_terminal() && io.stdout_is_terminal;
-    let color = colored::control::SHOULD_COLORIZE.should_colorize();
+    let color = io.color;
     let proto = global.proto.unwrap_or(Proto::DEFAULT);
     let settings = RemoteSettings {
         client: client_options(&a.remote)?,

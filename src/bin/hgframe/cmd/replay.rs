@@ -1,17 +1,18 @@
-//! `hgframe replay`: find scripts, run them (in parallel), report (text,
-//! JSON lines, JUnit XML).
+//! `hgframe replay`: find scripts, run them (in parallel), report each
+//! as it finishes (text or JSON lines, a progress bar on a terminal), then
+//! the summary and a JUnit XML report.
 
 use std::fs::File;
-use std::io::{BufReader, IsTerminal};
+use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
 
-use colored::Colorize;
 use hgframe::client::Client;
 use hgframe::remote::DetectError;
 use hgframe::render::replay::write_failure;
+use hgframe::render::style::Paint;
 use hgframe::replay::script::ScriptError;
 use hgframe::replay::{run_script, Exec, Failure as Mismatch, Fatal, RunOptions, ScriptReport};
 use hgframe::Proto;
@@ -24,10 +25,20 @@ use crate::error::Failure;
 /// The file extension of replay scripts.
 pub const EXTENSION: &str = "hgframe";
 
+/// The name a transcript read from stdin (`replay -`) goes by.
+pub const STDIN_NAME: &str = "<stdin>";
+
 fn collect_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut out = Vec::new();
     for a in args {
-        if a.is_dir() {
+        if a.as_os_str() == "-" {
+            if out.iter().any(|p: &PathBuf| p.as_os_str() == "-") {
+                return Err(Failure::Usage(
+                    "- (stdin) given twice: it holds one transcript".into(),
+                ));
+            }
+            out.push(a.clone());
+        } else if a.is_dir() {
             // Symlinked directories are not followed (a link to a parent
             // would loop); symlinked scripts are run.
             let mut found = Vec::new();
@@ -58,6 +69,7 @@ fn collect_files(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 struct Outcome {
     file: String,
     result: Result<ScriptReport, Fatal>,
+    started: SystemTime,
     seconds: f64,
 }
 
@@ -77,7 +89,7 @@ fn target_spec(global: &GlobalOpts, a: &ReplayArgs, url: &str) -> Result<TargetS
     let proto = match hgframe::remote::detect(&client) {
         Ok(d) => {
             if global.verbose > 0 {
-                super::write_detected(&mut std::io::stderr(), &d)?;
+                super::write_detected(&mut anstream::stderr(), &d)?;
             }
             Some(global.proto.unwrap_or(d.proto))
         }
@@ -87,48 +99,67 @@ fn target_spec(global: &GlobalOpts, a: &ReplayArgs, url: &str) -> Result<TargetS
     Ok(TargetSpec::Url(Box::new(client), proto))
 }
 
-fn run_one(path: &Path, spec: &TargetSpec, opts: &RunOptions) -> Outcome {
-    let file = path.display().to_string();
+/// Run one script; `stdin` is the transcript `-` stands for.
+fn run_one(path: &Path, stdin: &[u8], spec: &TargetSpec, opts: &RunOptions) -> Outcome {
+    let from_stdin = path.as_os_str() == "-";
+    let file = if from_stdin {
+        STDIN_NAME.to_string()
+    } else {
+        path.display().to_string()
+    };
+    let started = SystemTime::now();
     let t = Instant::now();
-    let result = match File::open(path) {
-        Err(e) => Err(Fatal::Parse(Box::new(ScriptError {
-            file: file.clone(),
-            line: 0,
-            text: String::new(),
-            caret: String::new(),
-            message: format!("cannot open: {e}"),
-            help: String::new(),
-        }))),
-        Ok(f) => {
-            let (exec, sp) = match spec {
-                TargetSpec::Local => (Exec::Local, None),
-                TargetSpec::Url(c, p) => (Exec::Remote(c), *p),
-            };
-            run_script(&file, BufReader::new(f), &exec, sp, opts, |_| {})
+    let (exec, sp) = match spec {
+        TargetSpec::Local => (Exec::Local, None),
+        TargetSpec::Url(c, p) => (Exec::Remote(c), *p),
+    };
+    let result = if from_stdin {
+        run_script(&file, stdin, &exec, sp, opts, |_| {})
+    } else {
+        match File::open(path) {
+            Err(e) => Err(Fatal::Parse(Box::new(ScriptError {
+                file: file.clone(),
+                line: 0,
+                text: String::new(),
+                caret: String::new(),
+                message: format!("cannot open: {e}"),
+                help: String::new(),
+            }))),
+            Ok(f) => run_script(&file, BufReader::new(f), &exec, sp, opts, |_| {}),
         }
     };
     Outcome {
         file,
         result,
+        started,
         seconds: t.elapsed().as_secs_f64(),
     }
 }
 
-/// Run `f` on every file, `jobs` at a time. Once a script cannot reach its
-/// server, the scripts not yet started are not run (they would all fail
-/// the same way).
-fn parallel<F>(files: &[PathBuf], jobs: usize, show_progress: bool, f: F) -> Vec<Outcome>
+/// Run `f` on every file, `jobs` at a time, handing each outcome to
+/// `report` (on this thread) as soon as its script finishes: with one
+/// job in the order given, with more in the order they finish. Once a
+/// script cannot reach its server, the scripts not yet started are not
+/// run (they would all fail the same way). Returns how many ran.
+fn parallel<F>(
+    files: &[PathBuf],
+    jobs: usize,
+    f: F,
+    mut report: impl FnMut(Outcome) -> Result<(), Failure>,
+) -> Result<usize, Failure>
 where
     F: Fn(&Path) -> Outcome + Sync,
 {
     let unreachable = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..files.len()).map(|_| None).collect());
     let n = files.len();
+    let (tx, rx) = mpsc::channel::<Outcome>();
+    let mut ran = 0;
     std::thread::scope(|s| {
         for _ in 0..jobs.clamp(1, 64).min(n.max(1)) {
-            s.spawn(|| loop {
+            let tx = tx.clone();
+            let (f, next, unreachable) = (&f, &next, &unreachable);
+            s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 if i >= n || unreachable.load(Ordering::SeqCst) {
                     break;
@@ -137,60 +168,23 @@ where
                 if matches!(o.result, Err(Fatal::Transport(_))) {
                     unreachable.store(true, Ordering::SeqCst);
                 }
-                if let Ok(mut r) = results.lock() {
-                    r[i] = Some(o);
-                }
-                let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-                if show_progress {
-                    let width = 30;
-                    let filled = d * width / n.max(1);
-                    eprint!(
-                        "\r[{}{}] {d}/{n} scripts",
-                        "#".repeat(filled),
-                        "-".repeat(width - filled)
-                    );
-                    if d == n {
-                        eprint!("\r{}\r", " ".repeat(width + 24));
-                    }
+                if tx.send(o).is_err() {
+                    break;
                 }
             });
         }
-    });
-    results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
-fn xml_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {
-                o.push_str(&format!("\\x{:02x}", c as u32))
+        drop(tx);
+        for o in rx {
+            ran += 1;
+            if let Err(e) = report(o) {
+                // Stop handing out scripts; the running ones finish.
+                unreachable.store(true, Ordering::SeqCst);
+                return Err(e);
             }
-            c => o.push(c),
         }
-    }
-    o
-}
-
-/// A failure as plain text (for JUnit), leaving the terminal's colour
-/// setting as it was.
-fn failure_text(file: &str, f: &Mismatch) -> String {
-    let mut b = Vec::new();
-    let color = colored::control::SHOULD_COLORIZE.should_colorize();
-    colored::control::set_override(false);
-    let _ = write_failure(&mut b, file, f);
-    colored::control::set_override(color);
-    String::from_utf8_lossy(&b).into_owned()
+        Ok(())
+    })?;
+    Ok(ran)
 }
 
 /// `hgframe replay`.
@@ -217,10 +211,22 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             "--update and --against do not combine (update against one target)".into(),
         ));
     }
-    let show_progress = std::io::stderr().is_terminal() && !a.json && files.len() > 1;
-    let color = colored::control::SHOULD_COLORIZE.should_colorize();
-    let mut outcomes: Vec<(Outcome, Option<Outcome>)> = Vec::new();
-    if a.against.is_empty() {
+    let from_stdin = files.iter().any(|p| p.as_os_str() == "-");
+    if a.update && from_stdin {
+        return Err(Failure::Usage(
+            "--update rewrites scripts in place; a transcript on stdin (-) has no file to rewrite"
+                .into(),
+        ));
+    }
+    let mut stdin = Vec::new();
+    if from_stdin {
+        io.note_stdin("a transcript")?;
+        io.stdin.read_to_end(&mut stdin)?;
+    }
+    let progress = (std::io::stderr().is_terminal() && !a.quiet && files.len() > 1)
+        .then(|| progress_bar(files.len()));
+    let mut report = Report::new(&a, files.len());
+    let ran = if a.against.is_empty() {
         let spec = match &a.url {
             Some(u) => target_spec(global, &a, u)?,
             None => TargetSpec::Local,
@@ -232,9 +238,12 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             cli_target: a.local || a.url.is_some(),
             allow_file_access: a.allow_file_access,
         };
-        for o in parallel(&files, a.jobs, show_progress, |p| run_one(p, &spec, &opts)) {
-            outcomes.push((o, None));
-        }
+        parallel(
+            &files,
+            a.jobs,
+            |p| run_one(p, &stdin, &spec, &opts),
+            |o| report.outcome(o, io, progress.as_ref()),
+        )?
     } else {
         let specs = [
             target_spec(global, &a, &a.against[0])?,
@@ -249,23 +258,75 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             cli_target: true,
             allow_file_access: a.allow_file_access,
         };
-        for o in parallel(&files, a.jobs, show_progress, |p| {
-            let x = run_one(p, &specs[0], &opts);
-            let y = run_one(p, &specs[1], &opts);
-            Outcome {
-                file: x.file.clone(),
-                seconds: x.seconds + y.seconds,
-                result: compare_targets(&a.against, x.result, y.result),
-            }
-        }) {
-            outcomes.push((o, None));
+        parallel(
+            &files,
+            a.jobs,
+            |p| {
+                let x = run_one(p, &stdin, &specs[0], &opts);
+                let y = run_one(p, &stdin, &specs[1], &opts);
+                Outcome {
+                    file: x.file.clone(),
+                    started: x.started,
+                    seconds: x.seconds + y.seconds,
+                    result: compare_targets(&a.against, x.result, y.result),
+                }
+            },
+            |o| report.outcome(o, io, progress.as_ref()),
+        )?
+    };
+    if let Some(p) = &progress {
+        p.finish_and_clear();
+    }
+    report.finish(files.len() - ran, io)
+}
+
+/// The progress bar (stderr, a terminal only): scripts done of all.
+fn progress_bar(n: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(n as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} scripts {elapsed}")
+    {
+        bar.set_style(style.progress_chars("#>-"));
+    }
+    bar
+}
+
+/// What the run has reported so far: counts, the exit status, the JUnit
+/// cases.
+struct Report<'a> {
+    a: &'a ReplayArgs,
+    started: SystemTime,
+    clock: Instant,
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    updated: usize,
+    worst: u8,
+    junit: quick_junit::TestSuite,
+}
+
+impl<'a> Report<'a> {
+    fn new(a: &'a ReplayArgs, _scripts: usize) -> Self {
+        let started = SystemTime::now();
+        let mut suite = quick_junit::TestSuite::new("hgframe replay");
+        suite.set_timestamp(chrono::DateTime::<chrono::Utc>::from(started).fixed_offset());
+        Report {
+            a,
+            started,
+            clock: Instant::now(),
+            passed: 0,
+            failed: 0,
+            skipped: 0,
+            updated: 0,
+            worst: 0,
+            junit: suite,
         }
     }
-    colored::control::set_override(color);
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    let mut worst = 0u8;
-    let mut junit = Vec::new();
-    for (o, _) in &outcomes {
+
+    fn fail(&mut self, code: u8) {
         let rank = |code: u8| match code {
             2 => 4,
             3 => 3,
@@ -273,47 +334,75 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
             1 => 1,
             _ => 0,
         };
-        let mut set = |code: u8| {
-            if rank(code) > rank(worst) {
-                worst = code;
-            }
+        if rank(code) > rank(self.worst) {
+            self.worst = code;
+        }
+    }
+
+    /// Report one script: its line(s) or JSON event, written and flushed
+    /// now (above the progress bar), and its JUnit case.
+    fn outcome(
+        &mut self,
+        o: Outcome,
+        io: &mut Io<'_>,
+        progress: Option<&indicatif::ProgressBar>,
+    ) -> Result<(), Failure> {
+        let mut out = Vec::new();
+        let case = self.judge(&o, &mut out)?;
+        self.junit.add_test_case(case);
+        let mut write = || -> std::io::Result<()> {
+            io.stdout.write_all(&out)?;
+            io.stdout.flush()
         };
-        match &o.result {
+        match progress {
+            Some(p) => {
+                p.suspend(&mut write)?;
+                p.inc(1);
+            }
+            None => write()?,
+        }
+        Ok(())
+    }
+
+    /// Count the outcome, write its report into `w`, return its JUnit case.
+    fn judge(&mut self, o: &Outcome, w: &mut Vec<u8>) -> Result<quick_junit::TestCase, Failure> {
+        use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus};
+        let a = self.a;
+        let status = match &o.result {
             Ok(r) if r.skipped.is_some() => {
-                skipped += 1;
+                self.skipped += 1;
                 let why = r.skipped.clone().unwrap_or_default();
                 if a.json {
-                    writeln!(
-                        io.stdout,
-                        "{}",
-                        json!({"file": o.file, "result": "skipped", "reason": why})
-                    )?;
-                } else {
-                    writeln!(io.stdout, "{} {}: {why}", "SKIP".yellow().bold(), o.file)?;
+                    if !a.quiet {
+                        event(
+                            w,
+                            json!({"event": "script", "file": o.file, "result": "skipped", "reason": why, "seconds": o.seconds}),
+                        )?;
+                    }
+                } else if !a.quiet {
+                    writeln!(w, "{} {}: {why}", "SKIP".yellow().bold(), o.file)?;
                 }
-                junit.push(format!(
-                    "<testcase name=\"{}\" time=\"{:.3}\"><skipped message=\"{}\"/></testcase>",
-                    xml_escape(&o.file),
-                    o.seconds,
-                    xml_escape(&why)
-                ));
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(why);
+                st
             }
             Ok(r) if r.failures.is_empty() => {
-                passed += 1;
+                self.passed += 1;
                 if a.update {
                     if let Some(text) = &r.updated {
                         write_if_changed(&o.file, text)?;
                     }
                 }
                 if a.json {
+                    if !a.quiet {
+                        event(
+                            w,
+                            json!({"event": "script", "file": o.file, "result": "passed", "requests": r.requests, "frames": r.frames, "seconds": o.seconds}),
+                        )?;
+                    }
+                } else if !a.quiet {
                     writeln!(
-                        io.stdout,
-                        "{}",
-                        json!({"file": o.file, "result": "passed", "requests": r.requests, "frames": r.frames, "seconds": o.seconds})
-                    )?;
-                } else {
-                    writeln!(
-                        io.stdout,
+                        w,
                         "{} {} ({} requests, {} frames)",
                         "PASS".green().bold(),
                         o.file,
@@ -321,117 +410,185 @@ pub fn run(global: &GlobalOpts, a: ReplayArgs, io: &mut Io<'_>) -> Result<u8, Fa
                         r.frames
                     )?;
                 }
-                junit.push(format!(
-                    "<testcase name=\"{}\" time=\"{:.3}\"/>",
-                    xml_escape(&o.file),
-                    o.seconds
-                ));
+                TestCaseStatus::success()
             }
             Ok(r) => {
-                if a.update {
+                // With --update the expectations are rewritten: only
+                // assertions can still fail.
+                let remaining: Vec<&Mismatch> = if a.update {
                     if let Some(text) = &r.updated {
                         write_if_changed(&o.file, text)?;
                     }
-                    // Expectations rewritten: only assertions can still fail.
-                    let remaining: Vec<&Mismatch> = r
-                        .failures
+                    r.failures
                         .iter()
                         .filter(|f| f.message != "output differs")
-                        .collect();
-                    if remaining.is_empty() {
-                        passed += 1;
+                        .collect()
+                } else {
+                    r.failures.iter().collect()
+                };
+                if remaining.is_empty() {
+                    self.passed += 1;
+                    self.updated += 1;
+                    if a.json {
+                        event(
+                            w,
+                            json!({"event": "script", "file": o.file, "result": "updated", "requests": r.requests, "frames": r.frames, "seconds": o.seconds}),
+                        )?;
+                    } else {
                         writeln!(
-                            io.stdout,
+                            w,
                             "{} {} (expected output updated)",
                             "UPDATED".cyan().bold(),
                             o.file
                         )?;
-                        junit.push(format!(
-                            "<testcase name=\"{}\" time=\"{:.3}\"/>",
-                            xml_escape(&o.file),
-                            o.seconds
-                        ));
-                        continue;
                     }
-                }
-                failed += 1;
-                set(1);
-                let texts: Vec<String> = r
-                    .failures
-                    .iter()
-                    .map(|f| failure_text(&o.file, f))
-                    .collect();
-                if a.json {
-                    writeln!(
-                        io.stdout,
-                        "{}",
-                        json!({"file": o.file, "result": "failed", "failures": r.failures.iter().map(|f| json!({"line": f.line, "message": f.message, "step": f.step, "expected": f.expected, "actual": f.actual})).collect::<Vec<_>>()})
-                    )?;
+                    TestCaseStatus::success()
                 } else {
-                    writeln!(io.stdout, "{} {}", "FAIL".red().bold(), o.file)?;
-                    for f in &r.failures {
-                        write_failure(io.stdout, &o.file, f)?;
+                    self.failed += 1;
+                    self.fail(1);
+                    if a.json {
+                        event(
+                            w,
+                            json!({"event": "script", "file": o.file, "result": "failed", "seconds": o.seconds, "failures": r.failures.iter().map(|f| json!({"line": f.line, "message": f.message, "step": f.step, "expected": f.expected, "actual": f.actual})).collect::<Vec<_>>()}),
+                        )?;
+                    } else {
+                        writeln!(w, "{} {}", "FAIL".red().bold(), o.file)?;
+                        for f in &r.failures {
+                            write_failure(w, &o.file, f)?;
+                        }
                     }
+                    let texts: Vec<String> = r
+                        .failures
+                        .iter()
+                        .map(|f| failure_text(&o.file, f))
+                        .collect();
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    st.set_message(match r.failures.as_slice() {
+                        [one] => one.message.clone(),
+                        many => format!("{} failures", many.len()),
+                    });
+                    st.set_type("mismatch");
+                    st.set_description(texts.join("\n"));
+                    st
                 }
-                junit.push(format!(
-                    "<testcase name=\"{}\" time=\"{:.3}\"><failure message=\"{} failure(s)\">{}</failure></testcase>",
-                    xml_escape(&o.file),
-                    o.seconds,
-                    r.failures.len(),
-                    xml_escape(&texts.join("\n"))
-                ));
             }
             Err(e) => {
-                failed += 1;
-                let code = match e {
-                    Fatal::Parse(_) => 2,
-                    Fatal::Transport(_) => 3,
-                    Fatal::Http(_) => 4,
+                self.failed += 1;
+                let (code, kind) = match e {
+                    Fatal::Parse(_) => (2, "parse"),
+                    Fatal::Transport(_) => (3, "transport"),
+                    Fatal::Http(_) => (4, "http"),
                 };
-                set(code);
+                self.fail(code);
                 let message = fatal_text(e);
                 if a.json {
-                    writeln!(
-                        io.stdout,
-                        "{}",
-                        json!({"file": o.file, "result": "error", "exit": code, "message": message})
+                    event(
+                        w,
+                        json!({"event": "script", "file": o.file, "result": "error", "kind": kind, "exit": code, "message": message, "seconds": o.seconds}),
                     )?;
                 } else {
-                    writeln!(io.stdout, "{} {}", "ERROR".red().bold(), o.file)?;
-                    writeln!(io.stdout, "{message}")?;
+                    writeln!(w, "{} {}", "ERROR".red().bold(), o.file)?;
+                    writeln!(w, "{message}")?;
                 }
-                junit.push(format!(
-                    "<testcase name=\"{}\" time=\"{:.3}\"><error message=\"{}\"/></testcase>",
-                    xml_escape(&o.file),
-                    o.seconds,
-                    xml_escape(&message)
-                ));
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+                st.set_message(message.lines().next().unwrap_or("").to_string());
+                st.set_type(kind);
+                st.set_description(message);
+                st
             }
+        };
+        let mut case = TestCase::new(o.file.clone(), status);
+        case.set_classname(classname(&o.file));
+        case.set_time(Duration::from_secs_f64(o.seconds));
+        case.set_timestamp(chrono::DateTime::<chrono::Utc>::from(o.started).fixed_offset());
+        Ok(case)
+    }
+
+    /// The summary (a line, or the last JSON event) and the JUnit file.
+    fn finish(mut self, not_run: usize, io: &mut Io<'_>) -> Result<u8, Failure> {
+        let a = self.a;
+        let seconds = self.clock.elapsed().as_secs_f64();
+        if let Some(path) = &a.junit {
+            self.junit.set_time(self.clock.elapsed());
+            let mut report = quick_junit::Report::new("hgframe replay");
+            report
+                .set_timestamp(chrono::DateTime::<chrono::Utc>::from(self.started).fixed_offset());
+            report.set_time(self.clock.elapsed());
+            report.add_test_suite(self.junit.clone());
+            let xml = report
+                .to_string()
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+            std::fs::write(path, xml)
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
         }
+        if a.json {
+            let mut w = Vec::new();
+            event(
+                &mut w,
+                json!({
+                    "event": "summary",
+                    "passed": self.passed,
+                    "failed": self.failed,
+                    "skipped": self.skipped,
+                    "updated": self.updated,
+                    "not_run": not_run,
+                    "exit": self.worst,
+                    "seconds": seconds,
+                }),
+            )?;
+            io.stdout.write_all(&w)?;
+            return Ok(self.worst);
+        }
+        let mut summary = format!("{} passed, {} failed", self.passed, self.failed);
+        if self.skipped > 0 {
+            summary.push_str(&format!(", {} skipped", self.skipped));
+        }
+        if not_run > 0 {
+            summary.push_str(&format!(
+                ", {not_run} not run (the server could not be reached)"
+            ));
+        }
+        writeln!(io.stdout, "{summary}")?;
+        Ok(self.worst)
     }
-    if let Some(path) = &a.junit {
-        let xml = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites><testsuite name=\"hgframe replay\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n{}\n</testsuite></testsuites>\n",
-            outcomes.len(),
-            failed,
-            skipped,
-            junit.join("\n")
-        );
-        std::fs::write(path, xml)
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+}
+
+/// One JSON event, one line.
+fn event(w: &mut Vec<u8>, v: serde_json::Value) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, &v)?;
+    w.push(b'\n');
+    Ok(())
+}
+
+/// A script's JUnit class: its directory, as a dotted name (CI systems
+/// group cases by it); `stdin` for `-`.
+fn classname(file: &str) -> String {
+    if file == STDIN_NAME {
+        return "stdin".into();
     }
-    let mut summary = format!("{passed} passed, {failed} failed");
-    if skipped > 0 {
-        summary.push_str(&format!(", {skipped} skipped"));
+    let dir: Vec<String> = Path::new(file)
+        .parent()
+        .map(|d| {
+            d.components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if dir.is_empty() {
+        "replay".into()
+    } else {
+        dir.join(".")
     }
-    let not_run = files.len() - outcomes.len();
-    if not_run > 0 {
-        summary.push_str(&format!(
-            ", {not_run} not run (the server could not be reached)"
-        ));
-    }
-    writeln!(io.stdout, "{summary}")?;
-    Ok(worst)
+}
+
+/// A failure as plain text (for JUnit): the printer's styles removed.
+fn failure_text(file: &str, f: &Mismatch) -> String {
+    let mut b = Vec::new();
+    let _ = write_failure(&mut b, file, f);
+    hgframe::render::style::plain(&String::from_utf8_lossy(&b))
 }
 
 /// A script that could not run, as reported: parse errors carry their own

@@ -74,7 +74,29 @@ pub fn run(global: &GlobalOpts, a: SendArgs, io: &mut Io<'_>) -> Result<u8> {
     let limits = hgframe::reactor::client::Limits {
         max_value: a.max_value,
     };
-    let decoded = send::execute(&client, proto, a.rw, prepared, limits)?;
+    // -v: the request and the answer's head as soon as it arrives (an
+    // HTTP error's too).
+    let mut head_err = None;
+    let verbose = global.verbose > 0;
+    let out = &mut *io.stdout;
+    let decoded = send::execute_watched(&client, proto, a.rw, prepared, limits, &mut |e| {
+        if !verbose {
+            return;
+        }
+        let written = if a.json {
+            render::remote::exchange_json(e)
+                .iter()
+                .try_for_each(|v| writeln!(out, "{v}"))
+        } else {
+            render::remote::write_exchange(out, e)
+        };
+        if let Err(e) = written.and_then(|_| out.flush()) {
+            head_err = Some(e);
+        }
+    })?;
+    if let Some(e) = head_err {
+        return Err(e.into());
+    }
     if a.json {
         render::remote::write_send_json(io.stdout, proto, &decoded)?;
     } else {

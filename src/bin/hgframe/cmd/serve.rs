@@ -1,13 +1,15 @@
 //! `hgframe serve`: the embedded server in the foreground, its access
-//! log on stderr, stopped by Ctrl-C or SIGTERM.
+//! log on stderr (with `--json`, JSON events on stdout), stopped by
+//! Ctrl-C or SIGTERM.
 
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hgframe::server::{start, LogTarget, ServeOptions};
+use hgframe::server::{start, AccessEntry, LogTarget, ServeOptions};
 use hgframe::session::Responder;
 use hgframe::Proto;
+use serde_json::json;
 
 use super::{Io, Result};
 use crate::args::{GlobalOpts, ServeArgs};
@@ -34,8 +36,10 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
             )?;
         }
     }
-    // Log lines travel to this thread, which owns stderr (main holds its lock).
+    // Log lines travel to this thread, which owns stderr and stdout (main
+    // holds their locks).
     let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let json = a.json;
     let opts = ServeOptions {
         addr: a.listen.clone(),
         public: a.public,
@@ -44,10 +48,11 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
         max_body: a.max_body,
         max_total_body: a.max_total_body,
         max_value: a.max_value,
+        on_idle: Some(crate::release_freed_memory),
         timeout: Duration::from_secs(a.timeout),
         reflect: !a.no_reflect,
-        log: LogTarget::Callback(Arc::new(move |line: &str| {
-            let _ = log_tx.send(line.to_string());
+        log: LogTarget::Entries(Arc::new(move |e: &AccessEntry| {
+            let _ = log_tx.send(if json { e.json().to_string() } else { e.line() });
         })),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -60,7 +65,16 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
         .block_on(async { Signals::new() })
         .map_err(|e| Failure::Usage(format!("cannot install signal handlers: {e}")))?;
     let handle = start(opts)?;
-    writeln!(io.stdout, "listening at http://{}/", handle.addr())?;
+    let url = format!("http://{}/", handle.addr());
+    if json {
+        writeln!(
+            io.stdout,
+            "{}",
+            json!({"event": "listening", "url": url, "proto": proto.to_string()})
+        )?;
+    } else {
+        writeln!(io.stdout, "listening at {url}")?;
+    }
     io.stdout.flush()?;
     if g.verbose > 0 {
         writeln!(
@@ -75,22 +89,32 @@ pub fn run(g: &GlobalOpts, a: ServeArgs, io: &mut Io<'_>) -> Result<u8> {
             }
         )?;
     }
-    let stderr = &mut *io.stderr;
+    // The log: text on stderr, or JSON events on stdout (each flushed: a
+    // reader follows the stream as it comes).
+    let log: &mut dyn std::io::Write = if json {
+        &mut *io.stdout
+    } else {
+        &mut *io.stderr
+    };
     let why = rt.block_on(async {
         loop {
             tokio::select! {
                 line = log_rx.recv() => match line {
-                    Some(l) => { let _ = writeln!(stderr, "{l}"); }
+                    Some(l) => { let _ = writeln!(log, "{l}").and_then(|_| log.flush()); }
                     None => break "the server stopped",
                 },
                 s = signals.recv() => break s,
             }
         }
     });
-    let _ = writeln!(stderr, "hgframe: {why}; shutting down");
+    if json {
+        let _ = writeln!(log, "{}", json!({"event": "shutdown", "reason": why}));
+    } else {
+        let _ = writeln!(log, "hgframe: {why}; shutting down");
+    }
     handle.shutdown();
     while let Ok(l) = log_rx.try_recv() {
-        let _ = writeln!(stderr, "{l}");
+        let _ = writeln!(log, "{l}");
     }
     Ok(0)
 }
