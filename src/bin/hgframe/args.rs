@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use hgframe::remote::send::KNOWN_ENCODINGS;
+use hgframe::wire::body::MEDIA_CBOR;
 use hgframe::wire::proto::{release, release_names, Selected};
 use hgframe::Proto;
 
@@ -37,7 +39,6 @@ macro_rules! examples {
         concat!("Examples:\n", $("  ", $line, "\n",)+ "\n", exit_codes!())
     };
 }
-
 
 /// `hgframe doctor --help`: what it checks and how to set a server up.
 pub const DOCTOR_LONG_ABOUT: &str =
@@ -156,9 +157,9 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOpts {
-    /// Protocol revision. Without it (and without
-    /// --hg), inferred from frame type names where they are unambiguous, or
-    /// detected from the server for remote commands, else 0006.
+    /// Protocol revision. Without it (and without --hg), inferred from
+    /// frame type names where they are unambiguous, or detected from the
+    /// server for remote commands, else 0006.
     #[arg(long, global = true, value_parser = ProtoParser, value_name = "P")]
     pub proto: Option<Proto>,
 
@@ -204,9 +205,9 @@ impl TypedValueParser for ProtoParser {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(
-            Proto::all().map(|p| PossibleValue::new(p.name()).help(p.table().origin)),
-        ))
+        Some(Box::new(Proto::all().map(|p| {
+            PossibleValue::new(p.name()).help(p.table().origin)
+        })))
     }
 }
 
@@ -228,8 +229,69 @@ impl TypedValueParser for HgParser {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(release_names().into_iter().map(PossibleValue::new)))
+        Some(Box::new(
+            release_names().into_iter().map(PossibleValue::new),
+        ))
     }
+}
+
+/// A text option that takes any value (this is a debugging tool: an
+/// unknown encoding or media type may be sent on purpose) but offers the
+/// usual ones to completions and lists them in `--help`.
+#[derive(Clone)]
+struct Offered(fn() -> Vec<PossibleValue>);
+
+impl TypedValueParser for Offered {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new((self.0)().into_iter()))
+    }
+}
+
+/// `send --encodings`: the content encodings Mercurial knows.
+fn encodings() -> Vec<PossibleValue> {
+    KNOWN_ENCODINGS.iter().map(PossibleValue::new).collect()
+}
+
+/// `decode --content-type`: each revision's media type, then the other
+/// kinds of body a server answers with.
+fn content_types() -> Vec<PossibleValue> {
+    let mut v: Vec<PossibleValue> = Proto::all()
+        .map(|p| PossibleValue::new(p.table().media_type).help(format!("frames, {}", p.name())))
+        .collect();
+    v.push(PossibleValue::new(MEDIA_CBOR).help("CBOR values"));
+    v.push(PossibleValue::new("text/plain").help("text"));
+    v.push(PossibleValue::new("text/html").help("a page, summed up"));
+    v
+}
+
+/// `man SUBCOMMAND`: the subcommands (a test keeps the list whole).
+const MAN_PAGES: &[&str] = &[
+    "encode",
+    "decode",
+    "reflect",
+    "send",
+    "doctor",
+    "replay",
+    "repl",
+    "serve",
+    "proxy",
+    "completions",
+    "man",
+];
+
+fn man_pages() -> Vec<PossibleValue> {
+    MAN_PAGES.iter().map(PossibleValue::new).collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -323,8 +385,8 @@ pub enum Command {
     #[command(
         after_help = examples!(
         "hgframe send http://127.0.0.1:8000/ heads",
-        "hgframe send http://127.0.0.1:8000/ known nodes=hexlist:0000000000000000000000000000000000000000 + heads",
-        "hgframe send --encodings zstd-8mb,zlib,identity --json http://127.0.0.1:8000/ capabilities",
+        "hgframe send http://127.0.0.1:8000/ lookup key=tip + heads",
+        "hgframe send --encodings zstd-8mb,zlib --json http://127.0.0.1:8000/ capabilities",
     ), verbatim_doc_comment)]
     Send(SendArgs),
 
@@ -341,8 +403,9 @@ pub enum Command {
     #[command(
         after_help = examples!(
         "hgframe replay session.hgframe transcripts/",
-        "hgframe replay --url http://127.0.0.1:8000/ -j 4 transcripts/",
+        "hgframe replay --url http://127.0.0.1:8000/ -j 4 -q transcripts/",
         "hgframe replay --against local,http://127.0.0.1:8000/ session.hgframe",
+        "hgframe replay --json transcripts/ | jq -c .",
         "hgframe replay --update session.hgframe",
     ), long_about = REPLAY_LONG_ABOUT)]
     Replay(ReplayArgs),
@@ -408,7 +471,7 @@ pub enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  hgframe completions bash > ~/.local/share/bash-completion/completions/hgframe\n",
-        "  hgframe completions zsh > ~/.zfunc/_hgframe   # with fpath+=~/.zfunc before compinit\n",
+        "  hgframe completions zsh > ~/.zfunc/_hgframe\n",
         "  hgframe completions fish > ~/.config/fish/completions/hgframe.fish",
     ))]
     Completions {
@@ -428,7 +491,7 @@ pub enum Command {
     ))]
     Man {
         /// The subcommand (e.g. replay); none for hgframe(1).
-        #[arg(value_name = "SUBCOMMAND")]
+        #[arg(value_name = "SUBCOMMAND", value_parser = Offered(man_pages))]
         subcommand: Option<String>,
     },
 }
@@ -489,10 +552,10 @@ pub struct DecodeArgs {
     #[arg(long, value_enum, value_name = "SIDE")]
     pub side: Option<Side>,
 
-    /// The body's HTTP Content-Type: a frames media type (it names the
-    /// revision), application/mercurial-cbor (CBOR values), text/plain
-    /// (text) or text/html (the page summed up).
-    #[arg(long, value_name = "TYPE")]
+    /// The body's HTTP Content-Type: a frames media type names the
+    /// revision; other types are decoded as what they say (any text/*
+    /// as text).
+    #[arg(long, value_name = "TYPE", value_parser = Offered(content_types))]
     pub content_type: Option<String>,
 
     /// The request body a response answers: its commands set the client
@@ -575,7 +638,7 @@ pub struct TlsOpts {
 #[derive(Debug, Clone, Args)]
 pub struct ShowOpts {
     /// Print the request (method, URL, headers, frames) instead of sending it.
-    #[arg(long)]
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
 
     /// Print an equivalent curl command instead of sending.
@@ -753,12 +816,14 @@ pub struct SendArgs {
     #[arg(long)]
     pub rw: bool,
 
-    /// Content encodings to announce, in order (identity, zlib, zstd-8mb).
+    /// Content encodings to announce, in order (others are sent with a
+    /// warning).
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "identity",
-        value_name = "LIST"
+        value_name = "LIST",
+        value_parser = Offered(encodings)
     )]
     pub encodings: Vec<String>,
 
@@ -958,7 +1023,7 @@ mod size_tests {
 mod flag_tests {
     use std::collections::BTreeMap;
 
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
 
     use super::Cli;
 
@@ -985,14 +1050,97 @@ mod flag_tests {
                 );
             }
             if cmd.get_name() != "hgframe" {
-                let after = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+                let after = cmd
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
                 assert!(after.starts_with("Examples:\n"), "{}", cmd.get_name());
             }
         }
-        let shorts: Vec<String> = seen.iter().map(|(s, (l, _))| format!("-{s} --{l}")).collect();
+        let shorts: Vec<String> = seen
+            .iter()
+            .map(|(s, (l, _))| format!("-{s} --{l}"))
+            .collect();
         assert_eq!(
             shorts,
-            ["-H --header", "-f --format", "-j --jobs", "-k --insecure", "-q --quiet", "-v --verbose"]
+            [
+                "-H --header",
+                "-f --format",
+                "-j --jobs",
+                "-k --insecure",
+                "-n --dry-run",
+                "-q --quiet",
+                "-v --verbose"
+            ]
         );
+    }
+
+    /// Shell words of one command line, up to the first `|`, `<` or `>`
+    /// (enough for the examples: '...' and "..." with \" inside).
+    fn words(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur: Option<String> = None;
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' => out.extend(cur.take()),
+                '|' | '<' | '>' if cur.is_none() => break,
+                '\'' => {
+                    let w = cur.get_or_insert_with(String::new);
+                    w.extend(chars.by_ref().take_while(|&c| c != '\''));
+                }
+                '"' => {
+                    let w = cur.get_or_insert_with(String::new);
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '"' => break,
+                            '\\' => w.extend(chars.next()),
+                            c => w.push(c),
+                        }
+                    }
+                }
+                c => cur.get_or_insert_with(String::new).push(c),
+            }
+        }
+        out.extend(cur);
+        out
+    }
+
+    /// Every `hgframe ...` example in `--help` parses (and a frame string
+    /// in one stays one argument).
+    #[test]
+    fn examples_parse() {
+        let cli = Cli::command();
+        let mut n = 0;
+        for cmd in cli.get_subcommands() {
+            let after = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let examples = after.split("\n\n").next().unwrap_or_default();
+            for line in examples.lines().skip(1) {
+                let words = words(line.trim());
+                if words.first().map(String::as_str) != Some("hgframe") {
+                    continue;
+                }
+                n += 1;
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("{line}: {e}");
+                }
+            }
+        }
+        assert!(n >= 25, "{n} examples");
+        assert_eq!(
+            words(r#"hgframe encode "1 1 0 x \"y\" z" 'a b' | jq"#),
+            ["hgframe", "encode", "1 1 0 x \"y\" z", "a b"]
+        );
+    }
+
+    /// `man`'s offered names are the subcommands, all of them.
+    #[test]
+    fn man_pages_are_the_subcommands() {
+        let cli = Cli::command();
+        let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+        assert_eq!(names, super::MAN_PAGES);
     }
 }

@@ -10,7 +10,10 @@ use hgframe::Proto;
 
 /// The text after `hgframe ` for `--version`.
 pub fn long_version() -> String {
-    let mut s = format!("{}\n\nprotocol revisions (--proto):\n", env!("CARGO_PKG_VERSION"));
+    let mut s = format!(
+        "{}\n\nprotocol revisions (--proto):\n",
+        env!("CARGO_PKG_VERSION")
+    );
     for p in Proto::all() {
         let _ = writeln!(s, "  {}  {}", p.name(), p.table().origin);
     }
@@ -28,8 +31,7 @@ pub fn long_version() -> String {
         let _ = writeln!(
             s,
             "  {versions:<15} {}, {}",
-            r.table.name,
-            r.flavor.describe
+            r.table.name, r.flavor.describe
         );
     }
     let _ = write!(
@@ -57,7 +59,16 @@ mod tests {
     fn lists_revisions_releases_and_libraries() {
         let v = super::long_version();
         assert!(v.starts_with(env!("CARGO_PKG_VERSION")), "{v}");
-        for p in ["0001", "0002", "0005", "0006", "4.6/4.7", "5.0-py2/5.1-py2", "zlib 1.", "zstd 1."] {
+        for p in [
+            "0001",
+            "0002",
+            "0005",
+            "0006",
+            "4.6/4.7",
+            "5.0-py2/5.1-py2",
+            "zlib 1.",
+            "zstd 1.",
+        ] {
             assert!(v.contains(p), "{p}: {v}");
         }
     }
