@@ -123,7 +123,10 @@ impl Proxy {
             .expect("run kill");
         assert!(st.success(), "kill -TERM {} failed", child.id());
         let st = child.wait().unwrap();
-        let err: Vec<String> = self.stderr.try_iter().collect();
+        // The reader threads end at the pipes' EOF: waiting for them (not
+        // try_iter) keeps the last lines, written just before exit
+        // (`recorded ...`), from being lost to the race.
+        let err: Vec<String> = self.stderr.iter().collect();
         assert!(
             st.success(),
             "hgframe proxy exited with {st}: {}",
@@ -131,7 +134,7 @@ impl Proxy {
         );
         let events = self
             .events
-            .try_iter()
+            .iter()
             .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
             .collect();
         (events, err.join("\n"))
