@@ -102,11 +102,11 @@ _hgframe() {
             fi
             case "${prev}" in
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -128,11 +128,11 @@ _hgframe() {
             fi
             case "${prev}" in
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -147,7 +147,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__decode)
-            opts="-v -h -V --hex-input --json --format --mercurial-lengths --side --content-type --request --max-value --proto --hg --color --verbose --help --version"
+            opts="-f -v -h -V --hex-input --json --format --mercurial-lengths --side --content-type --request --max-value --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,12 +157,16 @@ _hgframe() {
                     COMPREPLY=($(compgen -W "blocks human json" -- "${cur}"))
                     return 0
                     ;;
+                -f)
+                    COMPREPLY=($(compgen -W "blocks human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --side)
                     COMPREPLY=($(compgen -W "request response" -- "${cur}"))
                     return 0
                     ;;
                 --content-type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "application/mercurial-exp-framing-0001 application/mercurial-exp-framing-0002 application/mercurial-exp-framing-0005 application/mercurial-exp-framing-0006 application/mercurial-cbor text/plain text/html" -- "${cur}"))
                     return 0
                     ;;
                 --request)
@@ -174,11 +178,11 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -224,11 +228,11 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -258,11 +262,11 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -459,18 +463,18 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__man)
-            opts="-v -h -V --proto --hg --color --verbose --help --version"
+            opts="-v -h -V --proto --hg --color --verbose --help --version encode decode reflect send doctor replay repl serve proxy completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -528,11 +532,11 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -547,7 +551,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__reflect)
-            opts="-H -k -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --format --raw --json --defer-output --max-value --respond --file --bin --proto --hg --color --verbose --help --version"
+            opts="-H -k -n -f -v -h -V --local --url --rw --compare --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --format --raw --json --defer-output --max-value --respond --file --bin --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,6 +589,10 @@ _hgframe() {
                     COMPREPLY=($(compgen -W "pretty json raw" -- "${cur}"))
                     return 0
                     ;;
+                -f)
+                    COMPREPLY=($(compgen -W "pretty json raw" -- "${cur}"))
+                    return 0
+                    ;;
                 --max-value)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -597,20 +605,16 @@ _hgframe() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -f)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --bin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -625,7 +629,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__repl)
-            opts="-H -k -v -h -V --url --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --hg --color --verbose --help --version"
+            opts="-H -k -n -v -h -V --url --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -660,11 +664,11 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -730,11 +734,11 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -749,7 +753,7 @@ _hgframe() {
             return 0
             ;;
         hgframe__subcmd__send)
-            opts="-H -k -v -h -V --data --rw --encodings --json --max-value --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --hg --color --verbose --help --version"
+            opts="-H -k -n -v -h -V --data --rw --encodings --json --max-value --timeout --connect-timeout --header --max-response --cacert --insecure --dry-run --curl --proto --hg --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -760,7 +764,7 @@ _hgframe() {
                     return 0
                     ;;
                 --encodings)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "identity zlib zstd-8mb" -- "${cur}"))
                     return 0
                     ;;
                 --max-value)
@@ -792,11 +796,11 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -842,11 +846,11 @@ _hgframe() {
                     return 0
                     ;;
                 --proto)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "0001 0002 0005 0006" -- "${cur}"))
                     return 0
                     ;;
                 --hg)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2 5.3 5.4 5.5 5.6 5.7 5.8 5.9 6.0" -- "${cur}"))
                     return 0
                     ;;
                 --color)

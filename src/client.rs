@@ -1,6 +1,6 @@
 //! The HTTP client: the only module that opens sockets as a client.
 //!
-//! Wraps reqwest (blocking, rustls) with what talking to a Mercurial
+//! Wraps reqwest (blocking, rustls; the system trust store) with what talking to a Mercurial
 //! server needs: URLs under `/api/<API>/<perm>/<command>`, the revision's
 //! media type, basic auth from `user:pass@` in the URL, extra headers,
 //! separate connect and total timeouts, and errors classified so each gets
@@ -224,14 +224,19 @@ pub struct Client {
 }
 
 impl Client {
+    /// Trust: the system's store (rustls-platform-verifier: on Linux and
+    /// BSD the system CA bundle, `SSL_CERT_FILE`/`SSL_CERT_DIR` when set;
+    /// the OS verifier on macOS and Windows), plus `--cacert`; or nothing
+    /// with `--insecure`. A system without a CA bundle still gets a client
+    /// (plain-HTTP servers work; HTTPS ones then need `--cacert`).
     pub fn new(target: Target, opts: ClientOptions) -> Result<Client, ClientError> {
-        // Redirects are handled here, not by reqwest: it would re-send a
-        // POST body on 307/308 and custom headers to any origin.
-        let mut builder = reqwest::blocking::Client::builder()
-            .timeout(opts.timeout)
-            .connect_timeout(opts.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(USER_AGENT);
+        // reqwest's own provider is aws-lc-rs, a long C build; ring is the
+        // one rustls is built with here. Installed once per process (a
+        // second call finds it there).
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let mut roots = Vec::new();
         for (i, pem) in opts.ca_certs.iter().enumerate() {
             let certs =
                 reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientError::BadCert {
@@ -244,14 +249,31 @@ impl Client {
                     detail: "no certificate in it".into(),
                 });
             }
-            for c in certs {
-                builder = builder.add_root_certificate(c);
+            roots.extend(certs);
+        }
+        // Redirects are handled here, not by reqwest: it would re-send a
+        // POST body on 307/308 and custom headers to any origin.
+        let builder = || {
+            let b = reqwest::blocking::Client::builder()
+                .timeout(opts.timeout)
+                .connect_timeout(opts.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(USER_AGENT);
+            if opts.insecure {
+                b.danger_accept_invalid_certs(true)
+            } else {
+                b
             }
+        };
+        let built = builder().tls_certs_merge(roots.clone()).build();
+        // The platform verifier refuses to start without a single root
+        // (no CA bundle, no --cacert): trust only what --cacert gave.
+        let http = match built {
+            Ok(c) => Ok(c),
+            Err(_) if !opts.insecure => builder().tls_certs_only(roots).build(),
+            Err(e) => Err(e),
         }
-        if opts.insecure {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        let http = builder.build().map_err(|e| ClientError::Other {
+        .map_err(|e| ClientError::Other {
             url: target.display(),
             detail: e.to_string(),
         })?;

@@ -16,11 +16,17 @@ fn bin() -> PathBuf {
 
 /// Run in `dir` with a bounded time; (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    run_env(dir, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let t = Instant::now();
     let out = Command::new(bin())
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -675,7 +681,7 @@ fn tls_trust_options() {
     let ck =
         rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
     let cert_pem = ck.cert.pem();
-    let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
+    let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into());
     let config = Arc::new(
         rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -738,6 +744,40 @@ fn tls_trust_options() {
         assert_eq!(code, 4, "{extra:?}: {out}{err}");
         assert!(err.contains("served over TLS"), "{extra:?}: {err}");
     }
+    // The system trust store: a certificate it holds needs no flag.
+    // SSL_CERT_FILE names the store here, as it does for OpenSSL and curl.
+    let cert_path = dir.join("cert.pem");
+    let cert_path = cert_path.to_str().unwrap();
+    let reflect = ["--proto", "0006", "reflect", "--url", &url, frame];
+    let (code, out, err) = run_env(&dir, &reflect, &[("SSL_CERT_FILE", cert_path)]);
+    assert_eq!(code, 4, "system store: {out}{err}");
+    assert!(err.contains("served over TLS"), "system store: {err}");
+    // No system store at all (no CA bundle): still a client, plain HTTP
+    // still works, https says how to trust the server, --cacert does.
+    let none = [
+        ("SSL_CERT_FILE", "/nonexistent/ca.pem"),
+        ("SSL_CERT_DIR", "/nonexistent"),
+    ];
+    let (code, out, err) = run_env(&dir, &reflect, &none);
+    assert_eq!(code, 3, "no store: {out}{err}");
+    assert!(
+        err.contains("TLS error") && err.contains("--cacert"),
+        "no store: {err}"
+    );
+    let mut args = reflect.to_vec();
+    args.extend(["--cacert", "cert.pem"]);
+    let (code, out, err) = run_env(&dir, &args, &none);
+    assert_eq!(code, 4, "no store, --cacert: {out}{err}");
+    let mut opts = hgframe::server::ServeOptions::new(hgframe::Proto::P0006);
+    opts.log = hgframe::server::LogTarget::Callback(std::sync::Arc::new(|_: &str| {}));
+    let server = hgframe::server::start(opts).unwrap();
+    let plain = format!("http://{}/", server.addr());
+    let (code, out, err) = run_env(
+        &dir,
+        &["--proto", "0006", "reflect", "--url", &plain, frame],
+        &none,
+    );
+    assert_eq!(code, 0, "no store, http: {out}{err}");
     // Not a certificate: a usage error naming the file.
     std::fs::write(dir.join("bad.pem"), "hello").unwrap();
     let (code, _, err) = run(

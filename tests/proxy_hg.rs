@@ -123,8 +123,9 @@ impl Proxy {
             .expect("run kill");
         assert!(st.success(), "kill -TERM {} failed", child.id());
         let st = child.wait().unwrap();
-        // Everything it wrote: the reader threads end at the pipes' end
-        // (`try_iter` here raced them and could miss the last lines).
+        // The reader threads end at the pipes' EOF: waiting for them (not
+        // try_iter) keeps the last lines, written just before exit
+        // (`recorded ...`), from being lost to the race.
         let err: Vec<String> = self.stderr.iter().collect();
         assert!(
             st.success(),

@@ -24,7 +24,7 @@ use nom::character::complete::{char, digit1, multispace0, one_of};
 use nom::combinator::{all_consuming, opt, recognize};
 use nom::multi::many0_count;
 use nom::sequence::pair;
-use nom::IResult;
+use nom::{IResult, Parser};
 
 use crate::python::escape::escape_decode;
 use crate::python::literal::parse_literal_in;
@@ -448,9 +448,9 @@ type FieldErr = (String, Vec<String>);
 fn py_int(underscores: bool) -> impl Fn(&str) -> IResult<&str, (bool, i64)> {
     move |i: &str| {
         let (i, _) = multispace0(i)?;
-        let (i, sign) = opt(one_of("+-"))(i)?;
+        let (i, sign) = opt(one_of("+-")).parse(i)?;
         let (i, digits) = if underscores {
-            recognize(pair(digit1, many0_count(pair(char('_'), digit1))))(i)?
+            recognize(pair(digit1, many0_count(pair(char('_'), digit1)))).parse(i)?
         } else {
             digit1(i)?
         };
@@ -471,7 +471,7 @@ fn py_int(underscores: bool) -> impl Fn(&str) -> IResult<&str, (bool, i64)> {
 }
 
 fn parse_py_int(proto: Proto, s: &str) -> Option<i64> {
-    match all_consuming(py_int(proto.py() == crate::python::Py::Three))(s) {
+    match all_consuming(py_int(proto.py() == crate::python::Py::Three)).parse(s) {
         Ok((_, (neg, v))) => Some(if neg { -v } else { v }),
         Err(_) => None,
     }

@@ -25,7 +25,7 @@ use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::character::complete::{char, one_of};
 use nom::combinator::{opt, recognize};
 use nom::error::{ErrorKind, ParseError};
-use nom::{Err, IResult};
+use nom::{Err, IResult, Parser};
 
 use crate::python::value::{BigInt, DictBuilder, SetBuilder, Value};
 use crate::python::Py;
@@ -218,7 +218,7 @@ fn expr(i: &str) -> Res<'_, Value> {
             other => Err(other),
         });
     }
-    alt((strings, keyword))(i).or_else(|e| match e {
+    alt((strings, keyword)).parse(i).or_else(|e| match e {
         Err::Error(_) => cut(
             i,
             "expected a value: b'bytes', an int, None, True, False, [list], (tuple), {dict} or {set}",
@@ -315,12 +315,14 @@ fn number(i: &str) -> Res<'_, Value> {
         let (i, _) = char('.')(i)?;
         let (i, _) = take_while(|c: char| c.is_ascii_digit() || c == '_')(i)?;
         Ok((i, ()))
-    }))(rest)?;
+    }))
+    .parse(rest)?;
     let (rest3, exp) = opt(recognize(|i| {
         let (i, _) = one_of("eE")(i)?;
-        let (i, _) = opt(one_of("+-"))(i)?;
+        let (i, _) = opt(one_of("+-")).parse(i)?;
         take_while1(|c: char| c.is_ascii_digit())(i)
-    }))(rest2)?;
+    }))
+    .parse(rest2)?;
     if rest3.starts_with(['j', 'J']) {
         return cut(
             i,

@@ -898,6 +898,45 @@ impl Release {
     }
 }
 
+/// Every Mercurial feature release with the HTTP version 2 API server, as
+/// (major, minor): 4.6 to 4.9, 5.0 to 5.9, 6.0.
+pub const SERVER_RELEASES: &[(u32, u32)] = &[
+    (4, 6),
+    (4, 7),
+    (4, 8),
+    (4, 9),
+    (5, 0),
+    (5, 1),
+    (5, 2),
+    (5, 3),
+    (5, 4),
+    (5, 5),
+    (5, 6),
+    (5, 7),
+    (5, 8),
+    (5, 9),
+    (6, 0),
+];
+
+/// The names [`release`] knows for each release of [`SERVER_RELEASES`]:
+/// `4.6` ... `6.0`, and `5.0-py2`, `5.1-py2` for the releases that also
+/// ran on another Python than their default (what `--hg` completes).
+pub fn release_names() -> Vec<String> {
+    let mut out = Vec::new();
+    for &(major, minor) in SERVER_RELEASES {
+        let v = format!("{major}.{minor}");
+        out.push(v.clone());
+        for r in RELEASES.iter() {
+            if let Some(sfx) = r.suffix {
+                if r.first <= (major, minor) && (major, minor) <= r.last {
+                    out.push(format!("{v}-{sfx}"));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A release picked by `--hg VERSION`.
 #[derive(Debug, Clone, Copy)]
 pub struct Selected {
@@ -1057,6 +1096,28 @@ mod tests {
             Proto::P0002
         );
         assert!("0003".parse::<Proto>().is_err());
+    }
+
+    #[test]
+    fn release_names_all_parse() {
+        let names = release_names();
+        assert_eq!(names.first().map(String::as_str), Some("4.6"));
+        assert_eq!(names.last().map(String::as_str), Some("6.0"));
+        assert!(names.iter().any(|n| n == "5.1-py2"));
+        assert!(!names.iter().any(|n| n == "4.8-py2" || n == "5.2-py2"));
+        for n in &names {
+            assert!(release(n).is_ok(), "{n}");
+        }
+        // Every row of RELEASES is reachable by some name.
+        for r in RELEASES.iter() {
+            assert!(
+                names
+                    .iter()
+                    .any(|n| std::ptr::eq(release(n).unwrap().release, r)),
+                "{}",
+                r.label
+            );
+        }
     }
 
     #[test]

@@ -278,10 +278,56 @@ fn encode_help_keeps_the_syntax_lines() {
 
 #[test]
 fn version() {
+    // -V: one line.
     hgframe()
-        .arg("--version")
+        .arg("-V")
         .assert()
         .code(0)
         .stdout(format!("hgframe {}\n", env!("CARGO_PKG_VERSION")))
         .stderr("");
+    // --version: what a bug report needs.
+    let out = hgframe().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "hgframe {}\n\nprotocol revisions (--proto):\n  0001  ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    for want in [
+        "\n  0006  Mercurial 4.8 .. 6.0",
+        "\nMercurial servers (--hg):\n  4.6/4.7         0005, Python 2",
+        "\n  5.0-py2/5.1-py2 0006, Python 2",
+        // the bundled libzstd: Mercurial's byte-for-byte comparisons
+        // were made with it
+        ", zstd 1.5.7\n",
+    ] {
+        assert!(text.contains(want), "{want:?} in {text}");
+    }
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("compression: zlib 1."), "{text}");
+}
+
+#[test]
+fn help_has_examples_and_completions_offer_values() {
+    let out = hgframe().args(["send", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains("\nExamples:\n  hgframe send http://127.0.0.1:8000/ heads\n"),
+        "{help}"
+    );
+    assert!(
+        help.contains("[possible values: identity, zlib, zstd-8mb]"),
+        "{help}"
+    );
+    let out = hgframe().args(["completions", "bash"]).output().unwrap();
+    let bash = String::from_utf8(out.stdout).unwrap();
+    // --proto's revisions and --hg's releases, offered after the flag.
+    assert!(bash.contains("0001 0002 0005 0006"), "--proto");
+    assert!(
+        bash.contains("4.6 4.7 4.8 4.9 5.0 5.0-py2 5.1 5.1-py2 5.2"),
+        "--hg"
+    );
 }

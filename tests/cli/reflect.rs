@@ -150,7 +150,7 @@ fn reflect_human_strings_match_the_captured_bodies() {
                     case.proto,
                     "reflect",
                     "--raw",
-                    "-f",
+                    "--file",
                     path_str(file.path()),
                 ],
                 b"",
@@ -160,7 +160,8 @@ fn reflect_human_strings_match_the_captured_bodies() {
                 file_text.as_bytes(),
             ),
         ];
-        for (how, (code, stdout, stderr)) in ["arguments", "-f FILE", "stdin"].iter().zip(runs) {
+        for (how, (code, stdout, stderr)) in ["arguments", "--file FILE", "stdin"].iter().zip(runs)
+        {
             match status {
                 "200" => {
                     assert_eq!(

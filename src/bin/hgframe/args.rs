@@ -4,12 +4,19 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use hgframe::wire::proto::{release, Selected};
+use hgframe::remote::send::KNOWN_ENCODINGS;
+use hgframe::wire::body::MEDIA_CBOR;
+use hgframe::wire::proto::{release, release_names, Selected};
 use hgframe::Proto;
 
-pub const EXIT_CODES_HELP: &str = "\
+/// The exit codes, as every `--help` ends with them (a macro so that the
+/// examples can be put before them with `concat!`).
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
   0  success
   1  an expectation did not hold (replays)
@@ -20,7 +27,18 @@ Exit codes:
   5  undecodable bytes (truncated frame header or payload)
 Responses (`decode --side response`, `send`): 4 also when a real Mercurial
 client refuses a frame or fails a request; 5 also when a response passes
-the memory bound (--max-value).";
+the memory bound (--max-value)."
+    };
+}
+
+pub const EXIT_CODES_HELP: &str = exit_codes!();
+
+/// `Examples:` then the exit codes, for a subcommand's `after_help`.
+macro_rules! examples {
+    ($($line:expr),+ $(,)?) => {
+        concat!("Examples:\n", $("  ", $line, "\n",)+ "\n", exit_codes!())
+    };
+}
 
 /// `hgframe doctor --help`: what it checks and how to set a server up.
 pub const DOCTOR_LONG_ABOUT: &str =
@@ -123,7 +141,13 @@ each with its time and timestamp.";
 /// answer byte for byte. Revisions: 0001 (4-byte header), 0002 (streams),
 /// 0005 (Mercurial 4.6/4.7), 0006 (Mercurial 4.8 to 6.0).
 #[derive(Debug, Parser)]
-#[command(name = "hgframe", version, after_help = EXIT_CODES_HELP, propagate_version = true)]
+#[command(
+    name = "hgframe",
+    version,
+    long_version = crate::version::long_version(),
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalOpts,
@@ -133,17 +157,17 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOpts {
-    /// Protocol revision: 0001, 0002, 0005 or 0006. Without it (and without
-    /// --hg), inferred from frame type names where they are unambiguous, or
-    /// detected from the server for remote commands, else 0006.
-    #[arg(long, global = true, value_parser = parse_proto, value_name = "P")]
+    /// Protocol revision. Without it (and without --hg), inferred from
+    /// frame type names where they are unambiguous, or detected from the
+    /// server for remote commands, else 0006.
+    #[arg(long, global = true, value_parser = ProtoParser, value_name = "P")]
     pub proto: Option<Proto>,
 
     /// Speak as Mercurial VERSION's server does (4.6 to 6.0): its revision
     /// and its Python's flavour (4.6/4.7: 0005; 4.8/4.9: 0006 on Python 2;
     /// 5.0 to 6.0: 0006 on Python 3; 5.0-py2/5.1-py2: 0006 on Python 2 with
     /// 5.0's JSON).
-    #[arg(long, global = true, value_parser = parse_hg, value_name = "VERSION")]
+    #[arg(long, global = true, value_parser = HgParser, value_name = "VERSION")]
     pub hg: Option<Selected>,
 
     /// When to colour output (auto honours NO_COLOR and whether stdout is a terminal).
@@ -161,6 +185,113 @@ fn parse_proto(s: &str) -> Result<Proto, String> {
 
 fn parse_hg(s: &str) -> Result<Selected, String> {
     release(s).map_err(|e| e.to_string())
+}
+
+/// `--proto`: parsed as [`Proto`]'s `FromStr` does (`6`, a media type ...
+/// too), the four names offered to completions and listed in `--help`.
+#[derive(Clone)]
+struct ProtoParser;
+
+impl TypedValueParser for ProtoParser {
+    type Value = Proto;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Proto, clap::Error> {
+        parse_proto.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(Proto::all().map(|p| {
+            PossibleValue::new(p.name()).help(p.table().origin)
+        })))
+    }
+}
+
+/// `--hg`: any release number [`release`] takes (`4.7.2`, `5.0-py3` ...),
+/// the feature releases offered to completions and listed in `--help`.
+#[derive(Clone)]
+struct HgParser;
+
+impl TypedValueParser for HgParser {
+    type Value = Selected;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Selected, clap::Error> {
+        parse_hg.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            release_names().into_iter().map(PossibleValue::new),
+        ))
+    }
+}
+
+/// A text option that takes any value (this is a debugging tool: an
+/// unknown encoding or media type may be sent on purpose) but offers the
+/// usual ones to completions and lists them in `--help`.
+#[derive(Clone)]
+struct Offered(fn() -> Vec<PossibleValue>);
+
+impl TypedValueParser for Offered {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new((self.0)().into_iter()))
+    }
+}
+
+/// `send --encodings`: the content encodings Mercurial knows.
+fn encodings() -> Vec<PossibleValue> {
+    KNOWN_ENCODINGS.iter().map(PossibleValue::new).collect()
+}
+
+/// `decode --content-type`: each revision's media type, then the other
+/// kinds of body a server answers with.
+fn content_types() -> Vec<PossibleValue> {
+    let mut v: Vec<PossibleValue> = Proto::all()
+        .map(|p| PossibleValue::new(p.table().media_type).help(format!("frames, {}", p.name())))
+        .collect();
+    v.push(PossibleValue::new(MEDIA_CBOR).help("CBOR values"));
+    v.push(PossibleValue::new("text/plain").help("text"));
+    v.push(PossibleValue::new("text/html").help("a page, summed up"));
+    v
+}
+
+/// `man SUBCOMMAND`: the subcommands (a test keeps the list whole).
+const MAN_PAGES: &[&str] = &[
+    "encode",
+    "decode",
+    "reflect",
+    "send",
+    "doctor",
+    "replay",
+    "repl",
+    "serve",
+    "proxy",
+    "completions",
+    "man",
+];
+
+fn man_pages() -> Vec<PossibleValue> {
+    MAN_PAGES.iter().map(PossibleValue::new).collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,7 +313,12 @@ pub enum Command {
     /// the line, Python-escaped (\xNN, \n, \\ ...), or for 0005 and 0006
     /// `cbor:<python literal>`, e.g. cbor:{b'name': b'heads'} (with --hg 4.x
     /// a Python 2 literal: 'x' is bytes, u'x' text).
-    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
+    #[command(
+        after_help = examples!(
+        "hgframe encode \"1 1 stream-begin command-request new cbor:{b'name': b'heads'}\"",
+        "hgframe encode -f raw < frames.txt > request.bin",
+        "hgframe --hg 4.7 encode \"1 1 stream-begin command-request new cbor:{b'name': b'heads'}\"",
+    ), verbatim_doc_comment)]
     Encode(EncodeArgs),
 
     /// Decode wire bytes into frames.
@@ -192,7 +328,13 @@ pub enum Command {
     /// (identity, zlib, zstd-8mb), objects reassembled per request, and
     /// every frame a real client would refuse shown with the reason. A body
     /// that is not frames is decoded as --content-type says.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(
+        after_help = examples!(
+        "hgframe decode request.bin",
+        "hgframe encode \"1 1 stream-begin command-request new cbor:{b'name': b'heads'}\" | hgframe decode --hex-input",
+        "hgframe decode --side response --request request.bin response.bin",
+        "hgframe decode -f json response.bin | jq .",
+    ))]
     Decode(DecodeArgs),
 
     /// Run frames through a server reactor and show what it does.
@@ -200,7 +342,12 @@ pub enum Command {
     /// With --local (the default), frames go through hgframe's port of the
     /// revision's server reactor, exactly as a server's debugreflect endpoint
     /// runs them. --raw prints the very body that endpoint returns.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(
+        after_help = examples!(
+        "hgframe reflect \"1 1 stream-begin command-request new cbor:{b'name': b'heads'}\"",
+        "hgframe reflect --raw --file frames.txt",
+        "hgframe reflect --url http://127.0.0.1:8000/ --compare --file frames.txt",
+    ))]
     Reflect(ReflectArgs),
 
     /// Run real commands on a server (0005, 0006) and decode the response stream.
@@ -236,16 +383,32 @@ pub enum Command {
     ///    "frames", "refused", "problems": [...], "failed"}
     /// Values as in `decode --json` (bytes as text when UTF-8, else
     /// {"hex": ...}), node ids (20 bytes) as hex text.
-    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
+    #[command(
+        after_help = examples!(
+        "hgframe send http://127.0.0.1:8000/ heads",
+        "hgframe send http://127.0.0.1:8000/ lookup key=tip + heads",
+        "hgframe send --encodings zstd-8mb,zlib --json http://127.0.0.1:8000/ capabilities",
+    ), verbatim_doc_comment)]
     Send(SendArgs),
 
     /// Check that a server's frame protocol endpoints work, step by step,
     /// and say how to fix what does not.
-    #[command(after_help = EXIT_CODES_HELP, long_about = DOCTOR_LONG_ABOUT)]
+    #[command(
+        after_help = examples!(
+        "hgframe doctor http://127.0.0.1:8000/",
+        "hgframe --hg 6.0 doctor https://127.0.0.1:8443/repo --cacert server.pem",
+    ), long_about = DOCTOR_LONG_ABOUT)]
     Doctor(DoctorArgs),
 
     /// Run replay scripts (.hgframe transcripts) and check their expected output.
-    #[command(after_help = EXIT_CODES_HELP, long_about = REPLAY_LONG_ABOUT)]
+    #[command(
+        after_help = examples!(
+        "hgframe replay session.hgframe transcripts/",
+        "hgframe replay --url http://127.0.0.1:8000/ -j 4 -q transcripts/",
+        "hgframe replay --against local,http://127.0.0.1:8000/ session.hgframe",
+        "hgframe replay --json transcripts/ | jq -c .",
+        "hgframe replay --update session.hgframe",
+    ), long_about = REPLAY_LONG_ABOUT)]
     Replay(ReplayArgs),
 
     /// Interactive session: frames answered as they are typed.
@@ -254,7 +417,12 @@ pub enum Command {
     /// --url / `:target URL`. Tab completes type and flag names, `cmd NAME`
     /// builds requests, `:save FILE` writes a replay script. When stdin is
     /// not a terminal the lines run as a script.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(
+        after_help = examples!(
+        "hgframe repl",
+        "hgframe repl --url http://127.0.0.1:8000/",
+        "hgframe --hg 4.7 repl < session.txt",
+    ))]
     Repl(ReplArgs),
 
     /// Serve Mercurial's HTTP API (debugreflect, canned responses) from hgframe's own reactor.
@@ -273,7 +441,11 @@ pub enum Command {
     ///   {"event": "access", "time" (RFC 3339, UTC), "remote", "method",
     ///    "target", "version", "status", "bytes", "ms", "note" (or null)}
     ///   {"event": "shutdown", "reason"}
-    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
+    #[command(
+        after_help = examples!(
+        "hgframe serve --listen 127.0.0.1:8000",
+        "hgframe --hg 4.7 serve --respond 'heads=cbor:[]' --respond 'known=error:not today'",
+    ), verbatim_doc_comment)]
     Serve(ServeArgs),
 
     /// Stand between a Mercurial client and server and show the exchange.
@@ -288,10 +460,21 @@ pub enum Command {
     ///
     ///   hgframe proxy --upstream http://127.0.0.1:8000/ --listen 127.0.0.1:8001
     ///   hg --config experimental.httppeer.advertise-v2=true clone http://127.0.0.1:8001/ copy
-    #[command(after_help = EXIT_CODES_HELP, verbatim_doc_comment)]
+    #[command(
+        after_help = examples!(
+        "hgframe proxy --upstream http://127.0.0.1:8000/ --record clone.hgframe",
+        "hg --config experimental.httppeer.advertise-v2=true clone http://127.0.0.1:8001/ copy",
+        "hgframe replay --url http://127.0.0.1:8000/ clone.hgframe",
+    ), verbatim_doc_comment)]
     Proxy(ProxyArgs),
 
     /// Print a shell completion script.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  hgframe completions bash > ~/.local/share/bash-completion/completions/hgframe\n",
+        "  hgframe completions zsh > ~/.zfunc/_hgframe\n",
+        "  hgframe completions fish > ~/.config/fish/completions/hgframe.fish",
+    ))]
     Completions {
         /// bash, zsh, fish, elvish or powershell
         #[arg(value_enum)]
@@ -302,9 +485,14 @@ pub enum Command {
     ///
     /// `hgframe man | man -l -` shows it; `scripts/gen-completions.sh`
     /// writes all of them to man/.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  hgframe man | man -l -\n",
+        "  hgframe man replay > hgframe-replay.1",
+    ))]
     Man {
         /// The subcommand (e.g. replay); none for hgframe(1).
-        #[arg(value_name = "SUBCOMMAND")]
+        #[arg(value_name = "SUBCOMMAND", value_parser = Offered(man_pages))]
         subcommand: Option<String>,
     },
 }
@@ -351,7 +539,7 @@ pub struct DecodeArgs {
     pub json: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = DecodeFormat::Blocks)]
+    #[arg(long, short = 'f', value_enum, default_value_t = DecodeFormat::Blocks)]
     pub format: DecodeFormat,
 
     /// Read lengths as Mercurial servers do (b0 + 256*b1 + 16384*b2).
@@ -365,10 +553,10 @@ pub struct DecodeArgs {
     #[arg(long, value_enum, value_name = "SIDE")]
     pub side: Option<Side>,
 
-    /// The body's HTTP Content-Type: a frames media type (it names the
-    /// revision), application/mercurial-cbor (CBOR values), text/plain
-    /// (text) or text/html (the page summed up).
-    #[arg(long, value_name = "TYPE")]
+    /// The body's HTTP Content-Type: a frames media type names the
+    /// revision; other types are decoded as what they say (any text/*
+    /// as text).
+    #[arg(long, value_name = "TYPE", value_parser = Offered(content_types))]
     pub content_type: Option<String>,
 
     /// The request body a response answers: its commands set the client
@@ -451,7 +639,7 @@ pub struct TlsOpts {
 #[derive(Debug, Clone, Args)]
 pub struct ShowOpts {
     /// Print the request (method, URL, headers, frames) instead of sending it.
-    #[arg(long)]
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
 
     /// Print an equivalent curl command instead of sending.
@@ -496,7 +684,7 @@ pub struct ReflectArgs {
     pub show: ShowOpts,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ReflectFormat::Pretty)]
+    #[arg(long, short = 'f', value_enum, default_value_t = ReflectFormat::Pretty)]
     pub format: ReflectFormat,
 
     /// Same as --format raw.
@@ -525,7 +713,7 @@ pub struct ReflectArgs {
     pub respond: Vec<String>,
 
     /// Read frame lines from a file (- for stdin).
-    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with_all = ["bin", "frames"])]
+    #[arg(long = "file", value_name = "FILE", conflicts_with_all = ["bin", "frames"])]
     pub file: Option<PathBuf>,
 
     /// Read raw frame bytes (a request body) from a file (- for stdin).
@@ -629,12 +817,14 @@ pub struct SendArgs {
     #[arg(long)]
     pub rw: bool,
 
-    /// Content encodings to announce, in order (identity, zlib, zstd-8mb).
+    /// Content encodings to announce, in order (others are sent with a
+    /// warning).
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "identity",
-        value_name = "LIST"
+        value_name = "LIST",
+        value_parser = Offered(encodings)
     )]
     pub encodings: Vec<String>,
 
@@ -827,5 +1017,131 @@ mod size_tests {
         assert!(parse_size("99999999999999G")
             .unwrap_err()
             .contains("too large"));
+    }
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use std::collections::BTreeMap;
+
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    /// Each short flag means one long option in every subcommand (`-f` is
+    /// `--format` wherever it exists), and every subcommand that runs
+    /// something shows examples in `--help`.
+    #[test]
+    fn one_meaning_per_short_flag_and_examples_everywhere() {
+        let cli = Cli::command();
+        let mut seen: BTreeMap<char, (String, String)> = BTreeMap::new();
+        let mut commands = vec![&cli];
+        commands.extend(cli.get_subcommands());
+        for cmd in commands {
+            for arg in cmd.get_arguments() {
+                let (Some(short), Some(long)) = (arg.get_short(), arg.get_long()) else {
+                    continue;
+                };
+                let here = (long.to_string(), cmd.get_name().to_string());
+                let first = seen.entry(short).or_insert_with(|| here.clone());
+                assert_eq!(
+                    first.0, here.0,
+                    "-{short} is --{} in {} but --{} in {}",
+                    first.0, first.1, here.0, here.1
+                );
+            }
+            if cmd.get_name() != "hgframe" {
+                let after = cmd
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(after.starts_with("Examples:\n"), "{}", cmd.get_name());
+            }
+        }
+        let shorts: Vec<String> = seen
+            .iter()
+            .map(|(s, (l, _))| format!("-{s} --{l}"))
+            .collect();
+        assert_eq!(
+            shorts,
+            [
+                "-H --header",
+                "-f --format",
+                "-j --jobs",
+                "-k --insecure",
+                "-n --dry-run",
+                "-q --quiet",
+                "-v --verbose"
+            ]
+        );
+    }
+
+    /// Shell words of one command line, up to the first `|`, `<` or `>`
+    /// (enough for the examples: '...' and "..." with \" inside).
+    fn words(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur: Option<String> = None;
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' => out.extend(cur.take()),
+                '|' | '<' | '>' if cur.is_none() => break,
+                '\'' => {
+                    let w = cur.get_or_insert_with(String::new);
+                    w.extend(chars.by_ref().take_while(|&c| c != '\''));
+                }
+                '"' => {
+                    let w = cur.get_or_insert_with(String::new);
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '"' => break,
+                            '\\' => w.extend(chars.next()),
+                            c => w.push(c),
+                        }
+                    }
+                }
+                c => cur.get_or_insert_with(String::new).push(c),
+            }
+        }
+        out.extend(cur);
+        out
+    }
+
+    /// Every `hgframe ...` example in `--help` parses (and a frame string
+    /// in one stays one argument).
+    #[test]
+    fn examples_parse() {
+        let cli = Cli::command();
+        let mut n = 0;
+        for cmd in cli.get_subcommands() {
+            let after = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let examples = after.split("\n\n").next().unwrap_or_default();
+            for line in examples.lines().skip(1) {
+                let words = words(line.trim());
+                if words.first().map(String::as_str) != Some("hgframe") {
+                    continue;
+                }
+                n += 1;
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("{line}: {e}");
+                }
+            }
+        }
+        assert!(n >= 25, "{n} examples");
+        assert_eq!(
+            words(r#"hgframe encode "1 1 0 x \"y\" z" 'a b' | jq"#),
+            ["hgframe", "encode", "1 1 0 x \"y\" z", "a b"]
+        );
+    }
+
+    /// `man`'s offered names are the subcommands, all of them.
+    #[test]
+    fn man_pages_are_the_subcommands() {
+        let cli = Cli::command();
+        let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+        assert_eq!(names, super::MAN_PAGES);
     }
 }

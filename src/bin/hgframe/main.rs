@@ -6,6 +6,7 @@ mod args;
 mod cmd;
 mod error;
 mod strip;
+mod version;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
