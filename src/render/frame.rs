@@ -363,8 +363,26 @@ pub fn frame_block_into(
         out.extend_from_slice(shorten_escaped(&f.payload, 400).as_bytes());
     }
     out.push(b'\n');
-    if show_cbor {
-        if let Some(vals) = payload_cbor(proto, &f.payload) {
+    if show_cbor && proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
+        let decoded = if f.payload.is_empty() {
+            Ok(Vec::new())
+        } else {
+            cbor::decode_all_limited(&f.payload, PAYLOAD_CBOR_LIMIT)
+        };
+        if let Err(e) = &decoded {
+            // Not CBOR is no news (the payload line shows the bytes); CBOR
+            // too big to show is said, not dropped.
+            if e.is_over_limit() {
+                out.extend_from_slice(b"  cbor ");
+                ink.start(out, ink::YELLOW);
+                out.extend_from_slice(b"(not shown: its values would take more than ");
+                ink::num(out, PAYLOAD_CBOR_LIMIT >> 20);
+                out.extend_from_slice(b" MiB of memory to decode)");
+                ink.end(out, ink::YELLOW);
+                out.push(b'\n');
+            }
+        }
+        if let Ok(vals) = decoded {
             for v in vals {
                 out.extend_from_slice(b"  cbor ");
                 ink.start(out, ink::GREEN);
