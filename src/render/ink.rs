@@ -10,10 +10,6 @@
 //! is on for its writer; a library caller decides for its own), so when
 //! colour is off no escape is written and nothing has to strip one.
 
-use std::io::Write as _;
-
-use anstyle::{AnsiColor, Color, Effects, Style};
-
 use crate::wire::proto::FlagName;
 
 /// Whether a renderer writes style escapes.
@@ -21,6 +17,16 @@ use crate::wire::proto::FlagName;
 pub struct Ink {
     on: bool,
 }
+
+/// A style as the escape that starts it (what `anstyle` renders for it,
+/// checked by a test), so that writing one costs a copy, not `core::fmt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hue {
+    start: &'static [u8],
+}
+
+/// The escape that ends every style.
+const RESET: &[u8] = b"\x1b[0m";
 
 impl Ink {
     /// Styles written (the writer strips them when colour is off, as for
@@ -33,41 +39,49 @@ impl Ink {
         Ink { on }
     }
 
-    /// The escape that starts `s` (nothing when off).
-    pub fn start(self, out: &mut Vec<u8>, s: Style) {
+    /// The escape that starts `h` (nothing when off).
+    pub fn start(self, out: &mut Vec<u8>, h: Hue) {
         if self.on {
-            let _ = write!(out, "{}", s.render());
+            out.extend_from_slice(h.start);
         }
     }
 
-    /// The escape that ends `s` (nothing when off).
-    pub fn end(self, out: &mut Vec<u8>, s: Style) {
+    /// The escape that ends `h` (nothing when off).
+    pub fn end(self, out: &mut Vec<u8>, _h: Hue) {
         if self.on {
-            let _ = write!(out, "{}", s.render_reset());
+            out.extend_from_slice(RESET);
         }
     }
 
-    /// `text` in style `s`: the bytes `s.paint(text)` of
-    /// [`Paint`](super::style::Paint) writes when on.
-    pub fn paint(self, out: &mut Vec<u8>, s: Style, text: &[u8]) {
-        self.start(out, s);
+    /// `text` in style `h`: the bytes [`Paint`](super::style::Paint)
+    /// writes for it when on.
+    pub fn paint(self, out: &mut Vec<u8>, h: Hue, text: &[u8]) {
+        self.start(out, h);
         out.extend_from_slice(text);
-        self.end(out, s);
+        self.end(out, h);
     }
 }
 
-const fn fg(c: AnsiColor) -> Style {
-    Style::new().fg_color(Some(Color::Ansi(c)))
-}
-
-pub const BOLD: Style = Style::new().effects(Effects::BOLD);
-pub const DIM: Style = Style::new().effects(Effects::DIMMED);
-pub const YELLOW: Style = fg(AnsiColor::Yellow);
-pub const YELLOW_BOLD: Style = fg(AnsiColor::Yellow).effects(Effects::BOLD);
-pub const CYAN: Style = fg(AnsiColor::Cyan);
-pub const CYAN_BOLD: Style = fg(AnsiColor::Cyan).effects(Effects::BOLD);
-pub const RED_BOLD: Style = fg(AnsiColor::Red).effects(Effects::BOLD);
-pub const GREEN: Style = fg(AnsiColor::Green);
+pub const BOLD: Hue = Hue { start: b"\x1b[1m" };
+pub const DIM: Hue = Hue { start: b"\x1b[2m" };
+pub const YELLOW: Hue = Hue { start: b"\x1b[33m" };
+pub const YELLOW_BOLD: Hue = Hue {
+    start: b"\x1b[1m\x1b[33m",
+};
+pub const CYAN: Hue = Hue { start: b"\x1b[36m" };
+pub const CYAN_BOLD: Hue = Hue {
+    start: b"\x1b[1m\x1b[36m",
+};
+pub const RED_BOLD: Hue = Hue {
+    start: b"\x1b[1m\x1b[31m",
+};
+pub const GREEN: Hue = Hue { start: b"\x1b[32m" };
+pub const BLUE_BOLD: Hue = Hue {
+    start: b"\x1b[1m\x1b[34m",
+};
+pub const GREEN_BOLD: Hue = Hue {
+    start: b"\x1b[1m\x1b[32m",
+};
 
 /// A decimal number.
 pub fn num<I: itoa::Integer>(out: &mut Vec<u8>, n: I) {
@@ -156,7 +170,9 @@ mod tests {
 
     #[test]
     fn styles_are_those_of_paint() {
-        let cases: [(Style, String); 8] = [
+        let cases: [(Hue, String); 10] = [
+            (BLUE_BOLD, "x".blue().bold().to_string()),
+            (GREEN_BOLD, "x".green().bold().to_string()),
             (BOLD, "x".bold().to_string()),
             (DIM, "x".dimmed().to_string()),
             (YELLOW, "x".yellow().to_string()),

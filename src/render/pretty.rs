@@ -19,6 +19,25 @@ pub(super) fn action_json(a: &Action) -> J {
 }
 
 fn write_action(w: &mut dyn Write, a: &Action) -> io::Result<()> {
+    // The common actions, written as bytes (reflect prints one per frame).
+    let simple = match a {
+        Action::WantFrame { state } => Some(Some(state.name())),
+        Action::Noop | Action::SendFrames(_) => Some(None),
+        _ => None,
+    };
+    if let Some(state) = simple {
+        use super::ink::{Ink, BLUE_BOLD};
+        let mut line = Vec::with_capacity(64);
+        line.extend_from_slice("  → ".as_bytes());
+        Ink::ON.paint(&mut line, BLUE_BOLD, a.name().as_bytes());
+        if let Some(state) = state {
+            line.extend_from_slice(b" (state ");
+            line.extend_from_slice(state.as_bytes());
+            line.push(b')');
+        }
+        line.push(b'\n');
+        return w.write_all(&line);
+    }
     let name = match a {
         Action::Error { .. } => a.name().red().bold(),
         Action::RunCommand(_) => a.name().green().bold(),
