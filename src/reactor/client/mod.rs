@@ -45,6 +45,7 @@
 //! one arm in [`new_client_reactor`].
 
 pub mod decoders;
+mod outbox;
 pub mod response;
 pub mod v0005;
 pub mod v0006;

@@ -33,109 +33,40 @@
 //! with the reactor's actions and no more; [`super::response`] hands out
 //! the objects the decoders would read.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
+use super::outbox::{programming_error, Outbox};
 use super::{
-    ClientAction, ClientCrash, ClientOptions, ClientReactor, Command, Emitting, Fault, GenSource,
-    OverLimit, RequestState, SendGen,
+    ClientAction, ClientCrash, ClientOptions, ClientReactor, Command, Emitting, Fault, OverLimit,
+    RequestState, SendGen,
 };
 use crate::python::cbor2::{self, ReadError};
 use crate::python::value::{dict_get_in, Value};
 use crate::python::Py;
-use crate::reactor::IdMap;
 use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 use crate::wire::ids::v0005::*;
 use crate::wire::proto::Proto;
 
-/// `commandrequest`.
-struct Request {
-    cmd: Command,
-    state: RequestState,
-}
-
 pub struct ClientReactor0005 {
-    opts: ClientOptions,
-    can_issue_commands: bool,
-    can_send: bool,
-    /// Python ints do not overflow; ids past 65535 fail when framed.
-    next_request_id: u32,
-    /// `_outgoingstream._active`: stream 1 has begun.
-    outgoing_active: bool,
-    pending: VecDeque<u32>,
-    /// Every request created, by id.
-    requests: BTreeMap<u32, Request>,
-    active: IdMap<()>,
+    out: Outbox,
     /// `_incomingstreams`: the streams begun and not ended.
     incoming: Vec<u8>,
 }
 
-const OUTGOING_STREAM: u8 = 1;
-
 impl ClientReactor0005 {
     pub fn new(opts: ClientOptions) -> Self {
         ClientReactor0005 {
-            opts,
-            can_issue_commands: true,
-            can_send: true,
-            next_request_id: 1,
-            outgoing_active: false,
-            pending: VecDeque::new(),
-            requests: BTreeMap::new(),
-            active: IdMap::default(),
+            out: Outbox::new(opts),
             incoming: Vec::new(),
         }
     }
 
     fn limit(&self) -> u64 {
-        self.opts.limits.max_value
-    }
-
-    fn programming_error(msg: &str, why: &str) -> Fault {
-        Fault::Raises(ClientCrash::new(format!("ProgrammingError: {msg}"), why))
-    }
-
-    /// `stream.makeframe` on stream 1.
-    fn make_frame(
-        &mut self,
-        request_id: u32,
-        type_id: u8,
-        flags: u8,
-        payload: Vec<u8>,
-    ) -> Result<Frame, Fault> {
-        let rid = u16::try_from(request_id).map_err(|_| {
-            Fault::Raises(ClientCrash::new(
-                "struct.error: 'H' format requires 0 <= number <= 65535",
-                format!("request id {request_id} does not fit the header's 16 bits (ids grow by 2 per command)"),
-            ))
-        })?;
-        let sflags = if self.outgoing_active {
-            0
-        } else {
-            STREAM_BEGIN
-        };
-        self.outgoing_active = true;
-        Ok(Frame::new(type_id, flags, payload).with_ids(rid, OUTGOING_STREAM, sflags))
-    }
-
-    /// The start of `_makecommandframes(request)`: the request becomes
-    /// active and `sending`; its frames' (type, flags, payload).
-    fn start_request(&mut self, id: u32) -> Result<Emitting, Fault> {
-        if let Ok(rid) = u16::try_from(id) {
-            self.active.insert(rid, ());
-        }
-        let mut parts = VecDeque::new();
-        if let Some(req) = self.requests.get_mut(&id) {
-            req.state = RequestState::Sending;
-            command_frame_parts(&req.cmd, &mut parts)?;
-        }
-        Ok(Emitting {
-            request_id: id,
-            parts,
-        })
+        self.out.opts.limits.max_value
     }
 
     fn set_state(&mut self, rid: u16, state: RequestState) {
-        if let Some(r) = self.requests.get_mut(&(rid as u32)) {
+        if let Some(r) = self.out.requests.get_mut(&(rid as u32)) {
             r.state = state;
         }
     }
@@ -144,7 +75,7 @@ impl ClientReactor0005 {
     /// is read with `cbor.loads`.
     fn on_error_response(&mut self, rid: u16, payload: &[u8]) -> Result<ClientAction, Fault> {
         self.set_state(rid, RequestState::Errored);
-        self.active.remove(&rid);
+        self.out.active.remove(&rid);
         let limit = self.limit();
         let m = cbor2::load_limited(payload, limit).map_err(|e| match e {
             ReadError::Raises(e) => Fault::Raises(ClientCrash::new(
@@ -168,6 +99,23 @@ impl ClientReactor0005 {
 }
 
 /// `m['key']` on Python 2 for a value cbor2 decoded, with its exceptions.
+/// The start of `_makecommandframes(request)`: the request becomes
+/// active and `sending`; its frames' (type, flags, payload).
+fn start_request(out: &mut Outbox, id: u32) -> Result<Emitting, Fault> {
+    if let Ok(rid) = u16::try_from(id) {
+        out.active.insert(rid, ());
+    }
+    let mut parts = VecDeque::new();
+    if let Some(req) = out.requests.get_mut(&id) {
+        req.state = RequestState::Sending;
+        command_frame_parts(&req.cmd, &mut parts)?;
+    }
+    Ok(Emitting {
+        request_id: id,
+        parts,
+    })
+}
+
 fn subscript(m: &Value, key: &str) -> Result<Value, Fault> {
     let why = "the error-response payload is not a map with `type` and `message`";
     let crash = |e: String| Fault::Raises(ClientCrash::new(e, why));
@@ -278,97 +226,15 @@ impl ClientReactor for ClientReactor0005 {
                 "4.6/4.7 clients have no content redirects",
             )));
         }
-        if !self.can_issue_commands {
-            return Err(Self::programming_error(
-                "cannot issue new commands",
-                "a client without multiple sends issues no command after its one send",
-            ));
-        }
-        let id = self.next_request_id;
-        self.next_request_id += 2;
-        self.requests.insert(
-            id,
-            Request {
-                cmd,
-                state: RequestState::Pending,
-            },
-        );
-        // Ids past 65535 are only refused when a frame carries them.
-        let shown = id.min(u16::MAX as u32) as u16;
-        if self.opts.buffer_sends {
-            self.pending.push_back(id);
-            return Ok((shown, ClientAction::Noop));
-        }
-        if !self.can_send {
-            return Err(Self::programming_error(
-                "sends cannot be performed on this instance",
-                "a client without multiple sends sends once",
-            ));
-        }
-        if !self.opts.has_multiple_send {
-            self.can_send = false;
-            self.can_issue_commands = false;
-        }
-        Ok((
-            shown,
-            ClientAction::SendFrames(SendGen::new(GenSource::One(Some(id)))),
-        ))
+        self.out.call_command(cmd)
     }
 
     fn flush_commands(&mut self) -> Result<ClientAction, Fault> {
-        if self.pending.is_empty() {
-            return Ok(ClientAction::Noop);
-        }
-        if !self.can_send {
-            return Err(Self::programming_error(
-                "sends cannot be performed on this instance",
-                "a client without multiple sends sends once",
-            ));
-        }
-        if !self.opts.has_multiple_send {
-            self.can_issue_commands = false;
-            self.can_send = false;
-        }
-        Ok(ClientAction::SendFrames(SendGen::new(GenSource::Pending)))
+        self.out.flush_commands()
     }
 
     fn next_frame(&mut self, gen: &mut SendGen) -> Option<Result<Frame, Fault>> {
-        loop {
-            if gen.done {
-                return None;
-            }
-            if let Some(cur) = &mut gen.current {
-                if let Some((t, fl, p)) = cur.parts.pop_front() {
-                    let id = cur.request_id;
-                    let r = self.make_frame(id, t, fl, p);
-                    if r.is_err() {
-                        gen.done = true;
-                    }
-                    return Some(r);
-                }
-                // The generator resumes after the request's last frame.
-                let id = cur.request_id;
-                gen.current = None;
-                if let Some(r) = self.requests.get_mut(&id) {
-                    r.state = RequestState::Sent;
-                }
-            }
-            let next = match &mut gen.source {
-                GenSource::One(id) => id.take(),
-                GenSource::Pending => self.pending.pop_front(),
-            };
-            let Some(id) = next else {
-                gen.done = true;
-                return None;
-            };
-            match self.start_request(id) {
-                Ok(e) => gen.current = Some(e),
-                Err(f) => {
-                    gen.done = true;
-                    return Some(Err(f));
-                }
-            }
-        }
+        self.out.next_frame(gen, start_request)
     }
 
     fn on_frame(&mut self, f: &Frame) -> Result<ClientAction, Fault> {
@@ -390,7 +256,7 @@ impl ClientReactor for ClientReactor0005 {
             self.incoming.push(f.stream_id);
         }
         if f.stream_flags & STREAM_ENCODED != 0 {
-            return Err(Self::programming_error(
+            return Err(programming_error(
                 "support for decoding stream payloads not yet implemneted",
                 "4.6/4.7 clients decode no stream payloads (the message's typo is Mercurial's)",
             ));
@@ -398,7 +264,7 @@ impl ClientReactor for ClientReactor0005 {
         if f.stream_flags & STREAM_END != 0 {
             self.incoming.retain(|s| *s != f.stream_id);
         }
-        if !self.active.contains_key(&f.request_id) {
+        if !self.out.active.contains_key(&f.request_id) {
             return Ok(ClientAction::Error {
                 message: format!("received frame for inactive request ID: {}", f.request_id)
                     .into_bytes(),
@@ -410,7 +276,7 @@ impl ClientReactor for ClientReactor0005 {
             COMMAND_RESPONSE => {
                 if f.flags & FLAG_COMMAND_RESPONSE_EOS != 0 {
                     self.set_state(rid, RequestState::Received);
-                    self.active.remove(&rid);
+                    self.out.active.remove(&rid);
                 }
                 Ok(ClientAction::ResponseData {
                     request_id: rid,
@@ -420,7 +286,7 @@ impl ClientReactor for ClientReactor0005 {
                 })
             }
             ERROR_RESPONSE => self.on_error_response(rid, &f.payload),
-            t => Err(Self::programming_error(
+            t => Err(programming_error(
                 &format!("unhandled frame type: {t}"),
                 "4.6/4.7 clients handle only command-response and error-response frames",
             )),
@@ -428,7 +294,8 @@ impl ClientReactor for ClientReactor0005 {
     }
 
     fn requests(&self) -> Vec<(u16, RequestState)> {
-        self.requests
+        self.out
+            .requests
             .iter()
             .filter_map(|(id, r)| u16::try_from(*id).ok().map(|i| (i, r.state)))
             .collect()
@@ -446,6 +313,7 @@ impl ClientReactor for ClientReactor0005 {
     /// the response thread ends and the rest of the body is not read.
     fn peer_raises(&self, request_id: u16, action: &ClientAction) -> Option<ClientCrash> {
         let has_future = self
+            .out
             .requests
             .get(&(request_id as u32))
             .is_some_and(|r| r.state != RequestState::Received);

@@ -24,13 +24,13 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::decoders::{lookup, StreamDecoder, StreamFault};
+use super::outbox::{programming_error, Outbox};
 use super::{
-    ClientAction, ClientCrash, ClientOptions, ClientReactor, Command, Emitting, Fault, GenSource,
-    OverLimit, RequestState, SendGen,
+    ClientAction, ClientCrash, ClientOptions, ClientReactor, Command, Emitting, Fault, OverLimit,
+    RequestState, SendGen,
 };
 use crate::python::cbor::{self, BufferingDecoder, DecodeError};
 use crate::python::value::{dict_get, Value};
-use crate::reactor::IdMap;
 use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 use crate::wire::ids::v0006::*;
 use crate::wire::proto::Proto;
@@ -41,121 +41,29 @@ struct InputStream {
     decoder: Option<StreamDecoder>,
 }
 
-/// `commandrequest`.
-struct Request {
-    cmd: Command,
-    state: RequestState,
-}
-
 pub struct ClientReactor0006 {
-    opts: ClientOptions,
-    can_issue_commands: bool,
-    can_send: bool,
+    out: Outbox,
     protocol_settings_sent: bool,
-    /// Python ints do not overflow; ids past 65535 fail when framed.
-    next_request_id: u32,
-    /// `_outgoingstream._active`: stream 1 has begun.
-    outgoing_active: bool,
-    pending: VecDeque<u32>,
-    /// Every request created, by id.
-    requests: BTreeMap<u32, Request>,
-    active: IdMap<()>,
     incoming: BTreeMap<u8, InputStream>,
     settings_decoders: BTreeMap<u8, BufferingDecoder>,
 }
 
-const OUTGOING_STREAM: u8 = 1;
-
 impl ClientReactor0006 {
     pub fn new(opts: ClientOptions) -> Self {
         ClientReactor0006 {
-            opts,
-            can_issue_commands: true,
-            can_send: true,
+            out: Outbox::new(opts),
             protocol_settings_sent: false,
-            next_request_id: 1,
-            outgoing_active: false,
-            pending: VecDeque::new(),
-            requests: BTreeMap::new(),
-            active: IdMap::default(),
             incoming: BTreeMap::new(),
             settings_decoders: BTreeMap::new(),
         }
     }
 
     fn limit(&self) -> u64 {
-        self.opts.limits.max_value
-    }
-
-    fn programming_error(msg: &str, why: &str) -> Fault {
-        Fault::Raises(ClientCrash::new(format!("ProgrammingError: {msg}"), why))
-    }
-
-    /// `outputstream.makeframe` on stream 1.
-    fn make_frame(
-        &mut self,
-        request_id: u32,
-        type_id: u8,
-        flags: u8,
-        payload: Vec<u8>,
-    ) -> Result<Frame, Fault> {
-        let rid = u16::try_from(request_id).map_err(|_| {
-            Fault::Raises(ClientCrash::new(
-                "struct.error: 'H' format requires 0 <= number <= 65535",
-                format!("request id {request_id} does not fit the header's 16 bits (ids grow by 2 per command)"),
-            ))
-        })?;
-        let sflags = if self.outgoing_active {
-            0
-        } else {
-            STREAM_BEGIN
-        };
-        self.outgoing_active = true;
-        Ok(Frame::new(type_id, flags, payload).with_ids(rid, OUTGOING_STREAM, sflags))
-    }
-
-    /// The start of `_makecommandframes(request)`: the request becomes
-    /// active and `sending`; its frames' (type, flags, payload), the
-    /// sender settings first if they are still to be sent.
-    fn start_request(&mut self, id: u32) -> Result<Emitting, Fault> {
-        if let Ok(rid) = u16::try_from(id) {
-            self.active.insert(rid, ());
-        }
-        let mut parts = VecDeque::new();
-        let Some(req) = self.requests.get_mut(&id) else {
-            return Ok(Emitting {
-                request_id: id,
-                parts,
-            });
-        };
-        req.state = RequestState::Sending;
-        let encoders = self
-            .opts
-            .content_encoders
-            .as_ref()
-            .filter(|e| !e.is_empty());
-        if let (false, Some(enc)) = (self.protocol_settings_sent, encoders) {
-            self.protocol_settings_sent = true;
-            let v = Value::dict([(
-                "contentencodings",
-                Value::List(enc.iter().map(|e| Value::Bytes(e.clone())).collect()),
-            )]);
-            parts.push_back((
-                SENDER_PROTOCOL_SETTINGS,
-                FLAG_SENDER_PROTOCOL_SETTINGS_EOS,
-                cbor::encode(&v).map_err(encode_crash)?,
-            ));
-        }
-        let req = &self.requests[&id];
-        command_frame_parts(&req.cmd, &mut parts)?;
-        Ok(Emitting {
-            request_id: id,
-            parts,
-        })
+        self.out.opts.limits.max_value
     }
 
     fn set_state(&mut self, rid: u16, state: RequestState) {
-        if let Some(r) = self.requests.get_mut(&(rid as u32)) {
+        if let Some(r) = self.out.requests.get_mut(&(rid as u32)) {
             r.state = state;
         }
     }
@@ -222,7 +130,7 @@ impl ClientReactor0006 {
 
     fn on_error_response(&mut self, rid: u16, payload: &[u8]) -> Result<ClientAction, Fault> {
         self.set_state(rid, RequestState::Errored);
-        self.active.remove(&rid);
+        self.out.active.remove(&rid);
         let why = "the client reactor decodes an error-response payload without checking it";
         let mut vals = cbor::decode_all_limited(payload, self.limit()).map_err(|e| {
             if e.is_over_limit() {
@@ -253,6 +161,42 @@ impl ClientReactor0006 {
 }
 
 /// `m[b'key']` for a decoded value, with Python's exceptions.
+/// The start of `_makecommandframes(request)`: the request becomes
+/// active and `sending`; its frames' (type, flags, payload), the
+/// sender settings first if they are still to be sent.
+fn start_request(out: &mut Outbox, settings_sent: &mut bool, id: u32) -> Result<Emitting, Fault> {
+    if let Ok(rid) = u16::try_from(id) {
+        out.active.insert(rid, ());
+    }
+    let mut parts = VecDeque::new();
+    let Some(req) = out.requests.get_mut(&id) else {
+        return Ok(Emitting {
+            request_id: id,
+            parts,
+        });
+    };
+    req.state = RequestState::Sending;
+    let encoders = out.opts.content_encoders.as_ref().filter(|e| !e.is_empty());
+    if let (false, Some(enc)) = (*settings_sent, encoders) {
+        *settings_sent = true;
+        let v = Value::dict([(
+            "contentencodings",
+            Value::List(enc.iter().map(|e| Value::Bytes(e.clone())).collect()),
+        )]);
+        parts.push_back((
+            SENDER_PROTOCOL_SETTINGS,
+            FLAG_SENDER_PROTOCOL_SETTINGS_EOS,
+            cbor::encode(&v).map_err(encode_crash)?,
+        ));
+    }
+    let req = &out.requests[&id];
+    command_frame_parts(&req.cmd, &mut parts)?;
+    Ok(Emitting {
+        request_id: id,
+        parts,
+    })
+}
+
 fn subscript(m: &Value, key: &str) -> Result<Value, Fault> {
     let why = "the error-response payload is not a map with `type` and `message`";
     let crash = |e: String| Fault::Raises(ClientCrash::new(e, why));
@@ -361,97 +305,17 @@ impl ClientReactor for ClientReactor0006 {
     }
 
     fn call_command(&mut self, cmd: Command) -> Result<(u16, ClientAction), Fault> {
-        if !self.can_issue_commands {
-            return Err(Self::programming_error(
-                "cannot issue new commands",
-                "a client without multiple sends issues no command after its one send",
-            ));
-        }
-        let id = self.next_request_id;
-        self.next_request_id += 2;
-        self.requests.insert(
-            id,
-            Request {
-                cmd,
-                state: RequestState::Pending,
-            },
-        );
-        // Ids past 65535 are only refused when a frame carries them.
-        let shown = id.min(u16::MAX as u32) as u16;
-        if self.opts.buffer_sends {
-            self.pending.push_back(id);
-            return Ok((shown, ClientAction::Noop));
-        }
-        if !self.can_send {
-            return Err(Self::programming_error(
-                "sends cannot be performed on this instance",
-                "a client without multiple sends sends once",
-            ));
-        }
-        if !self.opts.has_multiple_send {
-            self.can_send = false;
-            self.can_issue_commands = false;
-        }
-        Ok((
-            shown,
-            ClientAction::SendFrames(SendGen::new(GenSource::One(Some(id)))),
-        ))
+        self.out.call_command(cmd)
     }
 
     fn flush_commands(&mut self) -> Result<ClientAction, Fault> {
-        if self.pending.is_empty() {
-            return Ok(ClientAction::Noop);
-        }
-        if !self.can_send {
-            return Err(Self::programming_error(
-                "sends cannot be performed on this instance",
-                "a client without multiple sends sends once",
-            ));
-        }
-        if !self.opts.has_multiple_send {
-            self.can_issue_commands = false;
-            self.can_send = false;
-        }
-        Ok(ClientAction::SendFrames(SendGen::new(GenSource::Pending)))
+        self.out.flush_commands()
     }
 
     fn next_frame(&mut self, gen: &mut SendGen) -> Option<Result<Frame, Fault>> {
-        loop {
-            if gen.done {
-                return None;
-            }
-            if let Some(cur) = &mut gen.current {
-                if let Some((t, fl, p)) = cur.parts.pop_front() {
-                    let id = cur.request_id;
-                    let r = self.make_frame(id, t, fl, p);
-                    if r.is_err() {
-                        gen.done = true;
-                    }
-                    return Some(r);
-                }
-                // The generator resumes after the request's last frame.
-                let id = cur.request_id;
-                gen.current = None;
-                if let Some(r) = self.requests.get_mut(&id) {
-                    r.state = RequestState::Sent;
-                }
-            }
-            let next = match &mut gen.source {
-                GenSource::One(id) => id.take(),
-                GenSource::Pending => self.pending.pop_front(),
-            };
-            let Some(id) = next else {
-                gen.done = true;
-                return None;
-            };
-            match self.start_request(id) {
-                Ok(e) => gen.current = Some(e),
-                Err(f) => {
-                    gen.done = true;
-                    return Some(Err(f));
-                }
-            }
-        }
+        let settings_sent = &mut self.protocol_settings_sent;
+        self.out
+            .next_frame(gen, |out, id| start_request(out, settings_sent, id))
     }
 
     fn on_frame(&mut self, f: &Frame) -> Result<ClientAction, Fault> {
@@ -508,7 +372,7 @@ impl ClientReactor for ClientReactor0006 {
         if f.type_id == STREAM_SETTINGS {
             return self.on_stream_settings(f, &payload);
         }
-        if !self.active.contains_key(&f.request_id) {
+        if !self.out.active.contains_key(&f.request_id) {
             return Ok(ClientAction::Error {
                 message: format!("received frame for inactive request ID: {}", f.request_id)
                     .into_bytes(),
@@ -520,7 +384,7 @@ impl ClientReactor for ClientReactor0006 {
             COMMAND_RESPONSE => {
                 if f.flags & FLAG_COMMAND_RESPONSE_EOS != 0 {
                     self.set_state(rid, RequestState::Received);
-                    self.active.remove(&rid);
+                    self.out.active.remove(&rid);
                 }
                 Ok(ClientAction::ResponseData {
                     request_id: rid,
@@ -530,7 +394,7 @@ impl ClientReactor for ClientReactor0006 {
                 })
             }
             ERROR_RESPONSE => self.on_error_response(rid, &payload),
-            t => Err(Self::programming_error(
+            t => Err(programming_error(
                 &format!("unhandled frame type: {t}"),
                 "the client reactor handles only command-response, error-response and stream-settings frames",
             )),
@@ -538,7 +402,8 @@ impl ClientReactor for ClientReactor0006 {
     }
 
     fn requests(&self) -> Vec<(u16, RequestState)> {
-        self.requests
+        self.out
+            .requests
             .iter()
             .filter_map(|(id, r)| u16::try_from(*id).ok().map(|i| (i, r.state)))
             .collect()
@@ -719,7 +584,7 @@ mod tests {
             has_multiple_send: true,
             ..Default::default()
         });
-        r.next_request_id = 65535;
+        r.out.next_request_id = 65535;
         let (_, a) = r.call_command(Command::new("a")).unwrap();
         assert_eq!(sent(&mut r, a)[0].request_id, 65535);
         let (_, a) = r.call_command(Command::new("b")).unwrap();
