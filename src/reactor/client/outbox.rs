@@ -11,7 +11,25 @@ use super::{
     SendGen,
 };
 use crate::reactor::IdMap;
-use crate::wire::frame::{Frame, STREAM_BEGIN};
+use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
+// 0005 and 0006 number these alike; checked when compiling.
+use crate::wire::ids::v0006::{
+    COMMAND_DATA, COMMAND_REQUEST, FLAG_COMMAND_DATA_CONTINUATION, FLAG_COMMAND_DATA_EOS,
+    FLAG_COMMAND_REQUEST_CONTINUATION, FLAG_COMMAND_REQUEST_EXPECT_DATA,
+    FLAG_COMMAND_REQUEST_MORE_FRAMES, FLAG_COMMAND_REQUEST_NEW,
+};
+
+const _: () = {
+    use crate::wire::ids::{v0005, v0006};
+    assert!(v0005::COMMAND_REQUEST == v0006::COMMAND_REQUEST);
+    assert!(v0005::COMMAND_DATA == v0006::COMMAND_DATA);
+    assert!(v0005::FLAG_COMMAND_REQUEST_NEW == v0006::FLAG_COMMAND_REQUEST_NEW);
+    assert!(v0005::FLAG_COMMAND_REQUEST_CONTINUATION == v0006::FLAG_COMMAND_REQUEST_CONTINUATION);
+    assert!(v0005::FLAG_COMMAND_REQUEST_MORE_FRAMES == v0006::FLAG_COMMAND_REQUEST_MORE_FRAMES);
+    assert!(v0005::FLAG_COMMAND_REQUEST_EXPECT_DATA == v0006::FLAG_COMMAND_REQUEST_EXPECT_DATA);
+    assert!(v0005::FLAG_COMMAND_DATA_CONTINUATION == v0006::FLAG_COMMAND_DATA_CONTINUATION);
+    assert!(v0005::FLAG_COMMAND_DATA_EOS == v0006::FLAG_COMMAND_DATA_EOS);
+};
 
 /// `commandrequest`.
 pub(super) struct Request {
@@ -175,6 +193,63 @@ impl Outbox {
                     gen.done = true;
                     return Some(Err(f));
                 }
+            }
+        }
+    }
+}
+
+/// An action refusing a frame with Mercurial's message.
+pub(super) fn error(m: &str) -> ClientAction {
+    ClientAction::Error {
+        message: m.as_bytes().to_vec(),
+    }
+}
+
+/// The rest of `createcommandframes`: the encoded request `data` in
+/// `command-request` frames of at most 32768 bytes (`expect-data` when a
+/// body follows), then `body` in `command-data` frames.
+pub(super) fn split_command(
+    data: &[u8],
+    body: Option<&[u8]>,
+    parts: &mut VecDeque<(u8, u8, Vec<u8>)>,
+) {
+    let have_data = body.is_some();
+    let mut offset = 0;
+    loop {
+        let mut flags = if offset == 0 {
+            FLAG_COMMAND_REQUEST_NEW
+        } else {
+            FLAG_COMMAND_REQUEST_CONTINUATION
+        };
+        if have_data {
+            flags |= FLAG_COMMAND_REQUEST_EXPECT_DATA;
+        }
+        let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(data.len());
+        let payload = data[offset..end].to_vec();
+        offset = end;
+        if payload.len() == DEFAULT_MAX_FRAME_SIZE && offset < data.len() {
+            flags |= FLAG_COMMAND_REQUEST_MORE_FRAMES;
+        }
+        parts.push_back((COMMAND_REQUEST, flags, payload));
+        if flags & FLAG_COMMAND_REQUEST_MORE_FRAMES == 0 {
+            break;
+        }
+    }
+    if let Some(d) = body {
+        let mut offset = 0;
+        loop {
+            let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(d.len());
+            let payload = d[offset..end].to_vec();
+            offset = end;
+            let full = payload.len() == DEFAULT_MAX_FRAME_SIZE;
+            let flags = if full {
+                FLAG_COMMAND_DATA_CONTINUATION
+            } else {
+                FLAG_COMMAND_DATA_EOS
+            };
+            parts.push_back((COMMAND_DATA, flags, payload));
+            if !full {
+                break;
             }
         }
     }

@@ -35,7 +35,7 @@
 
 use std::collections::VecDeque;
 
-use super::outbox::{programming_error, Outbox};
+use super::outbox::{error, programming_error, split_command, Outbox};
 use super::{
     ClientAction, ClientCrash, ClientOptions, ClientReactor, Command, Emitting, Fault, OverLimit,
     RequestState, SendGen,
@@ -43,7 +43,7 @@ use super::{
 use crate::python::cbor2::{self, ReadError};
 use crate::python::value::{dict_get_in, Value};
 use crate::python::Py;
-use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
+use crate::wire::frame::{Frame, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 use crate::wire::ids::v0005::*;
 use crate::wire::proto::Proto;
 
@@ -148,12 +148,6 @@ fn subscript(m: &Value, key: &str) -> Result<Value, Fault> {
     }
 }
 
-fn error(m: &str) -> ClientAction {
-    ClientAction::Error {
-        message: m.as_bytes().to_vec(),
-    }
-}
-
 /// `createcommandframes`: `cbor.dumps({name, args?}, canonical=True)` in
 /// `command-request` frames of at most 32768 bytes, then the data in
 /// `command-data` frames.
@@ -171,46 +165,7 @@ fn command_frame_parts(
             "cbor2 cannot encode the command's arguments",
         ))
     })?;
-    let have_data = cmd.data.is_some();
-    let mut offset = 0;
-    loop {
-        let mut flags = if offset == 0 {
-            FLAG_COMMAND_REQUEST_NEW
-        } else {
-            FLAG_COMMAND_REQUEST_CONTINUATION
-        };
-        if have_data {
-            flags |= FLAG_COMMAND_REQUEST_EXPECT_DATA;
-        }
-        let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(data.len());
-        let payload = data[offset..end].to_vec();
-        offset = end;
-        if payload.len() == DEFAULT_MAX_FRAME_SIZE && offset < data.len() {
-            flags |= FLAG_COMMAND_REQUEST_MORE_FRAMES;
-        }
-        parts.push_back((COMMAND_REQUEST, flags, payload));
-        if flags & FLAG_COMMAND_REQUEST_MORE_FRAMES == 0 {
-            break;
-        }
-    }
-    if let Some(d) = &cmd.data {
-        let mut offset = 0;
-        loop {
-            let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(d.len());
-            let payload = d[offset..end].to_vec();
-            offset = end;
-            let full = payload.len() == DEFAULT_MAX_FRAME_SIZE;
-            let flags = if full {
-                FLAG_COMMAND_DATA_CONTINUATION
-            } else {
-                FLAG_COMMAND_DATA_EOS
-            };
-            parts.push_back((COMMAND_DATA, flags, payload));
-            if !full {
-                break;
-            }
-        }
-    }
+    split_command(&data, cmd.data.as_deref(), parts);
     Ok(())
 }
 

@@ -24,14 +24,14 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::decoders::{lookup, StreamDecoder, StreamFault};
-use super::outbox::{programming_error, Outbox};
+use super::outbox::{error, programming_error, split_command, Outbox};
 use super::{
     ClientAction, ClientCrash, ClientOptions, ClientReactor, Command, Emitting, Fault, OverLimit,
     RequestState, SendGen,
 };
 use crate::python::cbor::{self, BufferingDecoder, DecodeError};
 use crate::python::value::{dict_get, Value};
-use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
+use crate::wire::frame::{Frame, STREAM_BEGIN, STREAM_ENCODED, STREAM_END};
 use crate::wire::ids::v0006::*;
 use crate::wire::proto::Proto;
 
@@ -220,12 +220,6 @@ fn subscript(m: &Value, key: &str) -> Result<Value, Fault> {
     }
 }
 
-fn error(m: &str) -> ClientAction {
-    ClientAction::Error {
-        message: m.as_bytes().to_vec(),
-    }
-}
-
 fn over_limit(what: String, e: &DecodeError, limit: u64) -> Fault {
     Fault::OverLimit(OverLimit {
         what,
@@ -256,46 +250,7 @@ fn command_frame_parts(
         m.push((Value::bytes("redirect"), r.clone()));
     }
     let data = cbor::encode(&Value::Dict(m)).map_err(encode_crash)?;
-    let have_data = cmd.data.is_some();
-    let mut offset = 0;
-    loop {
-        let mut flags = if offset == 0 {
-            FLAG_COMMAND_REQUEST_NEW
-        } else {
-            FLAG_COMMAND_REQUEST_CONTINUATION
-        };
-        if have_data {
-            flags |= FLAG_COMMAND_REQUEST_EXPECT_DATA;
-        }
-        let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(data.len());
-        let payload = data[offset..end].to_vec();
-        offset = end;
-        if payload.len() == DEFAULT_MAX_FRAME_SIZE && offset < data.len() {
-            flags |= FLAG_COMMAND_REQUEST_MORE_FRAMES;
-        }
-        parts.push_back((COMMAND_REQUEST, flags, payload));
-        if flags & FLAG_COMMAND_REQUEST_MORE_FRAMES == 0 {
-            break;
-        }
-    }
-    if let Some(d) = &cmd.data {
-        let mut offset = 0;
-        loop {
-            let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(d.len());
-            let payload = d[offset..end].to_vec();
-            offset = end;
-            let full = payload.len() == DEFAULT_MAX_FRAME_SIZE;
-            let flags = if full {
-                FLAG_COMMAND_DATA_CONTINUATION
-            } else {
-                FLAG_COMMAND_DATA_EOS
-            };
-            parts.push_back((COMMAND_DATA, flags, payload));
-            if !full {
-                break;
-            }
-        }
-    }
+    split_command(&data, cmd.data.as_deref(), parts);
     Ok(())
 }
 
