@@ -212,7 +212,7 @@ set edit:completion:arg-completer[hgframe] = {|@words|
             cand --listen 'Address to listen on (port 0 picks a free port)'
             cand --respond 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable'
             cand --max-body 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G'
-            cand --max-total-body 'The most all request bodies held at once may take together (past it: 503 with Retry-After)'
+            cand --max-total-body 'The most memory all requests may hold at once: their bodies and the debugreflect answers built from them, until sent (past it: 503 with Retry-After; an answer that alone would pass it: 500 saying so)'
             cand --max-value 'The most memory one decoded request value may take (past it: 500, with the reason in the log)'
             cand --timeout 'Seconds a client may take to send its request (else 408)'
             cand --proto 'Protocol revision. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006'

@@ -343,7 +343,7 @@ complete -c hgframe -n "__fish_hgframe_using_subcommand repl" -s V -l version -d
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l respond -d 'Canned response for a command: NAME=TEXT, NAME=@FILE, NAME=cbor:<literal> (0006: a list literal gives several objects) or NAME=error:TEXT. Repeatable' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-body -d 'Largest request body accepted (larger: 413), in bytes or with a unit: 512K, 64M, 1G' -r
-complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-total-body -d 'The most all request bodies held at once may take together (past it: 503 with Retry-After)' -r
+complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-total-body -d 'The most memory all requests may hold at once: their bodies and the debugreflect answers built from them, until sent (past it: 503 with Retry-After; an answer that alone would pass it: 500 saying so)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l max-value -d 'The most memory one decoded request value may take (past it: 500, with the reason in the log)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l timeout -d 'Seconds a client may take to send its request (else 408)' -r
 complete -c hgframe -n "__fish_hgframe_using_subcommand serve" -l proto -d 'Protocol revision. Without it (and without --hg), inferred from frame type names where they are unambiguous, or detected from the server for remote commands, else 0006' -r -f -a "0001\t'Mercurial rev 51f7ac100 (March 2018, 4-byte header, never released)'

@@ -46,6 +46,8 @@ impl Http500 {
 pub struct ReflectBody {
     proto: Proto,
     blocks: Vec<Vec<u8>>,
+    /// The bytes in every block but the last.
+    sealed: usize,
     /// Lines so far (the first has no `\n` before it).
     lines: usize,
     failed: Option<Http500>,
@@ -59,6 +61,7 @@ impl ReflectBody {
         ReflectBody {
             proto,
             blocks: Vec::new(),
+            sealed: 0,
             lines: 0,
             failed: None,
         }
@@ -69,6 +72,7 @@ impl ReflectBody {
         let first = self.lines == 0;
         self.lines += 1;
         if self.blocks.last().is_none_or(|b| b.len() >= BLOCK) {
+            self.sealed += self.blocks.last().map_or(0, Vec::len);
             self.blocks.push(Vec::with_capacity(BLOCK + BLOCK / 8));
         }
         let out = self.blocks.last_mut().expect("a block was just pushed");
@@ -160,6 +164,16 @@ impl ReflectBody {
     }
 
     /// Whether the server has raised (the answer is a 500 from here on).
+    /// The bytes of the body so far.
+    pub fn len(&self) -> usize {
+        self.sealed + self.blocks.last().map_or(0, Vec::len)
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn failed(&self) -> bool {
         self.failed.is_some()
     }
@@ -196,25 +210,27 @@ fn push_num(out: &mut Vec<u8>, mut n: u64) {
 /// The debugreflect body a server of this revision returns for `body`
 /// (raw request bytes), or why it answers 500.
 pub fn reflect_bytes(proto: Proto, body: &[u8]) -> Result<Vec<u8>, Http500> {
-    reflect_bytes_until(proto, body, ReactorOptions::default(), || false)
-        .map(Option::unwrap_or_default)
+    reflect_blocks_until(proto, body.to_vec(), ReactorOptions::default(), |_| false)
+        .map(|b| b.map(|b| b.concat()).unwrap_or_default())
 }
 
-/// [`reflect_bytes`], asking `stop` between frames whether to give up
-/// (`Ok(None)`: the server's client has gone).
-pub fn reflect_bytes_until(
+/// [`reflect_bytes`] in blocks (see [`ReflectBody::finish_blocks`]),
+/// asking `stop` between frames, with the size of the body built so far,
+/// whether to give up (`Ok(None)`: the server's client has gone, or the
+/// answer would pass the memory the server allows it).
+pub fn reflect_blocks_until(
     proto: Proto,
-    body: &[u8],
+    body: Vec<u8>,
     opts: ReactorOptions,
-    stop: impl Fn() -> bool,
-) -> Result<Option<Vec<u8>>, Http500> {
+    mut stop: impl FnMut(usize) -> bool,
+) -> Result<Option<Vec<Vec<u8>>>, Http500> {
     let mut out = ReflectBody::new(proto);
     let mut s = Session::new(proto, opts, Responder::default());
-    s.push_bytes(body);
+    s.push_owned(body);
     s.finish_input();
     // Once the server has raised, nothing after it reaches the client.
     while let Some(st) = s.poll() {
-        if stop() {
+        if stop(out.len()) {
             return Ok(None);
         }
         out.push(&st);
@@ -222,7 +238,10 @@ pub fn reflect_bytes_until(
             break;
         }
     }
-    out.finish().map(Some)
+    if !out.failed() && stop(out.len()) {
+        return Ok(None);
+    }
+    out.finish_blocks().map(Some)
 }
 
 /// One frame of a server's debugreflect body, parsed back.

@@ -316,6 +316,14 @@ impl Session {
         }
     }
 
+    /// [`push_bytes`](Session::push_bytes) without a copy when nothing is
+    /// pending (a whole request body).
+    pub fn push_owned(&mut self, bytes: Vec<u8>) {
+        if self.input == Input::Open {
+            self.decoder.feed_owned(bytes);
+        }
+    }
+
     /// A frame as a client sends it: its wire bytes.
     pub fn push_frame(&mut self, frame: &Frame) -> Result<(), EncodeError> {
         let mut b = Vec::with_capacity(frame.encoded_len(self.proto));

@@ -400,9 +400,13 @@ mod serve {
             o.max_body = 1 << 20;
             o.max_total_body = 1 << 20; // 1 MiB for all connections
         });
-        // A slow client announces 700 KB and sends 600 KB of it.
+        // A slow client announces 700 KB and sends 600 KB of it. (Bytes
+        // 0xff: a frame announcing 16 MiB that never comes, so the answer
+        // is one short error line; zero bytes are 8-byte frames whose
+        // answer, 11 times the body, counts against the budget too: see
+        // `answers_count_against_the_budget`.)
         let mut slow = TcpStream::connect(h.addr()).unwrap();
-        let big = vec![0u8; 600_000];
+        let big = vec![0xffu8; 600_000];
         slow.write_all(&reflect_request(&big, 700_000)).unwrap();
         std::thread::sleep(Duration::from_millis(200));
         // A second client announcing 700 KB does not fit beside it.
@@ -433,27 +437,24 @@ mod serve {
         }
         let answer = read_all(&mut third);
         assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
-        // The slow client finishes: served (its body is not valid frames:
-        // Mercurial's 200 with an error), and the budget is free again.
-        slow.write_all(&vec![0u8; 100_000]).unwrap();
+        // The slow client finishes: served (its body announces a frame of
+        // 16 MiB that never comes: Mercurial's 500 "frame length error",
+        // not the 503 of a spent budget), and the budget is free again.
+        slow.write_all(&vec![0xffu8; 100_000]).unwrap();
         slow.shutdown(Shutdown::Write).unwrap();
+        let served = |answer: &str| {
+            answer.starts_with("HTTP/1.1 500")
+                && answer.ends_with("Internal Server Error\r\n0\r\n\r\n")
+        };
         let answer = read_all(&mut slow);
-        assert!(
-            answer.starts_with("HTTP/1.1 200"),
-            "{}",
-            &answer[..answer.len().min(300)]
-        );
+        assert!(served(&answer), "{}", &answer[..answer.len().min(300)]);
         let mut fourth = TcpStream::connect(h.addr()).unwrap();
         fourth
-            .write_all(&reflect_request(&vec![0u8; 700_000], 700_000))
+            .write_all(&reflect_request(&vec![0xffu8; 700_000], 700_000))
             .unwrap();
         fourth.shutdown(Shutdown::Write).unwrap();
         let answer = read_all(&mut fourth);
-        assert!(
-            answer.starts_with("HTTP/1.1 200"),
-            "{}",
-            &answer[..answer.len().min(300)]
-        );
+        assert!(served(&answer), "{}", &answer[..answer.len().min(300)]);
         drop(h);
         let log = log.lock().unwrap();
         assert_eq!(
@@ -462,6 +463,135 @@ mod serve {
                 .count(),
             2,
             "{log:?}"
+        );
+    }
+
+    /// The answers serve builds count against the budget the bodies share:
+    /// zero-byte bodies (8-byte frames, each a line of about 90 bytes) made
+    /// four 675 MB debugreflect answers at once under a 256 MiB budget
+    /// (3.28 GiB resident). Now an answer that alone passes the budget is a
+    /// 500 saying so, one that does not fit beside the others a 503, and
+    /// the server goes on.
+    #[test]
+    fn answers_count_against_the_budget() {
+        let (h, log) = server(|o| {
+            o.max_total_body = 1 << 20; // 1 MiB for bodies and answers
+        });
+        // 200 KB of zero bytes: a 2.25 MB answer, more than the budget.
+        let mut s = TcpStream::connect(h.addr()).unwrap();
+        s.write_all(&reflect_request(&vec![0u8; 200_000], 200_000))
+            .unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let answer = read_all(&mut s);
+        assert!(
+            answer.starts_with("HTTP/1.1 500"),
+            "{}",
+            &answer[..answer.len().min(300)]
+        );
+        assert!(
+            answer.contains("--max-total-body") && answer.contains("Mercurial has no bound"),
+            "{}",
+            &answer[..answer.len().min(600)]
+        );
+        assert!(
+            answer.len() < 2000,
+            "no partial answer: {} bytes",
+            answer.len()
+        );
+        // A slow client holds 700 KB of the budget; a small body whose
+        // answer would not fit beside it: busy, try again.
+        let mut slow = TcpStream::connect(h.addr()).unwrap();
+        slow.write_all(&reflect_request(&[0xffu8; 100], 700_000))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let mut busy = TcpStream::connect(h.addr()).unwrap();
+        busy.write_all(&reflect_request(&vec![0u8; 40_000], 40_000))
+            .unwrap();
+        busy.shutdown(Shutdown::Write).unwrap();
+        let answer = read_all(&mut busy);
+        assert!(
+            answer.starts_with("HTTP/1.1 503"),
+            "{}",
+            &answer[..answer.len().min(300)]
+        );
+        assert!(
+            answer.to_ascii_lowercase().contains("retry-after: 1"),
+            "{answer}"
+        );
+        drop(slow);
+        std::thread::sleep(Duration::from_millis(200));
+        // With the budget free again, the same request is answered whole.
+        let mut again = TcpStream::connect(h.addr()).unwrap();
+        again
+            .write_all(&reflect_request(&vec![0u8; 40_000], 40_000))
+            .unwrap();
+        again.shutdown(Shutdown::Write).unwrap();
+        let answer = read_all(&mut again);
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "{}",
+            &answer[..answer.len().min(300)]
+        );
+        assert!(answer.len() > 400_000, "{} bytes", answer.len());
+        drop(h);
+        let log = log.lock().unwrap();
+        assert!(
+            log.iter()
+                .any(|l| l.contains("\" 500 ") && l.contains("over --max-total-body")),
+            "{log:?}"
+        );
+        assert!(
+            log.iter()
+                .any(|l| l.contains("\" 503 ") && l.contains("answer stopped at")),
+            "{log:?}"
+        );
+    }
+
+    /// A client that resets its connection while its request is worked on
+    /// (here: a debugreflect answer of about 90 MB): the work stops within
+    /// moments and the log says 499, instead of the work running to its
+    /// end and the log saying 200 as if the answer had been delivered.
+    #[test]
+    fn a_client_that_resets_stops_its_work_and_is_logged_499() {
+        let (h, log) = server(|_| {});
+        let body = vec![0u8; 8 << 20];
+        // The whole job first, to know how long it takes on this machine.
+        let t = std::time::Instant::now();
+        let mut s = TcpStream::connect(h.addr()).unwrap();
+        s.write_all(&reflect_request(&body, body.len())).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let mut head = [0u8; 12];
+        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+        s.read_exact(&mut head).unwrap();
+        let full = t.elapsed();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        drop(s);
+        // Again; the client resets a tenth of the way in.
+        let mut s = TcpStream::connect(h.addr()).unwrap();
+        s.write_all(&reflect_request(&body, body.len())).unwrap();
+        std::thread::sleep(full / 10);
+        socket2::SockRef::from(&s)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(s);
+        let reset = std::time::Instant::now();
+        let stopped = loop {
+            if log.lock().unwrap().iter().any(|l| l.contains("\" 499 ")) {
+                break reset.elapsed();
+            }
+            assert!(
+                reset.elapsed() < full * 3,
+                "no 499 line: {:?}",
+                log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let log = log.lock().unwrap();
+        let line = log.iter().find(|l| l.contains("\" 499 ")).unwrap();
+        assert!(line.contains("reset the connection"), "{line}");
+        assert!(
+            stopped < full / 2,
+            "the work went on after the reset: logged {stopped:?} after it; the whole job takes {full:?}"
         );
     }
 }

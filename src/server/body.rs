@@ -79,7 +79,7 @@ impl Budget {
     }
 
     /// Grow `held` to cover `bytes`; false when the budget is spent.
-    fn cover(&self, held: &mut Held, bytes: u64) -> bool {
+    pub(super) fn cover(&self, held: &mut Held, bytes: u64) -> bool {
         let need = bytes.div_ceil(1024);
         let have = held.0.as_ref().map_or(0, |p| p.num_permits() as u64);
         if need <= have {
@@ -99,6 +99,52 @@ impl Budget {
             Err(_) => false,
         }
     }
+}
+
+impl Held {
+    /// Give back all but what `bytes` need.
+    pub(super) fn shrink_to(&mut self, bytes: u64) {
+        let need = bytes.div_ceil(1024) as usize;
+        if let Some(p) = &mut self.0 {
+            if p.num_permits() > need {
+                let extra = p.num_permits() - need;
+                drop(p.split(extra));
+            }
+        }
+    }
+}
+
+/// A debugreflect answer stopped while being built: the budget the bodies
+/// share ran out. Busy (503, try again) when the request would fit the
+/// budget alone; otherwise a 500 that says what Mercurial would do.
+pub(super) fn answer_over_budget(budget: &Budget, body: usize, answer: usize) -> Reply {
+    let total = budget.total;
+    if (body as u64).saturating_add(answer as u64) <= total {
+        let mut r = Reply::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "server busy: this request's answer (past {answer} bytes so far) and the other requests' bodies and answers would pass {total} bytes held at once (--max-total-body); try again in a moment, or raise --max-total-body\n"
+            ),
+        )
+        .closing()
+        .with_note(format!(
+            "answer stopped at {answer} bytes: requests over --max-total-body across connections"
+        ));
+        r.headers.push((
+            header::RETRY_AFTER,
+            hyper::header::HeaderValue::from_static("1"),
+        ));
+        return r;
+    }
+    Reply::text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!(
+            "hgframe serve stops at its memory bound here: the debugreflect answer passed {answer} bytes while being built, and with the {body}-byte request body that is more than the {total} bytes --max-total-body lets requests hold at once. Mercurial has no bound and would build the whole answer in memory and send it with 200; start hgframe serve with a larger --max-total-body to get it\n"
+        ),
+    )
+    .with_note(format!(
+        "the answer passed {answer} bytes: over --max-total-body ({total}) with its {body}-byte body"
+    ))
 }
 
 pub(super) fn over_budget(total: u64) -> Reply {
@@ -187,7 +233,11 @@ pub(super) async fn read_body(
             return Err(over_budget(budget.total));
         }
     }
-    let cap = declared.unwrap_or(0).min(max).min(16 * 1024 * 1024) as usize;
+    // The announced length is reserved at once (its share of the budget
+    // is already taken; pages a lying client never sends are never
+    // touched): growing by doubling would hold the old and the new buffer
+    // at once.
+    let cap = declared.unwrap_or(0).min(max) as usize;
     let mut out = Vec::with_capacity(cap);
     let mut count = 0;
     let timeout = deadline.saturating_duration_since(Instant::now());

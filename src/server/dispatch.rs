@@ -26,7 +26,7 @@ pub(super) fn process_command(
     responder: &Responder,
     permission: Permission,
     url_command: &[u8],
-    body: &[u8],
+    body: Vec<u8>,
     max_value: u64,
     gone: &dyn Fn() -> bool,
 ) -> Reply {
@@ -40,7 +40,7 @@ pub(super) fn process_command(
         },
         Responder::default(),
     );
-    session.push_bytes(body);
+    session.push_owned(body);
     session.finish_input();
     let mut seen_command = false;
     let mut stream_made = false;

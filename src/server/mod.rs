@@ -28,6 +28,7 @@
 mod body;
 mod dispatch;
 pub mod forward;
+mod gone;
 mod handshake;
 pub mod http;
 mod log;
@@ -44,7 +45,6 @@ use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -404,12 +404,17 @@ async fn serve_until(
         };
         let handler = handler.clone();
         let mut conn_stop = stop.clone();
+        let probe = gone::Probe::new(&stream);
         tasks.spawn(async move {
-            let service =
-                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let service = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
                     let handler = handler.clone();
+                    if let Some(p) = &probe {
+                        req.extensions_mut().insert(p.clone());
+                    }
                     async move { Ok::<_, std::convert::Infallible>(handler(remote, req).await) }
-                });
+                },
+            );
             let mut builder = hyper::server::conn::http1::Builder::new();
             // half_close: a client that shuts down its sending side after
             // the request still gets the answer, as from `hg serve`.
@@ -468,8 +473,30 @@ struct InFlight {
     target: String,
     version: http::Version,
     started: Instant,
-    gone: Arc<AtomicBool>,
+    gone: gone::Gone,
     answered: bool,
+}
+
+impl InFlight {
+    fn log(&self, status: http::StatusCode, sent: usize, note: Option<&str>) {
+        if !matches!(self.ctx.log, LogTarget::Silent) {
+            self.ctx.log.write(&access_entry(
+                self.remote,
+                self.method.as_str(),
+                &self.target,
+                self.version,
+                status,
+                sent,
+                self.started.elapsed(),
+                note,
+            ));
+        }
+    }
+}
+
+/// Status 499 (nginx's "client closed request"), for the log only.
+fn client_gone() -> http::StatusCode {
+    http::StatusCode::from_u16(499).unwrap_or(http::StatusCode::BAD_REQUEST)
 }
 
 impl Drop for InFlight {
@@ -477,19 +504,12 @@ impl Drop for InFlight {
         if self.answered {
             return;
         }
-        self.gone.store(true, Ordering::Relaxed);
-        if !matches!(self.ctx.log, LogTarget::Silent) {
-            self.ctx.log.write(&access_entry(
-                self.remote,
-                self.method.as_str(),
-                &self.target,
-                self.version,
-                http::StatusCode::from_u16(499).unwrap_or(http::StatusCode::BAD_REQUEST),
-                0,
-                self.started.elapsed(),
-                Some("the client went away before the answer; its work stopped"),
-            ));
-        }
+        self.gone.set();
+        self.log(
+            client_gone(),
+            0,
+            Some("the client went away before the answer; its work stopped"),
+        );
     }
 }
 
@@ -497,6 +517,7 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
     let started = Instant::now();
     let version = req.version();
     let keep_alive = python_keeps_alive(version, req.headers());
+    let probe = req.extensions().get::<Arc<gone::Probe>>().cloned();
     let mut flight = InFlight {
         ctx: ctx.clone(),
         remote,
@@ -508,26 +529,40 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
             .unwrap_or_else(|| req.uri().to_string()),
         version,
         started,
-        gone: Arc::new(AtomicBool::new(false)),
+        gone: gone::Gone::new(probe),
         answered: false,
     };
     let reply = route(&ctx, req, started + ctx.timeout, flight.gone.clone()).await;
     flight.answered = true;
     let head = flight.method == Method::HEAD;
-    let sent = if head { 0 } else { reply.body.len() };
-    if !matches!(ctx.log, LogTarget::Silent) {
-        ctx.log.write(&access_entry(
-            remote,
-            flight.method.as_str(),
-            &flight.target,
-            version,
-            reply.status,
-            sent,
-            started.elapsed(),
-            reply.note.as_deref(),
-        ));
+    if flight.gone.seen() {
+        // The socket reported a reset while the work ran: nobody reads
+        // this answer (hyper's write fails and closes the connection).
+        flight.log(
+            client_gone(),
+            0,
+            Some("the client reset the connection before the answer; its work stopped"),
+        );
+        return reply.closing().into_response(head, false);
     }
-    reply.into_response(head, keep_alive)
+    let size = if head { 0 } else { reply.len() };
+    let status = reply.status;
+    let note = reply.note.clone();
+    // The line is written when hyper is done with the body: with what it
+    // handed to the socket.
+    reply.into_response_then(head, keep_alive, move |left| {
+        let left = if head { 0 } else { left as usize };
+        if left == 0 {
+            flight.log(status, size, note.as_deref());
+        } else {
+            let why = format!(
+                "the connection failed while the answer was sent: {} of {size} bytes went out{}",
+                size - left.min(size),
+                note.map(|n| format!("; {n}")).unwrap_or_default()
+            );
+            flight.log(status, size - left.min(size), Some(&why));
+        }
+    })
 }
 
 /// Whether Python's http.server keeps this connection open (and so

@@ -9,12 +9,17 @@ use super::pycompat::{html_escape, py_repr_str};
 use crate::wire::proto::Proto;
 
 /// A response before it becomes an HTTP message.
-#[derive(Debug)]
 pub(super) struct Reply {
     pub(super) status: StatusCode,
     pub(super) content_type: Option<String>,
     pub(super) headers: Vec<(header::HeaderName, HeaderValue)>,
     pub(super) body: Vec<u8>,
+    /// Further blocks after `body`, written one after the other (a large
+    /// answer built in blocks is never joined).
+    pub(super) more: Vec<Vec<u8>>,
+    /// Kept until the answer is sent (the share of the server's memory
+    /// budget the answer holds).
+    pub(super) held: Option<Box<dyn Send + Sync>>,
     /// Sent with `Transfer-Encoding: chunked`, as `hg serve` sends bodies
     /// it streams (frames, the 500 page).
     pub(super) chunked: bool,
@@ -22,6 +27,20 @@ pub(super) struct Reply {
     pub(super) close: bool,
     /// For the log line: what happened, when the status alone does not say.
     pub(super) note: Option<String>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("headers", &self.headers)
+            .field("len", &self.len())
+            .field("chunked", &self.chunked)
+            .field("close", &self.close)
+            .field("note", &self.note)
+            .finish()
+    }
 }
 
 impl Reply {
@@ -35,6 +54,8 @@ impl Reply {
             content_type: content_type.map(str::to_string),
             headers: Vec::new(),
             body: body.into(),
+            more: Vec::new(),
+            held: None,
             chunked: false,
             close: false,
             note: None,
@@ -66,6 +87,24 @@ impl Reply {
         r
     }
 
+    /// `text` with a body in blocks.
+    pub(super) fn text_blocks(status: StatusCode, blocks: Vec<Vec<u8>>) -> Reply {
+        let mut r = Reply::text(status, Vec::new());
+        r.more = blocks;
+        r
+    }
+
+    /// The body's size.
+    pub(super) fn len(&self) -> usize {
+        self.body.len() + self.more.iter().map(Vec::len).sum::<usize>()
+    }
+
+    /// Keep `held` until the answer is sent.
+    pub(super) fn holding(mut self, held: impl Send + Sync + 'static) -> Reply {
+        self.held = Some(Box::new(held));
+        self
+    }
+
     pub(super) fn with_note(mut self, note: impl Into<String>) -> Reply {
         self.note = Some(note.into());
         self
@@ -79,6 +118,17 @@ impl Reply {
     /// `chunked` only applies when the connection stays open: http.server
     /// sends a streamed body close-delimited otherwise (we send its length).
     pub(super) fn into_response(self, head: bool, keep_alive: bool) -> HttpResponse {
+        self.into_response_then(head, keep_alive, |_| {})
+    }
+
+    /// [`Reply::into_response`], calling `done` with the bytes not handed
+    /// to the socket once hyper is done with the body.
+    pub(super) fn into_response_then(
+        self,
+        head: bool,
+        keep_alive: bool,
+        done: impl FnOnce(u64) + Send + Sync + 'static,
+    ) -> HttpResponse {
         let mut b = hyper::Response::builder().status(self.status);
         if let Some(h) = b.headers_mut() {
             h.insert(header::SERVER, HeaderValue::from_static(SERVER_HEADER));
@@ -94,12 +144,21 @@ impl Reply {
                 h.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
         }
-        let body = if self.chunked && keep_alive && !head {
-            Body::chunked(self.body)
+        let blocks = std::iter::once(self.body)
+            .chain(self.more)
+            .map(bytes::Bytes::from);
+        let mut body = if self.chunked && keep_alive && !head {
+            Body::chunked_blocks(blocks)
         } else {
-            Body::whole(self.body)
+            Body::whole_blocks(blocks)
         };
+        let held = self.held;
+        body = body.on_done(move |left| {
+            drop(held);
+            done(left)
+        });
         b.body(body).unwrap_or_else(|_| {
+            // (the body, and its `done`, went with the builder's error)
             let mut r = HttpResponse::new(Body::whole(&b"Internal Server Error"[..]));
             *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             r

@@ -2,8 +2,6 @@
 //! status codes and messages decided from the URL and headers before the
 //! body is read, then the body read and handed to the sans-IO work.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 use hyper::header::HeaderValue;
@@ -12,11 +10,12 @@ use super::http::{header, HeaderMap, Method, Request, StatusCode};
 
 use super::body::{drain, read_body};
 use super::dispatch::process_command;
+use super::gone::Gone;
 use super::pycompat::{accept_header, content_type, dispatch_parts, path_info};
 use super::reply::{unsupported_method, Reply};
 use super::Ctx;
 use crate::reactor::ReactorOptions;
-use crate::reflect::reflect_bytes_until;
+use crate::reflect::reflect_blocks_until;
 use crate::wire::proto::Permission;
 
 /// What the URL asks for, decided before the body is read.
@@ -32,12 +31,7 @@ pub(super) enum Route {
 
 /// Answer one request. `gone` turns true when the client has gone (the
 /// connection failed before the answer): the protocol work stops then.
-pub(super) async fn route(
-    ctx: &Ctx,
-    req: Request,
-    deadline: Instant,
-    gone: Arc<AtomicBool>,
-) -> Reply {
+pub(super) async fn route(ctx: &Ctx, req: Request, deadline: Instant, gone: Gone) -> Reply {
     let (parts, body) = req.into_parts();
     let r = decide(
         ctx,
@@ -49,23 +43,38 @@ pub(super) async fn route(
     match r {
         Route::Now(reply) => drain(body, &parts.headers, ctx.max_body, deadline, reply).await,
         Route::Reflect => {
-            let (bytes, held) =
+            let (bytes, mut held) =
                 match read_body(body, &parts.headers, ctx.max_body, deadline, &ctx.budget).await {
                     Ok(b) => b,
                     Err(reply) => return reply,
                 };
             let proto = ctx.proto;
             let max_value = ctx.max_value;
+            let budget = ctx.budget.clone();
             let size = bytes.len();
             blocking(ctx, size, move || {
-                let _held = held;
                 let opts = ReactorOptions {
                     max_value,
                     ..ReactorOptions::default()
                 };
-                match reflect_bytes_until(proto, &bytes, opts, || gone.load(Ordering::Relaxed)) {
-                    Ok(Some(b)) => Reply::text(StatusCode::OK, b),
-                    Ok(None) => Reply::internal_error(super::reply::GONE),
+                // The answer is held in memory whole (a later crash means
+                // a 500 instead), so it counts against the budget the
+                // bodies share, as it grows.
+                let mut answer = 0;
+                let r = reflect_blocks_until(proto, bytes, opts, |built| {
+                    answer = built;
+                    gone.check() || !budget.cover(&mut held, (size + built) as u64)
+                });
+                match r {
+                    Ok(Some(b)) => {
+                        held.shrink_to(answer as u64);
+                        Reply::text_blocks(StatusCode::OK, b).holding(held)
+                    }
+                    Ok(None) if gone.seen() => Reply::internal_error(super::reply::GONE),
+                    Ok(None) => {
+                        drop(held);
+                        super::body::answer_over_budget(&budget, size, answer)
+                    }
                     Err(e) => Reply::internal_error(format!(
                         "{e}; Mercurial's log shows {}",
                         e.exception()
@@ -91,9 +100,9 @@ pub(super) async fn route(
                     &responder,
                     permission,
                     &name,
-                    &bytes,
+                    bytes,
                     max_value,
-                    &|| gone.load(Ordering::Relaxed),
+                    &|| gone.check(),
                 )
             })
             .await

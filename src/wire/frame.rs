@@ -374,6 +374,17 @@ impl FrameDecoder {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Add input bytes the caller gives away: taken as the buffer when
+    /// nothing is pending (a whole request body is not copied).
+    pub fn feed_owned(&mut self, bytes: Vec<u8>) {
+        if self.start == self.buf.len() {
+            self.buf = bytes;
+            self.start = 0;
+        } else {
+            self.feed(&bytes);
+        }
+    }
+
     /// How many more bytes are needed before the next frame is complete
     /// (0 when one is ready).
     pub fn wanted(&self) -> usize {

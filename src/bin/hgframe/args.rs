@@ -774,8 +774,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
     pub max_body: u64,
 
-    /// The most all request bodies held at once may take together (past
-    /// it: 503 with Retry-After).
+    /// The most memory all requests may hold at once: their bodies and
+    /// the debugreflect answers built from them, until sent (past it: 503
+    /// with Retry-After; an answer that alone would pass it: 500 saying
+    /// so).
     #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
     pub max_total_body: u64,
 
