@@ -427,7 +427,12 @@ impl Client {
                 max,
             });
         }
-        let mut body = Vec::new();
+        // Room for the whole body at once, up to 1 GiB: pages never
+        // written are never resident, and growing by doubling held the old
+        // and the new buffer at once (an endless body under the default
+        // 256M peaked at 713 MiB).
+        let room = resp.content_length().unwrap_or(max.saturating_add(1));
+        let mut body = Vec::with_capacity(room.min(max.saturating_add(1)).min(1 << 30) as usize);
         {
             use std::io::Read;
             let mut limited = resp.take(max.saturating_add(1));

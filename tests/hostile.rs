@@ -663,6 +663,31 @@ fn repl_literal_left_open_is_an_error() {
     );
 }
 
+/// A REPL script's errors were only in its output (stdout), with stderr
+/// empty: `hgframe repl < script > log` showed nothing went wrong. They
+/// are also on stderr now, with the line they come from (not when stdout
+/// is the terminal: they are in front of the user already).
+#[test]
+fn repl_script_errors_reach_stderr_with_their_line() {
+    let (code, out, err, _) = run_stdin(
+        &["repl"],
+        b"# a comment\n1 1 stream-begin command-request new cbor:{b'name': b'heads'}\ncommand-name have-arg foo\n:nosuch\n",
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("error: stdin line 3 (protocol 0006): expected 6 space-separated fields"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: stdin line 4: unknown command :nosuch"),
+        "{err}"
+    );
+    assert!(!err.contains("stdin line 2"), "{err}");
+    // Still in the session's output, where they happened.
+    assert!(out.contains("expected 6 space-separated fields"), "{out}");
+}
+
 // ---------------------------------------------------------------------------
 // Hostile servers: small scripted HTTP servers on 127.0.0.1.
 

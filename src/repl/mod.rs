@@ -180,6 +180,8 @@ pub struct Repl {
     verbose: bool,
     interactive: bool,
     first_failure: Option<LineFailure>,
+    /// The message of the last line that failed, until taken.
+    last_error: Option<String>,
 }
 
 /// Whether to keep reading.
@@ -223,6 +225,7 @@ impl Repl {
             verbose,
             interactive,
             first_failure: None,
+            last_error: None,
         }
     }
 
@@ -247,6 +250,12 @@ impl Repl {
     /// status).
     pub fn first_failure(&self) -> Option<LineFailure> {
         self.first_failure
+    }
+
+    /// The message of the last line that failed, once (a script echoes it
+    /// to stderr beside the session's output on stdout).
+    pub fn take_last_error(&mut self) -> Option<String> {
+        self.last_error.take()
     }
 
     /// Record a failure found outside a line's handling (e.g. input that
@@ -327,7 +336,8 @@ impl Repl {
             Err(ReplError::Io(e)) => Err(e),
             Err(ReplError::Line { kind, message }) => {
                 self.first_failure.get_or_insert(kind);
-                writeln!(out, "{}", message.red())?;
+                writeln!(out, "{}", message.as_str().red())?;
+                self.last_error = Some(message);
                 Ok(Flow::Continue)
             }
         }
@@ -503,6 +513,7 @@ impl Repl {
             match s {
                 Step::Undecodable(e) => {
                     self.first_failure.get_or_insert(LineFailure::Undecodable);
+                    self.last_error = Some(format!("error: {e}"));
                     writeln!(out, "{} {e}", "✗".red())?
                 }
                 s => render::write_step_pretty(out, proto, &s, verbose)?,

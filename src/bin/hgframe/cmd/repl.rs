@@ -196,7 +196,10 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
     }
     if !interactive {
         // A script: the same commands, no prompt. Every line runs; the exit
-        // status is that of the first line that failed.
+        // status is that of the first line that failed. Errors are in the
+        // session's output (stdout) where they happened, and on stderr too
+        // when stdout is not the terminal (a file, a pipe).
+        let echo = !io.stdout_is_terminal;
         let mut raw = Vec::new();
         let mut buf = String::new();
         let mut brackets = Brackets::default();
@@ -210,7 +213,11 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
                 Ok(Some(t)) => t,
                 Err(e) => {
                     let m = format!("error: stdin line {number}: {e}");
-                    writeln!(io.stdout, "{}", m.red())?;
+                    writeln!(io.stdout, "{}", m.as_str().red())?;
+                    if echo {
+                        io.stdout.flush()?;
+                        writeln!(io.stderr, "{m}")?;
+                    }
                     repl.note_failure(LineFailure::Usage);
                     if matches!(e, lines::LineError::NoEnd { .. }) {
                         break;
@@ -227,7 +234,11 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
                         "error: stdin line {started}: the cbor: literal begun here runs past {} bytes over its continuation lines (a bracket is never closed?); it was not run",
                         lines::MAX_LINE
                     );
-                    writeln!(io.stdout, "{}", m.red())?;
+                    writeln!(io.stdout, "{}", m.as_str().red())?;
+                    if echo {
+                        io.stdout.flush()?;
+                        writeln!(io.stderr, "{m}")?;
+                    }
                     repl.note_failure(LineFailure::Usage);
                     buf.clear();
                     continue;
@@ -241,7 +252,21 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
                 continue;
             }
             let l = std::mem::take(&mut buf);
-            if repl.handle(&l, io.stdout)? == Flow::Quit {
+            let flow = repl.handle(&l, io.stdout)?;
+            // Errors also go to stderr, with where they are: the session's
+            // output (stdout) may be a file.
+            if let Some(m) = repl.take_last_error().filter(|_| echo) {
+                io.stdout.flush()?;
+                // `error (protocol 0006): …` → `error: stdin line N (protocol 0006): …`
+                match m.strip_prefix("error (") {
+                    Some(rest) => writeln!(io.stderr, "error: stdin line {started} ({rest}")?,
+                    None => {
+                        let m = m.strip_prefix("error: ").unwrap_or(&m);
+                        writeln!(io.stderr, "error: stdin line {started}: {m}")?
+                    }
+                }
+            }
+            if flow == Flow::Quit {
                 break;
             }
         }
@@ -249,7 +274,11 @@ pub fn run(global: &GlobalOpts, a: ReplArgs, io: &mut Io<'_>) -> Result<u8> {
             let m = format!(
                 "error: stdin line {started}: the input ends inside the cbor: literal begun here (a bracket is never closed); the line was not run"
             );
-            writeln!(io.stdout, "{}", m.red())?;
+            writeln!(io.stdout, "{}", m.as_str().red())?;
+            if echo {
+                io.stdout.flush()?;
+                writeln!(io.stderr, "{m}")?;
+            }
             repl.note_failure(LineFailure::Usage);
         }
         io.stdout.flush()?;
