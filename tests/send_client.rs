@@ -20,8 +20,13 @@ use assert_cmd::cargo::CommandCargoExt;
 /// Run hgframe with `--proto 0006`: the fakes answer one request, so
 /// `send` must not spend it detecting the revision.
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("hgframe")
-        .unwrap()
+    // HGFRAME_BIN runs the tests against another build (to see a test
+    // fail on the build before its fix).
+    let mut cmd = match std::env::var_os("HGFRAME_BIN") {
+        Some(p) => Command::new(p),
+        None => Command::cargo_bin("hgframe").unwrap(),
+    };
+    let out = cmd
         .env("NO_COLOR", "1")
         .args(["--proto", "0006"])
         .args(args)
@@ -406,4 +411,97 @@ fn a_real_hgweb_error_page_is_summed_up() {
         "{err}"
     );
     assert!(err.lines().count() < 14, "{err}");
+}
+
+/// `payload` as command-response frames of request 1 on stream 2 (encoded
+/// when the stream says so), in pieces a Mercurial client reads whole: the
+/// last one carries eos.
+fn response_frames(payload: &[u8], stream_flags: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let pieces: Vec<&[u8]> = payload.chunks(32768).collect();
+    for (i, p) in pieces.iter().enumerate() {
+        let flags = if i + 1 == pieces.len() { 2 } else { 1 };
+        out.extend(
+            hgframe::Frame::new(3, flags, p.to_vec())
+                .with_ids(1, 2, stream_flags)
+                .encode(hgframe::Proto::P0006)
+                .unwrap(),
+        );
+    }
+    out
+}
+
+/// Issue 16, row 3: a server answering with a compression bomb — 100 MiB
+/// of zero bytes as a 3 KB zstd-8mb stream, or a 100 KB zlib stream —
+/// made `send` abort in the CBOR decoder (no output limit on the stream
+/// decoders). Now what it decodes is bounded by --max-value: exit 5 at
+/// once, saying where, how much, and the option that raises it.
+#[test]
+fn compression_bombs_stop_at_the_bound_with_exit_5() {
+    let zeros = vec![0u8; 100 << 20];
+    let zstd_bomb = zstd::stream::encode_all(&zeros[..], 3).unwrap();
+    let zlib_bomb = {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(&zeros).unwrap();
+        e.finish().unwrap()
+    };
+    drop(zeros);
+    assert!(zstd_bomb.len() < 10_000, "{}", zstd_bomb.len());
+    assert!(zlib_bomb.len() < 200_000, "{}", zlib_bomb.len());
+    for (encoding, bomb) in [("zstd-8mb", &zstd_bomb), ("zlib", &zlib_bomb)] {
+        let mut body = frames(&[&format!(
+            "1 2 stream-begin stream-settings eos cbor:b'{encoding}'"
+        )]);
+        body.extend(response_frames(bomb, 4));
+        let (url, _) = fake("200 OK", FRAMES, Body::Fixed(body));
+        let t = Instant::now();
+        let (code, _, err) = run(&[
+            "send",
+            &url,
+            "heads",
+            "--encodings",
+            "zstd-8mb,zlib,identity",
+        ]);
+        assert_eq!(code, 5, "{encoding}: {err}");
+        // zstd's one frame decodes past the bound by itself; zlib's 32 KB
+        // frames each decode to less, their sum past what send keeps.
+        let one_frame = err.contains(&format!("the {encoding} payload of a frame of request 1"))
+            && err.contains("decodes to more than 67108864 bytes");
+        let kept =
+            err.contains("the response kept for send's report (objects): more than 67108864 bytes");
+        assert!(
+            (one_frame || kept) && err.contains("--max-value, now 64 MiB"),
+            "{encoding}: {err}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{encoding}: {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+/// Issue 16, row 6: a 40,000-key map as a server's answer took `send`
+/// 10–11 s (maps were searched linearly on insert). Now linear: the map
+/// is decoded and shown in well under the old time.
+#[test]
+fn a_large_map_in_an_answer_decodes_in_linear_time() {
+    let mut map = vec![0xb9, 0x9c, 0x40]; // a map of 40,000 entries
+    for k in 0u32..40_000 {
+        map.push(0x19); // an unsigned int in two bytes
+        map.extend_from_slice(&(k as u16).to_be_bytes());
+        map.push(0x00);
+    }
+    let mut body = frames(&[
+        "1 2 stream-begin stream-settings eos cbor:b'identity'",
+        "1 2 encoded command-response continuation cbor:{b'status': b'ok'}",
+    ]);
+    body.extend(response_frames(&map, 4));
+    let (url, _) = fake("200 OK", FRAMES, Body::Fixed(body));
+    let t = Instant::now();
+    let (code, out, err) = run(&["send", &url, "heads", "--timeout", "30"]);
+    let took = t.elapsed();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("39999: 0"), "{}", &out[..out.len().min(500)]);
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }
