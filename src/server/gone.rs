@@ -30,14 +30,45 @@ pub(crate) struct Probe {
     epoch: Instant,
 }
 
-impl Probe {
-    /// A probe of `stream`'s socket (a duplicate descriptor), or `None`
-    /// when it cannot be duplicated (the work then relies on hyper alone).
-    pub(crate) fn new(stream: &tokio::net::TcpStream) -> Option<Arc<Probe>> {
+/// The descriptor of a connection's socket, put in each of its requests'
+/// extensions (a number, not a handle: see [`Probe::of`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnFd(#[cfg(unix)] std::os::fd::RawFd);
+
+impl ConnFd {
+    pub(crate) fn of(stream: &tokio::net::TcpStream) -> ConnFd {
         #[cfg(unix)]
         {
-            use std::os::fd::AsFd;
-            let fd = stream.as_fd().try_clone_to_owned().ok()?;
+            use std::os::fd::AsRawFd;
+            ConnFd(stream.as_raw_fd())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = stream;
+            ConnFd()
+        }
+    }
+}
+
+impl Probe {
+    /// A probe of the connection's socket (a duplicate descriptor, owned
+    /// by the request's work however long it runs), or `None` when it
+    /// cannot be duplicated (the work then relies on hyper alone).
+    ///
+    /// Must be called from the request's service future: the duplicate
+    /// is made per request (not per connection, which would take two
+    /// descriptors for each open connection against the process's limit).
+    pub(crate) fn of(conn: ConnFd) -> Option<Arc<Probe>> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::BorrowedFd;
+            // SAFETY: `conn.0` is the descriptor of the connection whose
+            // service future is running this call: hyper owns the socket
+            // for as long as it polls that future, so the descriptor is
+            // open (and not yet reused) here. It is duplicated at once and
+            // only the duplicate is kept.
+            let fd = unsafe { BorrowedFd::borrow_raw(conn.0) };
+            let fd = fd.try_clone_to_owned().ok()?;
             Some(Arc::new(Probe {
                 socket: std::net::TcpStream::from(fd),
                 last: AtomicU64::new(0),
@@ -46,7 +77,7 @@ impl Probe {
         }
         #[cfg(not(unix))]
         {
-            let _ = stream;
+            let _ = conn;
             None
         }
     }
@@ -141,7 +172,7 @@ mod tests {
             for how in ["data", "fin", "reset"] {
                 let client = std::net::TcpStream::connect(addr).unwrap();
                 let (server, _) = listener.accept().await.unwrap();
-                let gone = Gone::new(Probe::new(&server));
+                let gone = Gone::new(Probe::of(ConnFd::of(&server)));
                 assert!(!gone.check(), "{how}: nothing happened yet");
                 match how {
                     "data" => (&client).write_all(b"GET / HTTP/1.1\r\n").unwrap(),

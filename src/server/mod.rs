@@ -404,14 +404,12 @@ async fn serve_until(
         };
         let handler = handler.clone();
         let mut conn_stop = stop.clone();
-        let probe = gone::Probe::new(&stream);
+        let conn_fd = gone::ConnFd::of(&stream);
         tasks.spawn(async move {
             let service = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     let handler = handler.clone();
-                    if let Some(p) = &probe {
-                        req.extensions_mut().insert(p.clone());
-                    }
+                    req.extensions_mut().insert(conn_fd);
                     async move { Ok::<_, std::convert::Infallible>(handler(remote, req).await) }
                 },
             );
@@ -517,7 +515,11 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
     let started = Instant::now();
     let version = req.version();
     let keep_alive = python_keeps_alive(version, req.headers());
-    let probe = req.extensions().get::<Arc<gone::Probe>>().cloned();
+    // Only requests with a body run work long enough to need it.
+    let probe = (req.method() == Method::POST)
+        .then(|| req.extensions().get::<gone::ConnFd>().copied())
+        .flatten()
+        .and_then(gone::Probe::of);
     let mut flight = InFlight {
         ctx: ctx.clone(),
         remote,
