@@ -19,6 +19,7 @@
 //! shared by 0002, 0005 and 0006 in [`streams`].
 
 pub mod client;
+mod requests;
 pub mod streams;
 pub mod v0001;
 pub mod v0002;

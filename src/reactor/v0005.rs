@@ -21,9 +21,10 @@
 //! produced when a `sendframes` is consumed, as Mercurial's generators are;
 //! where Python raises, we return [`ServerCrash`].
 
+use super::requests::{Received, Receiving};
 use super::streams::InputStreams;
 use super::{
-    msg, Action, Consumed, FrameGen, IdMap, IdSet, Output, ReactorOptions, Response, RunCommand,
+    msg, Action, Consumed, FrameGen, IdSet, Output, ReactorOptions, Response, RunCommand,
     ServerCrash, State,
 };
 use crate::python::cbor2;
@@ -32,13 +33,6 @@ use crate::python::Py;
 use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
 use crate::wire::ids::v0005::*;
 use crate::wire::proto::Proto;
-
-struct Entry {
-    payload: Vec<u8>,
-    data: Option<Vec<u8>>,
-    request_done: bool,
-    expecting_data: bool,
-}
 
 /// A server output stream (`wireprotoframing.stream`).
 struct OutStream {
@@ -57,7 +51,7 @@ enum Pending {
 pub struct Reactor0005 {
     state: State,
     streams: InputStreams,
-    receiving: IdMap<Entry>,
+    receiving: Receiving,
     active: IdSet,
     out_streams: Vec<OutStream>,
     next_out_stream: u16,
@@ -72,7 +66,7 @@ impl Reactor0005 {
         Reactor0005 {
             state: State::Idle,
             streams: InputStreams::default(),
-            receiving: IdMap::default(),
+            receiving: Receiving::default(),
             active: IdSet::default(),
             out_streams: Vec::new(),
             next_out_stream: 2,
@@ -89,146 +83,39 @@ impl Reactor0005 {
         Action::WantFrame { state: self.state }
     }
 
-    fn validate_request(&mut self, f: &Frame) -> Option<Action> {
-        let new = f.flags & FLAG_COMMAND_REQUEST_NEW != 0;
-        let cont = f.flags & FLAG_COMMAND_REQUEST_CONTINUATION != 0;
-        if new && cont {
-            return Some(
-                self.error(
-                    "received command request frame with both new and continuation flags set",
-                ),
-            );
-        }
-        if !new && !cont {
-            return Some(self.error(
-                "received command request frame with neither new nor continuation flags set",
-            ));
-        }
-        None
-    }
-
-    /// `_onframeidle`.
-    fn on_idle(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
-        if f.type_id != COMMAND_REQUEST {
-            return Ok(self.error(format!("expected command request frame; got {}", f.type_id)));
-        }
-        if let Some(a) = self.validate_request(f) {
-            return Ok(a);
-        }
-        let id = f.request_id;
-        if self.receiving.contains_key(&id) {
-            return Ok(self.error(format!("request with ID {id} already received")));
-        }
-        if self.active.contains(id) {
-            return Ok(self.error(format!("request with ID {id} is already active")));
-        }
-        if f.flags & FLAG_COMMAND_REQUEST_NEW == 0 {
-            return Ok(self.error("received command request frame without new flag set"));
-        }
-        let more = f.flags & FLAG_COMMAND_REQUEST_MORE_FRAMES != 0;
-        let expecting_data = f.flags & FLAG_COMMAND_REQUEST_EXPECT_DATA != 0;
-        self.receiving.insert(
-            id,
-            Entry {
-                payload: f.payload.clone(),
-                data: None,
-                request_done: !more,
-                expecting_data,
-            },
-        );
-        if !more && !expecting_data {
-            return self.run(id);
-        }
-        self.state = State::CommandReceiving;
-        Ok(self.want())
-    }
-
-    /// `_onframecommandreceiving`.
-    fn on_receiving(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
-        if f.type_id == COMMAND_REQUEST {
-            if f.flags & FLAG_COMMAND_REQUEST_NEW != 0 {
-                return self.on_idle(f);
+    /// What the request table made of a frame, as this reactor's action.
+    fn received(&mut self, r: Result<Received<'_>, ServerCrash>) -> Result<Action, ServerCrash> {
+        match r {
+            Err(c) => {
+                self.state = State::Errored;
+                Err(c)
             }
-            if let Some(a) = self.validate_request(f) {
-                return Ok(a);
-            }
-        }
-        let id = f.request_id;
-        if self.active.contains(id) {
-            return Ok(self.error(format!(
-                "received frame for request that is still active: {id}"
-            )));
-        }
-        let Some(entry) = self.receiving.get_mut(&id) else {
-            return Ok(self.error(format!(
-                "received frame for request that is not receiving: {id}"
-            )));
-        };
-        match f.type_id {
-            COMMAND_REQUEST => {
-                let more = f.flags & FLAG_COMMAND_REQUEST_MORE_FRAMES != 0;
-                let expecting_data = f.flags & FLAG_COMMAND_REQUEST_EXPECT_DATA != 0;
-                if entry.request_done {
-                    return Ok(self.error(
-                        "received command request frame when request frames were supposedly done",
-                    ));
-                }
-                if expecting_data != entry.expecting_data {
-                    return Ok(self.error("mismatch between expect data flag and previous frame"));
-                }
-                entry.payload.extend_from_slice(&f.payload);
-                if !more {
-                    entry.request_done = true;
-                }
-                if !more && !expecting_data {
-                    return self.run(id);
-                }
+            Ok(Received::Want) => {
+                self.state = State::CommandReceiving;
                 Ok(self.want())
             }
-            COMMAND_DATA => {
-                if !entry.expecting_data {
-                    return Ok(self.error(format!(
-                        "received command data frame for request that is not expecting data: {id}"
-                    )));
-                }
-                entry
-                    .data
-                    .get_or_insert_with(Vec::new)
-                    .extend_from_slice(&f.payload);
-                if f.flags & FLAG_COMMAND_DATA_CONTINUATION != 0 {
-                    Ok(self.want())
-                } else if f.flags & FLAG_COMMAND_DATA_EOS != 0 {
-                    self.run(id)
+            Ok(Received::Error(m)) => Ok(self.error(m)),
+            Ok(Received::Complete { id, payload, data }) => {
+                // The state moves on before the payload is decoded.
+                self.state = if self.receiving.is_empty() {
+                    State::Idle
                 } else {
-                    Ok(self.error("command data frame without flags"))
-                }
+                    State::CommandReceiving
+                };
+                self.dispatch(id, &payload, data)
             }
-            t => Ok(self.error(format!("received unexpected frame type: {t}"))),
         }
     }
 
-    /// `_makeruncommandresult`.
-    fn run(&mut self, id: u16) -> Result<Action, ServerCrash> {
-        let done = self.receiving.get(&id).is_some_and(|e| e.request_done);
-        if !done {
-            self.state = State::Errored;
-            return Err(ServerCrash::new(
-                "ProgrammingError: should not be called without requestdone set",
-                format!("request {id}'s data ended (command-data eos) while its command-request frames had announced more (the `more` flag); Mercurial asserts this never happens"),
-            ));
-        }
-        let Some(entry) = self.receiving.remove(&id) else {
-            return Ok(self.error(format!(
-                "received frame for request that is not receiving: {id}"
-            )));
-        };
-        // The state moves on before the payload is decoded.
-        self.state = if self.receiving.is_empty() {
-            State::Idle
-        } else {
-            State::CommandReceiving
-        };
-        let request = cbor2::load(&entry.payload).map_err(|e| {
+    /// The second half of `_makeruncommandresult`: decode the request map
+    /// (with 4.6/4.7's bundled cbor2) and dispatch it.
+    fn dispatch(
+        &mut self,
+        id: u16,
+        payload: &[u8],
+        data: Option<Vec<u8>>,
+    ) -> Result<Action, ServerCrash> {
+        let request = cbor2::load(payload).map_err(|e| {
             ServerCrash::new(
                 e,
                 "the command request payload is not CBOR that 4.6/4.7's bundled cbor2 decodes",
@@ -272,7 +159,7 @@ impl Reactor0005 {
             request_id: Some(id),
             command,
             args,
-            data: entry.data,
+            data,
             redirect: None,
         }))
     }
@@ -465,10 +352,16 @@ impl super::Reactor for Reactor0005 {
             return early;
         }
         match self.state {
-            State::CommandReceiving => self.on_receiving(f),
+            State::CommandReceiving => {
+                let r = self.receiving.on_receiving(&self.active, f);
+                self.received(r)
+            }
             State::Errored => Ok(msg("server already errored")),
             // The other states are not 0005's: its reactor starts idle.
-            _ => self.on_idle(f),
+            _ => {
+                let r = self.receiving.on_idle(&self.active, f);
+                self.received(r)
+            }
         }
     }
 

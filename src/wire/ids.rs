@@ -87,3 +87,29 @@ pub mod v0006 {
     pub const FLAG_STREAM_SETTINGS_CONTINUATION: u8 = 0x1;
     pub const FLAG_STREAM_SETTINGS_EOS: u8 = 0x2;
 }
+
+/// The command frames (`command-request`, `command-data`) and their flags,
+/// numbered alike by 0005 and 0006 (checked when compiling): what the two
+/// revisions share (the client's framing of a command, the server's
+/// assembly of one) is written once against these.
+pub mod commands {
+    pub use super::v0006::{
+        COMMAND_DATA, COMMAND_REQUEST, FLAG_COMMAND_DATA_CONTINUATION, FLAG_COMMAND_DATA_EOS,
+        FLAG_COMMAND_REQUEST_CONTINUATION, FLAG_COMMAND_REQUEST_EXPECT_DATA,
+        FLAG_COMMAND_REQUEST_MORE_FRAMES, FLAG_COMMAND_REQUEST_NEW,
+    };
+
+    const _: () = {
+        use super::{v0005, v0006};
+        assert!(v0005::COMMAND_REQUEST == v0006::COMMAND_REQUEST);
+        assert!(v0005::COMMAND_DATA == v0006::COMMAND_DATA);
+        assert!(v0005::FLAG_COMMAND_REQUEST_NEW == v0006::FLAG_COMMAND_REQUEST_NEW);
+        assert!(
+            v0005::FLAG_COMMAND_REQUEST_CONTINUATION == v0006::FLAG_COMMAND_REQUEST_CONTINUATION
+        );
+        assert!(v0005::FLAG_COMMAND_REQUEST_MORE_FRAMES == v0006::FLAG_COMMAND_REQUEST_MORE_FRAMES);
+        assert!(v0005::FLAG_COMMAND_REQUEST_EXPECT_DATA == v0006::FLAG_COMMAND_REQUEST_EXPECT_DATA);
+        assert!(v0005::FLAG_COMMAND_DATA_CONTINUATION == v0006::FLAG_COMMAND_DATA_CONTINUATION);
+        assert!(v0005::FLAG_COMMAND_DATA_EOS == v0006::FLAG_COMMAND_DATA_EOS);
+    };
+}

@@ -13,7 +13,7 @@
 use crate::python::cbor;
 use crate::python::value::Value;
 use crate::wire::frame::{Frame, DEFAULT_MAX_FRAME_SIZE, STREAM_BEGIN};
-use crate::wire::ids::v0006;
+use crate::wire::ids::{commands, v0006};
 use crate::wire::proto::{Proto, RequestLayout};
 
 /// A client output stream (stream-begin on its first frame).
@@ -65,7 +65,7 @@ pub fn settings_frame(stream: &mut ClientStream, encodings: &[Vec<u8>]) -> Frame
 /// `createcommandframes`, the map encoded with the revision's CBOR codec
 /// (0005: the bundled cbor2, canonical; 0006: cborutil). Both revisions
 /// number `command-request` and `command-data` and their flags alike
-/// (checked in the tests), so the ids below serve both.
+/// ([`commands`], checked when compiling), so the ids below serve both.
 pub fn command_frames(
     proto: Proto,
     stream: &mut ClientStream,
@@ -87,21 +87,21 @@ pub fn command_frames(
     let mut offset = 0;
     loop {
         let mut flags = if offset == 0 {
-            v0006::FLAG_COMMAND_REQUEST_NEW
+            commands::FLAG_COMMAND_REQUEST_NEW
         } else {
-            v0006::FLAG_COMMAND_REQUEST_CONTINUATION
+            commands::FLAG_COMMAND_REQUEST_CONTINUATION
         };
         if data.is_some() {
-            flags |= v0006::FLAG_COMMAND_REQUEST_EXPECT_DATA;
+            flags |= commands::FLAG_COMMAND_REQUEST_EXPECT_DATA;
         }
         let end = (offset + DEFAULT_MAX_FRAME_SIZE).min(payload.len());
         let chunk = payload[offset..end].to_vec();
         offset = end;
         if chunk.len() == DEFAULT_MAX_FRAME_SIZE && offset < payload.len() {
-            flags |= v0006::FLAG_COMMAND_REQUEST_MORE_FRAMES;
+            flags |= commands::FLAG_COMMAND_REQUEST_MORE_FRAMES;
         }
-        frames.push(stream.make_frame(request_id, v0006::COMMAND_REQUEST, flags, chunk));
-        if flags & v0006::FLAG_COMMAND_REQUEST_MORE_FRAMES == 0 {
+        frames.push(stream.make_frame(request_id, commands::COMMAND_REQUEST, flags, chunk));
+        if flags & commands::FLAG_COMMAND_REQUEST_MORE_FRAMES == 0 {
             break;
         }
     }
@@ -113,11 +113,11 @@ pub fn command_frames(
             offset = end;
             let full = chunk.len() == DEFAULT_MAX_FRAME_SIZE;
             let flags = if full {
-                v0006::FLAG_COMMAND_DATA_CONTINUATION
+                commands::FLAG_COMMAND_DATA_CONTINUATION
             } else {
-                v0006::FLAG_COMMAND_DATA_EOS
+                commands::FLAG_COMMAND_DATA_EOS
             };
-            frames.push(stream.make_frame(request_id, v0006::COMMAND_DATA, flags, chunk));
+            frames.push(stream.make_frame(request_id, commands::COMMAND_DATA, flags, chunk));
             if !full {
                 break;
             }

@@ -19,9 +19,10 @@
 
 mod output;
 
+use super::requests::{Received, Receiving};
 use super::streams::InputStreams;
 use super::{
-    msg, Action, Consumed, FrameGen, IdMap, IdSet, Output, ReactorOptions, Response, RunCommand,
+    msg, Action, Consumed, FrameGen, IdSet, Output, ReactorOptions, Response, RunCommand,
     ServerCrash, State,
 };
 use crate::python::cbor::{self, BufferingDecoder};
@@ -33,19 +34,12 @@ use crate::wire::proto::Proto;
 pub use output::{error_payload, SERVER_ENCODERS};
 use output::{OutStream, Pending};
 
-struct Entry {
-    payload: Vec<u8>,
-    data: Option<Vec<u8>>,
-    request_done: bool,
-    expecting_data: bool,
-}
-
 pub struct Reactor0006 {
     /// The server's revision and flavour (its Python shows in messages).
     proto: Proto,
     state: State,
     streams: InputStreams,
-    receiving: IdMap<Entry>,
+    receiving: Receiving,
     active: IdSet,
     settings_decoder: Option<BufferingDecoder>,
     content_encodings: Value,
@@ -66,7 +60,7 @@ impl Reactor0006 {
             proto,
             state: State::Initial,
             streams: InputStreams::default(),
-            receiving: IdMap::default(),
+            receiving: Receiving::default(),
             active: IdSet::default(),
             settings_decoder: None,
             content_encodings: Value::List(vec![Value::bytes("identity")]),
@@ -91,24 +85,6 @@ impl Reactor0006 {
         Action::WantFrame { state: self.state }
     }
 
-    fn validate_request(&mut self, f: &Frame) -> Option<Action> {
-        let new = f.flags & FLAG_COMMAND_REQUEST_NEW != 0;
-        let cont = f.flags & FLAG_COMMAND_REQUEST_CONTINUATION != 0;
-        if new && cont {
-            return Some(
-                self.error(
-                    "received command request frame with both new and continuation flags set",
-                ),
-            );
-        }
-        if !new && !cont {
-            return Some(self.error(
-                "received command request frame with neither new nor continuation flags set",
-            ));
-        }
-        None
-    }
-
     fn on_initial(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
         match f.type_id {
             SENDER_PROTOCOL_SETTINGS => {
@@ -118,7 +94,8 @@ impl Reactor0006 {
             }
             COMMAND_REQUEST => {
                 self.state = State::Idle;
-                self.on_idle(f)
+                let r = self.receiving.on_idle(&self.active, f);
+                self.received(r)
             }
             t => Ok(self.error(format!(
                 "expected sender protocol settings or command request frame; got {t}"
@@ -199,132 +176,28 @@ impl Reactor0006 {
         Ok(self.want())
     }
 
-    fn on_idle(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
-        if f.type_id != COMMAND_REQUEST {
-            return Ok(self.error(format!("expected command request frame; got {}", f.type_id)));
-        }
-        if let Some(a) = self.validate_request(f) {
-            return Ok(a);
-        }
-        let id = f.request_id;
-        if self.receiving.contains_key(&id) {
-            return Ok(self.error(format!("request with ID {id} already received")));
-        }
-        if self.active.contains(id) {
-            return Ok(self.error(format!("request with ID {id} is already active")));
-        }
-        let more = f.flags & FLAG_COMMAND_REQUEST_MORE_FRAMES != 0;
-        let expecting_data = f.flags & FLAG_COMMAND_REQUEST_EXPECT_DATA != 0;
-        if f.flags & FLAG_COMMAND_REQUEST_NEW == 0 {
-            return Ok(self.error("received command request frame without new flag set"));
-        }
-        if !more && !expecting_data {
-            // A complete single-frame request: dispatch straight from the
-            // frame (what inserting and removing the entry amounts to).
-            self.state = if self.receiving.is_empty() {
-                State::Idle
-            } else {
-                State::CommandReceiving
-            };
-            return self.dispatch(id, &f.payload, None);
-        }
-        self.receiving.insert(
-            id,
-            Entry {
-                payload: f.payload.clone(),
-                data: None,
-                request_done: !more,
-                expecting_data,
-            },
-        );
-        self.state = State::CommandReceiving;
-        Ok(self.want())
-    }
-
-    fn on_receiving(&mut self, f: &Frame) -> Result<Action, ServerCrash> {
-        if f.type_id == COMMAND_REQUEST {
-            if f.flags & FLAG_COMMAND_REQUEST_NEW != 0 {
-                return self.on_idle(f);
+    /// What the request table made of a frame, as this reactor's action.
+    fn received(&mut self, r: Result<Received<'_>, ServerCrash>) -> Result<Action, ServerCrash> {
+        match r {
+            Err(c) => {
+                self.state = State::Errored;
+                Err(c)
             }
-            if let Some(a) = self.validate_request(f) {
-                return Ok(a);
-            }
-        }
-        let id = f.request_id;
-        if self.active.contains(id) {
-            return Ok(self.error(format!(
-                "received frame for request that is still active: {id}"
-            )));
-        }
-        let Some(entry) = self.receiving.get_mut(&id) else {
-            return Ok(self.error(format!(
-                "received frame for request that is not receiving: {id}"
-            )));
-        };
-        match f.type_id {
-            COMMAND_REQUEST => {
-                let more = f.flags & FLAG_COMMAND_REQUEST_MORE_FRAMES != 0;
-                let expecting_data = f.flags & FLAG_COMMAND_REQUEST_EXPECT_DATA != 0;
-                if entry.request_done {
-                    return Ok(self.error(
-                        "received command request frame when request frames were supposedly done",
-                    ));
-                }
-                if expecting_data != entry.expecting_data {
-                    return Ok(self.error("mismatch between expect data flag and previous frame"));
-                }
-                entry.payload.extend_from_slice(&f.payload);
-                if !more {
-                    entry.request_done = true;
-                }
-                if !more && !expecting_data {
-                    return self.run(id);
-                }
+            Ok(Received::Want) => {
+                self.state = State::CommandReceiving;
                 Ok(self.want())
             }
-            COMMAND_DATA => {
-                if !entry.expecting_data {
-                    return Ok(self.error(format!(
-                        "received command data frame for request that is not expecting data: {id}"
-                    )));
-                }
-                entry
-                    .data
-                    .get_or_insert_with(Vec::new)
-                    .extend_from_slice(&f.payload);
-                if f.flags & FLAG_COMMAND_DATA_CONTINUATION != 0 {
-                    Ok(self.want())
-                } else if f.flags & FLAG_COMMAND_DATA_EOS != 0 {
-                    self.run(id)
+            Ok(Received::Error(m)) => Ok(self.error(m)),
+            Ok(Received::Complete { id, payload, data }) => {
+                // The state moves on before the payload is decoded.
+                self.state = if self.receiving.is_empty() {
+                    State::Idle
                 } else {
-                    Ok(self.error("command data frame without flags"))
-                }
+                    State::CommandReceiving
+                };
+                self.dispatch(id, &payload, data)
             }
-            t => Ok(self.error(format!("received unexpected frame type: {t}"))),
         }
-    }
-
-    /// `_makeruncommandresult`.
-    fn run(&mut self, id: u16) -> Result<Action, ServerCrash> {
-        let done = self.receiving.get(&id).is_some_and(|e| e.request_done);
-        if !done {
-            self.state = State::Errored;
-            return Err(ServerCrash::new(
-                "ProgrammingError: should not be called without requestdone set",
-                format!("request {id}'s data ended (command-data eos) while its command-request frames had announced more (the `more` flag); Mercurial asserts this never happens"),
-            ));
-        }
-        let Some(entry) = self.receiving.remove(&id) else {
-            return Ok(self.error(format!(
-                "received frame for request that is not receiving: {id}"
-            )));
-        };
-        self.state = if self.receiving.is_empty() {
-            State::Idle
-        } else {
-            State::CommandReceiving
-        };
-        self.dispatch(id, &entry.payload, entry.data)
     }
 
     /// The second half of `_makeruncommandresult`: decode the request map
@@ -416,13 +289,19 @@ impl super::Reactor for Reactor0006 {
         match self.state {
             State::Initial => self.on_initial(f),
             State::ProtocolSettingsReceiving => self.on_settings(f),
-            State::CommandReceiving => self.on_receiving(f),
+            State::CommandReceiving => {
+                let r = self.receiving.on_receiving(&self.active, f);
+                self.received(r)
+            }
             State::Errored => Ok(msg("server already errored")),
             // The other states are 0001's: a 0006 reactor never enters them.
             State::Idle
             | State::CommandReceivingArgs
             | State::CommandReceivingData
-            | State::Waiting => self.on_idle(f),
+            | State::Waiting => {
+                let r = self.receiving.on_idle(&self.active, f);
+                self.received(r)
+            }
         }
     }
 
