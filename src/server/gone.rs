@@ -14,7 +14,7 @@
 //! answered, as `hg serve` does; the answer then finds the socket closed.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// How often (at most) the socket is peeked at, in microseconds.
@@ -56,8 +56,9 @@ impl Probe {
     /// cannot be duplicated (the work then relies on hyper alone).
     ///
     /// Must be called from the request's service future: the duplicate
-    /// is made per request (not per connection, which would take two
-    /// descriptors for each open connection against the process's limit).
+    /// is made per request that needs it (not per connection, which would
+    /// take two descriptors for each open connection against the process's
+    /// limit).
     pub(crate) fn of(conn: ConnFd) -> Option<Arc<Probe>> {
         #[cfg(unix)]
         {
@@ -120,14 +121,29 @@ impl Probe {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Gone {
     flag: Arc<AtomicBool>,
-    probe: Option<Arc<Probe>>,
+    conn: Option<ConnFd>,
+    probe: Arc<OnceLock<Option<Arc<Probe>>>>,
 }
 
 impl Gone {
-    pub(crate) fn new(probe: Option<Arc<Probe>>) -> Gone {
+    /// For a request on the connection `conn` (no descriptor is taken
+    /// until [`arm`](Gone::arm)).
+    pub(crate) fn new(conn: Option<ConnFd>) -> Gone {
         Gone {
             flag: Arc::default(),
-            probe,
+            conn,
+            probe: Arc::default(),
+        }
+    }
+
+    /// Make [`check`](Gone::check) peek at the socket: for work that may
+    /// take long (small bodies are answered inline in microseconds, and a
+    /// descriptor duplicated per request would cost two system calls each).
+    /// Must be called from the request's service future (see
+    /// [`Probe::of`]).
+    pub(crate) fn arm(&self) {
+        if let Some(conn) = self.conn {
+            self.probe.get_or_init(|| Probe::of(conn));
         }
     }
 
@@ -141,7 +157,12 @@ impl Gone {
         if self.flag.load(Ordering::Relaxed) {
             return true;
         }
-        if self.probe.as_ref().is_some_and(|p| p.reset()) {
+        if self
+            .probe
+            .get()
+            .and_then(Option::as_ref)
+            .is_some_and(|p| p.reset())
+        {
             self.set();
             return true;
         }
@@ -172,7 +193,8 @@ mod tests {
             for how in ["data", "fin", "reset"] {
                 let client = std::net::TcpStream::connect(addr).unwrap();
                 let (server, _) = listener.accept().await.unwrap();
-                let gone = Gone::new(Probe::of(ConnFd::of(&server)));
+                let gone = Gone::new(Some(ConnFd::of(&server)));
+                gone.arm();
                 assert!(!gone.check(), "{how}: nothing happened yet");
                 match how {
                     "data" => (&client).write_all(b"GET / HTTP/1.1\r\n").unwrap(),

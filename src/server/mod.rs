@@ -515,11 +515,7 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
     let started = Instant::now();
     let version = req.version();
     let keep_alive = python_keeps_alive(version, req.headers());
-    // Only requests with a body run work long enough to need it.
-    let probe = (req.method() == Method::POST)
-        .then(|| req.extensions().get::<gone::ConnFd>().copied())
-        .flatten()
-        .and_then(gone::Probe::of);
+    let conn = req.extensions().get::<gone::ConnFd>().copied();
     let mut flight = InFlight {
         ctx: ctx.clone(),
         remote,
@@ -531,7 +527,7 @@ async fn handle(ctx: Arc<Ctx>, remote: SocketAddr, req: Request) -> HttpResponse
             .unwrap_or_else(|| req.uri().to_string()),
         version,
         started,
-        gone: gone::Gone::new(probe),
+        gone: gone::Gone::new(conn),
         answered: false,
     };
     let reply = route(&ctx, req, started + ctx.timeout, flight.gone.clone()).await;

@@ -52,7 +52,7 @@ pub(super) async fn route(ctx: &Ctx, req: Request, deadline: Instant, gone: Gone
             let max_value = ctx.max_value;
             let budget = ctx.budget.clone();
             let size = bytes.len();
-            blocking(ctx, size, move || {
+            blocking(ctx, size, &gone.clone(), move || {
                 let opts = ReactorOptions {
                     max_value,
                     ..ReactorOptions::default()
@@ -93,7 +93,7 @@ pub(super) async fn route(ctx: &Ctx, req: Request, deadline: Instant, gone: Gone
             let responder = ctx.responder.clone();
             let max_value = ctx.max_value;
             let size = bytes.len();
-            blocking(ctx, size, move || {
+            blocking(ctx, size, &gone.clone(), move || {
                 let _held = held;
                 process_command(
                     proto,
@@ -123,6 +123,7 @@ const INLINE_BODY: usize = 64 * 1024;
 pub(super) async fn blocking(
     ctx: &Ctx,
     size: usize,
+    gone: &Gone,
     f: impl FnOnce() -> Reply + Send + 'static,
 ) -> Reply {
     let Ok(_slot) = ctx.workers.clone().acquire_owned().await else {
@@ -134,6 +135,9 @@ pub(super) async fn blocking(
             Err(_) => Reply::internal_error("hgframe bug: request handler panicked"),
         };
     }
+    // Work off the async workers may run long: let it notice a client
+    // that resets its connection.
+    gone.arm();
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
         Err(e) => Reply::internal_error(format!("hgframe bug: request handler failed: {e}")),
