@@ -8,7 +8,7 @@ use hgframe::python::json::to_json;
 use hgframe::python::json::JsonFlavor;
 use hgframe::python::literal::parse_literal;
 use hgframe::python::value::Value;
-use hgframe::reflect::{reflect_bytes_until, Http500};
+use hgframe::reflect::{reflect_blocks_until, Http500};
 use hgframe::wire::frame::{
     DecodeError, FrameDecoder, FrameReader, LengthMode, ReadError, SliceDecoder,
 };
@@ -217,7 +217,9 @@ pub fn reflect(data: &[u8]) {
             max_value: BOUND,
             ..Default::default()
         };
-        match reflect_bytes_until(proto, data, opts, || false).map(|b| b.unwrap_or_default()) {
+        match reflect_blocks_until(proto, data.to_vec(), opts, |_| false)
+            .map(|b| b.map(|b| b.concat()).unwrap_or_default())
+        {
             Ok(body) => {
                 assert!(
                     body.ends_with(b"received: <no frame>\n{\"action\": \"noop\"}"),
