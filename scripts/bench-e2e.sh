@@ -56,6 +56,7 @@
 #   HGFRAME_E2E_SERVE_SECONDS=10 HGFRAME_E2E_HG_SERVE_SECONDS=5
 #   HGFRAME_E2E_SETTLE_SECONDS=3                  # wait before the after-load RSS
 #   HGFRAME_E2E_NO_HG=1                           # hgframe only (Mercurial cells: MISSING)
+#   HGFRAME_E2E_BIN=PATH                          # this hgframe binary instead of building one
 #
 # Needs: cargo, python3, /proc; hyperfine (start row) and wrk (serve row)
 # from Debian (`apt-get install hyperfine wrk`); Mercurial 6.0 is installed
@@ -72,8 +73,14 @@ cd "$root"
 out="${CARGO_TARGET_DIR:-$root/target}"
 mkdir -p "$out/bench-e2e"
 
-cargo build --release --quiet --bin hgframe
-bin="$out/release/hgframe"
+if [ -n "${HGFRAME_E2E_BIN:-}" ]; then
+  # Another build (e.g. the one before a change), to compare runs.
+  bin=$(realpath "$HGFRAME_E2E_BIN")
+  [ -x "$bin" ] || { echo "bench-e2e: MISSING: $HGFRAME_E2E_BIN is not an executable" >&2; exit 2; }
+else
+  cargo build --release --quiet --bin hgframe
+  bin="$out/release/hgframe"
+fi
 
 hg=""
 if [ "${HGFRAME_E2E_NO_HG:-}" != 1 ]; then
