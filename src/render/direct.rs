@@ -134,14 +134,18 @@ fn check(b: &[u8], depth: usize, canonical: bool) -> Option<usize> {
 /// applies: below it, its own fast path answers). `canonical`: also
 /// encoded exactly as Mercurial encodes the value.
 pub fn accepts(payload: &[u8], limit: u64, canonical: bool) -> bool {
-    !payload.is_empty()
-        && (payload.len() as u64).saturating_mul(ITEM_COST + 1) <= limit
-        && check(payload, 0, canonical) == Some(payload.len())
+    within(payload, limit) && check(payload, 0, canonical) == Some(payload.len())
 }
 
-/// The Python literal of the one value of an accepted payload (see
-/// [`accepts`]) appended to `out`: `{b'name': b'heads'}`. `false` (and
-/// `out` as it was) when the payload is not of an accepted shape.
+/// Not empty and small enough that the `Value` path's fast path would
+/// answer under `limit` (and so no bound is hit).
+fn within(payload: &[u8], limit: u64) -> bool {
+    !payload.is_empty() && (payload.len() as u64).saturating_mul(ITEM_COST + 1) <= limit
+}
+
+/// The Python literal of a payload that is one value of the accepted
+/// shapes (see [`accepts`]) appended to `out`: `{b'name': b'heads'}`.
+/// `false` (and `out` as it was) for any other payload.
 pub fn literal_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
     literal_checked(out, payload, limit, false)
 }
@@ -154,20 +158,44 @@ pub fn canonical_literal_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> 
 }
 
 fn literal_checked(out: &mut Vec<u8>, payload: &[u8], limit: u64, canonical: bool) -> bool {
-    if !accepts(payload, limit, canonical) {
+    if !within(payload, limit) {
         return false;
     }
+    // Checked as it is written (one walk): a payload found unusual half
+    // way is taken back.
     let mark = out.len();
-    if write_literal(out, payload) != Some(payload.len()) {
+    if write_literal(out, payload, 0, canonical) != Some(payload.len()) {
         out.truncate(mark);
         return false;
     }
     true
 }
 
-/// [`literal_into`] for a payload already checked by [`accepts`].
-fn write_literal(out: &mut Vec<u8>, b: &[u8]) -> Option<usize> {
+/// Whether the key `k` (the `i`th of its map, after `keys[..i]`) repeats
+/// one before it; `sorted` says whether the keys so far were in
+/// increasing order (then a larger key cannot repeat one), and is updated.
+#[inline]
+fn repeats(keys: &[&[u8]], k: &[u8], sorted: &mut bool) -> bool {
+    if let Some(last) = keys.last() {
+        if *sorted && *last < k {
+            return false;
+        }
+        *sorted = false;
+        return keys.contains(&k);
+    }
+    false
+}
+
+/// Write one item of an accepted shape (checking it, `canonical` as in
+/// [`check`]); its length, `None` for any other.
+fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> Option<usize> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     let h = head(b)?;
+    if canonical && !minimal(h) {
+        return None;
+    }
     match h.major {
         0 => {
             out.extend_from_slice(itoa::Buffer::new().format(h.arg).as_bytes());
@@ -185,27 +213,46 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8]) -> Option<usize> {
             Some(n)
         }
         4 => {
+            if h.arg > MAX_ITEMS {
+                return None;
+            }
             out.push(b'[');
             let mut pos = h.len;
             for i in 0..h.arg {
                 if i > 0 {
                     out.extend_from_slice(b", ");
                 }
-                pos += write_literal(out, b.get(pos..)?)?;
+                pos += write_literal(out, b.get(pos..)?, depth + 1, canonical)?;
             }
             out.push(b']');
             Some(pos)
         }
         5 => {
+            let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
+            let mut keys: [&[u8]; MAX_ENTRIES] = [&[]; MAX_ENTRIES];
+            let mut sorted = true;
             out.push(b'{');
             let mut pos = h.len;
-            for i in 0..h.arg {
+            for i in 0..n {
                 if i > 0 {
                     out.extend_from_slice(b", ");
                 }
-                pos += write_literal(out, b.get(pos..)?)?;
-                out.extend_from_slice(b": ");
-                pos += write_literal(out, b.get(pos..)?)?;
+                let rest = b.get(pos..)?;
+                let kh = head(rest)?;
+                if kh.major != 2 || (canonical && !minimal(kh)) {
+                    return None;
+                }
+                let (k, used) = bytes_item(rest, kh)?;
+                // Repeated keys follow Python's dict rules: the Value path's.
+                if repeats(&keys[..i], k, &mut sorted) || (canonical && !sorted) {
+                    return None;
+                }
+                keys[i] = k;
+                out.extend_from_slice(b"b'");
+                BYTES_LITERAL.write(out, k);
+                out.extend_from_slice(b"': ");
+                pos += used;
+                pos += write_literal(out, b.get(pos..)?, depth + 1, canonical)?;
             }
             out.push(b'}');
             Some(pos)
@@ -223,16 +270,15 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8]) -> Option<usize> {
     }
 }
 
-/// The JSON of the one value of an accepted payload (see [`accepts`]) in
-/// [`value_json`](super::value::value_json)'s schema appended to `out`.
-/// `false` (and `out` as it was) when the payload is not of an accepted
-/// shape.
+/// The JSON of a payload that is one value of the accepted shapes (see
+/// [`accepts`]) in [`value_json`](super::value::value_json)'s schema
+/// appended to `out`. `false` (and `out` as it was) for any other payload.
 pub fn json_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
-    if !accepts(payload, limit, false) {
+    if !within(payload, limit) {
         return false;
     }
     let mark = out.len();
-    if write_json(out, payload) != Some(payload.len()) {
+    if write_json(out, payload, 0) != Some(payload.len()) {
         out.truncate(mark);
         return false;
     }
@@ -287,8 +333,12 @@ fn json_bytes(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// [`json_into`] for a payload already checked by [`accepts`].
-fn write_json(out: &mut Vec<u8>, b: &[u8]) -> Option<usize> {
+/// Write one item of an accepted shape as JSON (checking it); its length,
+/// `None` for any other.
+fn write_json(out: &mut Vec<u8>, b: &[u8], depth: usize) -> Option<usize> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     let h = head(b)?;
     match h.major {
         0 => {
@@ -298,9 +348,8 @@ fn write_json(out: &mut Vec<u8>, b: &[u8]) -> Option<usize> {
         }
         1 => {
             let v = -(h.arg as i128) - 1;
-            let s = itoa::Buffer::new();
-            let mut s = s;
-            let text = s.format(v).as_bytes();
+            let mut buf = itoa::Buffer::new();
+            let text = buf.format(v).as_bytes();
             // Below i64 (and not a u64): value_json makes it a string.
             if v < i64::MIN as i128 {
                 out.push(b'"');
@@ -317,66 +366,21 @@ fn write_json(out: &mut Vec<u8>, b: &[u8]) -> Option<usize> {
             Some(n)
         }
         4 => {
+            if h.arg > MAX_ITEMS {
+                return None;
+            }
             out.push(b'[');
             let mut pos = h.len;
             for i in 0..h.arg {
                 if i > 0 {
                     out.push(b',');
                 }
-                pos += write_json(out, b.get(pos..)?)?;
+                pos += write_json(out, b.get(pos..)?, depth + 1)?;
             }
             out.push(b']');
             Some(pos)
         }
-        5 => {
-            let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
-            // Keys and where their values start, to sort them (an object)
-            // or walk them in order (`{"map": …}`).
-            let mut entries: [(&[u8], usize); MAX_ENTRIES] = [(&[], 0); MAX_ENTRIES];
-            let mut pos = h.len;
-            let mut all_text = true;
-            for e in entries.iter_mut().take(n) {
-                let rest = b.get(pos..)?;
-                let kh = head(rest)?;
-                if kh.major != 2 {
-                    return None;
-                }
-                let (k, used) = bytes_item(rest, kh)?;
-                all_text &= std::str::from_utf8(k).is_ok();
-                pos += used;
-                *e = (k, pos);
-                pos += check(b.get(pos..)?, 0, false)?;
-            }
-            let entries = &mut entries[..n];
-            if all_text {
-                // value_json's map is sorted by key (no key repeats here).
-                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                out.push(b'{');
-                for (i, (k, at)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    json_string(out, k);
-                    out.push(b':');
-                    write_json(out, b.get(*at..)?)?;
-                }
-                out.push(b'}');
-            } else {
-                out.extend_from_slice(b"{\"map\":[");
-                for (i, (k, at)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.push(b'[');
-                    json_bytes(out, k);
-                    out.push(b',');
-                    write_json(out, b.get(*at..)?)?;
-                    out.push(b']');
-                }
-                out.extend_from_slice(b"]}");
-            }
-            Some(pos)
-        }
+        5 => write_json_map(out, b, h, depth),
         7 => {
             out.extend_from_slice(match h.sub {
                 20 => b"false",
@@ -388,6 +392,82 @@ fn write_json(out: &mut Vec<u8>, b: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// A map as `value_json` shows it: an object sorted by key when every key
+/// is UTF-8, else `{"map": [[k, v], …]}` in order. Mercurial writes keys
+/// sorted, so the object is first written as the entries come and only
+/// rewritten when they were not in order.
+fn write_json_map(out: &mut Vec<u8>, b: &[u8], h: Head, depth: usize) -> Option<usize> {
+    let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
+    // Keys and where their values start.
+    let mut entries: [(&[u8], usize); MAX_ENTRIES] = [(&[], 0); MAX_ENTRIES];
+    let mark = out.len();
+    out.push(b'{');
+    let mut pos = h.len;
+    let mut in_order = true;
+    for i in 0..n {
+        let rest = b.get(pos..)?;
+        let kh = head(rest)?;
+        if kh.major != 2 {
+            return None;
+        }
+        let (k, used) = bytes_item(rest, kh)?;
+        if in_order && (i > 0 && entries[i - 1].0 >= k || std::str::from_utf8(k).is_err()) {
+            in_order = false;
+        }
+        pos += used;
+        entries[i] = (k, pos);
+        if in_order {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_string(out, k);
+            out.push(b':');
+            pos += write_json(out, b.get(pos..)?, depth + 1)?;
+        } else {
+            pos += check(b.get(pos..)?, depth + 1, false)?;
+        }
+    }
+    if in_order {
+        out.push(b'}');
+        return Some(pos);
+    }
+    out.truncate(mark);
+    let entries = &mut entries[..n];
+    // Repeated keys follow Python's dict rules: the Value path's.
+    for i in 1..n {
+        if entries[..i].iter().any(|e| e.0 == entries[i].0) {
+            return None;
+        }
+    }
+    if entries.iter().all(|e| std::str::from_utf8(e.0).is_ok()) {
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out.push(b'{');
+        for (i, (k, at)) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_string(out, k);
+            out.push(b':');
+            write_json(out, b.get(*at..)?, depth + 1)?;
+        }
+        out.push(b'}');
+    } else {
+        out.extend_from_slice(b"{\"map\":[");
+        for (i, (k, at)) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'[');
+            json_bytes(out, k);
+            out.push(b',');
+            write_json(out, b.get(*at..)?, depth + 1)?;
+            out.push(b']');
+        }
+        out.extend_from_slice(b"]}");
+    }
+    Some(pos)
 }
 
 #[cfg(test)]
