@@ -585,6 +585,14 @@ fn parse_payload(
     if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
         if let Some(lit) = text.strip_prefix(b"cbor:") {
             let py = proto.py();
+            // The common literals straight to bytes (python::literal_cbor);
+            // anything else, errors included, through the full parser.
+            if py == crate::python::Py::Three && proto.table().cbor == CborCodec::Cborutil {
+                let mut out = Vec::with_capacity(lit.len());
+                if crate::python::literal_cbor::literal_to_cbor(lit, &mut out).is_some() {
+                    return Ok(out);
+                }
+            }
             // Python 3 Mercurial decodes the literal as latin-1 before
             // literal_eval; Python 2's literal_eval reads the bytes, which
             // the parser takes one char per byte.

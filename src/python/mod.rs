@@ -15,6 +15,7 @@ mod cbor2_tags;
 pub mod escape;
 pub mod json;
 pub mod literal;
+pub mod literal_cbor;
 pub mod py2;
 pub mod value;
 
