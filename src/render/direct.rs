@@ -171,6 +171,55 @@ fn literal_checked(out: &mut Vec<u8>, payload: &[u8], limit: u64, canonical: boo
     true
 }
 
+/// The Python literals of a payload of one or more values of the accepted
+/// shapes (a CBOR sequence, as `decodeall` reads it) appended to `out`,
+/// `sep` between them (`1 ; 2`). `false` (and `out` as it was) for any
+/// other payload.
+pub fn literals_into(out: &mut Vec<u8>, payload: &[u8], limit: u64, sep: &[u8]) -> bool {
+    if !within(payload, limit) {
+        return false;
+    }
+    let mark = out.len();
+    let mut pos = 0;
+    while pos < payload.len() {
+        if pos > 0 {
+            out.extend_from_slice(sep);
+        }
+        match write_literal(out, &payload[pos..], 0, false) {
+            Some(n) => pos += n,
+            None => {
+                out.truncate(mark);
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The JSON of each value of a payload of one or more values of the
+/// accepted shapes, comma-separated (the inside of `"cbor":[…]`), appended
+/// to `out`. `false` (and `out` as it was) for any other payload.
+pub fn jsons_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
+    if !within(payload, limit) {
+        return false;
+    }
+    let mark = out.len();
+    let mut pos = 0;
+    while pos < payload.len() {
+        if pos > 0 {
+            out.push(b',');
+        }
+        match write_json(out, &payload[pos..], 0) {
+            Some(n) => pos += n,
+            None => {
+                out.truncate(mark);
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// Whether the key `k` (the `i`th of its map, after `keys[..i]`) repeats
 /// one before it; `sorted` says whether the keys so far were in
 /// increasing order (then a larger key cannot repeat one), and is updated.
@@ -652,6 +701,63 @@ mod tests {
             answered > 5_000 && canonical > 1_000,
             "{answered} {canonical}"
         );
+    }
+
+    /// CBOR sequences (what `decodeall` reads: several values back to
+    /// back) render as the list of their values does.
+    #[test]
+    fn sequences_agree_with_values() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = [
+            0xa1u8, 0x81, 0x82, 0x41, 0x42, 0x00, 0x01, 0x18, 0x20, 0x38, 0xf4, 0xf5, 0xf6, 0x40,
+            0x80, 0xa0, 0x5f, 0xff, b'a', 0xc3,
+        ];
+        let mut answered = 0;
+        for _ in 0..200_000 {
+            let len = 1 + (next() % 10) as usize;
+            let b: Vec<u8> = (0..len)
+                .map(|_| alphabet[next() as usize % alphabet.len()])
+                .collect();
+            let mut text = b"> ".to_vec();
+            let mut json = b"> ".to_vec();
+            let t = literals_into(&mut text, &b, LIMIT, b" ; ");
+            let j = jsons_into(&mut json, &b, LIMIT);
+            assert_eq!(t, j, "{b:02x?}");
+            if !t {
+                assert_eq!((&text[..], &json[..]), (&b"> "[..], &b"> "[..]));
+                continue;
+            }
+            answered += 1;
+            let vals = decode_all_limited(&b, LIMIT).unwrap_or_else(|e| panic!("{b:02x?}: {e}"));
+            let mut want_text = b"> ".to_vec();
+            let mut want_json = b"> ".to_vec();
+            for (i, v) in vals.iter().enumerate() {
+                if i > 0 {
+                    want_text.extend_from_slice(b" ; ");
+                    want_json.push(b',');
+                }
+                value_text_into(&mut want_text, v);
+                write_value_json(&mut want_json, v).unwrap();
+            }
+            assert_eq!(
+                (
+                    String::from_utf8_lossy(&text),
+                    String::from_utf8_lossy(&json)
+                ),
+                (
+                    String::from_utf8_lossy(&want_text),
+                    String::from_utf8_lossy(&want_json)
+                ),
+                "{b:02x?}"
+            );
+        }
+        assert!(answered > 20_000, "{answered}");
     }
 
     /// Random values (maps with text and binary keys, nested lists, ints of

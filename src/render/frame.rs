@@ -70,7 +70,7 @@ pub fn frame_warnings(l: &Located<Frame>) -> Vec<String> {
 fn direct_cbor_json(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     let mark = out.len();
     out.extend_from_slice(b"\"cbor\":[");
-    if !super::direct::json_into(out, payload, PAYLOAD_CBOR_LIMIT) {
+    if !super::direct::jsons_into(out, payload, PAYLOAD_CBOR_LIMIT) {
         out.truncate(mark);
         return false;
     }
@@ -267,7 +267,7 @@ pub fn frame_line_into(out: &mut Vec<u8>, ink: Ink, proto: Proto, f: &Frame, ver
             // render::direct), else through decoded values.
             let mark = out.len();
             out.extend_from_slice(b"  cbor ");
-            if super::direct::literal_into(out, &f.payload, PAYLOAD_CBOR_LIMIT) {
+            if super::direct::literals_into(out, &f.payload, PAYLOAD_CBOR_LIMIT, b" ; ") {
                 ink::shorten_from(out, mark + 7, max);
                 return;
             }
