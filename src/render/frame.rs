@@ -93,11 +93,11 @@ pub fn write_frame_json(
     let names = |out: &mut Vec<u8>, list: &[FlagName], v: u8| {
         out.push(b'[');
         let mut first = true;
-        for bit in 0..8 {
-            let b = 1u8 << bit;
-            if v & b == 0 {
-                continue;
-            }
+        // The set bits only, lowest first.
+        let mut bits = v;
+        while bits != 0 {
+            let b = bits & bits.wrapping_neg();
+            bits &= !b;
             if !first {
                 out.push(b',');
             }
@@ -408,7 +408,11 @@ pub fn frame_block_into(
     out.extend_from_slice(b" (");
     ink::hex_u8(out, f.flags);
     out.extend_from_slice(b")\n  payload ");
-    if verbose || (f.payload.len() <= 400 && escaped_len(&f.payload) <= 400) {
+    // An escape is at most 4 characters: short payloads need no count.
+    if verbose
+        || f.payload.len() <= 100
+        || (f.payload.len() <= 400 && escaped_len(&f.payload) <= 400)
+    {
         escape_bytes_into(out, &f.payload);
     } else {
         out.extend_from_slice(shorten_escaped(&f.payload, 400).as_bytes());
