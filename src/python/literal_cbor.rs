@@ -501,7 +501,7 @@ mod tests {
         };
         fn gen(next: &mut dyn FnMut() -> u64, s: &mut String, depth: usize) {
             let sp = |next: &mut dyn FnMut() -> u64, s: &mut String| {
-                if next() % 4 == 0 {
+                if next().is_multiple_of(4) {
                     s.push(' ');
                 }
             };
@@ -510,7 +510,7 @@ mod tests {
                 1 => s.push_str(&format!("-{}", next() >> (next() % 64))),
                 2 | 3 => {
                     s.push('b');
-                    let q = if next() % 3 == 0 { '"' } else { '\'' };
+                    let q = if next().is_multiple_of(3) { '"' } else { '\'' };
                     s.push(q);
                     for _ in 0..next() % 30 {
                         let t = [

@@ -784,7 +784,7 @@ mod tests {
                 _ => {
                     let mut d = Vec::new();
                     for _ in 0..next() % 6 {
-                        let k = if next() % 3 == 0 {
+                        let k = if next().is_multiple_of(3) {
                             Value::Bytes(vec![0xff, next() as u8])
                         } else {
                             Value::Bytes(vec![b'a' + (next() % 8) as u8])
