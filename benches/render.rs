@@ -5,7 +5,7 @@
 //! for the parser; issue 15's targets are ≥ 500 MB/s for the text formats,
 //! ≥ 1 GB/s for JSON and ≥ 2 M lines/s for `cbor:` lines. The
 //! `payload-cbor` group compares rendering a payload's CBOR straight from
-//! its bytes (`render::direct`) with decoding it into values first.
+//! its bytes (`python::cbor_text`) with decoding it into values first.
 //!
 //! `cargo bench --bench render -- --noplot`. The inputs are those of
 //! `scripts/bench-e2e.sh`'s decode row (requests and responses with CBOR
@@ -124,11 +124,11 @@ fn render(c: &mut Criterion) {
     let _ = p;
 }
 
-/// A payload's CBOR rendered straight from its bytes (render::direct, what
+/// A payload's CBOR rendered straight from its bytes (python::cbor_text, what
 /// the renderers use for common shapes) against decoding it into values
 /// first (the fallback for the rest), both formats.
 fn payload_cbor(c: &mut Criterion) {
-    use hgframe::render::direct::{json_into, literal_into};
+    use hgframe::python::cbor_text::{json_into, literal_into};
     use hgframe::render::frame::{payload_cbor, PAYLOAD_CBOR_LIMIT};
     use hgframe::render::value::{value_text_into, write_value_json};
     let p = Proto::P0006;

@@ -588,7 +588,7 @@ fn parse_payload(
             // The common literals straight to bytes (python::literal_cbor);
             // anything else, errors included, through the full parser.
             if py == crate::python::Py::Three && proto.table().cbor == CborCodec::Cborutil {
-                let mut out = Vec::with_capacity(lit.len());
+                let mut out = Vec::with_capacity(lit.len() + 9);
                 if crate::python::literal_cbor::literal_to_cbor(lit, &mut out).is_some() {
                     return Ok(out);
                 }
@@ -867,7 +867,7 @@ pub fn payload_human(proto: Proto, payload: &[u8]) -> String {
 pub fn payload_human_into(out: &mut Vec<u8>, proto: Proto, payload: &[u8]) {
     let cbor_syntax = proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor;
     if cbor_syntax && !payload.is_empty() {
-        // Common payloads straight from their bytes (render::direct), with
+        // Common payloads straight from their bytes (python::cbor_text), with
         // the bound decode_cbor_one applies; the rest through a value.
         if proto.table().cbor != CborCodec::Cbor2Canonical {
             let bound = (payload.len() as u64)
@@ -875,7 +875,7 @@ pub fn payload_human_into(out: &mut Vec<u8>, proto: Proto, payload: &[u8]) {
                 .max(1 << 20);
             let mark = out.len();
             out.extend_from_slice(b"cbor:");
-            if crate::render::direct::canonical_literal_into(out, payload, bound) {
+            if crate::python::cbor_text::canonical_literal_into(out, payload, bound) {
                 return;
             }
             out.truncate(mark);

@@ -65,12 +65,12 @@ pub fn frame_warnings(l: &Located<Frame>) -> Vec<String> {
 }
 
 /// The `"cbor":[VALUE],` member written straight from the payload's bytes
-/// (see [`super::direct`]); `false`, nothing written, when its shape needs
+/// (see [`crate::python::cbor_text`]); `false`, nothing written, when its shape needs
 /// the decoded values.
 fn direct_cbor_json(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     let mark = out.len();
     out.extend_from_slice(b"\"cbor\":[");
-    if !super::direct::jsons_into(out, payload, PAYLOAD_CBOR_LIMIT) {
+    if !crate::python::cbor_text::jsons_into(out, payload, PAYLOAD_CBOR_LIMIT) {
         out.truncate(mark);
         return false;
     }
@@ -116,7 +116,7 @@ pub fn write_frame_json(
         out.push(b']');
     };
     out.push(b'{');
-    // Straight from the bytes when the shape allows (see render::direct),
+    // Straight from the bytes when the shape allows (see python::cbor_text),
     // else through decoded values.
     if proto.table().payload_syntax != PayloadSyntax::EscapedOrCbor
         || !direct_cbor_json(out, &f.payload)
@@ -264,10 +264,11 @@ pub fn frame_line_into(out: &mut Vec<u8>, ink: Ink, proto: Proto, f: &Frame, ver
         let max = if verbose { usize::MAX } else { 120 };
         if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
             // Straight from the bytes when the shape allows (see
-            // render::direct), else through decoded values.
+            // python::cbor_text), else through decoded values.
             let mark = out.len();
             out.extend_from_slice(b"  cbor ");
-            if super::direct::literals_into(out, &f.payload, PAYLOAD_CBOR_LIMIT, b" ; ") {
+            if crate::python::cbor_text::literals_into(out, &f.payload, PAYLOAD_CBOR_LIMIT, b" ; ")
+            {
                 ink::shorten_from(out, mark + 7, max);
                 return;
             }
@@ -324,14 +325,14 @@ pub fn write_frame_block_with(
 }
 
 /// The block's `  cbor VALUE` line written straight from the payload's
-/// bytes (see [`super::direct`]); `false`, nothing written, when its shape
+/// bytes (see [`crate::python::cbor_text`]); `false`, nothing written, when its shape
 /// needs the decoded values.
 fn direct_cbor_block_line(out: &mut Vec<u8>, ink: Ink, payload: &[u8], verbose: bool) -> bool {
     let mark = out.len();
     out.extend_from_slice(b"  cbor ");
     ink.start(out, ink::GREEN);
     let text = out.len();
-    if !super::direct::literal_into(out, payload, PAYLOAD_CBOR_LIMIT) {
+    if !crate::python::cbor_text::literal_into(out, payload, PAYLOAD_CBOR_LIMIT) {
         out.truncate(mark);
         return false;
     }

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value as J};
 
-use super::direct::json_string;
 use super::frame::{frame_json, frame_warnings, write_frame_json};
 use super::pretty::action_json;
 use super::value::write_value_json;
+use crate::python::cbor_text::json_string;
 use crate::reactor::{Action, Consumed, ServerCrash};
 use crate::session::Step;
 use crate::wire::frame::{Frame, Located};

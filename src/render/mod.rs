@@ -9,7 +9,6 @@
 //! nothing here probes a terminal or reads a global switch.
 
 pub mod diff;
-pub mod direct;
 pub mod frame;
 pub mod ink;
 pub mod json;

@@ -1,8 +1,10 @@
 //! Payloads rendered straight from their CBOR bytes: the Python literal
-//! ([`value_text_into`](super::value::value_text_into)'s text) and the
-//! JSON ([`write_value_json`](super::value::write_value_json)'s bytes) of a
-//! payload written while its bytes are walked, with no [`Value`] built and
-//! nothing allocated.
+//! (`render::value::value_text_into`'s text) and the JSON
+//! (`render::value::write_value_json`'s bytes, the value schema of
+//! `render::value::value_json`) of a payload written while its bytes are
+//! walked, with no [`Value`] built and nothing allocated. It lives in this
+//! bottom layer (it knows only CBOR, Python literals and JSON) so that the
+//! human-string printer can use it as well as the renderers.
 //!
 //! `decode` spent a quarter of its time building `Value`s (and freeing
 //! them) only to print them. This walk answers only for the shapes the
@@ -18,8 +20,8 @@
 //!
 //! [`Value`]: crate::python::value::Value
 
-use crate::python::cbor::ITEM_COST;
-use crate::python::escape::{hex_into, BYTES_LITERAL};
+use super::cbor::ITEM_COST;
+use super::escape::{hex_into, BYTES_LITERAL};
 
 /// Deepest nesting the walk follows (as `cbor::fast_value`).
 const MAX_DEPTH: usize = 16;
@@ -320,7 +322,7 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> 
 }
 
 /// The JSON of a payload that is one value of the accepted shapes (see
-/// [`accepts`]) in [`value_json`](super::value::value_json)'s schema
+/// [`accepts`]) in `render::value::value_json`'s schema
 /// appended to `out`. `false` (and `out` as it was) for any other payload.
 pub fn json_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
     if !within(payload, limit) {
@@ -335,7 +337,7 @@ pub fn json_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
 }
 
 /// A JSON string of UTF-8 text, escaped as serde_json escapes it.
-pub(crate) fn json_string(out: &mut Vec<u8>, b: &[u8]) {
+pub fn json_string(out: &mut Vec<u8>, b: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let mut start = 0;
