@@ -71,11 +71,22 @@ fn pretty_json_into(out: &mut Vec<u8>, json: &[u8], prefix: &[u8]) {
         let c = json[i];
         match c {
             b'"' => {
-                // to the closing quote, escapes included
+                // to the closing quote, escapes included (hex strings of
+                // node ids are most of the text: found with memchr)
                 let start = i;
                 i += 1;
-                while i < json.len() && json[i] != b'"' {
-                    i += if json[i] == b'\\' { 2 } else { 1 };
+                loop {
+                    match json.get(i..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
+                        Some(k) if json[i + k] == b'\\' => i += k + 2,
+                        Some(k) => {
+                            i += k;
+                            break;
+                        }
+                        None => {
+                            i = json.len();
+                            break;
+                        }
+                    }
                 }
                 i = (i + 1).min(json.len());
                 out.extend_from_slice(&json[start..i]);
