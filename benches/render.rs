@@ -3,7 +3,9 @@
 //! strings with `cbor:` arguments parsed and encoded (what `encode` does
 //! per line). Output bytes per second for the renderers, lines per second
 //! for the parser; issue 15's targets are ≥ 500 MB/s for the text formats,
-//! ≥ 1 GB/s for JSON and ≥ 2 M lines/s for `cbor:` lines.
+//! ≥ 1 GB/s for JSON and ≥ 2 M lines/s for `cbor:` lines. The
+//! `payload-cbor` group compares rendering a payload's CBOR straight from
+//! its bytes (`python::cbor_text`) with decoding it into values first.
 //!
 //! `cargo bench --bench render -- --noplot`. The inputs are those of
 //! `scripts/bench-e2e.sh`'s decode row (requests and responses with CBOR
@@ -122,6 +124,57 @@ fn render(c: &mut Criterion) {
     let _ = p;
 }
 
+/// A payload's CBOR rendered straight from its bytes (python::cbor_text, what
+/// the renderers use for common shapes) against decoding it into values
+/// first (the fallback for the rest), both formats.
+fn payload_cbor(c: &mut Criterion) {
+    use hgframe::python::cbor_text::{json_into, literal_into};
+    use hgframe::render::frame::{payload_cbor, PAYLOAD_CBOR_LIMIT};
+    use hgframe::render::value::{value_text_into, write_value_json};
+    let p = Proto::P0006;
+    let frames = frames();
+    let payloads: Vec<&[u8]> = frames.iter().map(|l| &l.frame.payload[..]).collect();
+    let bytes: u64 = payloads.iter().map(|b| b.len() as u64).sum();
+    let mut g = c.benchmark_group("payload-cbor");
+    g.throughput(Throughput::Bytes(bytes));
+    type Way = fn(&mut Vec<u8>, &[u8]);
+    let ways: [(&str, Way); 4] = [
+        ("text/direct", |out, b| {
+            literal_into(out, b, PAYLOAD_CBOR_LIMIT);
+        }),
+        ("text/values", |out, b| {
+            for v in payload_cbor(Proto::P0006, b).unwrap_or_default() {
+                value_text_into(out, &v);
+            }
+        }),
+        ("json/direct", |out, b| {
+            json_into(out, b, PAYLOAD_CBOR_LIMIT);
+        }),
+        ("json/values", |out, b| {
+            for v in payload_cbor(Proto::P0006, b).unwrap_or_default() {
+                let _ = write_value_json(out, &v);
+            }
+        }),
+    ];
+    for (name, f) in ways {
+        g.bench_function(name, |bn| {
+            let mut out = Vec::with_capacity(128 << 10);
+            bn.iter(|| {
+                for b in &payloads {
+                    f(&mut out, black_box(b));
+                    if out.len() >= 64 << 10 {
+                        black_box(&out);
+                        out.clear();
+                    }
+                }
+                out.clear();
+            })
+        });
+    }
+    g.finish();
+    let _ = p;
+}
+
 fn human_cbor(c: &mut Criterion) {
     let p = Proto::P0006;
     // bench-e2e.py's gen_cbor_lines: known with one or two nodes.
@@ -157,6 +210,6 @@ fn human_cbor(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = render, human_cbor
+    targets = render, payload_cbor, human_cbor
 }
 criterion_main!(benches);

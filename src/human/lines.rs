@@ -55,7 +55,7 @@ pub fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> Result<b
             break;
         }
         any = true;
-        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };
@@ -99,7 +99,7 @@ fn skip_line(r: &mut dyn BufRead, limit: usize) -> Result<bool, LineError> {
         if chunk.is_empty() {
             return Ok(true);
         }
-        match chunk.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', chunk) {
             Some(i) => {
                 r.consume(i + 1);
                 return Ok(true);

@@ -30,7 +30,7 @@ use crate::python::escape::escape_decode;
 use crate::python::literal::parse_literal_in;
 use crate::python::value::Value;
 use crate::wire::frame::Frame;
-use crate::wire::proto::{FlagName, PayloadSyntax, Proto};
+use crate::wire::proto::{CborCodec, FlagName, PayloadSyntax, Proto};
 
 /// A line that is not a valid human frame string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -585,6 +585,14 @@ fn parse_payload(
     if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
         if let Some(lit) = text.strip_prefix(b"cbor:") {
             let py = proto.py();
+            // The common literals straight to bytes (python::literal_cbor);
+            // anything else, errors included, through the full parser.
+            if py == crate::python::Py::Three && proto.table().cbor == CborCodec::Cborutil {
+                let mut out = Vec::with_capacity(lit.len() + 9);
+                if crate::python::literal_cbor::literal_to_cbor(lit, &mut out).is_some() {
+                    return Ok(out);
+                }
+            }
             // Python 3 Mercurial decodes the literal as latin-1 before
             // literal_eval; Python 2's literal_eval reads the bytes, which
             // the parser takes one char per byte.
@@ -859,6 +867,19 @@ pub fn payload_human(proto: Proto, payload: &[u8]) -> String {
 pub fn payload_human_into(out: &mut Vec<u8>, proto: Proto, payload: &[u8]) {
     let cbor_syntax = proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor;
     if cbor_syntax && !payload.is_empty() {
+        // Common payloads straight from their bytes (python::cbor_text), with
+        // the bound decode_cbor_one applies; the rest through a value.
+        if proto.table().cbor != CborCodec::Cbor2Canonical {
+            let bound = (payload.len() as u64)
+                .saturating_mul(crate::python::cbor::ITEM_COST)
+                .max(1 << 20);
+            let mark = out.len();
+            out.extend_from_slice(b"cbor:");
+            if crate::python::cbor_text::canonical_literal_into(out, payload, bound) {
+                return;
+            }
+            out.truncate(mark);
+        }
         if let Some(v) = proto
             .decode_cbor_one(payload)
             .filter(|v| nesting(v) <= crate::python::literal::MAX_NESTING)

@@ -5,16 +5,20 @@
 //! membership), the port of `cborutil` ([`cbor`]) and of the `cbor2` that
 //! Mercurial 4.6/4.7 bundle ([`cbor2`]), the JSON encoders debugreflect
 //! endpoints use ([`json`]), the `ast.literal_eval` subset behind `cbor:`
-//! payloads ([`literal`], Python 2 and 3 rules) and Python's byte escapes
+//! payloads ([`literal`], Python 2 and 3 rules; the common ones straight
+//! to CBOR in [`literal_cbor`]), CBOR payloads straight to their Python
+//! literal or JSON text ([`cbor_text`]) and Python's byte escapes
 //! ([`escape`]). This is the bottom layer: it knows nothing of frames,
 //! revisions or reactors, and does no I/O.
 
 pub mod cbor;
 pub mod cbor2;
 mod cbor2_tags;
+pub mod cbor_text;
 pub mod escape;
 pub mod json;
 pub mod literal;
+pub mod literal_cbor;
 pub mod py2;
 pub mod value;
 

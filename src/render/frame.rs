@@ -64,6 +64,20 @@ pub fn frame_warnings(l: &Located<Frame>) -> Vec<String> {
     w
 }
 
+/// The `"cbor":[VALUE],` member written straight from the payload's bytes
+/// (see [`crate::python::cbor_text`]); `false`, nothing written, when its shape needs
+/// the decoded values.
+fn direct_cbor_json(out: &mut Vec<u8>, payload: &[u8]) -> bool {
+    let mark = out.len();
+    out.extend_from_slice(b"\"cbor\":[");
+    if !crate::python::cbor_text::jsons_into(out, payload, PAYLOAD_CBOR_LIMIT) {
+        out.truncate(mark);
+        return false;
+    }
+    out.extend_from_slice(b"],");
+    true
+}
+
 /// Append one frame's JSON object (the same bytes `frame_json` gives when
 /// serialized) without building a `serde_json::Value`: `decode --json`
 /// streams gigabytes through this.
@@ -79,11 +93,11 @@ pub fn write_frame_json(
     let names = |out: &mut Vec<u8>, list: &[FlagName], v: u8| {
         out.push(b'[');
         let mut first = true;
-        for bit in 0..8 {
-            let b = 1u8 << bit;
-            if v & b == 0 {
-                continue;
-            }
+        // The set bits only, lowest first.
+        let mut bits = v;
+        while bits != 0 {
+            let b = bits & bits.wrapping_neg();
+            bits &= !b;
             if !first {
                 out.push(b',');
             }
@@ -102,15 +116,21 @@ pub fn write_frame_json(
         out.push(b']');
     };
     out.push(b'{');
-    if let Some(vals) = payload_cbor(proto, &f.payload) {
-        out.extend_from_slice(b"\"cbor\":[");
-        for (i, v) in vals.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+    // Straight from the bytes when the shape allows (see python::cbor_text),
+    // else through decoded values.
+    if proto.table().payload_syntax != PayloadSyntax::EscapedOrCbor
+        || !direct_cbor_json(out, &f.payload)
+    {
+        if let Some(vals) = payload_cbor(proto, &f.payload) {
+            out.extend_from_slice(b"\"cbor\":[");
+            for (i, v) in vals.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = write_value_json(&mut *out, v);
             }
-            let _ = write_value_json(&mut *out, v);
+            out.extend_from_slice(b"],");
         }
-        out.extend_from_slice(b"],");
     }
     out.extend_from_slice(b"\"flag_names\":");
     names(out, proto.flag_names(f.type_id), f.flags);
@@ -242,6 +262,18 @@ pub fn frame_line_into(out: &mut Vec<u8>, ink: Ink, proto: Proto, f: &Frame, ver
     ink.end(out, ink::DIM);
     if !f.payload.is_empty() {
         let max = if verbose { usize::MAX } else { 120 };
+        if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
+            // Straight from the bytes when the shape allows (see
+            // python::cbor_text), else through decoded values.
+            let mark = out.len();
+            out.extend_from_slice(b"  cbor ");
+            if crate::python::cbor_text::literals_into(out, &f.payload, PAYLOAD_CBOR_LIMIT, b" ; ")
+            {
+                ink::shorten_from(out, mark + 7, max);
+                return;
+            }
+            out.truncate(mark);
+        }
         match payload_cbor(proto, &f.payload) {
             Some(vals) => {
                 out.extend_from_slice(b"  cbor ");
@@ -290,6 +322,26 @@ pub fn write_frame_block_with(
     let mut out = Vec::with_capacity(256);
     frame_block_into(&mut out, Ink::ON, proto, index, l, verbose, show_cbor);
     w.write_all(&out)
+}
+
+/// The block's `  cbor VALUE` line written straight from the payload's
+/// bytes (see [`crate::python::cbor_text`]); `false`, nothing written, when its shape
+/// needs the decoded values.
+fn direct_cbor_block_line(out: &mut Vec<u8>, ink: Ink, payload: &[u8], verbose: bool) -> bool {
+    let mark = out.len();
+    out.extend_from_slice(b"  cbor ");
+    ink.start(out, ink::GREEN);
+    let text = out.len();
+    if !crate::python::cbor_text::literal_into(out, payload, PAYLOAD_CBOR_LIMIT) {
+        out.truncate(mark);
+        return false;
+    }
+    if !verbose {
+        ink::shorten_from(out, text, 400);
+    }
+    ink.end(out, ink::GREEN);
+    out.push(b'\n');
+    true
 }
 
 /// One frame as a block, appended to `out`: `frame N @ offset …`, its ids
@@ -357,13 +409,20 @@ pub fn frame_block_into(
     out.extend_from_slice(b" (");
     ink::hex_u8(out, f.flags);
     out.extend_from_slice(b")\n  payload ");
-    if verbose || (f.payload.len() <= 400 && escaped_len(&f.payload) <= 400) {
+    // An escape is at most 4 characters: short payloads need no count.
+    if verbose
+        || f.payload.len() <= 100
+        || (f.payload.len() <= 400 && escaped_len(&f.payload) <= 400)
+    {
         escape_bytes_into(out, &f.payload);
     } else {
         out.extend_from_slice(shorten_escaped(&f.payload, 400).as_bytes());
     }
     out.push(b'\n');
-    if show_cbor && proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
+    if show_cbor
+        && proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor
+        && !direct_cbor_block_line(out, ink, &f.payload, verbose)
+    {
         let decoded = if f.payload.is_empty() {
             Ok(Vec::new())
         } else {

@@ -107,11 +107,11 @@ pub fn flag_names(out: &mut Vec<u8>, names: &[FlagName], value: u8) {
     }
     let mut rest = value;
     let mut first = true;
-    for bit in 0..8 {
-        let v = 1u8 << bit;
-        if value & v == 0 {
-            continue;
-        }
+    // The set bits only, lowest first.
+    let mut bits = value;
+    while bits != 0 {
+        let v = bits & bits.wrapping_neg();
+        bits &= !v;
         if let Some(n) = names.iter().find(|n| n.value == v) {
             if !first {
                 out.push(b'|');

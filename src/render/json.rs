@@ -4,6 +4,8 @@ use serde_json::{json, Value as J};
 
 use super::frame::{frame_json, frame_warnings, write_frame_json};
 use super::pretty::action_json;
+use super::value::write_value_json;
+use crate::python::cbor_text::json_string;
 use crate::reactor::{Action, Consumed, ServerCrash};
 use crate::session::Step;
 use crate::wire::frame::{Frame, Located};
@@ -96,12 +98,29 @@ fn crash_json(c: &ServerCrash) -> J {
 /// instead of through a JSON tree (`reflect --json` writes 100 MB for 200 k
 /// frames). The keys are in serde_json's order (sorted).
 pub fn write_step_json(out: &mut Vec<u8>, proto: Proto, step: &Step) {
-    let outcome = |out: &mut Vec<u8>, o: Result<&Action, &ServerCrash>| {
-        let (a, c) = outcome_json(o);
-        out.extend_from_slice(b"\"action\":");
-        let _ = serde_json::to_writer(&mut *out, &a);
-        out.extend_from_slice(b",\"crash\":");
-        let _ = serde_json::to_writer(&mut *out, &c);
+    let outcome = |out: &mut Vec<u8>, o: Result<&Action, &ServerCrash>| match o {
+        Ok(a) => {
+            // action_json's object, written as it is walked (the meta of
+            // the common wantframe without building it).
+            out.extend_from_slice(b"\"action\":{\"action\":");
+            json_string(out, a.name().as_bytes());
+            out.extend_from_slice(b",\"meta\":");
+            match a {
+                Action::WantFrame { state } => {
+                    out.extend_from_slice(b"{\"state\":");
+                    json_string(out, state.name().as_bytes());
+                    out.push(b'}');
+                }
+                _ => {
+                    let _ = write_value_json(&mut *out, &a.meta());
+                }
+            }
+            out.extend_from_slice(b"},\"crash\":null");
+        }
+        Err(c) => {
+            out.extend_from_slice(b"\"action\":null,\"crash\":");
+            let _ = serde_json::to_writer(&mut *out, &crash_json(c));
+        }
     };
     let sent = |out: &mut Vec<u8>, c: Option<&Consumed>| {
         out.extend_from_slice(b",\"sent\":");
@@ -198,6 +217,15 @@ mod tests {
         let action = || Action::WantFrame {
             state: crate::reactor::State::Idle,
         };
+        let others = [
+            Action::Noop,
+            Action::Error {
+                message: b"bad \"x\" \xff\n".to_vec(),
+            },
+            Action::WantFrame {
+                state: crate::reactor::State::CommandReceiving,
+            },
+        ];
         let steps = [
             Step::Frame {
                 frame: located.clone(),
@@ -222,7 +250,14 @@ mod tests {
                 sent: None,
             },
         ];
-        for step in &steps {
+        let more: Vec<Step> = others
+            .into_iter()
+            .map(|a| Step::Eof {
+                outcome: Ok(a),
+                sent: None,
+            })
+            .collect();
+        for step in steps.iter().chain(&more) {
             let mut fast = Vec::new();
             write_step_json(&mut fast, p, step);
             let slow = serde_json::to_vec(&step_json(p, step)).unwrap();

@@ -7,7 +7,8 @@ use crate::render::style::Paint;
 use serde_json::{json, Value as J};
 
 use super::frame::{frame_line, frame_warnings};
-use super::value::value_json;
+use super::ink::{Ink, BLUE_BOLD, DIM, GREEN_BOLD};
+use super::value::{value_json, write_value_json};
 use crate::reactor::{Action, Consumed, ServerCrash};
 use crate::session::Step;
 use crate::wire::frame::{Frame, Located};
@@ -18,24 +19,108 @@ pub(super) fn action_json(a: &Action) -> J {
     json!({ "action": a.name(), "meta": value_json(&a.meta()) })
 }
 
-fn write_action(w: &mut dyn Write, a: &Action) -> io::Result<()> {
-    // The common actions, written as bytes (reflect prints one per frame).
-    let simple = match a {
-        Action::WantFrame { state } => Some(Some(state.name())),
-        Action::Noop | Action::SendFrames(_) => Some(None),
-        _ => None,
-    };
-    if let Some(state) = simple {
-        use super::ink::{Ink, BLUE_BOLD};
-        let mut line = Vec::with_capacity(64);
-        line.extend_from_slice("  → ".as_bytes());
-        Ink::ON.paint(&mut line, BLUE_BOLD, a.name().as_bytes());
-        if let Some(state) = state {
-            line.extend_from_slice(b" (state ");
-            line.extend_from_slice(state.as_bytes());
-            line.push(b')');
+/// The common actions (reflect prints one per frame) as bytes into
+/// `out`: `false`, nothing written, for the others.
+fn action_into(out: &mut Vec<u8>, ink: Ink, a: &Action) -> bool {
+    let state = match a {
+        Action::WantFrame { state } => Some(state.name()),
+        Action::Noop | Action::SendFrames(_) => None,
+        Action::RunCommand(_) => {
+            // `serde_json::to_string_pretty(&value_json(meta))`, each line
+            // indented: the compact JSON re-indented as serde's pretty
+            // printer lays it out.
+            out.extend_from_slice("  → ".as_bytes());
+            ink.paint(out, GREEN_BOLD, a.name().as_bytes());
+            out.push(b'\n');
+            let mut json = Vec::with_capacity(256);
+            if write_value_json(&mut json, &a.meta()).is_err() {
+                return false;
+            }
+            pretty_json_into(out, &json, b"      ");
+            out.push(b'\n');
+            return true;
         }
-        line.push(b'\n');
+        _ => return false,
+    };
+    out.extend_from_slice("  → ".as_bytes());
+    ink.paint(out, BLUE_BOLD, a.name().as_bytes());
+    if let Some(state) = state {
+        out.extend_from_slice(b" (state ");
+        out.extend_from_slice(state.as_bytes());
+        out.push(b')');
+    }
+    out.push(b'\n');
+    true
+}
+
+/// Compact JSON as serde_json's pretty printer writes the same value (two
+/// spaces a level, `": "`, empty `[]`/`{}` kept on one line), every line
+/// after `prefix`. Strings are copied as they are.
+fn pretty_json_into(out: &mut Vec<u8>, json: &[u8], prefix: &[u8]) {
+    let newline = |out: &mut Vec<u8>, level: usize| {
+        out.push(b'\n');
+        out.extend_from_slice(prefix);
+        for _ in 0..level {
+            out.extend_from_slice(b"  ");
+        }
+    };
+    out.extend_from_slice(prefix);
+    let mut level = 0usize;
+    let mut i = 0;
+    while i < json.len() {
+        let c = json[i];
+        match c {
+            b'"' => {
+                // to the closing quote, escapes included (hex strings of
+                // node ids are most of the text: found with memchr)
+                let start = i;
+                i += 1;
+                loop {
+                    match json.get(i..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
+                        Some(k) if json[i + k] == b'\\' => i += k + 2,
+                        Some(k) => {
+                            i += k;
+                            break;
+                        }
+                        None => {
+                            i = json.len();
+                            break;
+                        }
+                    }
+                }
+                i = (i + 1).min(json.len());
+                out.extend_from_slice(&json[start..i]);
+                continue;
+            }
+            b'{' | b'[' => {
+                out.push(c);
+                if matches!(json.get(i + 1), Some(b'}' | b']')) {
+                    out.push(json[i + 1]);
+                    i += 2;
+                    continue;
+                }
+                level += 1;
+                newline(out, level);
+            }
+            b'}' | b']' => {
+                level = level.saturating_sub(1);
+                newline(out, level);
+                out.push(c);
+            }
+            b',' => {
+                out.push(b',');
+                newline(out, level);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+}
+
+fn write_action(w: &mut dyn Write, a: &Action) -> io::Result<()> {
+    let mut line = Vec::with_capacity(64);
+    if action_into(&mut line, Ink::ON, a) {
         return w.write_all(&line);
     }
     let name = match a {
@@ -112,21 +197,65 @@ pub fn write_frame_step(
     sent: Option<&Consumed>,
     verbose: bool,
 ) -> io::Result<()> {
-    let mut line = Vec::with_capacity(160);
-    let ink = super::ink::Ink::ON;
-    ink.start(&mut line, super::ink::DIM);
-    line.push(b'@');
-    super::ink::num(&mut line, frame.offset);
-    ink.end(&mut line, super::ink::DIM);
-    line.push(b' ');
-    super::frame::frame_line_into(&mut line, ink, proto, &frame.frame, verbose);
-    line.push(b'\n');
-    w.write_all(&line)?;
+    let mut out = Vec::with_capacity(160);
+    frame_step_into(&mut out, Ink::ON, proto, frame, outcome, sent, verbose);
+    w.write_all(&out)
+}
+
+/// [`write_frame_step`] appended to `out`, its common parts styled by
+/// `ink` (the rare ones always are: a writer that strips styles is still
+/// needed when `ink` is off).
+fn frame_step_into(
+    out: &mut Vec<u8>,
+    ink: Ink,
+    proto: Proto,
+    frame: &Located<Frame>,
+    outcome: Result<&Action, &ServerCrash>,
+    sent: Option<&Consumed>,
+    verbose: bool,
+) {
+    ink.start(out, DIM);
+    out.push(b'@');
+    super::ink::num(out, frame.offset);
+    ink.end(out, DIM);
+    out.push(b' ');
+    super::frame::frame_line_into(out, ink, proto, &frame.frame, verbose);
+    out.push(b'\n');
     for warn in frame_warnings(frame) {
-        writeln!(w, "  {} {warn}", "warning:".yellow().bold())?;
+        let _ = writeln!(out, "  {} {warn}", "warning:".yellow().bold());
     }
-    write_outcome(w, outcome)?;
-    write_sent(w, proto, sent, verbose)
+    match outcome {
+        Ok(a) if action_into(out, ink, a) => {}
+        _ => {
+            let _ = write_outcome(out, outcome);
+        }
+    }
+    let _ = write_sent(out, proto, sent, verbose);
+}
+
+/// [`write_step_pretty`] appended to `out`, the common parts of a frame's
+/// step styled by `ink` and the rest always styled (so the text must
+/// still go through a writer that strips styles when colour is off):
+/// `reflect` renders each step into one reused buffer.
+pub fn step_pretty_into(out: &mut Vec<u8>, ink: Ink, proto: Proto, step: &Step, verbose: bool) {
+    match step {
+        Step::Frame {
+            frame,
+            outcome,
+            sent,
+        } => frame_step_into(
+            out,
+            ink,
+            proto,
+            frame,
+            outcome.as_ref(),
+            sent.as_ref(),
+            verbose,
+        ),
+        other => {
+            let _ = write_step_pretty(out, proto, other, verbose);
+        }
+    }
 }
 
 /// End of input: what the reactor did, and what it sent.
@@ -182,6 +311,59 @@ pub fn write_step_pretty(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reindented_json_is_serde_pretty() {
+        use crate::python::value::Value;
+        let values = [
+            Value::dict([
+                (
+                    "args",
+                    Value::dict([("nodes", Value::List(vec![Value::Bytes(vec![0xff; 3])]))]),
+                ),
+                ("command", Value::bytes("known")),
+                ("e", Value::List(vec![])),
+                ("f", Value::Dict(vec![])),
+                ("s", Value::bytes("a \"quoted\" {[,:]} \\ string\n")),
+                ("n", Value::None),
+                ("i", Value::Int(-5)),
+            ]),
+            Value::List(vec![Value::List(vec![Value::List(vec![])]), Value::Int(1)]),
+            Value::Int(3),
+            Value::bytes(""),
+        ];
+        for v in values {
+            let want = serde_json::to_string_pretty(&value_json(&v)).unwrap();
+            let want: String = want.lines().map(|l| format!("      {l}\n")).collect();
+            let mut json = Vec::new();
+            write_value_json(&mut json, &v).unwrap();
+            let mut got = Vec::new();
+            pretty_json_into(&mut got, &json, b"      ");
+            got.push(b'\n');
+            assert_eq!(String::from_utf8(got).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn steps_into_a_buffer_are_the_written_steps() {
+        let actions = [
+            Action::Noop,
+            Action::WantFrame {
+                state: crate::reactor::State::CommandReceiving,
+            },
+            Action::Error {
+                message: b"bad \x1b".to_vec(),
+            },
+        ];
+        for a in &actions {
+            let mut want = Vec::new();
+            write_action(&mut want, a).unwrap();
+            let mut got = Vec::new();
+            if action_into(&mut got, Ink::ON, a) {
+                assert_eq!(got, want);
+            }
+        }
+    }
 
     #[test]
     fn an_error_message_cannot_drive_the_terminal() {

@@ -142,7 +142,8 @@ pub fn run(mut cli: Cli, io: &mut Io<'_>) -> Result<u8> {
 
 /// A numbered input line (1-based) with where it came from.
 pub struct Line {
-    pub origin: String,
+    /// Shared by every line of an input (not a string per line).
+    pub origin: std::rc::Rc<str>,
     pub number: usize,
     pub bytes: Vec<u8>,
 }
@@ -163,22 +164,27 @@ pub fn frame_lines<'a>(
     args: &'a [OsString],
     reader: Option<(String, Box<dyn BufRead + 'a>)>,
 ) -> Box<dyn Iterator<Item = Result<Line>> + 'a> {
-    let checked = |origin: &str, number: usize, bytes: Vec<u8>| -> Result<Line> {
+    let checked = |origin: &std::rc::Rc<str>, number: usize, bytes: Vec<u8>| -> Result<Line> {
         lines::text_of(&bytes).map_err(|e| Failure::Usage(format!("{origin} {number}: {e}")))?;
         Ok(Line {
-            origin: origin.to_string(),
+            origin: origin.clone(),
             number,
             bytes,
         })
     };
     if let Some((origin, mut r)) = reader {
+        let origin: std::rc::Rc<str> = origin.into();
         let mut number = 0;
+        // Room for a line like the last one, so that reading one does not
+        // grow its buffer step by step (encode reads millions).
+        let mut room = 128;
         Box::new(std::iter::from_fn(move || loop {
-            let mut buf = Vec::new();
+            let mut buf = Vec::with_capacity(room);
             number += 1;
             match lines::read_line(&mut r, &mut buf, lines::MAX_LINE) {
                 Ok(false) => return None,
                 Ok(true) => {
+                    room = (buf.len() + 2).clamp(128, 64 << 10);
                     let t = buf.trim_ascii_start();
                     if t.is_empty() || t.starts_with(b"#") {
                         continue;
@@ -189,10 +195,11 @@ pub fn frame_lines<'a>(
             }
         }))
     } else {
+        let origin: std::rc::Rc<str> = "argument".into();
         Box::new(
             args.iter()
                 .enumerate()
-                .map(move |(i, a)| checked("argument", i + 1, os_bytes(a))),
+                .map(move |(i, a)| checked(&origin, i + 1, os_bytes(a))),
         )
     }
 }

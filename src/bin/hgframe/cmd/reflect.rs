@@ -30,7 +30,8 @@ type LineIter<'a> = Box<dyn Iterator<Item = Result<Line>> + 'a>;
 enum Sink<'w> {
     Raw(ReflectBody),
     Json(&'w mut dyn Write),
-    Pretty(&'w mut dyn Write, bool),
+    /// The writer, verbose, the styles of the common lines.
+    Pretty(&'w mut dyn Write, bool, render::ink::Ink),
 }
 
 /// Collect a whole request for `reflect --url`: the revision the text
@@ -114,8 +115,10 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
         stdin,
         stdout,
         stderr,
+        color,
         ..
     } = io;
+    let color = *color;
     let stdin: &mut dyn BufRead = *stdin;
     let stderr: &mut dyn Write = *stderr;
     // Choose the revision.
@@ -161,7 +164,7 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
     let sink = match a.output() {
         ReflectFormat::Raw => Sink::Raw(ReflectBody::new(proto)),
         ReflectFormat::Json => Sink::Json(*stdout),
-        ReflectFormat::Pretty => Sink::Pretty(*stdout, verbose),
+        ReflectFormat::Pretty => Sink::Pretty(*stdout, verbose, render::ink::Ink::new(color)),
     };
     let mut out = Out {
         proto,
@@ -234,7 +237,7 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
                 }
             }
         },
-        Sink::Json(w) | Sink::Pretty(w, _) => {
+        Sink::Json(w) | Sink::Pretty(w, _, _) => {
             w.flush()?;
             if let Some(e) = undecodable {
                 return Err(Failure::Undecodable(format!(
@@ -303,7 +306,11 @@ impl Out<'_> {
                 self.buf.push(b'\n');
                 w.write_all(&self.buf)
             }
-            Sink::Pretty(w, v) => render::write_step_pretty(*w, proto, &step, *v),
+            Sink::Pretty(w, v, ink) => {
+                self.buf.clear();
+                render::pretty::step_pretty_into(&mut self.buf, *ink, proto, &step, *v);
+                w.write_all(&self.buf)
+            }
         };
         if let Err(e) = r {
             self.io_err.get_or_insert(e);
