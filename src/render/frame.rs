@@ -7,7 +7,9 @@
 //! stream fields are present for every revision (0 for 0001); `type_name`
 //! is null for types the revision lacks; `payload` is the escaped text;
 //! `cbor` (revisions with CBOR payloads, when the payload decodes) is the
-//! list of decoded values in the value schema of [`value_json`].
+//! list of decoded values in the value schema of [`value_json`]; a payload
+//! whose values would pass [`PAYLOAD_CBOR_LIMIT`] has no `cbor` and a
+//! warning saying so ([`cbor_not_shown`]).
 
 use std::io::{self, Write};
 
@@ -50,6 +52,25 @@ pub fn payload_cbor(proto: Proto, payload: &[u8]) -> Option<Vec<Value>> {
         return None;
     }
     cbor::decode_all_limited(payload, PAYLOAD_CBOR_LIMIT).ok()
+}
+
+/// The warning a JSON frame object carries when its payload is CBOR too
+/// big to show (the block format says it on its `cbor` line).
+pub fn cbor_not_shown() -> String {
+    format!(
+        "cbor not shown: its values would take more than {} MiB of memory to decode",
+        PAYLOAD_CBOR_LIMIT >> 20
+    )
+}
+
+/// The payload's values, or `Err(true)` when they would pass
+/// [`PAYLOAD_CBOR_LIMIT`] (said, not dropped), `Err(false)` when it is not
+/// CBOR (or the revision's payloads are not).
+fn payload_cbor_or_why(proto: Proto, payload: &[u8]) -> Result<Vec<Value>, bool> {
+    if proto.table().payload_syntax != PayloadSyntax::EscapedOrCbor || payload.is_empty() {
+        return Err(false);
+    }
+    cbor::decode_all_limited(payload, PAYLOAD_CBOR_LIMIT).map_err(|e| e.is_over_limit())
 }
 
 /// Warnings about a frame as located in an input.
@@ -118,18 +139,22 @@ pub fn write_frame_json(
     out.push(b'{');
     // Straight from the bytes when the shape allows (see python::cbor_text),
     // else through decoded values.
+    let mut too_big = false;
     if proto.table().payload_syntax != PayloadSyntax::EscapedOrCbor
         || !direct_cbor_json(out, &f.payload)
     {
-        if let Some(vals) = payload_cbor(proto, &f.payload) {
-            out.extend_from_slice(b"\"cbor\":[");
-            for (i, v) in vals.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+        match payload_cbor_or_why(proto, &f.payload) {
+            Ok(vals) => {
+                out.extend_from_slice(b"\"cbor\":[");
+                for (i, v) in vals.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let _ = write_value_json(&mut *out, v);
                 }
-                let _ = write_value_json(&mut *out, v);
+                out.extend_from_slice(b"],");
             }
-            out.extend_from_slice(b"],");
+            Err(over) => too_big = over,
         }
     }
     out.extend_from_slice(b"\"flag_names\":");
@@ -165,7 +190,11 @@ pub fn write_frame_json(
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"warnings\":");
-    if warnings.is_empty() {
+    if too_big {
+        let mut all = warnings.to_vec();
+        all.push(cbor_not_shown());
+        let _ = serde_json::to_writer(&mut *out, &all);
+    } else if warnings.is_empty() {
         out.extend_from_slice(b"[]");
     } else {
         let _ = serde_json::to_writer(&mut *out, warnings);
@@ -198,11 +227,16 @@ pub fn frame_json(proto: Proto, offset: u64, f: &Frame, warnings: &[String]) -> 
     );
     m.insert("payload_hex".into(), json!(hex(&f.payload)));
     m.insert("payload".into(), json!(escape_bytes(&f.payload)));
-    if let Some(vals) = payload_cbor(proto, &f.payload) {
-        m.insert(
-            "cbor".into(),
-            J::Array(vals.iter().map(value_json).collect()),
-        );
+    let mut warnings = warnings.to_vec();
+    match payload_cbor_or_why(proto, &f.payload) {
+        Ok(vals) => {
+            m.insert(
+                "cbor".into(),
+                J::Array(vals.iter().map(value_json).collect()),
+            );
+        }
+        Err(true) => warnings.push(cbor_not_shown()),
+        Err(false) => {}
     }
     m.insert("warnings".into(), json!(warnings));
     J::Object(m)
