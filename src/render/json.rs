@@ -6,6 +6,7 @@ use super::frame::{frame_json, frame_warnings, write_frame_json};
 use super::pretty::action_json;
 use super::value::{write_bytes_json_vec, write_value_json};
 use crate::python::cbor_text::json_string;
+use crate::python::value::Value;
 use crate::reactor::{Action, Consumed, RunCommand, ServerCrash};
 use crate::session::Step;
 use crate::wire::frame::{Frame, Located};
@@ -99,7 +100,12 @@ pub(crate) fn runcommand_meta_json(out: &mut Vec<u8>, r: &RunCommand) {
     out.extend_from_slice(b"{\"args\":");
     let _ = write_value_json(&mut *out, &r.args);
     out.extend_from_slice(b",\"command\":");
-    let _ = write_value_json(&mut *out, &r.command);
+    match &r.command {
+        Value::Bytes(b) => write_bytes_json_vec(out, b),
+        other => {
+            let _ = write_value_json(&mut *out, other);
+        }
+    }
     out.extend_from_slice(b",\"data\":");
     match &r.data {
         Some(d) => write_bytes_json_vec(out, d),

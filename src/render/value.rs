@@ -171,20 +171,40 @@ pub(crate) fn write_bytes_json<W: std::io::Write + ?Sized>(
     match std::str::from_utf8(b) {
         Ok(s) => json_str(w, s),
         Err(_) => {
+            // through a buffer on the stack (node ids are 20 bytes: an
+            // allocation each was a third of their cost)
+            const HEX: &[u8; 16] = b"0123456789abcdef";
             w.write_all(b"{\"hex\":\"")?;
-            let mut buf = Vec::with_capacity(2 * b.len().min(4096));
-            for chunk in b.chunks(4096) {
-                buf.clear();
-                crate::python::escape::hex_into(&mut buf, chunk);
-                w.write_all(&buf)?;
+            let mut buf = [0u8; 512];
+            for chunk in b.chunks(256) {
+                for (d, &c) in buf.chunks_exact_mut(2).zip(chunk) {
+                    d[0] = HEX[(c >> 4) as usize];
+                    d[1] = HEX[(c & 15) as usize];
+                }
+                w.write_all(&buf[..2 * chunk.len()])?;
             }
             w.write_all(b"\"}")
         }
     }
 }
 
+/// Whether bytes are a JSON string's text as they are: printable ASCII
+/// without `"` or `\\` (names, keys, most text), which needs neither the
+/// UTF-8 check nor the escaping loop.
+#[inline]
+fn is_plain_json(b: &[u8]) -> bool {
+    b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+}
+
 /// [`write_bytes_json`] into a buffer (the hex written in place).
 pub(crate) fn write_bytes_json_vec(out: &mut Vec<u8>, b: &[u8]) {
+    if is_plain_json(b) {
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     if std::str::from_utf8(b).is_ok() {
         let _ = write_bytes_json(out, b);
         return;
@@ -344,7 +364,7 @@ pub(crate) fn pretty_newline(out: &mut Vec<u8>, prefix: &[u8], level: usize) {
 /// them (a string, or `{"hex": …}` over three lines).
 pub(crate) fn write_bytes_json_pretty(out: &mut Vec<u8>, b: &[u8], prefix: &[u8], level: usize) {
     if std::str::from_utf8(b).is_ok() {
-        let _ = write_bytes_json(out, b);
+        write_bytes_json_vec(out, b);
         return;
     }
     out.push(b'{');
@@ -403,7 +423,7 @@ pub(crate) fn write_value_json_pretty(out: &mut Vec<u8>, v: &Value, prefix: &[u8
                     out.push(b',');
                 }
                 pretty_newline(out, prefix, level + 1);
-                let _ = write_value_json(out, k);
+                write_bytes_json_vec(out, k.as_bytes().unwrap_or_default());
                 out.extend_from_slice(b": ");
                 write_value_json_pretty(out, x, prefix, level + 1);
             }
@@ -533,6 +553,8 @@ pub(crate) mod tests {
                 last: false,
             },
             Value::Bytes(vec![b'\x01'; 100]),
+            // hex written in 256-byte pieces: more than one, and a part
+            Value::Bytes((0..1000u32).map(|i| (i * 7 + 0x80) as u8).collect()),
             Value::Str("s".into()),
             Value::Set(vec![Value::Int(1), Value::bytes("x")]),
         ];
