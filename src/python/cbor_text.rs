@@ -253,7 +253,7 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> 
             Some(h.len)
         }
         1 => {
-            out.extend_from_slice(itoa::Buffer::new().format(-(h.arg as i128) - 1).as_bytes());
+            neg_int(out, h.arg);
             Some(h.len)
         }
         2 => {
@@ -336,6 +336,17 @@ pub fn json_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
     true
 }
 
+/// CBOR's negative int `-1 - arg` in decimal: as an `i64` when it is one
+/// (itoa's 128-bit path costs three times as much).
+fn neg_int(out: &mut Vec<u8>, arg: u64) {
+    let mut buf = itoa::Buffer::new();
+    let text = match i64::try_from(arg) {
+        Ok(a) => buf.format(-a - 1),
+        Err(_) => buf.format(-(arg as i128) - 1),
+    };
+    out.extend_from_slice(text.as_bytes());
+}
+
 /// A JSON string of UTF-8 text, escaped as serde_json escapes it.
 pub fn json_string(out: &mut Vec<u8>, b: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -398,16 +409,13 @@ fn write_json(out: &mut Vec<u8>, b: &[u8], depth: usize) -> Option<usize> {
             Some(h.len)
         }
         1 => {
-            let v = -(h.arg as i128) - 1;
-            let mut buf = itoa::Buffer::new();
-            let text = buf.format(v).as_bytes();
             // Below i64 (and not a u64): value_json makes it a string.
-            if v < i64::MIN as i128 {
+            if h.arg > i64::MAX as u64 {
                 out.push(b'"');
-                out.extend_from_slice(text);
+                neg_int(out, h.arg);
                 out.push(b'"');
             } else {
-                out.extend_from_slice(text);
+                neg_int(out, h.arg);
             }
             Some(h.len)
         }

@@ -4,9 +4,10 @@ use serde_json::{json, Value as J};
 
 use super::frame::{frame_json, frame_warnings, write_frame_json};
 use super::pretty::action_json;
-use super::value::write_value_json;
+use super::value::{write_bytes_json_vec, write_value_json};
 use crate::python::cbor_text::json_string;
-use crate::reactor::{Action, Consumed, ServerCrash};
+use crate::python::value::Value;
+use crate::reactor::{Action, Consumed, RunCommand, ServerCrash};
 use crate::session::Step;
 use crate::wire::frame::{Frame, Located};
 use crate::wire::proto::Proto;
@@ -92,6 +93,35 @@ fn crash_json(c: &ServerCrash) -> J {
     v
 }
 
+/// `runcommand`'s meta ([`Action::meta`]) as `write_value_json` writes
+/// it, from the fields without building the dict: its keys are distinct
+/// UTF-8, written in serde's (sorted) order.
+pub(crate) fn runcommand_meta_json(out: &mut Vec<u8>, r: &RunCommand) {
+    out.extend_from_slice(b"{\"args\":");
+    let _ = write_value_json(&mut *out, &r.args);
+    out.extend_from_slice(b",\"command\":");
+    match &r.command {
+        Value::Bytes(b) => write_bytes_json_vec(out, b),
+        other => {
+            let _ = write_value_json(&mut *out, other);
+        }
+    }
+    out.extend_from_slice(b",\"data\":");
+    match &r.data {
+        Some(d) => write_bytes_json_vec(out, d),
+        None => out.extend_from_slice(b"null"),
+    }
+    if let Some(redirect) = &r.redirect {
+        out.extend_from_slice(b",\"redirect\":");
+        let _ = write_value_json(&mut *out, redirect);
+    }
+    if let Some(id) = r.request_id {
+        out.extend_from_slice(b",\"requestid\":");
+        super::ink::num(out, id);
+    }
+    out.push(b'}');
+}
+
 /// [`step_json`] serialized, appended to `out`: the same bytes as
 /// `serde_json::to_vec(&step_json(proto, step))`, but the frames (most of
 /// the text) written straight into the buffer by [`write_frame_json`]
@@ -111,6 +141,7 @@ pub fn write_step_json(out: &mut Vec<u8>, proto: Proto, step: &Step) {
                     json_string(out, state.name().as_bytes());
                     out.push(b'}');
                 }
+                Action::RunCommand(r) => runcommand_meta_json(out, r),
                 _ => {
                     let _ = write_value_json(&mut *out, &a.meta());
                 }

@@ -8,8 +8,8 @@ use serde_json::{json, Value as J};
 
 use super::frame::{frame_line, frame_warnings};
 use super::ink::{Ink, BLUE_BOLD, DIM, GREEN_BOLD};
-use super::value::{value_json, write_value_json};
-use crate::reactor::{Action, Consumed, ServerCrash};
+use super::value::{pretty_newline, value_json, write_bytes_json_pretty, write_value_json_pretty};
+use crate::reactor::{Action, Consumed, RunCommand, ServerCrash};
 use crate::session::Step;
 use crate::wire::frame::{Frame, Located};
 use crate::wire::proto::Proto;
@@ -25,18 +25,13 @@ fn action_into(out: &mut Vec<u8>, ink: Ink, a: &Action) -> bool {
     let state = match a {
         Action::WantFrame { state } => Some(state.name()),
         Action::Noop | Action::SendFrames(_) => None,
-        Action::RunCommand(_) => {
+        Action::RunCommand(r) => {
             // `serde_json::to_string_pretty(&value_json(meta))`, each line
-            // indented: the compact JSON re-indented as serde's pretty
-            // printer lays it out.
+            // indented, written from the action's fields.
             out.extend_from_slice("  → ".as_bytes());
             ink.paint(out, GREEN_BOLD, a.name().as_bytes());
             out.push(b'\n');
-            let mut json = Vec::with_capacity(256);
-            if write_value_json(&mut json, &a.meta()).is_err() {
-                return false;
-            }
-            pretty_json_into(out, &json, b"      ");
+            runcommand_meta_pretty(out, r, b"      ");
             out.push(b'\n');
             return true;
         }
@@ -53,69 +48,50 @@ fn action_into(out: &mut Vec<u8>, ink: Ink, a: &Action) -> bool {
     true
 }
 
+/// `runcommand`'s meta ([`Action::meta`]) as `serde_json::to_string_pretty(
+/// &value_json(meta))` lays it out, every line after `prefix`, written
+/// from the fields without building the dict: its keys are distinct
+/// UTF-8, written in serde's (sorted) order.
+pub(crate) fn runcommand_meta_pretty(out: &mut Vec<u8>, r: &RunCommand, prefix: &[u8]) {
+    out.extend_from_slice(prefix);
+    out.push(b'{');
+    pretty_newline(out, prefix, 1);
+    out.extend_from_slice(b"\"args\": ");
+    write_value_json_pretty(out, &r.args, prefix, 1);
+    out.push(b',');
+    pretty_newline(out, prefix, 1);
+    out.extend_from_slice(b"\"command\": ");
+    write_value_json_pretty(out, &r.command, prefix, 1);
+    out.push(b',');
+    pretty_newline(out, prefix, 1);
+    out.extend_from_slice(b"\"data\": ");
+    match &r.data {
+        Some(d) => write_bytes_json_pretty(out, d, prefix, 1),
+        None => out.extend_from_slice(b"null"),
+    }
+    if let Some(redirect) = &r.redirect {
+        out.push(b',');
+        pretty_newline(out, prefix, 1);
+        out.extend_from_slice(b"\"redirect\": ");
+        write_value_json_pretty(out, redirect, prefix, 1);
+    }
+    if let Some(id) = r.request_id {
+        out.push(b',');
+        pretty_newline(out, prefix, 1);
+        out.extend_from_slice(b"\"requestid\": ");
+        super::ink::num(out, id);
+    }
+    pretty_newline(out, prefix, 0);
+    out.push(b'}');
+}
+
 /// Compact JSON as serde_json's pretty printer writes the same value (two
 /// spaces a level, `": "`, empty `[]`/`{}` kept on one line), every line
 /// after `prefix`. Strings are copied as they are.
+#[cfg(test)]
 fn pretty_json_into(out: &mut Vec<u8>, json: &[u8], prefix: &[u8]) {
-    let newline = |out: &mut Vec<u8>, level: usize| {
-        out.push(b'\n');
-        out.extend_from_slice(prefix);
-        for _ in 0..level {
-            out.extend_from_slice(b"  ");
-        }
-    };
     out.extend_from_slice(prefix);
-    let mut level = 0usize;
-    let mut i = 0;
-    while i < json.len() {
-        let c = json[i];
-        match c {
-            b'"' => {
-                // to the closing quote, escapes included (hex strings of
-                // node ids are most of the text: found with memchr)
-                let start = i;
-                i += 1;
-                loop {
-                    match json.get(i..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
-                        Some(k) if json[i + k] == b'\\' => i += k + 2,
-                        Some(k) => {
-                            i += k;
-                            break;
-                        }
-                        None => {
-                            i = json.len();
-                            break;
-                        }
-                    }
-                }
-                i = (i + 1).min(json.len());
-                out.extend_from_slice(&json[start..i]);
-                continue;
-            }
-            b'{' | b'[' => {
-                out.push(c);
-                if matches!(json.get(i + 1), Some(b'}' | b']')) {
-                    out.push(json[i + 1]);
-                    i += 2;
-                    continue;
-                }
-                level += 1;
-                newline(out, level);
-            }
-            b'}' | b']' => {
-                level = level.saturating_sub(1);
-                newline(out, level);
-                out.push(c);
-            }
-            b',' => {
-                out.push(b',');
-                newline(out, level);
-            }
-            b':' => out.extend_from_slice(b": "),
-            _ => out.push(c),
-        }
-        i += 1;
-    }
+    super::value::reindent_json(out, json, prefix, 0);
 }
 
 fn write_action(w: &mut dyn Write, a: &Action) -> io::Result<()> {
@@ -311,10 +287,11 @@ pub fn write_step_pretty(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::python::value::Value;
+    use crate::render::value::write_value_json;
 
     #[test]
     fn reindented_json_is_serde_pretty() {
-        use crate::python::value::Value;
         let values = [
             Value::dict([
                 (
@@ -341,6 +318,42 @@ mod tests {
             pretty_json_into(&mut got, &json, b"      ");
             got.push(b'\n');
             assert_eq!(String::from_utf8(got).unwrap(), want);
+        }
+    }
+
+    /// Differential: runcommand's meta written from its fields against
+    /// the meta dict through `value_json` (pretty: serde's pretty printer;
+    /// compact: `write_value_json`), on random actions.
+    #[test]
+    fn runcommand_meta_from_fields_is_the_dicts_json() {
+        use crate::render::value::tests::{random_value, xorshift};
+        let mut next = xorshift(0x51_7cc1_b727_220a);
+        for n in 0..20_000 {
+            let r = RunCommand {
+                request_id: (n % 3 != 0).then(|| next() as u16),
+                command: random_value(&mut next, 1),
+                args: random_value(&mut next, 3),
+                data: (n % 4 != 0).then(|| match random_value(&mut next, 0) {
+                    Value::Bytes(b) => b,
+                    _ => vec![0xff, b'a'],
+                }),
+                redirect: (n % 5 < 2).then(|| random_value(&mut next, 2)),
+            };
+            let a = Action::RunCommand(r);
+            let Action::RunCommand(r) = &a else {
+                unreachable!()
+            };
+            let want = serde_json::to_string_pretty(&value_json(&a.meta())).unwrap();
+            let want: String = want.lines().map(|l| format!("      {l}\n")).collect();
+            let mut got = Vec::new();
+            runcommand_meta_pretty(&mut got, r, b"      ");
+            got.push(b'\n');
+            assert_eq!(String::from_utf8(got).unwrap(), want, "{r:?}");
+            let mut want = Vec::new();
+            write_value_json(&mut want, &a.meta()).unwrap();
+            let mut got = Vec::new();
+            crate::render::json::runcommand_meta_json(&mut got, r);
+            assert_eq!(got, want, "{r:?}");
         }
     }
 

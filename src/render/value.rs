@@ -126,61 +126,99 @@ pub fn value_text_nodes(v: &Value) -> String {
     }
 }
 
+/// A JSON string as serde_json writes it.
+fn json_str<W: std::io::Write + ?Sized>(w: &mut W, s: &str) -> std::io::Result<()> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    w.write_all(b"\"")?;
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => &[],
+            _ => continue,
+        };
+        w.write_all(&b[start..i])?;
+        if esc.is_empty() {
+            w.write_all(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(c >> 4) as usize],
+                HEX[(c & 15) as usize],
+            ])?;
+        } else {
+            w.write_all(esc)?;
+        }
+        start = i + 1;
+    }
+    w.write_all(&b[start..])?;
+    w.write_all(b"\"")
+}
+/// Bytes as [`value_json`] renders them: a string when UTF-8, else
+/// `{"hex": …}`.
+pub(crate) fn write_bytes_json<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    b: &[u8],
+) -> std::io::Result<()> {
+    match std::str::from_utf8(b) {
+        Ok(s) => json_str(w, s),
+        Err(_) => {
+            // through a buffer on the stack (node ids are 20 bytes: an
+            // allocation each was a third of their cost)
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            w.write_all(b"{\"hex\":\"")?;
+            let mut buf = [0u8; 512];
+            for chunk in b.chunks(256) {
+                for (d, &c) in buf.chunks_exact_mut(2).zip(chunk) {
+                    d[0] = HEX[(c >> 4) as usize];
+                    d[1] = HEX[(c & 15) as usize];
+                }
+                w.write_all(&buf[..2 * chunk.len()])?;
+            }
+            w.write_all(b"\"}")
+        }
+    }
+}
+
+/// Whether bytes are a JSON string's text as they are: printable ASCII
+/// without `"` or `\\` (names, keys, most text), which needs neither the
+/// UTF-8 check nor the escaping loop.
+#[inline]
+fn is_plain_json(b: &[u8]) -> bool {
+    b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+}
+
+/// [`write_bytes_json`] into a buffer (the hex written in place).
+pub(crate) fn write_bytes_json_vec(out: &mut Vec<u8>, b: &[u8]) {
+    if is_plain_json(b) {
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
+    if std::str::from_utf8(b).is_ok() {
+        let _ = write_bytes_json(out, b);
+        return;
+    }
+    out.extend_from_slice(b"{\"hex\":\"");
+    crate::python::escape::hex_into(out, b);
+    out.extend_from_slice(b"\"}");
+}
+
 /// Write [`value_json`]'s JSON for a value straight to `w`, byte for byte
 /// what serializing `value_json(v)` gives, without building it: a large
 /// object (a 64 MiB file revision) is written as it is walked instead of
 /// being copied into a JSON tree and a string first.
 pub fn write_value_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value) -> std::io::Result<()> {
-    fn string<W: std::io::Write + ?Sized>(w: &mut W, s: &str) -> std::io::Result<()> {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        w.write_all(b"\"")?;
-        let b = s.as_bytes();
-        let mut start = 0;
-        for (i, &c) in b.iter().enumerate() {
-            let esc: &[u8] = match c {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0x08 => b"\\b",
-                0x0c => b"\\f",
-                0..=0x1f => &[],
-                _ => continue,
-            };
-            w.write_all(&b[start..i])?;
-            if esc.is_empty() {
-                w.write_all(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(c >> 4) as usize],
-                    HEX[(c & 15) as usize],
-                ])?;
-            } else {
-                w.write_all(esc)?;
-            }
-            start = i + 1;
-        }
-        w.write_all(&b[start..])?;
-        w.write_all(b"\"")
-    }
-    fn bytes<W: std::io::Write + ?Sized>(w: &mut W, b: &[u8]) -> std::io::Result<()> {
-        match std::str::from_utf8(b) {
-            Ok(s) => string(w, s),
-            Err(_) => {
-                w.write_all(b"{\"hex\":\"")?;
-                let mut buf = Vec::with_capacity(2 * b.len().min(4096));
-                for chunk in b.chunks(4096) {
-                    buf.clear();
-                    crate::python::escape::hex_into(&mut buf, chunk);
-                    w.write_all(&buf)?;
-                }
-                w.write_all(b"\"}")
-            }
-        }
-    }
     fn seq<W: std::io::Write + ?Sized>(w: &mut W, items: &[Value]) -> std::io::Result<()> {
         w.write_all(b"[")?;
         for (i, x) in items.iter().enumerate() {
@@ -192,10 +230,10 @@ pub fn write_value_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value) -> std
         w.write_all(b"]")
     }
     match v {
-        Value::Bytes(b) => bytes(w, b),
+        Value::Bytes(b) => write_bytes_json(w, b),
         Value::Chunk { data, first, last } => {
             w.write_all(b"{\"chunk\":")?;
-            bytes(w, data)?;
+            write_bytes_json(w, data)?;
             write!(w, ",\"first\":{first},\"last\":{last}}}")
         }
         Value::List(items) | Value::Tuple(items) => seq(w, items),
@@ -221,7 +259,7 @@ pub fn write_value_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value) -> std
                         if n > 0 {
                             w.write_all(b",")?;
                         }
-                        string(w, keys[i])?;
+                        json_str(w, keys[i])?;
                         w.write_all(b":")?;
                         write_value_json(w, &pairs[i].1)?;
                     }
@@ -250,6 +288,153 @@ pub fn write_value_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value) -> std
         Value::Bool(b) => w.write_all(if *b { b"true" } else { b"false" }),
         // Other scalars are rare: serde's own rendering.
         other => serde_json::to_writer(&mut *w, &value_json(other)).map_err(std::io::Error::from),
+    }
+}
+
+/// Compact JSON as serde_json's pretty printer writes the same value (two
+/// spaces a level, `": "`, empty `[]`/`{}` kept on one line), every new
+/// line after `prefix`, the value starting at nesting `level` on a line
+/// the caller has begun. Strings are copied as they are.
+pub(crate) fn reindent_json(out: &mut Vec<u8>, json: &[u8], prefix: &[u8], level: usize) {
+    let newline = |out: &mut Vec<u8>, level: usize| pretty_newline(out, prefix, level);
+    let mut level = level;
+    let mut i = 0;
+    while i < json.len() {
+        let c = json[i];
+        match c {
+            b'"' => {
+                // to the closing quote, escapes included (hex strings of
+                // node ids are most of the text: found with memchr)
+                let start = i;
+                i += 1;
+                loop {
+                    match json.get(i..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
+                        Some(k) if json[i + k] == b'\\' => i += k + 2,
+                        Some(k) => {
+                            i += k;
+                            break;
+                        }
+                        None => {
+                            i = json.len();
+                            break;
+                        }
+                    }
+                }
+                i = (i + 1).min(json.len());
+                out.extend_from_slice(&json[start..i]);
+                continue;
+            }
+            b'{' | b'[' => {
+                out.push(c);
+                if matches!(json.get(i + 1), Some(b'}' | b']')) {
+                    out.push(json[i + 1]);
+                    i += 2;
+                    continue;
+                }
+                level += 1;
+                newline(out, level);
+            }
+            b'}' | b']' => {
+                level = level.saturating_sub(1);
+                newline(out, level);
+                out.push(c);
+            }
+            b',' => {
+                out.push(b',');
+                newline(out, level);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+}
+
+/// A new line of pretty JSON at nesting `level`.
+#[inline]
+pub(crate) fn pretty_newline(out: &mut Vec<u8>, prefix: &[u8], level: usize) {
+    out.push(b'\n');
+    out.extend_from_slice(prefix);
+    for _ in 0..level {
+        out.extend_from_slice(b"  ");
+    }
+}
+
+/// Bytes as [`write_value_json_pretty`] lays out [`value_json`]'s form of
+/// them (a string, or `{"hex": …}` over three lines).
+pub(crate) fn write_bytes_json_pretty(out: &mut Vec<u8>, b: &[u8], prefix: &[u8], level: usize) {
+    if std::str::from_utf8(b).is_ok() {
+        write_bytes_json_vec(out, b);
+        return;
+    }
+    out.push(b'{');
+    pretty_newline(out, prefix, level + 1);
+    out.extend_from_slice(b"\"hex\": \"");
+    crate::python::escape::hex_into(out, b);
+    out.push(b'"');
+    pretty_newline(out, prefix, level);
+    out.push(b'}');
+}
+
+/// [`value_json`]'s JSON for a value as `serde_json::to_string_pretty`
+/// lays it out (see [`reindent_json`] for `prefix` and `level`), written
+/// as the value is walked: the common shapes (byte strings, ints, None,
+/// bools, lists, dicts of UTF-8 byte-string keys) directly, anything else
+/// as compact JSON re-indented.
+pub(crate) fn write_value_json_pretty(out: &mut Vec<u8>, v: &Value, prefix: &[u8], level: usize) {
+    match v {
+        Value::Bytes(b) => write_bytes_json_pretty(out, b, prefix, level),
+        Value::Int(_) | Value::None | Value::Bool(_) => {
+            let _ = write_value_json(out, v);
+        }
+        Value::List(items) | Value::Tuple(items) => {
+            if items.is_empty() {
+                out.extend_from_slice(b"[]");
+                return;
+            }
+            out.push(b'[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                pretty_newline(out, prefix, level + 1);
+                write_value_json_pretty(out, x, prefix, level + 1);
+            }
+            pretty_newline(out, prefix, level);
+            out.push(b']');
+        }
+        // Keys that are UTF-8 and strictly ascending (what CBOR decoded
+        // from Mercurial's encoder gives): serde's sorted map, in order.
+        Value::Dict(pairs)
+            if pairs
+                .iter()
+                .all(|(k, _)| k.as_bytes().is_some_and(|b| std::str::from_utf8(b).is_ok()))
+                && pairs
+                    .windows(2)
+                    .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes()) =>
+        {
+            if pairs.is_empty() {
+                out.extend_from_slice(b"{}");
+                return;
+            }
+            out.push(b'{');
+            for (i, (k, x)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                pretty_newline(out, prefix, level + 1);
+                write_bytes_json_vec(out, k.as_bytes().unwrap_or_default());
+                out.extend_from_slice(b": ");
+                write_value_json_pretty(out, x, prefix, level + 1);
+            }
+            pretty_newline(out, prefix, level);
+            out.push(b'}');
+        }
+        other => {
+            let mut json = Vec::new();
+            let _ = write_value_json(&mut json, other);
+            reindent_json(out, &json, prefix, level);
+        }
     }
 }
 
@@ -344,7 +529,7 @@ pub fn value_text_nodes_cut(v: &Value, max: usize) -> (String, bool) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn sample_values() -> Vec<Value> {
@@ -368,6 +553,8 @@ mod tests {
                 last: false,
             },
             Value::Bytes(vec![b'\x01'; 100]),
+            // hex written in 256-byte pieces: more than one, and a part
+            Value::Bytes((0..1000u32).map(|i| (i * 7 + 0x80) as u8).collect()),
             Value::Str("s".into()),
             Value::Set(vec![Value::Int(1), Value::bytes("x")]),
         ];
@@ -403,6 +590,90 @@ mod tests {
                 String::from_utf8_lossy(&want),
                 "{v:?}"
             );
+        }
+    }
+
+    /// A random value of every kind `value_json` knows, biased towards
+    /// the shapes the pretty writer walks itself (byte strings, ints,
+    /// lists, dicts with sorted UTF-8 keys).
+    pub(crate) fn random_value(next: &mut impl FnMut() -> u64, depth: usize) -> Value {
+        let bytes = |next: &mut dyn FnMut() -> u64| -> Vec<u8> {
+            let n = (next() % 24) as usize;
+            let pool: &[u8] = match next() % 3 {
+                0 => b"abc{}[],:\" \\\n",
+                1 => &[0, 0x1b, 0x7f, 0xc3, 0xa9, 0xff, b'x'],
+                _ => b"nodes",
+            };
+            (0..n)
+                .map(|_| pool[(next() % pool.len() as u64) as usize])
+                .collect()
+        };
+        let leaf = depth == 0 || next().is_multiple_of(3);
+        match next() % if leaf { 10 } else { 15 } {
+            0 | 1 => Value::Bytes(bytes(next)),
+            2 => Value::Int(next() as i64 as i128 >> (next() % 64)),
+            3 => Value::Int((next() as i128) << 40),
+            4 => Value::None,
+            5 => Value::Bool(next().is_multiple_of(2)),
+            6 => Value::Str(bytes(next)),
+            7 => Value::Chunk {
+                data: bytes(next),
+                first: next().is_multiple_of(2),
+                last: next().is_multiple_of(2),
+            },
+            8 => Value::Bytes((0..20).map(|_| next() as u8).collect()),
+            9 => Value::Float(f64::from_bits(next())),
+            10 | 11 => Value::List(
+                (0..next() % 4)
+                    .map(|_| random_value(next, depth - 1))
+                    .collect(),
+            ),
+            12 => Value::Set(
+                (0..next() % 3)
+                    .map(|_| random_value(next, depth - 1))
+                    .collect(),
+            ),
+            _ => {
+                let mut pairs: Vec<(Value, Value)> = (0..next() % 4)
+                    .map(|_| {
+                        let k = match next() % 5 {
+                            0 => Value::Int(next() as i8 as i128),
+                            _ => Value::Bytes(bytes(next)),
+                        };
+                        (k, random_value(next, depth - 1))
+                    })
+                    .collect();
+                if next().is_multiple_of(2) {
+                    pairs.sort_by(|a, b| a.0.as_bytes().cmp(&b.0.as_bytes()));
+                }
+                Value::Dict(pairs)
+            }
+        }
+    }
+
+    pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
+    /// Differential: the pretty writer against serde's pretty printer of
+    /// `value_json`, on the sample values and random ones.
+    #[test]
+    fn pretty_json_is_serde_pretty() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut values = sample_values();
+        values.extend((0..20_000).map(|_| random_value(&mut next, 4)));
+        for v in values {
+            let want = serde_json::to_string_pretty(&value_json(&v)).unwrap();
+            let want: String = want.lines().map(|l| format!("    {l}\n")).collect();
+            let mut got = b"    ".to_vec();
+            write_value_json_pretty(&mut got, &v, b"    ", 0);
+            got.push(b'\n');
+            assert_eq!(String::from_utf8(got).unwrap(), want, "{v:?}");
         }
     }
 
