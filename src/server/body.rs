@@ -293,3 +293,26 @@ pub(super) async fn drain(
         Err(_) => reply.closing(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A share grows as bytes are covered, is refused past the budget, and
+    /// gives back what it no longer needs when shrunk (an answer's share
+    /// once its request body is gone) or dropped.
+    #[test]
+    fn shares_grow_shrink_and_return() {
+        let budget = Budget::new(10 * 1024);
+        let mut a = Held::default();
+        assert!(budget.cover(&mut a, 8 * 1024));
+        let mut b = Held::default();
+        assert!(!budget.cover(&mut b, 4 * 1024), "8 + 4 KiB of 10");
+        a.shrink_to(2 * 1024);
+        assert!(budget.cover(&mut b, 8 * 1024), "2 + 8 KiB of 10");
+        assert!(!budget.cover(&mut a, 3 * 1024), "3 + 8 KiB of 10");
+        drop(b);
+        assert!(budget.cover(&mut a, 10 * 1024));
+        assert!(!budget.cover(&mut a, 10 * 1024 + 1));
+    }
+}
