@@ -158,81 +158,19 @@ impl Parser<'_> {
             return None;
         }
         self.pos += 2;
-        let b = self.b;
-        let mut i = self.pos;
+        let head = out.len();
         // The content is never longer than what is left of the text: room
         // for it and the one-byte head, reserved once (amortised: a later
-        // literal's bound is inside this one's).
-        out.reserve(b.len() - i + 1);
-        let head = out.len();
-        let dst = out.spare_capacity_mut().as_mut_ptr().cast::<u8>();
-        // Head first, for the common short string (fixed afterwards when
-        // the length needs more head bytes). `w` counts the bytes written
-        // at `dst`; it never passes `1 + (i - self.pos)`, so every write
-        // below is inside the reservation.
-        let mut w = 1;
-        loop {
-            let rest = &b[i..];
-            let byte = match *rest {
-                // Node ids are 20 of these in a row: decoded in a loop of
-                // their own, a table look-up a digit.
-                [b'\\', b'x', _, _, ..] => {
-                    let mut r = rest;
-                    while let [b'\\', b'x', h, l, ref tail @ ..] = *r {
-                        let (h, l) = (HEX_VALUE[h as usize], HEX_VALUE[l as usize]);
-                        if (h | l) > 15 {
-                            return None;
-                        }
-                        // SAFETY: one byte out for four in; within the
-                        // reservation.
-                        unsafe { dst.add(w).write(h << 4 | l) };
-                        w += 1;
-                        r = tail;
-                    }
-                    i = b.len() - r.len();
-                    continue;
-                }
-                [b'\\', e, ..] => {
-                    i += 2;
-                    match e {
-                        b'\\' | b'\'' | b'"' => e,
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        _ => return None,
-                    }
-                }
-                [c, ..] if c == q => break,
-                // A lone backslash at the end: not a literal.
-                [b'\\'] | [] => return None,
-                [c, ..] => {
-                    // A run of plain characters up to the next backslash
-                    // or quote, checked and copied in one go.
-                    let n = memchr::memchr2(b'\\', q, rest).unwrap_or(rest.len());
-                    let run = &rest[..n];
-                    if !run.iter().all(|c| (0x20..0x7f).contains(c)) {
-                        return None;
-                    }
-                    debug_assert!(n > 0 && c != q);
-                    // SAFETY: `w + n <= 1 + (i + n - self.pos)`, within
-                    // the reservation; `run` is in the text, not in `out`.
-                    unsafe { std::ptr::copy_nonoverlapping(run.as_ptr(), dst.add(w), n) };
-                    w += n;
-                    i += n;
-                    continue;
-                }
-            };
-            // SAFETY: one byte out for at least two in; within the
-            // reservation.
-            unsafe { dst.add(w).write(byte) };
-            w += 1;
-        }
-        // SAFETY: `dst[0]` is written here and `dst[1..w]` above, and
-        // `dst` is `out`'s old end, `head`, with room for `w` bytes.
-        unsafe {
-            dst.write(0);
-            out.set_len(head + w);
-        }
+        // literal's bound is inside this one's), so the pushes below never
+        // reallocate. Head first, for the common short string (fixed
+        // afterwards when the length needs more head bytes).
+        out.reserve(self.b.len() - self.pos + 1);
+        out.push(0);
+        let Some(i) = self.bytes_content(out, q) else {
+            out.truncate(head);
+            return None;
+        };
+        let w = out.len() - head;
         self.pos = i + 1;
         // No adjacent literal to join (`b'a' b'b'`): the full parser's.
         if !self.at_delimiter() {
@@ -250,6 +188,60 @@ impl Parser<'_> {
         out[head] = h[0];
         out.splice(start..start, h[1..hl].iter().copied());
         Some((start + hl - 1, out.len()))
+    }
+
+    /// The content of a byte-string literal from `self.pos` up to its
+    /// closing quote `q`, appended to `out`; the quote's position, or
+    /// `None` when the fast path cannot take it.
+    fn bytes_content(&self, out: &mut Vec<u8>, q: u8) -> Option<usize> {
+        let b = self.b;
+        let mut i = self.pos;
+        loop {
+            let rest = &b[i..];
+            let byte = match *rest {
+                // Node ids are 20 of these in a row: decoded in a loop of
+                // their own, a table look-up a digit.
+                [b'\\', b'x', _, _, ..] => {
+                    let mut r = rest;
+                    while let [b'\\', b'x', h, l, ref tail @ ..] = *r {
+                        let (h, l) = (HEX_VALUE[h as usize], HEX_VALUE[l as usize]);
+                        if (h | l) > 15 {
+                            return None;
+                        }
+                        out.push(h << 4 | l);
+                        r = tail;
+                    }
+                    i = b.len() - r.len();
+                    continue;
+                }
+                [b'\\', e, ..] => {
+                    i += 2;
+                    match e {
+                        b'\\' | b'\'' | b'"' => e,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        _ => return None,
+                    }
+                }
+                [c, ..] if c == q => return Some(i),
+                // A lone backslash at the end: not a literal.
+                [b'\\'] | [] => return None,
+                [_, ..] => {
+                    // A run of plain characters up to the next backslash
+                    // or quote, checked and copied in one go.
+                    let n = memchr::memchr2(b'\\', q, rest).unwrap_or(rest.len());
+                    let run = &rest[..n];
+                    if !run.iter().all(|c| (0x20..0x7f).contains(c)) {
+                        return None;
+                    }
+                    out.extend_from_slice(run);
+                    i += n;
+                    continue;
+                }
+            };
+            out.push(byte);
+        }
     }
 
     /// `[a, b, …]`: the items are written first, the head put in front
