@@ -349,8 +349,15 @@ fn neg_int(out: &mut Vec<u8>, arg: u64) {
 
 /// A JSON string of UTF-8 text, escaped as serde_json escapes it.
 pub fn json_string(out: &mut Vec<u8>, b: &[u8]) {
+    // Writing to a Vec cannot fail.
+    let _ = json_string_to(out, b);
+}
+
+/// [`json_string`] to any writer (the one place JSON strings are escaped
+/// by hand: the renderers' value writer calls it too).
+pub fn json_string_to<W: std::io::Write + ?Sized>(w: &mut W, b: &[u8]) -> std::io::Result<()> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
+    w.write_all(b"\"")?;
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
         let esc: &[u8] = match c {
@@ -364,23 +371,23 @@ pub fn json_string(out: &mut Vec<u8>, b: &[u8]) {
             0..=0x1f => &[],
             _ => continue,
         };
-        out.extend_from_slice(&b[start..i]);
+        w.write_all(&b[start..i])?;
         if esc.is_empty() {
-            out.extend_from_slice(&[
+            w.write_all(&[
                 b'\\',
                 b'u',
                 b'0',
                 b'0',
                 HEX[(c >> 4) as usize],
                 HEX[(c & 15) as usize],
-            ]);
+            ])?;
         } else {
-            out.extend_from_slice(esc);
+            w.write_all(esc)?;
         }
         start = i + 1;
     }
-    out.extend_from_slice(&b[start..]);
-    out.push(b'"');
+    w.write_all(&b[start..])?;
+    w.write_all(b"\"")
 }
 
 /// Bytes as `value_json` shows them: a string when UTF-8, else

@@ -128,39 +128,7 @@ pub fn value_text_nodes(v: &Value) -> String {
 
 /// A JSON string as serde_json writes it.
 fn json_str<W: std::io::Write + ?Sized>(w: &mut W, s: &str) -> std::io::Result<()> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    w.write_all(b"\"")?;
-    let b = s.as_bytes();
-    let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
-        let esc: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => &[],
-            _ => continue,
-        };
-        w.write_all(&b[start..i])?;
-        if esc.is_empty() {
-            w.write_all(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(c >> 4) as usize],
-                HEX[(c & 15) as usize],
-            ])?;
-        } else {
-            w.write_all(esc)?;
-        }
-        start = i + 1;
-    }
-    w.write_all(&b[start..])?;
-    w.write_all(b"\"")
+    crate::python::cbor_text::json_string_to(w, s.as_bytes())
 }
 /// Bytes as [`value_json`] renders them: a string when UTF-8, else
 /// `{"hex": …}`.
