@@ -244,6 +244,28 @@ impl Parser<'_> {
         }
     }
 
+    /// After an item of a list or dict: `,` and the next item (false) or
+    /// the closing `close` (true); `None` for anything else, and for a
+    /// trailing comma (the full parser's).
+    fn separator(&mut self, close: u8) -> Option<bool> {
+        self.spaces();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.spaces();
+                if self.peek() == Some(close) {
+                    return None;
+                }
+                Some(false)
+            }
+            c if c == close => {
+                self.pos += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
     /// `[a, b, …]`: the items are written first, the head put in front
     /// once their number is known.
     fn list(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
@@ -257,21 +279,8 @@ impl Parser<'_> {
             loop {
                 self.value(out, depth + 1)?;
                 n += 1;
-                self.spaces();
-                match self.peek()? {
-                    b',' => {
-                        self.pos += 1;
-                        self.spaces();
-                        // A trailing comma: the full parser's.
-                        if self.peek() == Some(b']') {
-                            return None;
-                        }
-                    }
-                    b']' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.separator(b']')? {
+                    break;
                 }
             }
         }
@@ -343,20 +352,8 @@ impl Parser<'_> {
                 }
                 entries[at] = e;
                 n += 1;
-                self.spaces();
-                match self.peek()? {
-                    b',' => {
-                        self.pos += 1;
-                        self.spaces();
-                        if self.peek() == Some(b'}') {
-                            return None;
-                        }
-                    }
-                    b'}' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.separator(b'}')? {
+                    break;
                 }
             }
         }
