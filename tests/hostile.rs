@@ -801,6 +801,27 @@ mod servers {
         (port, seen)
     }
 
+    /// A server answering `status`, `text/plain`, with a chunked body of
+    /// `x` that never ends (until the client goes).
+    pub fn endless_text(status: &'static str) -> u16 {
+        start(move |_, c| {
+            let _ = write!(
+                c,
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+            );
+            let chunk = vec![b'x'; 1 << 16];
+            for _ in 0..100_000 {
+                if write!(c, "{:x}\r\n", chunk.len()).is_err()
+                    || c.write_all(&chunk).is_err()
+                    || c.write_all(b"\r\n").is_err()
+                {
+                    return;
+                }
+            }
+        })
+        .0
+    }
+
     pub fn reply(c: &mut TcpStream, status: &str, headers: &str, body: &[u8]) {
         let _ = write!(
             c,
@@ -867,22 +888,7 @@ fn a_redirected_post_is_not_resent_and_headers_stay_home() {
 /// timeout; now the client stops at --max-response.
 #[test]
 fn an_endless_response_body_stops_at_the_limit() {
-    use std::io::Write;
-    let (port, _) = servers::start(|_, c| {
-        let _ = write!(
-            c,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-        );
-        let chunk = vec![b'x'; 1 << 16];
-        for _ in 0..100_000 {
-            if write!(c, "{:x}\r\n", chunk.len()).is_err()
-                || c.write_all(&chunk).is_err()
-                || c.write_all(b"\r\n").is_err()
-            {
-                return;
-            }
-        }
-    });
+    let port = servers::endless_text("200 OK");
     let dir = std::env::temp_dir();
     let t = Instant::now();
     let (code, out, err) = run(
@@ -1123,23 +1129,8 @@ fn large_maps_and_sets_are_linear() {
 /// stopped it). Now it reads one MiB and stops, saying so.
 #[test]
 fn send_stops_reading_an_endless_body_that_is_not_frames() {
-    use std::io::Write;
     for status in ["200 OK", "404 Not Found"] {
-        let (port, _) = servers::start(move |_, c| {
-            let _ = write!(
-                c,
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-            );
-            let chunk = vec![b'x'; 1 << 16];
-            for _ in 0..100_000 {
-                if write!(c, "{:x}\r\n", chunk.len()).is_err()
-                    || c.write_all(&chunk).is_err()
-                    || c.write_all(b"\r\n").is_err()
-                {
-                    return;
-                }
-            }
-        });
+        let port = servers::endless_text(status);
         let dir = std::env::temp_dir();
         let t = Instant::now();
         let (code, out, err) = run(
