@@ -319,6 +319,20 @@ mod serve {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// A debugreflect POST of `body` by a client that then shuts down its
+    /// sending side: the whole answer.
+    fn post_reflect(addr: std::net::SocketAddr, body: &[u8]) -> String {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(&reflect_request(body, body.len())).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        read_all(&mut s)
+    }
+
+    /// The start of an answer, for a failure message.
+    fn shown(answer: &str, n: usize) -> String {
+        answer.chars().take(n).collect()
+    }
+
     /// `hg serve` answers a client that shut down its sending side after the
     /// request (5/5 in the issue); hgframe serve gave an empty reply half
     /// the time.
@@ -447,14 +461,9 @@ mod serve {
                 && answer.ends_with("Internal Server Error\r\n0\r\n\r\n")
         };
         let answer = read_all(&mut slow);
-        assert!(served(&answer), "{}", &answer[..answer.len().min(300)]);
-        let mut fourth = TcpStream::connect(h.addr()).unwrap();
-        fourth
-            .write_all(&reflect_request(&vec![0xffu8; 700_000], 700_000))
-            .unwrap();
-        fourth.shutdown(Shutdown::Write).unwrap();
-        let answer = read_all(&mut fourth);
-        assert!(served(&answer), "{}", &answer[..answer.len().min(300)]);
+        assert!(served(&answer), "{}", shown(&answer, 300));
+        let answer = post_reflect(h.addr(), &vec![0xffu8; 700_000]);
+        assert!(served(&answer), "{}", shown(&answer, 300));
         drop(h);
         let log = log.lock().unwrap();
         assert_eq!(
@@ -478,20 +487,16 @@ mod serve {
             o.max_total_body = 1 << 20; // 1 MiB for bodies and answers
         });
         // 200 KB of zero bytes: a 2.25 MB answer, more than the budget.
-        let mut s = TcpStream::connect(h.addr()).unwrap();
-        s.write_all(&reflect_request(&vec![0u8; 200_000], 200_000))
-            .unwrap();
-        s.shutdown(Shutdown::Write).unwrap();
-        let answer = read_all(&mut s);
+        let answer = post_reflect(h.addr(), &vec![0u8; 200_000]);
         assert!(
             answer.starts_with("HTTP/1.1 500"),
             "{}",
-            &answer[..answer.len().min(300)]
+            shown(&answer, 300)
         );
         assert!(
             answer.contains("--max-total-body") && answer.contains("Mercurial has no bound"),
             "{}",
-            &answer[..answer.len().min(600)]
+            shown(&answer, 600)
         );
         assert!(
             answer.len() < 2000,
@@ -504,15 +509,11 @@ mod serve {
         slow.write_all(&reflect_request(&[0xffu8; 100], 700_000))
             .unwrap();
         std::thread::sleep(Duration::from_millis(200));
-        let mut busy = TcpStream::connect(h.addr()).unwrap();
-        busy.write_all(&reflect_request(&vec![0u8; 40_000], 40_000))
-            .unwrap();
-        busy.shutdown(Shutdown::Write).unwrap();
-        let answer = read_all(&mut busy);
+        let answer = post_reflect(h.addr(), &vec![0u8; 40_000]);
         assert!(
             answer.starts_with("HTTP/1.1 503"),
             "{}",
-            &answer[..answer.len().min(300)]
+            shown(&answer, 300)
         );
         assert!(
             answer.to_ascii_lowercase().contains("retry-after: 1"),
@@ -521,16 +522,11 @@ mod serve {
         drop(slow);
         std::thread::sleep(Duration::from_millis(200));
         // With the budget free again, the same request is answered whole.
-        let mut again = TcpStream::connect(h.addr()).unwrap();
-        again
-            .write_all(&reflect_request(&vec![0u8; 40_000], 40_000))
-            .unwrap();
-        again.shutdown(Shutdown::Write).unwrap();
-        let answer = read_all(&mut again);
+        let answer = post_reflect(h.addr(), &vec![0u8; 40_000]);
         assert!(
             answer.starts_with("HTTP/1.1 200"),
             "{}",
-            &answer[..answer.len().min(300)]
+            shown(&answer, 300)
         );
         assert!(answer.len() > 400_000, "{} bytes", answer.len());
         drop(h);
@@ -577,20 +573,17 @@ mod serve {
             );
         }
         let t = std::time::Instant::now();
-        let mut s = TcpStream::connect(h.addr()).unwrap();
-        s.write_all(&reflect_request(&body, body.len())).unwrap();
-        s.shutdown(Shutdown::Write).unwrap();
-        let answer = read_all(&mut s);
+        let answer = post_reflect(h.addr(), &body);
         let took = t.elapsed();
         assert!(
             answer.starts_with("HTTP/1.1 200"),
             "{}",
-            &answer[..answer.len().min(300)]
+            shown(&answer, 300)
         );
         assert!(
             answer.contains("runcommand") && answer.contains("\"39999\": 0"),
             "{}",
-            &answer[..answer.len().min(600)]
+            shown(&answer, 600)
         );
         assert!(took < Duration::from_secs(3), "{took:?}");
         drop(h);
