@@ -169,6 +169,21 @@ impl ReflectBody {
         self.sealed + self.blocks.last().map_or(0, Vec::len)
     }
 
+    /// The full blocks (every block but the one being filled), to move
+    /// elsewhere before [`forget_sealed`](ReflectBody::forget_sealed).
+    pub fn sealed_blocks(&self) -> &[Vec<u8>] {
+        &self.blocks[..self.blocks.len().saturating_sub(1)]
+    }
+
+    /// Drop the first `n` sealed blocks (their bytes are held elsewhere):
+    /// [`len`](ReflectBody::len) still counts them, and
+    /// [`finish_blocks`](ReflectBody::finish_blocks) returns only the
+    /// blocks after them.
+    pub fn forget_sealed(&mut self, n: usize) {
+        let n = n.min(self.blocks.len().saturating_sub(1));
+        self.blocks.drain(..n);
+    }
+
     /// Whether nothing was written yet.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

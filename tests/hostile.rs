@@ -1267,3 +1267,92 @@ fn an_int_chunk_payload_decodes_as_escaped_bytes_at_once() {
         );
     }
 }
+
+/// `reflect --raw` must hold its whole body before printing it (a later
+/// frame that makes the server raise means no body at all), and held it in
+/// memory: peak RSS was the body plus the process (1.27× for a 26 MB
+/// body). Past a few MiB the body now moves to an unlinked temporary file:
+/// a 24 MB body costs a fraction of itself. Without a usable `TMPDIR` it is
+/// held in memory, as before — measured too, so the test shows the bound
+/// it checks would fail without the file — and the output is the same.
+#[test]
+fn reflect_raw_holds_a_large_body_outside_memory() {
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "this test measures peak RSS with GNU time (/usr/bin/time): install it (Debian package `time`)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // 2,000 command-data frames of 12 KB: each is echoed in a `received:`
+    // line, so the body is about 24 MB (the reactor answers `error`).
+    let mut input = Vec::new();
+    for i in 0..2000 {
+        let payload = vec![b'x'; 12_000];
+        input.extend_from_slice(&(payload.len() as u32).to_le_bytes()[..3]);
+        input.extend_from_slice(&[1, 0, 1, u8::from(i == 0), 0x20]);
+        input.extend_from_slice(&payload);
+    }
+    let frames = dir.path().join("frames.bin");
+    std::fs::write(&frames, &input).unwrap();
+    // The process itself (code pages, allocator): one frame.
+    let one = dir.path().join("one.bin");
+    std::fs::write(&one, &input[..8 + 12_000]).unwrap();
+    let run = |frames: &Path, tmpdir: &Path, name: &str| -> (Vec<u8>, u64) {
+        let out = dir.path().join(format!("{name}.out"));
+        let rss = dir.path().join(format!("{name}.rss"));
+        let st = Command::new(time)
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss)
+            .arg(bin())
+            .args(["reflect", "--raw", "--bin"])
+            .arg(frames)
+            .env("TMPDIR", tmpdir)
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(Stdio::inherit())
+            .status()
+            .unwrap();
+        assert!(st.success(), "{name}: {st:?}");
+        let kib = std::fs::read_to_string(&rss).unwrap();
+        let kib: u64 = kib.trim().lines().last().unwrap().parse().unwrap();
+        (std::fs::read(&out).unwrap(), kib * 1024)
+    };
+    // The same frames and then half a header: a server raises at the end
+    // of the body and answers 500, so nothing of the spilled body is
+    // printed.
+    let cut = dir.path().join("cut.bin");
+    std::fs::write(&cut, [&input[..], &[5, 0, 0][..]].concat()).unwrap();
+    let st = Command::new(bin())
+        .args(["reflect", "--raw", "--bin"])
+        .arg(&cut)
+        .env("TMPDIR", dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        st.stdout.is_empty(),
+        "{} bytes of a failed body printed",
+        st.stdout.len()
+    );
+    assert!(
+        !st.status.success() && err.contains("received incomplete frame"),
+        "{:?} {err}",
+        st.status
+    );
+    let (_, base) = run(&one, dir.path(), "one");
+    let (spilled, spilled_rss) = run(&frames, dir.path(), "file");
+    let (held, held_rss) = run(&frames, &dir.path().join("missing"), "memory");
+    let body = held.len() as u64;
+    assert!(body > 24_000_000, "the body is {body} bytes");
+    assert!(spilled == held, "the two outputs differ");
+    let over = |rss: u64| rss.saturating_sub(base);
+    assert!(
+        over(held_rss) > body,
+        "held in memory, {body} bytes of body took only {held_rss} bytes of RSS ({base} for one frame)"
+    );
+    assert!(
+        over(spilled_rss) < body / 4,
+        "through the temporary file, {body} bytes of body took {spilled_rss} bytes of RSS ({base} for one frame)"
+    );
+}

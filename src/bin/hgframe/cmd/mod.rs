@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod doctor;
 pub mod encode;
+mod held;
 pub mod proxy;
 pub mod reflect;
 pub mod repl;

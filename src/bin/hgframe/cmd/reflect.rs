@@ -12,6 +12,7 @@ use hgframe::render::style::Paint;
 use hgframe::session::{Responder, Session, Step};
 use hgframe::Proto;
 
+use super::held::HeldBody;
 use super::{
     choose_proto, frame_lines, make_client, open_input, parse_line, proto_origin, Io, Line, Result,
 };
@@ -28,7 +29,8 @@ enum Request {
 type LineIter<'a> = Box<dyn Iterator<Item = Result<Line>> + 'a>;
 
 enum Sink<'w> {
-    Raw(ReflectBody),
+    /// The body, held until its end is known.
+    Raw(HeldBody),
     Json(&'w mut dyn Write),
     /// The writer, verbose, the styles of the common lines.
     Pretty(&'w mut dyn Write, bool, render::ink::Ink),
@@ -162,7 +164,7 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
     );
     let verbose = global.verbose > 0;
     let sink = match a.output() {
-        ReflectFormat::Raw => Sink::Raw(ReflectBody::new(proto)),
+        ReflectFormat::Raw => Sink::Raw(HeldBody::new(ReflectBody::new(proto))),
         ReflectFormat::Json => Sink::Json(*stdout),
         ReflectFormat::Pretty => Sink::Pretty(*stdout, verbose, render::ink::Ink::new(color)),
     };
@@ -212,12 +214,9 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
     }
     let (sink, crash) = (out.sink, out.crash);
     match sink {
-        Sink::Raw(body) => match body.finish_blocks() {
-            Ok(blocks) => {
-                for b in blocks {
-                    stdout.write_all(&b)?;
-                }
-                stdout.flush()?;
+        Sink::Raw(body) => match body.finish(*stdout) {
+            Ok(written) => {
+                written?;
                 Ok(0)
             }
             Err(Http500::Crash(c)) if c.bound => Err(Failure::Undecodable(format!(
