@@ -31,13 +31,21 @@ pub enum LineError {
 
 /// The text of a line, or where it stops being UTF-8.
 pub fn text_of(bytes: &[u8]) -> Result<&str, LineError> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let offset = e.valid_up_to();
-        LineError::NotUtf8 {
-            offset,
-            byte: bytes[offset],
-        }
-    })
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e))
+}
+
+/// [`text_of`] for a line read into its own buffer: the bytes become the
+/// text (checked once, not copied).
+pub fn into_text(bytes: Vec<u8>) -> Result<String, LineError> {
+    String::from_utf8(bytes).map_err(|e| not_utf8(e.as_bytes(), e.utf8_error()))
+}
+
+fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> LineError {
+    let offset = e.valid_up_to();
+    LineError::NotUtf8 {
+        offset,
+        byte: bytes[offset],
+    }
 }
 
 /// Read one line (without its `\n` or `\r\n`) into `buf`, at most

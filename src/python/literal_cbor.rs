@@ -33,7 +33,12 @@ pub fn literal_to_cbor(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let mark = out.len();
     // The encoding is never longer than the text (plus a head).
     out.reserve(text.len() + 9);
-    let mut p = Parser { b: text, pos: 0 };
+    let mut p = Parser {
+        b: text,
+        pos: 0,
+        entries: ENTRIES.take(),
+    };
+    p.entries.clear();
     let ok = (|| {
         p.spaces();
         p.value(out, 0)?;
@@ -43,7 +48,15 @@ pub fn literal_to_cbor(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
     if ok.is_none() {
         out.truncate(mark);
     }
+    ENTRIES.set(p.entries);
     ok
+}
+
+thread_local! {
+    /// The dict entry stack, kept between literals (a few KiB at most:
+    /// `MAX_ENTRIES` entries a dict, `MAX_DEPTH` dicts) so that a literal
+    /// neither zeroes an array nor allocates for it.
+    static ENTRIES: std::cell::Cell<Vec<Entry>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// The value of a hex digit, 0xff for other bytes.
@@ -65,6 +78,10 @@ static HEX_VALUE: [u8; 256] = {
 struct Parser<'a> {
     b: &'a [u8],
     pos: usize,
+    /// The entries of the dicts being read, innermost last (a stack: a
+    /// dict's value is read whole before its next entry). At most
+    /// `MAX_ENTRIES` a dict and `MAX_DEPTH` dicts.
+    entries: Vec<Entry>,
 }
 
 /// Where a dict entry's key content and the whole entry sit in `out`.
@@ -202,16 +219,32 @@ impl Parser<'_> {
                 // Node ids are 20 of these in a row: decoded in a loop of
                 // their own, a table look-up a digit.
                 [b'\\', b'x', _, _, ..] => {
-                    let mut r = rest;
-                    while let [b'\\', b'x', h, l, ref tail @ ..] = *r {
-                        let (h, l) = (HEX_VALUE[h as usize], HEX_VALUE[l as usize]);
-                        if (h | l) > 15 {
-                            return None;
+                    // Decoded into a block on the stack and copied out a
+                    // block at a time (a push a byte stored the length
+                    // every time); a digit that is not hex anywhere in
+                    // the run refuses the literal.
+                    let mut block = [0u8; 32];
+                    let mut bad = 0u8;
+                    loop {
+                        let mut k = 0;
+                        for (d, c) in block.iter_mut().zip(b[i..].chunks_exact(4)) {
+                            if c[..2] != *b"\\x" {
+                                break;
+                            }
+                            let (h, l) = (HEX_VALUE[c[2] as usize], HEX_VALUE[c[3] as usize]);
+                            bad |= h | l;
+                            *d = h << 4 | (l & 15);
+                            k += 1;
                         }
-                        out.push(h << 4 | l);
-                        r = tail;
+                        out.extend_from_slice(&block[..k]);
+                        i += 4 * k;
+                        if k < block.len() {
+                            break;
+                        }
                     }
-                    i = b.len() - r.len();
+                    if bad > 15 {
+                        return None;
+                    }
                     continue;
                 }
                 [b'\\', e, ..] => {
@@ -229,13 +262,18 @@ impl Parser<'_> {
                 [b'\\'] | [] => return None,
                 [_, ..] => {
                     // A run of plain characters up to the next backslash
-                    // or quote, checked and copied in one go.
-                    let n = memchr::memchr2(b'\\', q, rest).unwrap_or(rest.len());
-                    let run = &rest[..n];
-                    if !run.iter().all(|c| (0x20..0x7f).contains(c)) {
+                    // or quote, copied in one go (a byte loop: the runs
+                    // are mostly short keys and names; eight bytes at a
+                    // time was no faster); any other byte refuses the
+                    // literal.
+                    let n = rest
+                        .iter()
+                        .position(|&c| c == q || c == b'\\' || !(0x20..0x7f).contains(&c))
+                        .unwrap_or(rest.len());
+                    if n < rest.len() && rest[n] != q && rest[n] != b'\\' {
                         return None;
                     }
-                    out.extend_from_slice(run);
+                    out.extend_from_slice(&rest[..n]);
                     i += n;
                     continue;
                 }
@@ -271,6 +309,8 @@ impl Parser<'_> {
     fn list(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
         self.pos += 1;
         let start = out.len();
+        // The head's place, filled in once the items are counted.
+        out.push(0);
         let mut n = 0u64;
         self.spaces();
         if self.peek() == Some(b']') {
@@ -287,7 +327,7 @@ impl Parser<'_> {
         if !self.at_delimiter() {
             return None;
         }
-        put_head(out, start, MAJOR_ARRAY, n);
+        set_head(out, start, MAJOR_ARRAY, n);
         Some(())
     }
 
@@ -297,7 +337,10 @@ impl Parser<'_> {
     fn dict(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
         self.pos += 1;
         let start = out.len();
-        let mut entries = [Entry::default(); MAX_ENTRIES];
+        out.push(0);
+        // This dict's entries are `self.entries[base..]`: a stack shared
+        // with the dicts inside it, not an array zeroed every dict.
+        let base = self.entries.len();
         let mut n = 0;
         self.spaces();
         if self.peek() == Some(b'}') {
@@ -323,9 +366,10 @@ impl Parser<'_> {
                 };
                 // Where the entry goes among the sorted ones before it.
                 let k = &out[key.0..key.1];
+                let entries = &mut self.entries;
                 let mut at = n;
                 while at > 0 {
-                    let prev = &out[entries[at - 1].key.0..entries[at - 1].key.1];
+                    let prev = &out[entries[base + at - 1].key.0..entries[base + at - 1].key.1];
                     match prev.cmp(k) {
                         std::cmp::Ordering::Less => break,
                         // A repeated key: Python's dict rules, the full path's.
@@ -335,9 +379,9 @@ impl Parser<'_> {
                 }
                 if at < n {
                     let len = e.end - e.start;
-                    let from = entries[at].start;
+                    let from = entries[base + at].start;
                     out[from..e.end].rotate_right(len);
-                    for x in &mut entries[at..n] {
+                    for x in &mut entries[base + at..] {
                         x.key.0 += len;
                         x.key.1 += len;
                         x.start += len;
@@ -348,19 +392,19 @@ impl Parser<'_> {
                     e.key.1 -= shift;
                     e.start = from;
                     e.end = from + len;
-                    entries.copy_within(at..n, at + 1);
                 }
-                entries[at] = e;
+                entries.insert(base + at, e);
                 n += 1;
                 if self.separator(b'}')? {
                     break;
                 }
             }
         }
+        self.entries.truncate(base);
         if !self.at_delimiter() {
             return None;
         }
-        put_head(out, start, MAJOR_MAP, n as u64);
+        set_head(out, start, MAJOR_MAP, n as u64);
         Some(())
     }
 }
@@ -392,14 +436,16 @@ fn head_bytes(major: u8, n: u64) -> ([u8; 9], usize) {
     (h, len)
 }
 
-/// Put a collection's head in front of its items (written from `start`).
-fn put_head(out: &mut Vec<u8>, start: usize, major: u8, n: u64) {
-    let (h, len) = head_bytes(major, n);
-    if len == 1 {
-        out.insert(start, h[0]);
-    } else {
-        out.splice(start..start, h[..len].iter().copied());
+/// A collection's head over the byte kept for it at `start`, in front of
+/// its items (made longer, the items moved, only for 24 items or more).
+fn set_head(out: &mut Vec<u8>, start: usize, major: u8, n: u64) {
+    if n < 24 {
+        out[start] = major << 5 | n as u8;
+        return;
     }
+    let (h, len) = head_bytes(major, n);
+    out[start] = h[0];
+    out.splice(start + 1..start + 1, h[1..len].iter().copied());
 }
 
 #[cfg(test)]

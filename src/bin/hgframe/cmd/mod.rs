@@ -19,7 +19,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use hgframe::client::{parse_header, Client, ClientOptions, Target};
-use hgframe::human::{decide_proto, lines, parse_human_bytes, prefer_proto};
+use hgframe::human::{decide_proto, lines, parse_human, prefer_proto};
 use hgframe::wire::frame::Frame;
 use hgframe::Proto;
 
@@ -146,7 +146,9 @@ pub struct Line {
     /// Shared by every line of an input (not a string per line).
     pub origin: std::rc::Rc<str>,
     pub number: usize,
-    pub bytes: Vec<u8>,
+    /// Checked once, when read: parsing takes it as text without checking
+    /// again.
+    pub text: String,
 }
 
 pub fn open_input<'a>(path: &Path, stdin: &'a mut dyn BufRead) -> Result<Box<dyn BufRead + 'a>> {
@@ -166,11 +168,12 @@ pub fn frame_lines<'a>(
     reader: Option<(String, Box<dyn BufRead + 'a>)>,
 ) -> Box<dyn Iterator<Item = Result<Line>> + 'a> {
     let checked = |origin: &std::rc::Rc<str>, number: usize, bytes: Vec<u8>| -> Result<Line> {
-        lines::text_of(&bytes).map_err(|e| Failure::Usage(format!("{origin} {number}: {e}")))?;
+        let text = lines::into_text(bytes)
+            .map_err(|e| Failure::Usage(format!("{origin} {number}: {e}")))?;
         Ok(Line {
             origin: origin.clone(),
             number,
-            bytes,
+            text,
         })
     };
     if let Some((origin, mut r)) = reader {
@@ -185,7 +188,14 @@ pub fn frame_lines<'a>(
             match lines::read_line(&mut r, &mut buf, lines::MAX_LINE) {
                 Ok(false) => return None,
                 Ok(true) => {
-                    room = (buf.len() + 2).clamp(128, 64 << 10);
+                    // Lines of different lengths (one or two nodes) in
+                    // turn: room for an eighth more than this one, and
+                    // shrinking slowly after a longer one, so that a line
+                    // is not read into a buffer too small for it (the
+                    // reallocation was 2 % of encode's instructions).
+                    room = (buf.len() + buf.len() / 8 + 2)
+                        .max(room - room / 64)
+                        .clamp(128, 64 << 10);
                     let t = buf.trim_ascii_start();
                     if t.is_empty() || t.starts_with(b"#") {
                         continue;
@@ -245,7 +255,7 @@ pub fn choose_proto<'a>(
     let mut ahead = Vec::new();
     for l in &mut *lines {
         let l = l?;
-        let decided = decide_proto([String::from_utf8_lossy(&l.bytes).as_ref()]);
+        let decided = decide_proto([l.text.as_str()]);
         ahead.push(l);
         if let Some((p, why)) = decided {
             if global.verbose > 0 {
@@ -260,11 +270,7 @@ pub fn choose_proto<'a>(
     }
     // No line decides: a name several revisions share with the same bytes
     // picks the newest of them (said why), else the default.
-    let texts: Vec<String> = ahead
-        .iter()
-        .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
-        .collect();
-    if let Some((p, why)) = prefer_proto(texts.iter().map(String::as_str)) {
+    if let Some((p, why)) = prefer_proto(ahead.iter().map(|l| l.text.as_str())) {
         if global.verbose > 0 {
             writeln!(stderr, "hgframe: protocol {p} (inferred: {why})")?;
         }
@@ -286,7 +292,7 @@ pub fn choose_proto<'a>(
 }
 
 pub fn parse_line(proto: Proto, l: &Line, stderr: &mut dyn Write) -> Result<Frame> {
-    match parse_human_bytes(proto, &l.bytes) {
+    match parse_human(proto, &l.text) {
         Ok(p) => {
             for w in &p.warnings {
                 writeln!(

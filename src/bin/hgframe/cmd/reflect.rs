@@ -63,11 +63,7 @@ fn collect_request(a: &ReflectArgs, io: &mut Io<'_>) -> Result<(Option<(Proto, S
     };
     let mut lines = frame_lines(&a.frames, reader);
     let lines: Vec<Line> = (&mut lines).collect::<Result<Vec<_>>>()?;
-    let texts: Vec<String> = lines
-        .iter()
-        .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
-        .collect();
-    let decided = decide_proto(texts.iter().map(|s| s.as_str()));
+    let decided = decide_proto(lines.iter().map(|l| l.text.as_str()));
     Ok((decided, Request::Lines(lines)))
 }
 
