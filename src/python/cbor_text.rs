@@ -173,13 +173,49 @@ fn literal_checked(out: &mut Vec<u8>, payload: &[u8], limit: u64, canonical: boo
     true
 }
 
-/// The Python literals of a payload of one or more values of the accepted
-/// shapes (a CBOR sequence, as `decodeall` reads it) appended to `out`,
-/// `sep` between them (`1 ; 2`). `false` (and `out` as it was) for any
-/// other payload.
-pub fn literals_into(out: &mut Vec<u8>, payload: &[u8], limit: u64, sep: &[u8]) -> bool {
+/// What a walk of a payload of one or more values (a CBOR sequence, as
+/// `decodeall` reads it) made of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walked {
+    /// Every value was of the accepted shapes: its text is written.
+    Written,
+    /// A shape left to the `Value` path (nothing written).
+    Other,
+    /// Not CBOR Mercurial's decoder reads (nothing written): a top-level
+    /// item starts with a byte `decodeitem` or the decoder's idle state
+    /// refuses whatever follows (see [`refused_at_top`]), and every value
+    /// before it is of the accepted shapes, so `decodeall` raises there.
+    /// Within the memory bound ([`within`]), so it is not the bound that
+    /// stops the `Value` path either: the caller needs no second walk to
+    /// learn that the payload does not decode.
+    NotCbor,
+}
+
+/// Whether Mercurial's decoder raises at an item starting with `initial`
+/// when it stands where a top-level value starts (the decoder idle,
+/// nothing open): a text string (`string major type not supported`), a
+/// simple value other than False, True and None (`special type N not
+/// allowed`; floats included: `decodeitem` reads no further), or a break
+/// (`unhandled special state`).
+fn refused_at_top(initial: u8) -> bool {
+    match initial >> 5 {
+        3 => true,
+        7 => !matches!(initial & 0x1f, 20..=22),
+        _ => false,
+    }
+}
+
+/// Walk a sequence of values, writing each with `write` and `sep`
+/// between them; on any failure `out` is left as it was.
+fn walk_sequence(
+    out: &mut Vec<u8>,
+    payload: &[u8],
+    limit: u64,
+    sep: &[u8],
+    write: impl Fn(&mut Vec<u8>, &[u8]) -> Option<usize>,
+) -> Walked {
     if !within(payload, limit) {
-        return false;
+        return Walked::Other;
     }
     let mark = out.len();
     let mut pos = 0;
@@ -187,39 +223,37 @@ pub fn literals_into(out: &mut Vec<u8>, payload: &[u8], limit: u64, sep: &[u8]) 
         if pos > 0 {
             out.extend_from_slice(sep);
         }
-        match write_literal(out, &payload[pos..], 0, false) {
+        match write(out, &payload[pos..]) {
             Some(n) => pos += n,
             None => {
                 out.truncate(mark);
-                return false;
+                return if refused_at_top(payload[pos]) {
+                    Walked::NotCbor
+                } else {
+                    Walked::Other
+                };
             }
         }
     }
-    true
+    Walked::Written
+}
+
+/// The Python literals of a payload of one or more values of the accepted
+/// shapes (a CBOR sequence, as `decodeall` reads it) appended to `out`,
+/// `sep` between them (`1 ; 2`). Nothing written for any other payload,
+/// and [`Walked`] says whether it is CBOR at all.
+pub fn literals_into(out: &mut Vec<u8>, payload: &[u8], limit: u64, sep: &[u8]) -> Walked {
+    walk_sequence(out, payload, limit, sep, |out, b| {
+        write_literal(out, b, 0, false)
+    })
 }
 
 /// The JSON of each value of a payload of one or more values of the
 /// accepted shapes, comma-separated (the inside of `"cbor":[…]`), appended
-/// to `out`. `false` (and `out` as it was) for any other payload.
-pub fn jsons_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
-    if !within(payload, limit) {
-        return false;
-    }
-    let mark = out.len();
-    let mut pos = 0;
-    while pos < payload.len() {
-        if pos > 0 {
-            out.push(b',');
-        }
-        match write_json(out, &payload[pos..], 0) {
-            Some(n) => pos += n,
-            None => {
-                out.truncate(mark);
-                return false;
-            }
-        }
-    }
-    true
+/// to `out`. Nothing written for any other payload, and [`Walked`] says
+/// whether it is CBOR at all.
+pub fn jsons_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> Walked {
+    walk_sequence(out, payload, limit, b",", |out, b| write_json(out, b, 0))
 }
 
 /// Whether the key `k` (the `i`th of its map, after `keys[..i]`) repeats
@@ -735,19 +769,33 @@ mod tests {
             0xa1u8, 0x81, 0x82, 0x41, 0x42, 0x00, 0x01, 0x18, 0x20, 0x38, 0xf4, 0xf5, 0xf6, 0x40,
             0x80, 0xa0, 0x5f, 0xff, b'a', 0xc3,
         ];
-        let mut answered = 0;
+        let (mut answered, mut not_cbor) = (0, 0);
         for _ in 0..200_000 {
             let len = 1 + (next() % 10) as usize;
+            // Now and then any byte (floats, tags, undefined simple values).
             let b: Vec<u8> = (0..len)
-                .map(|_| alphabet[next() as usize % alphabet.len()])
+                .map(|_| {
+                    let x = next();
+                    if x % 7 == 0 {
+                        (x >> 32) as u8
+                    } else {
+                        alphabet[x as usize % alphabet.len()]
+                    }
+                })
                 .collect();
             let mut text = b"> ".to_vec();
             let mut json = b"> ".to_vec();
             let t = literals_into(&mut text, &b, LIMIT, b" ; ");
             let j = jsons_into(&mut json, &b, LIMIT);
             assert_eq!(t, j, "{b:02x?}");
-            if !t {
+            if t != Walked::Written {
                 assert_eq!((&text[..], &json[..]), (&b"> "[..], &b"> "[..]));
+                if t == Walked::NotCbor {
+                    not_cbor += 1;
+                    let e = decode_all_limited(&b, LIMIT)
+                        .expect_err(&format!("{b:02x?} said not CBOR"));
+                    assert!(!e.is_over_limit(), "{b:02x?}");
+                }
                 continue;
             }
             answered += 1;
@@ -774,7 +822,10 @@ mod tests {
                 "{b:02x?}"
             );
         }
-        assert!(answered > 20_000, "{answered}");
+        assert!(
+            answered > 20_000 && not_cbor > 20_000,
+            "{answered} {not_cbor}"
+        );
     }
 
     /// Random values (maps with text and binary keys, nested lists, ints of
