@@ -313,11 +313,14 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> 
             Some(pos)
         }
         5 => {
+            // Keys in strictly ascending order (Mercurial's) cannot repeat:
+            // only the key before is needed. Any other order is walked
+            // again from the map's start, every key kept.
             let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
-            let mut keys: [&[u8]; MAX_ENTRIES] = [&[]; MAX_ENTRIES];
-            let mut sorted = true;
+            let mark = out.len();
             out.push(b'{');
             let mut pos = h.len;
+            let mut prev: Option<&[u8]> = None;
             for i in 0..n {
                 if i > 0 {
                     out.extend_from_slice(b", ");
@@ -328,11 +331,14 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> 
                     return None;
                 }
                 let (k, used) = bytes_item(rest, kh)?;
-                // Repeated keys follow Python's dict rules: the Value path's.
-                if repeats(&keys[..i], k, &mut sorted) || (canonical && !sorted) {
-                    return None;
+                if prev.is_some_and(|p| p >= k) {
+                    if canonical {
+                        return None;
+                    }
+                    out.truncate(mark);
+                    return write_literal_map_unsorted(out, b, h, depth);
                 }
-                keys[i] = k;
+                prev = Some(k);
                 out.extend_from_slice(b"b'");
                 BYTES_LITERAL.write(out, k);
                 out.extend_from_slice(b"': ");
@@ -355,6 +361,39 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> 
     }
 }
 
+/// A map of [`write_literal`] (not canonical) whose keys are not in
+/// strictly ascending order: every key kept, a repeated one refused
+/// (Python's dict rules are the `Value` path's).
+fn write_literal_map_unsorted(out: &mut Vec<u8>, b: &[u8], h: Head, depth: usize) -> Option<usize> {
+    let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
+    let mut keys: [&[u8]; MAX_ENTRIES] = [&[]; MAX_ENTRIES];
+    let mut sorted = true;
+    out.push(b'{');
+    let mut pos = h.len;
+    for i in 0..n {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        let rest = b.get(pos..)?;
+        let kh = head(rest)?;
+        if kh.major != 2 {
+            return None;
+        }
+        let (k, used) = bytes_item(rest, kh)?;
+        if repeats(&keys[..i], k, &mut sorted) {
+            return None;
+        }
+        keys[i] = k;
+        out.extend_from_slice(b"b'");
+        BYTES_LITERAL.write(out, k);
+        out.extend_from_slice(b"': ");
+        pos += used;
+        pos += write_literal(out, b.get(pos..)?, depth + 1, false)?;
+    }
+    out.push(b'}');
+    Some(pos)
+}
+
 /// The JSON of a payload that is one value of the accepted shapes (see
 /// [`accepts`]) in `render::value::value_json`'s schema
 /// appended to `out`. `false` (and `out` as it was) for any other payload.
@@ -373,6 +412,16 @@ pub fn json_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
 /// CBOR's negative int `-1 - arg` in decimal: as an `i64` when it is one
 /// (itoa's 128-bit path costs three times as much).
 fn neg_int(out: &mut Vec<u8>, arg: u64) {
+    // Small ones (one-byte heads) are most: written digit by digit.
+    if arg < 99 {
+        let n = arg as u8 + 1;
+        if n < 10 {
+            out.extend_from_slice(&[b'-', b'0' + n]);
+        } else {
+            out.extend_from_slice(&[b'-', b'0' + n / 10, b'0' + n % 10]);
+        }
+        return;
+    }
     let mut buf = itoa::Buffer::new();
     let text = match i64::try_from(arg) {
         Ok(a) => buf.format(-a - 1),
@@ -381,8 +430,24 @@ fn neg_int(out: &mut Vec<u8>, arg: u64) {
     out.extend_from_slice(text.as_bytes());
 }
 
+/// Whether bytes are printable ASCII without `"` or `\\`: UTF-8, and a
+/// JSON string's text as they are (most keys and names).
+#[inline]
+fn plain_json(b: &[u8]) -> bool {
+    b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+}
+
 /// A JSON string of UTF-8 text, escaped as serde_json escapes it.
 pub fn json_string(out: &mut Vec<u8>, b: &[u8]) {
+    // Most strings (keys, names) need no escape: copied in one piece.
+    if b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\') {
+        out.reserve(b.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     // Writing to a Vec cannot fail.
     let _ = json_string_to(out, b);
 }
@@ -427,7 +492,12 @@ pub fn json_string_to<W: std::io::Write + ?Sized>(w: &mut W, b: &[u8]) -> std::i
 /// Bytes as `value_json` shows them: a string when UTF-8, else
 /// `{"hex": …}`.
 fn json_bytes(out: &mut Vec<u8>, s: &[u8]) {
-    if std::str::from_utf8(s).is_ok() {
+    if plain_json(s) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s);
+        out.push(b'"');
+    } else if std::str::from_utf8(s).is_ok() {
         json_string(out, s);
     } else {
         out.extend_from_slice(b"{\"hex\":\"");
@@ -496,9 +566,42 @@ fn write_json(out: &mut Vec<u8>, b: &[u8], depth: usize) -> Option<usize> {
 
 /// A map as `value_json` shows it: an object sorted by key when every key
 /// is UTF-8, else `{"map": [[k, v], …]}` in order. Mercurial writes keys
-/// sorted, so the object is first written as the entries come and only
-/// rewritten when they were not in order.
+/// sorted, so the object is written as the entries come, knowing only the
+/// key before; a map whose keys are not UTF-8 and strictly ascending is
+/// walked again from its start by [`write_json_map_unordered`].
 fn write_json_map(out: &mut Vec<u8>, b: &[u8], h: Head, depth: usize) -> Option<usize> {
+    let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
+    let mark = out.len();
+    out.push(b'{');
+    let mut pos = h.len;
+    let mut prev: Option<&[u8]> = None;
+    for i in 0..n {
+        let rest = b.get(pos..)?;
+        let kh = head(rest)?;
+        if kh.major != 2 {
+            return None;
+        }
+        let (k, used) = bytes_item(rest, kh)?;
+        if prev.is_some_and(|p| p >= k) || !(plain_json(k) || std::str::from_utf8(k).is_ok()) {
+            out.truncate(mark);
+            return write_json_map_unordered(out, b, h, depth);
+        }
+        prev = Some(k);
+        pos += used;
+        if i > 0 {
+            out.push(b',');
+        }
+        json_string(out, k);
+        out.push(b':');
+        pos += write_json(out, b.get(pos..)?, depth + 1)?;
+    }
+    out.push(b'}');
+    Some(pos)
+}
+
+/// [`write_json_map`] for any order of keys: every key and where its
+/// value starts kept (a repeated key, or keys to sort, need them all).
+fn write_json_map_unordered(out: &mut Vec<u8>, b: &[u8], h: Head, depth: usize) -> Option<usize> {
     let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
     // Keys and where their values start.
     let mut entries: [(&[u8], usize); MAX_ENTRIES] = [(&[], 0); MAX_ENTRIES];
