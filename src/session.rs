@@ -349,8 +349,10 @@ impl Session {
     /// The next step, or `None` until more input comes (or after the end).
     #[must_use = "a step reports what the reactor did; dropping it loses the action and the frames sent"]
     pub fn poll(&mut self) -> Option<Step> {
-        if let Some(s) = self.queued.take() {
-            return Some(s);
+        // Checked before it is taken: `take` moves the whole (large, and
+        // almost always empty) slot on every step.
+        if self.queued.is_some() {
+            return self.queued.take();
         }
         if self.input == Input::Done {
             return None;

@@ -1004,17 +1004,7 @@ fn fast_value(b: &[u8], depth: usize) -> Option<(Value, usize)> {
     if depth > 16 {
         return None;
     }
-    let initial = *b.first()?;
-    let (major, sub) = (initial >> 5, initial & 0x1f);
-    let (arg, hdr) = match sub {
-        0..=23 => (sub as u64, 1),
-        24 => (*b.get(1)? as u64, 2),
-        25 => (u16::from_be_bytes([*b.get(1)?, *b.get(2)?]) as u64, 3),
-        26 => (u32::from_be_bytes(b.get(1..5)?.try_into().ok()?) as u64, 5),
-        27 => (u64::from_be_bytes(b.get(1..9)?.try_into().ok()?), 9),
-        _ if major == MAJOR_SPECIAL => (0, 1),
-        _ => return None,
-    };
+    let (major, sub, arg, hdr) = fast_head(b)?;
     match major {
         MAJOR_UINT => Some((Value::Int(arg as i128), hdr)),
         MAJOR_NEGINT => Some((Value::Int(-(arg as i128) - 1), hdr)),
@@ -1060,6 +1050,72 @@ fn fast_value(b: &[u8], depth: usize) -> Option<(Value, usize)> {
         },
         _ => None,
     }
+}
+
+/// The head of an item as [`fast_value`] reads it: major type, subtype,
+/// argument, header length; `None` for an indefinite length (or a head
+/// cut short).
+#[inline]
+fn fast_head(b: &[u8]) -> Option<(u8, u8, u64, usize)> {
+    let initial = *b.first()?;
+    let (major, sub) = (initial >> 5, initial & 0x1f);
+    let (arg, hdr) = match sub {
+        0..=23 => (sub as u64, 1),
+        24 => (*b.get(1)? as u64, 2),
+        25 => (u16::from_be_bytes([*b.get(1)?, *b.get(2)?]) as u64, 3),
+        26 => (u32::from_be_bytes(b.get(1..5)?.try_into().ok()?) as u64, 5),
+        27 => (u64::from_be_bytes(b.get(1..9)?.try_into().ok()?), 9),
+        _ if major == MAJOR_SPECIAL => (0, 1),
+        _ => return None,
+    };
+    Some((major, sub, arg, hdr))
+}
+
+/// Some entries of a payload that is one map the fast path decodes
+/// (definite, at most 64 entries, byte-string keys in strictly ascending
+/// order — Mercurial's encoding — and values of the fast path's shapes),
+/// within `limit`: for each of `keys`, the value of its entry, if any.
+/// [`decode_all_limited`] gives that same map for such a payload; the
+/// keys and the entries not asked for are not kept (a command request's
+/// map is decoded only for its `name`, `args` and `redirect`). `None` for
+/// any other payload: decode it with [`decode_all_limited`].
+pub fn fast_map_values<const N: usize>(
+    b: &[u8],
+    limit: u64,
+    keys: [&[u8]; N],
+) -> Option<[Option<Value>; N]> {
+    if (b.len() as u64).saturating_mul(ITEM_COST + 1) > limit {
+        return None;
+    }
+    let (major, _, arg, hdr) = fast_head(b)?;
+    let n = usize::try_from(arg).ok().filter(|n| *n <= 64)?;
+    if major != MAJOR_MAP {
+        return None;
+    }
+    let mut found: [Option<Value>; N] = std::array::from_fn(|_| None);
+    let mut prev: Option<&[u8]> = None;
+    let mut pos = hdr;
+    for _ in 0..n {
+        let rest = b.get(pos..)?;
+        let (kmajor, _, klen, khdr) = fast_head(rest)?;
+        if kmajor != MAJOR_BYTES {
+            return None;
+        }
+        let end = khdr.checked_add(usize::try_from(klen).ok()?)?;
+        let k = rest.get(khdr..end)?;
+        // Ascending keys cannot repeat (a repeated key: the general path).
+        if prev.is_some_and(|p| p >= k) {
+            return None;
+        }
+        prev = Some(k);
+        pos += end;
+        let (v, used) = fast_value(b.get(pos..)?, 1)?;
+        pos += used;
+        if let Some(i) = keys.iter().position(|want| *want == k) {
+            found[i] = Some(v);
+        }
+    }
+    (pos == b.len()).then_some(found)
 }
 
 /// `cborutil.decodeall`.
@@ -1255,6 +1311,82 @@ mod tests {
             }
         }
         assert!(checked > 1000, "{checked}");
+    }
+
+    /// Differential: wherever `fast_map_values` answers, the general
+    /// decoder gives one map holding exactly those entries for the keys
+    /// asked (and none for the keys it says are missing).
+    #[test]
+    fn fast_map_values_agree_with_decodeall() {
+        let keys: [&[u8]; 3] = [b"a", b"b", b"ab"];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut checked, mut with_all) = (0, 0);
+        let ks: [&[u8]; 5] = [b"\x41a", b"\x41b", b"\x42ab", b"\x41c", b"\x40"];
+        let vs: [&[u8]; 9] = [
+            b"\x01",
+            b"\x20",
+            b"\xf6",
+            b"\x41x",
+            b"\x80",
+            b"\xa0",
+            b"\x81\x01",
+            b"\xa1\x41a\x02",
+            b"\x61",
+        ];
+        for _ in 0..300_000usize {
+            // A map of 0-4 entries, keys and values from small pools (in
+            // any order, repeated or not), now and then a byte changed,
+            // cut or added.
+            let n = next() % 5;
+            let mut b = vec![0xa0 + n as u8];
+            for _ in 0..n {
+                b.extend_from_slice(ks[next() as usize % ks.len()]);
+                b.extend_from_slice(vs[next() as usize % vs.len()]);
+            }
+            match next() % 8 {
+                0 if !b.is_empty() => {
+                    let i = next() as usize % b.len();
+                    b[i] = next() as u8;
+                }
+                1 => b.truncate(next() as usize % (b.len() + 1)),
+                2 => b.push(next() as u8),
+                _ => {}
+            }
+            let Some(found) = fast_map_values(&b, 1 << 20, keys) else {
+                continue;
+            };
+            let Ok(mut vals) = decode_all_limited(&b, 1 << 20) else {
+                panic!("{b:02x?}: the fast path answered, decodeall raises");
+            };
+            assert_eq!(vals.len(), 1, "{b:02x?}");
+            let Some(Value::Dict(pairs)) = vals.pop() else {
+                panic!("{b:02x?}: not a map");
+            };
+            for (k, got) in keys.iter().zip(&found) {
+                let want = pairs
+                    .iter()
+                    .find(|(pk, _)| pk.as_bytes() == Some(*k))
+                    .map(|(_, v)| v);
+                assert_eq!(got.as_ref(), want, "{b:02x?} {k:?}");
+            }
+            checked += 1;
+            with_all += found.iter().all(Option::is_some) as usize;
+        }
+        assert!(checked > 50_000 && with_all > 100, "{checked} {with_all}");
+        // Over the bound, or not a map, or keys out of order: not answered.
+        assert!(fast_map_values(b"\xa1\x41a\x01", 10, keys).is_none());
+        assert!(fast_map_values(b"\x81\x01", 1 << 20, keys).is_none());
+        assert!(fast_map_values(b"\xa2\x41b\x01\x41a\x02", 1 << 20, keys).is_none());
+        assert_eq!(
+            fast_map_values(b"\xa2\x41a\x01\x41b\x02", 1 << 20, keys),
+            Some([Some(Value::Int(1)), Some(Value::Int(2)), None])
+        );
     }
 
     /// Maps and sets big enough to be indexed keep Python's semantics:

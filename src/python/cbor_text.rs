@@ -173,13 +173,49 @@ fn literal_checked(out: &mut Vec<u8>, payload: &[u8], limit: u64, canonical: boo
     true
 }
 
-/// The Python literals of a payload of one or more values of the accepted
-/// shapes (a CBOR sequence, as `decodeall` reads it) appended to `out`,
-/// `sep` between them (`1 ; 2`). `false` (and `out` as it was) for any
-/// other payload.
-pub fn literals_into(out: &mut Vec<u8>, payload: &[u8], limit: u64, sep: &[u8]) -> bool {
+/// What a walk of a payload of one or more values (a CBOR sequence, as
+/// `decodeall` reads it) made of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walked {
+    /// Every value was of the accepted shapes: its text is written.
+    Written,
+    /// A shape left to the `Value` path (nothing written).
+    Other,
+    /// Not CBOR Mercurial's decoder reads (nothing written): a top-level
+    /// item starts with a byte `decodeitem` or the decoder's idle state
+    /// refuses whatever follows (see [`refused_at_top`]), and every value
+    /// before it is of the accepted shapes, so `decodeall` raises there.
+    /// Within the memory bound ([`within`]), so it is not the bound that
+    /// stops the `Value` path either: the caller needs no second walk to
+    /// learn that the payload does not decode.
+    NotCbor,
+}
+
+/// Whether Mercurial's decoder raises at an item starting with `initial`
+/// when it stands where a top-level value starts (the decoder idle,
+/// nothing open): a text string (`string major type not supported`), a
+/// simple value other than False, True and None (`special type N not
+/// allowed`; floats included: `decodeitem` reads no further), or a break
+/// (`unhandled special state`).
+fn refused_at_top(initial: u8) -> bool {
+    match initial >> 5 {
+        3 => true,
+        7 => !matches!(initial & 0x1f, 20..=22),
+        _ => false,
+    }
+}
+
+/// Walk a sequence of values, writing each with `write` and `sep`
+/// between them; on any failure `out` is left as it was.
+fn walk_sequence(
+    out: &mut Vec<u8>,
+    payload: &[u8],
+    limit: u64,
+    sep: &[u8],
+    write: impl Fn(&mut Vec<u8>, &[u8]) -> Option<usize>,
+) -> Walked {
     if !within(payload, limit) {
-        return false;
+        return Walked::Other;
     }
     let mark = out.len();
     let mut pos = 0;
@@ -187,39 +223,37 @@ pub fn literals_into(out: &mut Vec<u8>, payload: &[u8], limit: u64, sep: &[u8]) 
         if pos > 0 {
             out.extend_from_slice(sep);
         }
-        match write_literal(out, &payload[pos..], 0, false) {
+        match write(out, &payload[pos..]) {
             Some(n) => pos += n,
             None => {
                 out.truncate(mark);
-                return false;
+                return if refused_at_top(payload[pos]) {
+                    Walked::NotCbor
+                } else {
+                    Walked::Other
+                };
             }
         }
     }
-    true
+    Walked::Written
+}
+
+/// The Python literals of a payload of one or more values of the accepted
+/// shapes (a CBOR sequence, as `decodeall` reads it) appended to `out`,
+/// `sep` between them (`1 ; 2`). Nothing written for any other payload,
+/// and [`Walked`] says whether it is CBOR at all.
+pub fn literals_into(out: &mut Vec<u8>, payload: &[u8], limit: u64, sep: &[u8]) -> Walked {
+    walk_sequence(out, payload, limit, sep, |out, b| {
+        write_literal(out, b, 0, false)
+    })
 }
 
 /// The JSON of each value of a payload of one or more values of the
 /// accepted shapes, comma-separated (the inside of `"cbor":[…]`), appended
-/// to `out`. `false` (and `out` as it was) for any other payload.
-pub fn jsons_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
-    if !within(payload, limit) {
-        return false;
-    }
-    let mark = out.len();
-    let mut pos = 0;
-    while pos < payload.len() {
-        if pos > 0 {
-            out.push(b',');
-        }
-        match write_json(out, &payload[pos..], 0) {
-            Some(n) => pos += n,
-            None => {
-                out.truncate(mark);
-                return false;
-            }
-        }
-    }
-    true
+/// to `out`. Nothing written for any other payload, and [`Walked`] says
+/// whether it is CBOR at all.
+pub fn jsons_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> Walked {
+    walk_sequence(out, payload, limit, b",", |out, b| write_json(out, b, 0))
 }
 
 /// Whether the key `k` (the `i`th of its map, after `keys[..i]`) repeats
@@ -279,11 +313,14 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> 
             Some(pos)
         }
         5 => {
+            // Keys in strictly ascending order (Mercurial's) cannot repeat:
+            // only the key before is needed. Any other order is walked
+            // again from the map's start, every key kept.
             let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
-            let mut keys: [&[u8]; MAX_ENTRIES] = [&[]; MAX_ENTRIES];
-            let mut sorted = true;
+            let mark = out.len();
             out.push(b'{');
             let mut pos = h.len;
+            let mut prev: Option<&[u8]> = None;
             for i in 0..n {
                 if i > 0 {
                     out.extend_from_slice(b", ");
@@ -294,11 +331,14 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> 
                     return None;
                 }
                 let (k, used) = bytes_item(rest, kh)?;
-                // Repeated keys follow Python's dict rules: the Value path's.
-                if repeats(&keys[..i], k, &mut sorted) || (canonical && !sorted) {
-                    return None;
+                if prev.is_some_and(|p| p >= k) {
+                    if canonical {
+                        return None;
+                    }
+                    out.truncate(mark);
+                    return write_literal_map_unsorted(out, b, h, depth);
                 }
-                keys[i] = k;
+                prev = Some(k);
                 out.extend_from_slice(b"b'");
                 BYTES_LITERAL.write(out, k);
                 out.extend_from_slice(b"': ");
@@ -321,6 +361,39 @@ fn write_literal(out: &mut Vec<u8>, b: &[u8], depth: usize, canonical: bool) -> 
     }
 }
 
+/// A map of [`write_literal`] (not canonical) whose keys are not in
+/// strictly ascending order: every key kept, a repeated one refused
+/// (Python's dict rules are the `Value` path's).
+fn write_literal_map_unsorted(out: &mut Vec<u8>, b: &[u8], h: Head, depth: usize) -> Option<usize> {
+    let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
+    let mut keys: [&[u8]; MAX_ENTRIES] = [&[]; MAX_ENTRIES];
+    let mut sorted = true;
+    out.push(b'{');
+    let mut pos = h.len;
+    for i in 0..n {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        let rest = b.get(pos..)?;
+        let kh = head(rest)?;
+        if kh.major != 2 {
+            return None;
+        }
+        let (k, used) = bytes_item(rest, kh)?;
+        if repeats(&keys[..i], k, &mut sorted) {
+            return None;
+        }
+        keys[i] = k;
+        out.extend_from_slice(b"b'");
+        BYTES_LITERAL.write(out, k);
+        out.extend_from_slice(b"': ");
+        pos += used;
+        pos += write_literal(out, b.get(pos..)?, depth + 1, false)?;
+    }
+    out.push(b'}');
+    Some(pos)
+}
+
 /// The JSON of a payload that is one value of the accepted shapes (see
 /// [`accepts`]) in `render::value::value_json`'s schema
 /// appended to `out`. `false` (and `out` as it was) for any other payload.
@@ -339,6 +412,16 @@ pub fn json_into(out: &mut Vec<u8>, payload: &[u8], limit: u64) -> bool {
 /// CBOR's negative int `-1 - arg` in decimal: as an `i64` when it is one
 /// (itoa's 128-bit path costs three times as much).
 fn neg_int(out: &mut Vec<u8>, arg: u64) {
+    // Small ones (one-byte heads) are most: written digit by digit.
+    if arg < 99 {
+        let n = arg as u8 + 1;
+        if n < 10 {
+            out.extend_from_slice(&[b'-', b'0' + n]);
+        } else {
+            out.extend_from_slice(&[b'-', b'0' + n / 10, b'0' + n % 10]);
+        }
+        return;
+    }
     let mut buf = itoa::Buffer::new();
     let text = match i64::try_from(arg) {
         Ok(a) => buf.format(-a - 1),
@@ -347,8 +430,24 @@ fn neg_int(out: &mut Vec<u8>, arg: u64) {
     out.extend_from_slice(text.as_bytes());
 }
 
+/// Whether bytes are printable ASCII without `"` or `\\`: UTF-8, and a
+/// JSON string's text as they are (most keys and names).
+#[inline]
+fn plain_json(b: &[u8]) -> bool {
+    b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+}
+
 /// A JSON string of UTF-8 text, escaped as serde_json escapes it.
 pub fn json_string(out: &mut Vec<u8>, b: &[u8]) {
+    // Most strings (keys, names) need no escape: copied in one piece.
+    if b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\') {
+        out.reserve(b.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     // Writing to a Vec cannot fail.
     let _ = json_string_to(out, b);
 }
@@ -393,7 +492,12 @@ pub fn json_string_to<W: std::io::Write + ?Sized>(w: &mut W, b: &[u8]) -> std::i
 /// Bytes as `value_json` shows them: a string when UTF-8, else
 /// `{"hex": …}`.
 fn json_bytes(out: &mut Vec<u8>, s: &[u8]) {
-    if std::str::from_utf8(s).is_ok() {
+    if plain_json(s) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s);
+        out.push(b'"');
+    } else if std::str::from_utf8(s).is_ok() {
         json_string(out, s);
     } else {
         out.extend_from_slice(b"{\"hex\":\"");
@@ -462,9 +566,42 @@ fn write_json(out: &mut Vec<u8>, b: &[u8], depth: usize) -> Option<usize> {
 
 /// A map as `value_json` shows it: an object sorted by key when every key
 /// is UTF-8, else `{"map": [[k, v], …]}` in order. Mercurial writes keys
-/// sorted, so the object is first written as the entries come and only
-/// rewritten when they were not in order.
+/// sorted, so the object is written as the entries come, knowing only the
+/// key before; a map whose keys are not UTF-8 and strictly ascending is
+/// walked again from its start by [`write_json_map_unordered`].
 fn write_json_map(out: &mut Vec<u8>, b: &[u8], h: Head, depth: usize) -> Option<usize> {
+    let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
+    let mark = out.len();
+    out.push(b'{');
+    let mut pos = h.len;
+    let mut prev: Option<&[u8]> = None;
+    for i in 0..n {
+        let rest = b.get(pos..)?;
+        let kh = head(rest)?;
+        if kh.major != 2 {
+            return None;
+        }
+        let (k, used) = bytes_item(rest, kh)?;
+        if prev.is_some_and(|p| p >= k) || !(plain_json(k) || std::str::from_utf8(k).is_ok()) {
+            out.truncate(mark);
+            return write_json_map_unordered(out, b, h, depth);
+        }
+        prev = Some(k);
+        pos += used;
+        if i > 0 {
+            out.push(b',');
+        }
+        json_string(out, k);
+        out.push(b':');
+        pos += write_json(out, b.get(pos..)?, depth + 1)?;
+    }
+    out.push(b'}');
+    Some(pos)
+}
+
+/// [`write_json_map`] for any order of keys: every key and where its
+/// value starts kept (a repeated key, or keys to sort, need them all).
+fn write_json_map_unordered(out: &mut Vec<u8>, b: &[u8], h: Head, depth: usize) -> Option<usize> {
     let n = usize::try_from(h.arg).ok().filter(|n| *n <= MAX_ENTRIES)?;
     // Keys and where their values start.
     let mut entries: [(&[u8], usize); MAX_ENTRIES] = [(&[], 0); MAX_ENTRIES];
@@ -735,19 +872,33 @@ mod tests {
             0xa1u8, 0x81, 0x82, 0x41, 0x42, 0x00, 0x01, 0x18, 0x20, 0x38, 0xf4, 0xf5, 0xf6, 0x40,
             0x80, 0xa0, 0x5f, 0xff, b'a', 0xc3,
         ];
-        let mut answered = 0;
+        let (mut answered, mut not_cbor) = (0, 0);
         for _ in 0..200_000 {
             let len = 1 + (next() % 10) as usize;
+            // Now and then any byte (floats, tags, undefined simple values).
             let b: Vec<u8> = (0..len)
-                .map(|_| alphabet[next() as usize % alphabet.len()])
+                .map(|_| {
+                    let x = next();
+                    if x % 7 == 0 {
+                        (x >> 32) as u8
+                    } else {
+                        alphabet[x as usize % alphabet.len()]
+                    }
+                })
                 .collect();
             let mut text = b"> ".to_vec();
             let mut json = b"> ".to_vec();
             let t = literals_into(&mut text, &b, LIMIT, b" ; ");
             let j = jsons_into(&mut json, &b, LIMIT);
             assert_eq!(t, j, "{b:02x?}");
-            if !t {
+            if t != Walked::Written {
                 assert_eq!((&text[..], &json[..]), (&b"> "[..], &b"> "[..]));
+                if t == Walked::NotCbor {
+                    not_cbor += 1;
+                    let e = decode_all_limited(&b, LIMIT)
+                        .expect_err(&format!("{b:02x?} said not CBOR"));
+                    assert!(!e.is_over_limit(), "{b:02x?}");
+                }
                 continue;
             }
             answered += 1;
@@ -774,7 +925,10 @@ mod tests {
                 "{b:02x?}"
             );
         }
-        assert!(answered > 20_000, "{answered}");
+        assert!(
+            answered > 20_000 && not_cbor > 20_000,
+            "{answered} {not_cbor}"
+        );
     }
 
     /// Random values (maps with text and binary keys, nested lists, ints of

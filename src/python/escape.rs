@@ -126,6 +126,8 @@ pub fn escape_bytes(b: &[u8]) -> String {
 pub struct EscapeTable {
     bytes: [[u8; 8]; 256],
     len: [u8; 256],
+    /// The bytes written as themselves.
+    plain: [bool; 256],
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -137,6 +139,7 @@ impl EscapeTable {
     pub const fn new(quote: u8, backslashes: usize) -> Self {
         let mut bytes = [[0u8; 8]; 256];
         let mut len = [0u8; 256];
+        let mut plain_bytes = [false; 256];
         let mut c = 0;
         while c < 256 {
             let b = c as u8;
@@ -153,6 +156,7 @@ impl EscapeTable {
             if plain {
                 e[0] = b;
                 n = 1;
+                plain_bytes[c] = true;
             } else if quote != 0 && b == quote {
                 // The quote is escaped once, by the outer syntax itself.
                 e[0] = b'\\';
@@ -186,11 +190,21 @@ impl EscapeTable {
             len[c] = n as u8;
             c += 1;
         }
-        EscapeTable { bytes, len }
+        EscapeTable {
+            bytes,
+            len,
+            plain: plain_bytes,
+        }
     }
 
     /// `b` escaped, appended to `out`.
     pub fn write(&self, out: &mut Vec<u8>, b: &[u8]) {
+        // Text with nothing to escape is copied in one piece (binary
+        // bytes fail the test at once, usually on the first byte).
+        if b.iter().all(|&c| self.plain[c as usize]) {
+            out.extend_from_slice(b);
+            return;
+        }
         // 4 KiB of input at a time: the room made is 8 bytes per input
         // byte, so a 16 MiB payload never costs 128 MiB.
         for piece in b.chunks(4096) {
@@ -333,7 +347,15 @@ mod tests {
     #[test]
     fn escaping_into_a_buffer_is_escape_bytes() {
         let all: Vec<u8> = (0..=255u8).chain(*b"ab\\\n\r\t ~").collect();
-        for b in [&all[..], b"", b"plain", b"\\", b"\xff"] {
+        for b in [
+            &all[..],
+            b"",
+            b"plain",
+            b"plain text ~!",
+            b"\\",
+            b"\xff",
+            b"x\"y",
+        ] {
             let mut out = b">".to_vec();
             escape_bytes_into(&mut out, b);
             assert_eq!(&out[1..], escape_bytes(b).as_bytes());

@@ -18,6 +18,7 @@ use serde_json::{json, Map, Value as J};
 use super::ink::{self, Ink};
 use super::value::{value_json, value_text_into, write_value_json};
 use crate::python::cbor;
+use crate::python::cbor_text::Walked;
 use crate::python::escape::{
     escape_bytes, escape_bytes_into, escape_bytes_prefix, escaped_len, hex,
 };
@@ -86,17 +87,18 @@ pub fn frame_warnings(l: &Located<Frame>) -> Vec<String> {
 }
 
 /// The `"cbor":[VALUE],` member written straight from the payload's bytes
-/// (see [`crate::python::cbor_text`]); `false`, nothing written, when its shape needs
-/// the decoded values.
-fn direct_cbor_json(out: &mut Vec<u8>, payload: &[u8]) -> bool {
+/// (see [`crate::python::cbor_text`]); nothing written when its shape needs
+/// the decoded values or it is not CBOR (the [`Walked`] says which).
+fn direct_cbor_json(out: &mut Vec<u8>, payload: &[u8]) -> Walked {
     let mark = out.len();
     out.extend_from_slice(b"\"cbor\":[");
-    if !crate::python::cbor_text::jsons_into(out, payload, PAYLOAD_CBOR_LIMIT) {
+    let walked = crate::python::cbor_text::jsons_into(out, payload, PAYLOAD_CBOR_LIMIT);
+    if walked == Walked::Written {
+        out.extend_from_slice(b"],");
+    } else {
         out.truncate(mark);
-        return false;
     }
-    out.extend_from_slice(b"],");
-    true
+    walked
 }
 
 /// Append one frame's JSON object (the same bytes `frame_json` gives when
@@ -140,9 +142,12 @@ pub fn write_frame_json(
     // Straight from the bytes when the shape allows (see python::cbor_text),
     // else through decoded values.
     let mut too_big = false;
-    if proto.table().payload_syntax != PayloadSyntax::EscapedOrCbor
-        || !direct_cbor_json(out, &f.payload)
-    {
+    let walked = if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
+        direct_cbor_json(out, &f.payload)
+    } else {
+        Walked::Other
+    };
+    if walked == Walked::Other {
         match payload_cbor_or_why(proto, &f.payload) {
             Ok(vals) => {
                 out.extend_from_slice(b"\"cbor\":[");
@@ -296,19 +301,30 @@ pub fn frame_line_into(out: &mut Vec<u8>, ink: Ink, proto: Proto, f: &Frame, ver
     ink.end(out, ink::DIM);
     if !f.payload.is_empty() {
         let max = if verbose { usize::MAX } else { 120 };
+        let mut walked = Walked::Other;
         if proto.table().payload_syntax == PayloadSyntax::EscapedOrCbor {
             // Straight from the bytes when the shape allows (see
-            // python::cbor_text), else through decoded values.
+            // python::cbor_text), else through decoded values (unless the
+            // walk found it is not CBOR).
             let mark = out.len();
             out.extend_from_slice(b"  cbor ");
-            if crate::python::cbor_text::literals_into(out, &f.payload, PAYLOAD_CBOR_LIMIT, b" ; ")
-            {
+            walked = crate::python::cbor_text::literals_into(
+                out,
+                &f.payload,
+                PAYLOAD_CBOR_LIMIT,
+                b" ; ",
+            );
+            if walked == Walked::Written {
                 ink::shorten_from(out, mark + 7, max);
                 return;
             }
             out.truncate(mark);
         }
-        match payload_cbor(proto, &f.payload) {
+        let vals = match walked {
+            Walked::NotCbor => None,
+            _ => payload_cbor(proto, &f.payload),
+        };
+        match vals {
             Some(vals) => {
                 out.extend_from_slice(b"  cbor ");
                 let mark = out.len();

@@ -84,7 +84,20 @@ pub const GREEN_BOLD: Hue = Hue {
 };
 
 /// A decimal number.
-pub fn num<I: itoa::Integer>(out: &mut Vec<u8>, n: I) {
+#[inline]
+pub fn num<I: itoa::Integer + Copy + TryInto<u64>>(out: &mut Vec<u8>, n: I) {
+    // Most numbers written are ids, flags, types and lengths below 100:
+    // their digits pushed without itoa's buffer and a copy out of it.
+    if let Ok(v) = n.try_into() {
+        if v < 10 {
+            out.push(b'0' + v as u8);
+            return;
+        }
+        if v < 100 {
+            out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+            return;
+        }
+    }
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
@@ -213,6 +226,13 @@ mod tests {
         num(&mut out, u64::MAX);
         num(&mut out, -5i128);
         assert_eq!(out, format!("{}-5", u64::MAX).as_bytes());
+        for n in 0..300u16 {
+            let mut out = Vec::new();
+            num(&mut out, n);
+            num(&mut out, n as u8);
+            num(&mut out, -(n as i64));
+            assert_eq!(out, format!("{n}{}{}", n as u8, -(n as i64)).as_bytes());
+        }
     }
 
     #[test]

@@ -5,7 +5,6 @@ use serde_json::{json, Value as J};
 use super::frame::{frame_json, frame_warnings, write_frame_json};
 use super::pretty::action_json;
 use super::value::{write_bytes_json_vec, write_value_json};
-use crate::python::cbor_text::json_string;
 use crate::python::value::Value;
 use crate::reactor::{Action, Consumed, RunCommand, ServerCrash};
 use crate::session::Step;
@@ -93,6 +92,15 @@ fn crash_json(c: &ServerCrash) -> J {
     v
 }
 
+/// A JSON string of one of our own names (actions, states): lowercase
+/// ASCII and dashes, which JSON writes as they are, so no escaping walk.
+fn plain_json_string(out: &mut Vec<u8>, name: &'static str) {
+    debug_assert!(name.bytes().all(|c| c.is_ascii_lowercase() || c == b'-'));
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'"');
+}
+
 /// `runcommand`'s meta ([`Action::meta`]) as `write_value_json` writes
 /// it, from the fields without building the dict: its keys are distinct
 /// UTF-8, written in serde's (sorted) order.
@@ -133,12 +141,12 @@ pub fn write_step_json(out: &mut Vec<u8>, proto: Proto, step: &Step) {
             // action_json's object, written as it is walked (the meta of
             // the common wantframe without building it).
             out.extend_from_slice(b"\"action\":{\"action\":");
-            json_string(out, a.name().as_bytes());
+            plain_json_string(out, a.name());
             out.extend_from_slice(b",\"meta\":");
             match a {
                 Action::WantFrame { state } => {
                     out.extend_from_slice(b"{\"state\":");
-                    json_string(out, state.name().as_bytes());
+                    plain_json_string(out, state.name());
                     out.push(b'}');
                 }
                 Action::RunCommand(r) => runcommand_meta_json(out, r),

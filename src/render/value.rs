@@ -140,11 +140,12 @@ pub(crate) fn write_bytes_json<W: std::io::Write + ?Sized>(
         Ok(s) => json_str(w, s),
         Err(_) => {
             // through a buffer on the stack (node ids are 20 bytes: an
-            // allocation each was a third of their cost)
+            // allocation each was a third of their cost), a small one (it
+            // is zeroed every call)
             const HEX: &[u8; 16] = b"0123456789abcdef";
             w.write_all(b"{\"hex\":\"")?;
-            let mut buf = [0u8; 512];
-            for chunk in b.chunks(256) {
+            let mut buf = [0u8; 128];
+            for chunk in b.chunks(64) {
                 for (d, &c) in buf.chunks_exact_mut(2).zip(chunk) {
                     d[0] = HEX[(c >> 4) as usize];
                     d[1] = HEX[(c & 15) as usize];
@@ -210,6 +211,19 @@ pub fn write_value_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value) -> std
             seq(w, items)?;
             w.write_all(b"}")
         }
+        Value::Dict(pairs) if keys_ascending(pairs) => {
+            // Mercurial's maps: serde's sorted order is the map's own.
+            w.write_all(b"{")?;
+            for (n, (k, x)) in pairs.iter().enumerate() {
+                if n > 0 {
+                    w.write_all(b",")?;
+                }
+                crate::python::cbor_text::json_string_to(w, k.as_bytes().unwrap_or_default())?;
+                w.write_all(b":")?;
+                write_value_json(w, x)?;
+            }
+            w.write_all(b"}")
+        }
         Value::Dict(pairs) => {
             let keys: Option<Vec<&str>> = pairs
                 .iter()
@@ -257,6 +271,23 @@ pub fn write_value_json<W: std::io::Write + ?Sized>(w: &mut W, v: &Value) -> std
         // Other scalars are rare: serde's own rendering.
         other => serde_json::to_writer(&mut *w, &value_json(other)).map_err(std::io::Error::from),
     }
+}
+
+/// Whether every key of a dict is a UTF-8 byte string and each is larger
+/// than the one before (so none repeats, and serde_json's sorted map
+/// keeps their order: `str` and byte order agree on UTF-8).
+fn keys_ascending(pairs: &[(Value, Value)]) -> bool {
+    let mut prev: Option<&[u8]> = None;
+    for (k, _) in pairs {
+        let Some(k) = k.as_bytes() else {
+            return false;
+        };
+        if prev.is_some_and(|p| p >= k) || std::str::from_utf8(k).is_err() {
+            return false;
+        }
+        prev = Some(k);
+    }
+    true
 }
 
 /// Compact JSON as serde_json's pretty printer writes the same value (two
@@ -549,7 +580,19 @@ pub(crate) mod tests {
 
     #[test]
     fn streamed_json_is_value_json() {
-        for v in sample_values() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let mut values = sample_values();
+        // Keys in strictly ascending order (the walk without sorting).
+        values.push(Value::dict([
+            ("a", Value::Int(1)),
+            ("b\"", Value::Bytes(vec![0xff; 20])),
+            (
+                "\u{e9}",
+                Value::dict([("x", Value::None), ("y", Value::Int(-1))]),
+            ),
+        ]));
+        values.extend((0..20_000).map(|_| random_value(&mut next, 4)));
+        for v in values {
             let mut got = Vec::new();
             write_value_json(&mut got, &v).unwrap();
             let want = serde_json::to_vec(&value_json(&v)).unwrap();

@@ -208,6 +208,13 @@ impl Reactor0006 {
         payload: &[u8],
         data: Option<Vec<u8>>,
     ) -> Result<Action, ServerCrash> {
+        // Mercurial's own encoding of a request: only the entries read
+        // are built (the same values the general path finds in the map).
+        if let Some([name, args, redirect]) =
+            cbor::fast_map_values(payload, self.max_value, [b"name", b"args", b"redirect"])
+        {
+            return Ok(self.run_command(id, name, args, redirect, data));
+        }
         let values = cbor::decode_all_limited(payload, self.max_value).map_err(|e| {
             if e.is_over_limit() {
                 return super::over_limit("the command request", self.max_value, &e.0);
@@ -263,17 +270,30 @@ impl Reactor0006 {
                 _ => {}
             }
         }
+        Ok(self.run_command(id, name, args, redirect, data))
+    }
+
+    /// The action for a request map's `name`, `args` and `redirect`
+    /// entries (each `None` when the map has no such key).
+    fn run_command(
+        &mut self,
+        id: u16,
+        name: Option<Value>,
+        args: Option<Value>,
+        redirect: Option<Value>,
+        data: Option<Vec<u8>>,
+    ) -> Action {
         let Some(command) = name else {
-            return Ok(self.error("command request missing \"name\" field"));
+            return self.error("command request missing \"name\" field");
         };
         self.active.insert(id);
-        Ok(Action::RunCommand(RunCommand {
+        Action::RunCommand(RunCommand {
             request_id: Some(id),
             command,
             args: args.unwrap_or(Value::Dict(Vec::new())),
             data,
             redirect: Some(redirect.unwrap_or(Value::None)),
-        }))
+        })
     }
 }
 
