@@ -331,3 +331,72 @@ fn help_has_examples_and_completions_offer_values() {
         "--hg"
     );
 }
+
+/// Frames typed at a terminal are answered line by line: `reflect` and
+/// `encode` used to read up to 256 lines ahead (to infer the revision) and
+/// to write through a 64 KiB buffer, so a person typing a frame saw
+/// nothing until Ctrl-D. Python's `pty` types one line, waits for the
+/// answer, and only then ends the input.
+#[test]
+fn frames_typed_at_a_terminal_are_answered_as_typed() {
+    const TYPE_ONE_LINE: &str = r#"
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+def read_until(want, seconds):
+    out, end = b'', time.time() + seconds
+    while want not in out and time.time() < end:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return out
+time.sleep(0.2)
+os.write(fd, os.environ['LINE'].encode())
+seen = read_until(os.environ['WANT'].encode(), 10 if os.environ['LINE'] else 0.3)
+os.write(fd, b'\x04')
+rest = read_until(b'\0', 2)
+for _ in range(100):
+    if os.waitpid(pid, os.WNOHANG)[0]:
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    rest += b'\n(still running 5 s after the end of input: killed)'
+print('BEFORE-EOF' if os.environ['WANT'].encode() in seen else 'AFTER-EOF')
+sys.stdout.write((seen + rest).decode(errors='replace'))
+"#;
+    let bin = assert_cmd::cargo::cargo_bin("hgframe");
+    let typed = |args: &[&str], line: &str, want: &str| {
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(TYPE_ONE_LINE)
+            .arg(&bin)
+            .args(args)
+            .env("LINE", line)
+            .env("WANT", want)
+            .output()
+            .expect("python3 is needed to type at hgframe on a pseudo-terminal");
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    let line = "1 1 stream-begin command-request new cbor:{b'name': b'heads'}\n";
+    for (args, want) in [
+        (&["reflect", "--color", "never"][..], "runcommand"),
+        (&["encode"][..], "0c00000100010111a1446e616d65456865616473"),
+    ] {
+        let shown = typed(args, line, want);
+        assert!(
+            shown.starts_with("BEFORE-EOF") && !shown.contains("killed"),
+            "hgframe {args:?}: the answer to a typed line did not show before the end of input, or one Ctrl-D did not end it:\n{shown}"
+        );
+    }
+    // Ctrl-D at once: the end of input, the first time.
+    let shown = typed(&["reflect", "--color", "never"], "", "end of input");
+    assert!(
+        shown.contains("end of input") && !shown.contains("killed"),
+        "{shown}"
+    );
+}

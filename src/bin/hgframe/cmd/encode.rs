@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use hgframe::python::escape::{escape_bytes_into, hex_into};
 
-use super::{choose_proto, frame_lines, parse_line, Io, Result};
+use super::{choose_proto, frame_lines, lookahead, parse_line, Io, Result};
 use crate::args::{EncodeArgs, EncodeFormat, GlobalOpts};
 use crate::error::Failure;
 
@@ -26,8 +26,15 @@ pub fn run(global: &GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Result<u8> {
     } else {
         None
     };
+    // Lines typed at a terminal are answered as they are typed.
+    let live = a.frames.is_empty() && io.stdin_is_terminal;
     let mut lines = frame_lines(&a.frames, reader);
-    let (proto, ahead) = choose_proto(global, &mut lines, io.stderr)?;
+    let (proto, ahead) = choose_proto(
+        global,
+        &mut lines,
+        lookahead(a.frames.is_empty(), io.stdin_is_terminal),
+        io.stderr,
+    )?;
     let mut buf = Vec::new();
     let mut text = Vec::new();
     for l in ahead.into_iter().map(Ok).chain(lines) {
@@ -60,6 +67,9 @@ pub fn run(global: &GlobalOpts, a: EncodeArgs, io: &mut Io<'_>) -> Result<u8> {
                 text.push(b'\n');
                 io.stdout.write_all(&text)?;
             }
+        }
+        if live {
+            io.stdout.flush()?;
         }
     }
     io.stdout.flush()?;

@@ -182,29 +182,34 @@ pub fn frame_lines<'a>(
         // Room for a line like the last one, so that reading one does not
         // grow its buffer step by step (encode reads millions).
         let mut room = 128;
-        Box::new(std::iter::from_fn(move || loop {
-            let mut buf = Vec::with_capacity(room);
-            number += 1;
-            match lines::read_line(&mut r, &mut buf, lines::MAX_LINE) {
-                Ok(false) => return None,
-                Ok(true) => {
-                    // Lines of different lengths (one or two nodes) in
-                    // turn: room for an eighth more than this one, and
-                    // shrinking slowly after a longer one, so that a line
-                    // is not read into a buffer too small for it (the
-                    // reallocation was 2 % of encode's instructions).
-                    room = (buf.len() + buf.len() / 8 + 2)
-                        .max(room - room / 64)
-                        .clamp(128, 64 << 10);
-                    let t = buf.trim_ascii_start();
-                    if t.is_empty() || t.starts_with(b"#") {
-                        continue;
+        Box::new(
+            std::iter::from_fn(move || loop {
+                let mut buf = Vec::with_capacity(room);
+                number += 1;
+                match lines::read_line(&mut r, &mut buf, lines::MAX_LINE) {
+                    Ok(false) => return None,
+                    Ok(true) => {
+                        // Lines of different lengths (one or two nodes) in
+                        // turn: room for an eighth more than this one, and
+                        // shrinking slowly after a longer one, so that a line
+                        // is not read into a buffer too small for it (the
+                        // reallocation was 2 % of encode's instructions).
+                        room = (buf.len() + buf.len() / 8 + 2)
+                            .max(room - room / 64)
+                            .clamp(128, 64 << 10);
+                        let t = buf.trim_ascii_start();
+                        if t.is_empty() || t.starts_with(b"#") {
+                            continue;
+                        }
+                        return Some(checked(&origin, number, buf));
                     }
-                    return Some(checked(&origin, number, buf));
+                    Err(e) => return Some(Err(Failure::Usage(format!("{origin} {number}: {e}")))),
                 }
-                Err(e) => return Some(Err(Failure::Usage(format!("{origin} {number}: {e}")))),
-            }
-        }))
+            })
+            // Never read again after the end: a terminal's Ctrl-D ends the
+            // input once (it took a second one after the lookahead had met it).
+            .fuse(),
+        )
     } else {
         let origin: std::rc::Rc<str> = "argument".into();
         Box::new(
@@ -233,12 +238,24 @@ fn os_bytes(a: &OsString) -> Vec<u8> {
 /// and 0006's) was held whole before deciding (116 MB for 200 k lines).
 pub const LOOKAHEAD_LINES: usize = 256;
 
+/// The lookahead for lines read from `stdin`: one line when a person
+/// types them at a terminal (each is answered as it is typed; `--proto`
+/// decides for the lines after it), else [`LOOKAHEAD_LINES`].
+pub fn lookahead(from_stdin: bool, stdin_is_terminal: bool) -> usize {
+    if from_stdin && stdin_is_terminal {
+        1
+    } else {
+        LOOKAHEAD_LINES
+    }
+}
+
 /// Decide the revision: --proto, else inferred from the first lines (at
 /// most [`LOOKAHEAD_LINES`]). Returns the revision and the lines read
 /// ahead to decide.
 pub fn choose_proto<'a>(
     global: &GlobalOpts,
     lines: &mut (dyn Iterator<Item = Result<Line>> + 'a),
+    lookahead: usize,
     stderr: &mut dyn Write,
 ) -> Result<(Proto, Vec<Line>)> {
     if let Some(p) = global.proto {
@@ -264,7 +281,7 @@ pub fn choose_proto<'a>(
             return Ok((p, ahead));
         }
         // Input streams: the lines read ahead are held, so only so many.
-        if ahead.len() >= LOOKAHEAD_LINES {
+        if ahead.len() >= lookahead {
             break;
         }
     }
@@ -281,10 +298,13 @@ pub fn choose_proto<'a>(
             stderr,
             "hgframe: protocol {} (no revision-specific type name seen{}; default)",
             Proto::DEFAULT,
-            if ahead.len() >= LOOKAHEAD_LINES {
-                " in the first 256 lines"
+            if ahead.len() >= lookahead {
+                match ahead.len() {
+                    1 => " in the first line".to_string(),
+                    n => format!(" in the first {n} lines"),
+                }
             } else {
-                ""
+                String::new()
             }
         )?;
     }

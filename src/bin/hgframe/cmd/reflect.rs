@@ -14,7 +14,8 @@ use hgframe::Proto;
 
 use super::held::HeldBody;
 use super::{
-    choose_proto, frame_lines, make_client, open_input, parse_line, proto_origin, Io, Line, Result,
+    choose_proto, frame_lines, lookahead, make_client, open_input, parse_line, proto_origin, Io,
+    Line, Result,
 };
 use crate::args::{GlobalOpts, ReflectArgs, ReflectFormat};
 use crate::error::Failure;
@@ -109,6 +110,11 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
         };
         line_reader = Some((origin, path));
     }
+    // Lines typed at a terminal are answered as they are typed.
+    let from_stdin = line_reader
+        .as_ref()
+        .is_some_and(|(_, p): &(String, std::path::PathBuf)| p.as_os_str() == "-");
+    let live = from_stdin && io.stdin_is_terminal;
     let Io {
         stdin,
         stdout,
@@ -144,7 +150,7 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
             None => None,
         };
         let mut it = frame_lines(&a.frames, reader);
-        let (p, ah) = choose_proto(global, &mut it, stderr)?;
+        let (p, ah) = choose_proto(global, &mut it, lookahead(from_stdin, live), stderr)?;
         proto = p;
         ahead = ah;
         lines = Some(it);
@@ -171,6 +177,7 @@ pub fn run(global: &GlobalOpts, a: ReflectArgs, io: &mut Io<'_>) -> Result<u8> {
         undecodable: None,
         io_err: None,
         buf: Vec::new(),
+        live,
     };
     // The session reads the body with a server's length arithmetic; a
     // server stops at the first exception. What was rendered before an
@@ -275,6 +282,9 @@ fn feed<'r>(
             if pump(session, out) {
                 break;
             }
+            if out.live {
+                out.write_now();
+            }
         }
     }
     Ok(())
@@ -291,6 +301,9 @@ struct Out<'w> {
     /// passes it through instead of copying every step into its own
     /// buffer (`reflect --format json` writes 100 MB for 200 k frames).
     buf: Vec<u8>,
+    /// Frames typed at a terminal: each line's steps are written at once,
+    /// not gathered.
+    live: bool,
 }
 
 /// How much text [`Out`] gathers before writing it: the size of the
@@ -339,6 +352,16 @@ impl Out<'_> {
         }
         if self.buf.len() >= OUT_CHUNK {
             self.write_out();
+        }
+    }
+
+    /// Write the text gathered so far and flush it to the terminal.
+    fn write_now(&mut self) {
+        self.write_out();
+        if let (Sink::Json(w) | Sink::Pretty(w, _, _), None) = (&mut self.sink, &self.io_err) {
+            if let Err(e) = w.flush() {
+                self.io_err = Some(e);
+            }
         }
     }
 
