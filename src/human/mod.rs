@@ -1201,13 +1201,7 @@ mod tests {
     /// non-ASCII text.
     #[test]
     fn fast_field_reading_agrees_with_the_plain_rules() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::python::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet = [
             " ", "  ", "1", "0", "9", "_", "+", "-", "|", "\t", "é", "☃", "ab",
         ];

@@ -1281,12 +1281,10 @@ mod tests {
             let (_, n, _) = d.decode(b).ok()?;
             (n == b.len() && !d.in_progress()).then(|| d.get_available())
         };
-        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut next = crate::python::testing::xorshift(0x9e3779b97f4a7c15);
         let mut checked = 0;
         for round in 0..200_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            let seed = next();
             let len = (seed % 12) as usize;
             // bias towards plausible headers
             let alphabet = [
@@ -1319,13 +1317,7 @@ mod tests {
     #[test]
     fn fast_map_values_agree_with_decodeall() {
         let keys: [&[u8]; 3] = [b"a", b"b", b"ab"];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::python::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let (mut checked, mut with_all) = (0, 0);
         let ks: [&[u8]; 5] = [b"\x41a", b"\x41b", b"\x42ab", b"\x41c", b"\x40"];
         let vs: [&[u8]; 9] = [
@@ -1395,19 +1387,13 @@ mod tests {
     #[test]
     fn indexed_maps_and_sets_match_python_semantics() {
         use crate::python::value::{dict_insert, set_add};
-        let mut seed = 0x1234_5678_9abc_def0u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::python::testing::xorshift(0x1234_5678_9abc_def0);
         for round in 0..300 {
             let n = 1 + (next() % 80) as usize;
             let keys: Vec<Value> = (0..n)
                 .map(|_| match next() % 5 {
                     0 => Value::Int((next() % 6) as i128),
-                    1 => Value::Bool(next() % 2 == 0),
+                    1 => Value::Bool(next().is_multiple_of(2)),
                     2 => Value::None,
                     3 => Value::Int(-((next() % 3) as i128)),
                     _ => Value::Bytes(vec![b'k', (next() % 20) as u8]),

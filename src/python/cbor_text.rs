@@ -821,13 +821,7 @@ mod tests {
     /// `Value` path gives, in both renderings.
     #[test]
     fn direct_rendering_agrees_with_values_on_random_cbor() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::python::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet = [
             0xa1u8, 0xa2, 0xa3, 0x81, 0x82, 0x83, 0x41, 0x42, 0x43, 0x00, 0x01, 0x17, 0x18, 0x19,
             0x1b, 0x20, 0x38, 0x3b, 0xf4, 0xf5, 0xf6, 0x40, 0x80, 0xa0, 0x61, 0xd9, 0x5f, 0x9f,
@@ -839,7 +833,7 @@ mod tests {
             let b: Vec<u8> = (0..len)
                 .map(|_| {
                     let x = next();
-                    if x % 5 == 0 {
+                    if x.is_multiple_of(5) {
                         x as u8
                     } else {
                         alphabet[(x >> 8) as usize % alphabet.len()]
@@ -861,13 +855,7 @@ mod tests {
     /// back) render as the list of their values does.
     #[test]
     fn sequences_agree_with_values() {
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::python::testing::xorshift(0x1234_5678_9abc_def1);
         let alphabet = [
             0xa1u8, 0x81, 0x82, 0x41, 0x42, 0x00, 0x01, 0x18, 0x20, 0x38, 0xf4, 0xf5, 0xf6, 0x40,
             0x80, 0xa0, 0x5f, 0xff, b'a', 0xc3,
@@ -879,7 +867,7 @@ mod tests {
             let b: Vec<u8> = (0..len)
                 .map(|_| {
                     let x = next();
-                    if x % 7 == 0 {
+                    if x.is_multiple_of(7) {
                         (x >> 32) as u8
                     } else {
                         alphabet[x as usize % alphabet.len()]
@@ -936,13 +924,7 @@ mod tests {
     /// always canonical, always the `Value` path's bytes.
     #[test]
     fn encoded_values_are_rendered_directly() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::python::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         fn gen(next: &mut dyn FnMut() -> u64, depth: usize) -> Value {
             match next() % if depth > 3 { 5 } else { 7 } {
                 0 => Value::Int((next() >> (next() % 64)) as i128),

@@ -562,13 +562,7 @@ mod tests {
     /// full path's, and it answers for a good share.
     #[test]
     fn direct_encoding_agrees_with_parse_then_encode() {
-        let mut seed = 0x5851_f42d_4c95_7f2du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::python::testing::xorshift(0x5851_f42d_4c95_7f2d);
         fn gen(next: &mut dyn FnMut() -> u64, s: &mut String, depth: usize) {
             let sp = |next: &mut dyn FnMut() -> u64, s: &mut String| {
                 if next().is_multiple_of(4) {

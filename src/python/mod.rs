@@ -22,6 +22,9 @@ pub mod literal_cbor;
 pub mod py2;
 pub mod value;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 /// The Python major version a server runs on, where it shows: literal
 /// syntax (`'x'` is bytes on 2), type names (`str`/`unicode`/`long`),
 /// comparisons, dict-key equality and exception text.

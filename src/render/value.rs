@@ -662,14 +662,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
-        move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        }
-    }
+    pub(crate) use crate::python::testing::xorshift;
 
     /// Differential: the pretty writer against serde's pretty printer of
     /// `value_json`, on the sample values and random ones.
