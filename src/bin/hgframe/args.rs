@@ -341,7 +341,10 @@ pub enum Command {
     ///
     /// With --local (the default), frames go through hgframe's port of the
     /// revision's server reactor, exactly as a server's debugreflect endpoint
-    /// runs them. --raw prints the very body that endpoint returns.
+    /// runs them. --raw prints the very body that endpoint returns, once the
+    /// input has ended: like the server's, it is all or nothing (a frame
+    /// that makes the server raise means no body), so it is held until then,
+    /// past 1 MiB in an unlinked temporary file in $TMPDIR.
     #[command(
         after_help = examples!(
         "hgframe reflect \"1 1 stream-begin command-request new cbor:{b'name': b'heads'}\"",
