@@ -1277,11 +1277,6 @@ fn an_int_chunk_payload_decodes_as_escaped_bytes_at_once() {
 /// it checks would fail without the file — and the output is the same.
 #[test]
 fn reflect_raw_holds_a_large_body_outside_memory() {
-    let time = Path::new("/usr/bin/time");
-    assert!(
-        time.exists(),
-        "this test measures peak RSS with GNU time (/usr/bin/time): install it (Debian package `time`)"
-    );
     let dir = tempfile::tempdir().unwrap();
     // 2,000 command-data frames of 12 KB: each is echoed in a `received:`
     // line, so the body is about 24 MB (the reactor answers `error`).
@@ -1298,25 +1293,12 @@ fn reflect_raw_holds_a_large_body_outside_memory() {
     let one = dir.path().join("one.bin");
     std::fs::write(&one, &input[..8 + 12_000]).unwrap();
     let run = |frames: &Path, tmpdir: &Path, name: &str| -> (Vec<u8>, u64) {
-        let out = dir.path().join(format!("{name}.out"));
         let rss = dir.path().join(format!("{name}.rss"));
-        let st = Command::new(time)
-            .arg("-f")
-            .arg("%M")
-            .arg("-o")
-            .arg(&rss)
-            .arg(bin())
-            .args(["reflect", "--raw", "--bin"])
+        let mut c = peak_rss_command(&rss);
+        c.args(["reflect", "--raw", "--bin"])
             .arg(frames)
-            .env("TMPDIR", tmpdir)
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(Stdio::inherit())
-            .status()
-            .unwrap();
-        assert!(st.success(), "{name}: {st:?}");
-        let kib = std::fs::read_to_string(&rss).unwrap();
-        let kib: u64 = kib.trim().lines().last().unwrap().parse().unwrap();
-        (std::fs::read(&out).unwrap(), kib * 1024)
+            .env("TMPDIR", tmpdir);
+        peak_rss_run(c, &rss, name)
     };
     // The same frames and then half a header: a server raises at the end
     // of the body and answers 500, so nothing of the spilled body is
@@ -1355,4 +1337,84 @@ fn reflect_raw_holds_a_large_body_outside_memory() {
         over(spilled_rss) < body / 4,
         "through the temporary file, {body} bytes of body took {spilled_rss} bytes of RSS ({base} for one frame)"
     );
+}
+
+/// hgframe under GNU time, which writes the peak RSS to `rss`.
+fn peak_rss_command(rss: &Path) -> Command {
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "this test measures peak RSS with GNU time (/usr/bin/time): install it (Debian package `time`)"
+    );
+    let mut c = Command::new(time);
+    c.arg("-f").arg("%M").arg("-o").arg(rss).arg(bin());
+    c
+}
+
+/// Run a [`peak_rss_command`] (it must succeed): its stdout and its peak
+/// RSS in bytes.
+fn peak_rss_run(mut c: Command, rss: &Path, name: &str) -> (Vec<u8>, u64) {
+    let out = c.stderr(Stdio::inherit()).output().unwrap();
+    assert!(out.status.success(), "{name}: {:?}", out.status);
+    let kib = std::fs::read_to_string(rss).unwrap();
+    let kib: u64 = kib.trim().lines().last().unwrap().parse().unwrap();
+    (out.stdout, kib * 1024)
+}
+
+/// A `cbor:` set literal keeps only its distinct members while it is
+/// parsed: 1 M repeats of one member (a 2 MB line) held every item as a
+/// value first, 120 MiB; now the set never holds more than one. Python
+/// reads the whole literal before it builds the set, and so does the
+/// parser: an unhashable member is reported only if the text parses.
+#[test]
+fn a_set_literal_holds_its_distinct_members_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |n: usize| {
+        let members = vec!["0"; n].join(",");
+        let path = dir.path().join(format!("set{n}.txt"));
+        std::fs::write(
+            &path,
+            format!("1 1 stream-begin command-request new cbor:{{{members}}}\n"),
+        )
+        .unwrap();
+        path
+    };
+    let run = |input: &Path, name: &str| {
+        let rss = dir.path().join(format!("{name}.rss"));
+        let mut c = peak_rss_command(&rss);
+        c.arg("encode").stdin(std::fs::File::open(input).unwrap());
+        peak_rss_run(c, &rss, name)
+    };
+    let (one_out, base) = run(&line(1), "one");
+    let (many_out, many) = run(&line(1_000_000), "many");
+    assert_eq!(many_out, one_out, "a set of one member either way");
+    assert_eq!(
+        String::from_utf8_lossy(&many_out),
+        "0500000100010111d901028100\n"
+    );
+    assert!(
+        many.saturating_sub(base) < 32 << 20,
+        "1 M repeats of a member took {many} bytes of RSS ({base} for one)"
+    );
+    // The order of errors is Python's: the text first, then the members.
+    let (code, _, err, _) = run_stdin(
+        &[
+            "encode",
+            "1 1 stream-begin command-request new cbor:{1, [2], 3",
+        ],
+        b"",
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("missing closing '}'"), "{err}");
+    let (code, _, err, _) = run_stdin(
+        &[
+            "encode",
+            "1 1 stream-begin command-request new cbor:{1, [2], 3}",
+        ],
+        b"",
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("unhashable type: 'list'"), "{err}");
 }

@@ -639,28 +639,40 @@ fn latin1_byte(s: &str) -> u8 {
 }
 
 fn comma_separated<'a, T>(
+    i: &'a str,
+    close: char,
+    item: impl FnMut(&'a str) -> Res<'a, T>,
+) -> Res<'a, (Vec<T>, bool)> {
+    let mut out = Vec::new();
+    let (r, trailing_comma) = comma_separated_each(i, close, item, |v| out.push(v))?;
+    Ok((r, (out, trailing_comma)))
+}
+
+/// [`comma_separated`] handing each item to `each` as it is parsed (a set
+/// keeps only its distinct members, not every item of the text first).
+fn comma_separated_each<'a, T>(
     mut i: &'a str,
     close: char,
     mut item: impl FnMut(&'a str) -> Res<'a, T>,
-) -> Res<'a, (Vec<T>, bool)> {
-    let mut out = Vec::new();
+    mut each: impl FnMut(T),
+) -> Res<'a, bool> {
     let mut trailing_comma = false;
     loop {
         let (r, _) = ws(i)?;
         if let Some(r) = r.strip_prefix(close) {
-            return Ok((r, (out, trailing_comma)));
+            return Ok((r, trailing_comma));
         }
         if r.is_empty() {
             return cut(r, format!("missing closing {close:?}"));
         }
         let (r, v) = item(r)?;
-        out.push(v);
+        each(v);
         let (r, _) = ws(r)?;
         if let Some(r2) = r.strip_prefix(',') {
             trailing_comma = true;
             i = r2;
         } else if let Some(r2) = r.strip_prefix(close) {
-            return Ok((r2, (out, false)));
+            return Ok((r2, false));
         } else if r.is_empty() {
             return cut(r, format!("missing closing {close:?}"));
         } else {
@@ -767,22 +779,33 @@ fn brace_inner(i: &str) -> Res<'_, Value> {
                 "ValueError: malformed string (Python 2's literal_eval has no set literals)",
             );
         }
-        let mut items = vec![first];
-        let (i, (more, _)) = match probe.strip_prefix(',') {
-            Some(r) => comma_separated(r, '}', expr)?,
+        // Members go into the set as they are parsed, so a repeated one is
+        // dropped at once (a 79 MB line of members was held whole, then
+        // again in the set). Python reads the whole literal before it
+        // builds the set: an unhashable member is reported only once the
+        // text has parsed, as before.
+        let mut s = SetBuilder::new(PY.with(|p| p.get()));
+        let mut unhashable = None;
+        let mut add = |v: Value| {
+            if unhashable.is_some() {
+                return;
+            }
+            match v.check_hashable() {
+                Ok(()) => s.add(v),
+                Err(e) => unhashable = Some(e),
+            }
+        };
+        add(first);
+        let i = match probe.strip_prefix(',') {
+            Some(r) => comma_separated_each(r, '}', expr, &mut add)?.0,
             None => match probe.strip_prefix('}') {
-                Some(r) => (r, (Vec::new(), false)),
+                Some(r) => r,
                 None if probe.is_empty() => return cut(probe, "missing closing '}'"),
                 None => return cut(probe, "expected ',' or '}'"),
             },
         };
-        items.extend(more);
-        let mut s = SetBuilder::new(PY.with(|p| p.get()));
-        for v in items {
-            if let Err(e) = v.check_hashable() {
-                return cut(start, format!("{e} (set members must be hashable)"));
-            }
-            s.add(v);
+        if let Some(e) = unhashable {
+            return cut(start, format!("{e} (set members must be hashable)"));
         }
         Ok((i, Value::Set(s.into_items())))
     }
