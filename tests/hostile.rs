@@ -1397,24 +1397,13 @@ fn a_set_literal_holds_its_distinct_members_only() {
         "1 M repeats of a member took {many} bytes of RSS ({base} for one)"
     );
     // The order of errors is Python's: the text first, then the members.
-    let (code, _, err, _) = run_stdin(
-        &[
-            "encode",
-            "1 1 stream-begin command-request new cbor:{1, [2], 3",
-        ],
-        b"",
-        Duration::from_secs(60),
-    );
-    assert_eq!(code, 2);
-    assert!(err.contains("missing closing '}'"), "{err}");
-    let (code, _, err, _) = run_stdin(
-        &[
-            "encode",
-            "1 1 stream-begin command-request new cbor:{1, [2], 3}",
-        ],
-        b"",
-        Duration::from_secs(60),
-    );
-    assert_eq!(code, 2);
-    assert!(err.contains("unhashable type: 'list'"), "{err}");
+    for (literal, said) in [
+        ("{1, [2], 3", "missing closing '}'"),
+        ("{1, [2], 3}", "unhashable type: 'list'"),
+    ] {
+        let frame = format!("1 1 stream-begin command-request new cbor:{literal}");
+        let (code, _, err, _) = run_stdin(&["encode", &frame], b"", Duration::from_secs(60));
+        assert_eq!(code, 2, "{literal}: {err}");
+        assert!(err.contains(said), "{literal}: {err}");
+    }
 }

@@ -37,12 +37,12 @@ fn encode_hint(ty: &str) -> &'static str {
     }
 }
 
-const MAJOR_UINT: u8 = 0;
-const MAJOR_NEGINT: u8 = 1;
-const MAJOR_BYTES: u8 = 2;
+pub(crate) const MAJOR_UINT: u8 = 0;
+pub(crate) const MAJOR_NEGINT: u8 = 1;
+pub(crate) const MAJOR_BYTES: u8 = 2;
 const MAJOR_STRING: u8 = 3;
-const MAJOR_ARRAY: u8 = 4;
-const MAJOR_MAP: u8 = 5;
+pub(crate) const MAJOR_ARRAY: u8 = 4;
+pub(crate) const MAJOR_MAP: u8 = 5;
 const MAJOR_SEMANTIC: u8 = 6;
 const MAJOR_SPECIAL: u8 = 7;
 const TAG_FINITE_SET: u64 = 258;

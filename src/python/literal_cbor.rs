@@ -17,13 +17,8 @@
 //!
 //! [`Value`]: super::value::Value
 
-use super::cbor::encode_length;
+use super::cbor::{encode_length, MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NEGINT, MAJOR_UINT};
 
-const MAJOR_UINT: u8 = 0;
-const MAJOR_NEGINT: u8 = 1;
-const MAJOR_BYTES: u8 = 2;
-const MAJOR_ARRAY: u8 = 4;
-const MAJOR_MAP: u8 = 5;
 const MAX_DEPTH: usize = 32;
 const MAX_ENTRIES: usize = 64;
 
